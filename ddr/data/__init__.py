@@ -1,0 +1,7 @@
+"""Data: real data sets, distilled-set folders and random baselines."""
+from ddr.data.distilled import DistilledSet, read_distilled, validate, write_distilled
+from ddr.data.random_baseline import random_baseline, random_indices
+from ddr.data.real import DATASETS, RealData, load_dataset
+
+__all__ = ["DATASETS", "DistilledSet", "RealData", "load_dataset", "random_baseline", "random_indices",
+           "read_distilled", "validate", "write_distilled"]

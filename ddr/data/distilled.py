@@ -1,0 +1,195 @@
+"""Distilled-set folders: read, validate and write.
+
+Folder format (a superset of DD-Ranking's): images.pt (N x C x H x W float, class-major, normalised
+pixel space), optional labels.pt (N hard labels or N x K soft labels/logits), optional lr.pt (the
+method's learned LR), meta.json (method, dataset, ipc, ...), and for random baselines indices.json.
+A folder of class sub-folders holding image files is read too.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ddr.data.digest import dvc_md5, tensor_sha256
+from ddr.data.real import RealData
+from ddr.errors import DDRError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".ppm", ".pgm", ".tif", ".tiff"}
+
+
+@dataclass
+class DistilledSet:
+    images: torch.Tensor
+    labels: torch.Tensor | None = None  # (N,) int64 hard labels or (N, K) float soft labels/logits
+    lr: float | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+    indices: list[list[int]] | None = None  # random baselines: training-set indices per class
+
+    @property
+    def label_kind(self) -> str:
+        if self.labels is None:
+            return "class-major"
+        return "soft" if self.labels.ndim == 2 else "hard"
+
+    def hard_labels(self, num_classes: int) -> torch.Tensor:
+        """Hard labels: given ones, the argmax of soft ones, or the class-major default."""
+        if self.labels is None:
+            return torch.arange(num_classes).repeat_interleave(len(self.images) // num_classes)
+        if self.labels.ndim == 2:
+            return self.labels.argmax(dim=1)
+        return self.labels.long()
+
+    def digest(self) -> str:
+        """The DVC md5 of the folder when read from disk, else a sha256 of the tensors."""
+        if self.path is not None:
+            return dvc_md5(self.path)
+        return "sha256:" + tensor_sha256(self.images, self.labels)
+
+
+def _load_tensor(path: Path) -> Any:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a corrupt or non-tensor file: say which file, not where torch failed
+        raise DDRError(f"cannot read {path}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
+
+
+def _read_image_folder(path: Path, data: RealData) -> DistilledSet:
+    from PIL import Image
+
+    classes = sorted(p for p in path.iterdir() if p.is_dir())
+    if len(classes) != data.num_classes:
+        raise DDRError(f"{path}: {len(classes)} class folders, but {data.name} has {data.num_classes} classes")
+    mode = "L" if data.channels == 1 else "RGB"
+    images, labels = [], []
+    for c, folder in enumerate(classes):
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        for f in files:
+            with Image.open(f) as im:
+                arr = np.asarray(im.convert(mode), dtype=np.float32) / 255.0
+            if arr.shape[:2] != data.im_size:
+                raise DDRError(f"{f}: image is {arr.shape[1]}x{arr.shape[0]}, {data.name} images are "
+                               f"{data.im_size[1]}x{data.im_size[0]}")
+            images.append(arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1))
+            labels.append(c)
+    if not images:
+        raise DDRError(f"{path}: no image files in its class folders")
+    x = data.normalise(torch.from_numpy(np.stack(images)))
+    return DistilledSet(x, torch.tensor(labels), meta={"format": "image-folder"}, path=path)
+
+
+def read_distilled(path: str | Path, data: RealData | None = None) -> DistilledSet:
+    """Read a distilled-set folder (images.pt format, or an image folder, which needs `data`)."""
+    path = Path(path)
+    if not path.exists():
+        raise DDRError(f"no such distilled set: {path}")
+    if not path.is_dir():
+        raise DDRError(f"{path} is not a folder (a distilled set is a folder with images.pt, or class folders)")
+    if not (path / "images.pt").is_file():
+        if any(p.is_dir() for p in path.iterdir()):
+            if data is None:
+                raise DDRError(f"{path} is an image folder; reading it needs the data set")
+            return _read_image_folder(path, data)
+        raise DDRError(f"{path} holds neither images.pt nor class folders")
+    images = _load_tensor(path / "images.pt")
+    if not isinstance(images, torch.Tensor):
+        raise DDRError(f"{path / 'images.pt'} holds a {type(images).__name__}, not a tensor")
+    labels = _load_tensor(path / "labels.pt") if (path / "labels.pt").is_file() else None
+    if labels is not None and not isinstance(labels, torch.Tensor):
+        raise DDRError(f"{path / 'labels.pt'} holds a {type(labels).__name__}, not a tensor")
+    lr = None
+    if (path / "lr.pt").is_file():
+        raw = _load_tensor(path / "lr.pt")
+        try:
+            lr = float(raw.item() if isinstance(raw, torch.Tensor) else raw)
+        except (TypeError, ValueError, RuntimeError):
+            raise DDRError(f"{path / 'lr.pt'} must hold one number") from None
+    meta = json.loads((path / "meta.json").read_text()) if (path / "meta.json").is_file() else {}
+    indices = json.loads((path / "indices.json").read_text()) if (path / "indices.json").is_file() else None
+    return DistilledSet(images.detach().float(), labels, lr, meta, path, indices)
+
+
+def validate(ds: DistilledSet, data: RealData, ipc: int) -> None:
+    """Refuse a set that cannot be evaluated as (data set, ipc): one clear line per problem."""
+    where = str(ds.path) if ds.path else "distilled set"
+    x = ds.images
+    if x.ndim != 4:
+        raise DDRError(f"{where}: images have shape {tuple(x.shape)}; expected N x C x H x W")
+    n, c, h, w = x.shape
+    if c != data.channels:
+        raise DDRError(f"{where}: images have {c} channels; {data.name} has {data.channels}")
+    if (h, w) != data.im_size:
+        raise DDRError(f"{where}: images are {h}x{w}; {data.name} images are {data.im_size[0]}x{data.im_size[1]}")
+    if not torch.isfinite(x).all():
+        bad = int((~torch.isfinite(x)).sum())
+        raise DDRError(f"{where}: images hold {bad} NaN or Inf pixel values")
+    k = data.num_classes
+    if ipc < 1:
+        raise DDRError(f"ipc must be at least 1, got {ipc}")
+    if n != k * ipc:
+        per = f"{n / k:g}"
+        raise DDRError(f"{where}: {n} images for {k} classes is {per} per class, but ipc is {ipc}")
+    if ds.labels is not None:
+        lab = ds.labels
+        if lab.shape[0] != n:
+            raise DDRError(f"{where}: labels hold {lab.shape[0]} entries for {n} images")
+        if lab.ndim == 2:
+            if lab.shape[1] != k:
+                raise DDRError(f"{where}: soft labels have {lab.shape[1]} classes; {data.name} has {k}")
+            if not torch.isfinite(lab).all():
+                raise DDRError(f"{where}: soft labels hold NaN or Inf values")
+        elif lab.ndim == 1:
+            if lab.is_floating_point() and not torch.equal(lab, lab.round()):
+                raise DDRError(f"{where}: 1-D labels must be integer class indices")
+            if lab.min() < 0 or lab.max() >= k:
+                raise DDRError(f"{where}: hard labels must lie in [0, {k - 1}]")
+            counts = torch.bincount(lab.long(), minlength=k)
+            if not bool((counts == ipc).all()):
+                raise DDRError(f"{where}: hard labels give {counts.tolist()} images per class; ipc {ipc} needs {ipc} each")
+        else:
+            raise DDRError(f"{where}: labels have shape {tuple(lab.shape)}; expected N or N x {k}")
+    if ds.lr is not None and not (math.isfinite(ds.lr) and ds.lr > 0):
+        raise DDRError(f"{where}: lr.pt holds {ds.lr}; a learning rate must be positive and finite")
+    for key, expected in (("dataset", data.name), ("ipc", ipc)):
+        if key in ds.meta and ds.meta[key] != expected:
+            raise DDRError(f"{where}: meta.json says {key} {ds.meta[key]!r}, but the evaluation asks for {expected!r}")
+
+
+def write_distilled(path: str | Path, ds: DistilledSet, overwrite: bool = False) -> Path:
+    """Write a distilled-set folder atomically: a temporary sibling folder renamed into place, so a
+    crash never leaves a half-written set where a finished one was."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise DDRError(f"{path} exists; pass --force to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        torch.save(ds.images.detach().cpu().contiguous(), tmp / "images.pt")
+        if ds.labels is not None:
+            torch.save(ds.labels.detach().cpu().contiguous(), tmp / "labels.pt")
+        if ds.lr is not None:
+            torch.save(torch.tensor(float(ds.lr)), tmp / "lr.pt")
+        if ds.indices is not None:
+            (tmp / "indices.json").write_text(json.dumps(ds.indices) + "\n")
+        (tmp / "meta.json").write_text(json.dumps(ds.meta, indent=2, sort_keys=True) + "\n")
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
