@@ -1,0 +1,20 @@
+"""Test-wide settings: one torch thread (two threads run 4-7x slower when the other core is busy),
+no telemetry, no network."""
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+os.environ["DVC_NO_ANALYTICS"] = "1"
+os.environ["DO_NOT_TRACK"] = "1"
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    from ddr.data import load_dataset
+
+    return load_dataset("digits")
