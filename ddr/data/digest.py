@@ -29,8 +29,8 @@ def dvc_md5(path: str | Path) -> str:
     return hashlib.md5(json.dumps(entries, sort_keys=True).encode("utf-8")).hexdigest() + ".dir"
 
 
-def tensor_sha256(*tensors) -> str:
-    h = hashlib.sha256()
+def tensor_sha256(*tensors, algorithm: str = "sha256") -> str:
+    h = hashlib.new(algorithm)
     for t in tensors:
         if t is None:
             h.update(b"none")

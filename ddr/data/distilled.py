@@ -42,18 +42,18 @@ class DistilledSet:
         return "soft" if self.labels.ndim == 2 else "hard"
 
     def hard_labels(self, num_classes: int) -> torch.Tensor:
-        """Hard labels: given ones, the argmax of soft ones, or the class-major default."""
-        if self.labels is None:
+        """Hard labels: the given ones, else the class-major default (an image's class is its position,
+        as DD-Ranking assumes; soft labels do not override it)."""
+        if self.labels is None or self.labels.ndim == 2:
             return torch.arange(num_classes).repeat_interleave(len(self.images) // num_classes)
-        if self.labels.ndim == 2:
-            return self.labels.argmax(dim=1)
         return self.labels.long()
 
     def digest(self) -> str:
-        """The DVC md5 of the folder when read from disk, else a sha256 of the tensors."""
+        """The DVC md5 of the folder when read from disk, else 'mem:' + an md5 of the tensors
+        (MLflow caps a dataset digest at 36 characters, exactly a DVC directory md5)."""
         if self.path is not None:
             return dvc_md5(self.path)
-        return "sha256:" + tensor_sha256(self.images, self.labels)
+        return "mem:" + tensor_sha256(self.images, self.labels, algorithm="md5")
 
 
 def _load_tensor(path: Path) -> Any:

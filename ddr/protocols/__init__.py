@@ -70,7 +70,10 @@ def _recipe(raw: Any, where: str) -> TrainRecipe:
     raw = dict(raw)
     if "betas" in raw:
         raw["betas"] = tuple(raw["betas"])
-    return TrainRecipe(**raw)
+    try:
+        return TrainRecipe(**raw)
+    except DDRError as exc:
+        raise DDRError(f"{where}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,7 @@ def parse_protocol(raw: Any, source: str) -> Protocol:
     grid = tuple(sorted(float(v) for v in raw["lr_grid"]))
     if not grid or any(v <= 0 for v in grid):
         raise DDRError(f"protocol {source}: lr_grid must list positive learning rates")
+    train = _recipe(raw["train"], f"protocol {source}: train")
     real = _recipe(raw["real"], f"protocol {source}: real")
     if real.lr is None:
         raise DDRError(f"protocol {source}: real needs a fixed lr (the reference is trained once, not searched)")
@@ -126,7 +130,7 @@ def parse_protocol(raw: Any, source: str) -> Protocol:
         raise DDRError(f"protocol {source}: weight must lie in [0, 1]")
     return Protocol(
         name=str(raw["name"]), version=int(raw["version"]), dataset=str(raw["dataset"]), model=str(raw["model"]),
-        train=_recipe(raw["train"], f"protocol {source}: train"), real=real, lr_grid=grid,
+        train=train, real=real, lr_grid=grid,
         rounds=int(raw.get("rounds", 5)), seed_base=int(raw.get("seed_base", 0)),
         weight=float(raw.get("weight", 0.5)), label=str(raw.get("label", "hard")),
         lr_policy=str(raw.get("lr_policy", "search")), model_args=dict(raw.get("model_args") or {}),

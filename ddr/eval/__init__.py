@@ -1,0 +1,1 @@
+"""Evaluations (LRS, ARS, accuracy) over the training engine, with caching and MLflow logging."""

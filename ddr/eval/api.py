@@ -1,0 +1,138 @@
+"""`ddr.evaluate`: the Python API behind `ddr eval` (folder or in-memory tensors in, EvalResult out)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ddr.data.distilled import DistilledSet, read_distilled, validate
+from ddr.data.real import load_dataset
+from ddr.errors import DDRError, unknown
+from ddr.models import build_model
+from ddr.eval import lrs as lrs_eval
+from ddr.eval.environment import environment
+from ddr.eval.result import EvalResult
+from ddr.eval.session import EvalSession, Progress, timer, utc_now
+from ddr.protocols import Protocol, default_protocol, load_protocol
+from ddr.tracking import Tracker
+from ddr.train.cache import TrainingCache
+from ddr.train.engine import resolve_device
+
+KINDS = ("lrs",)
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("DDR_CACHE_DIR") or Path.cwd() / ".ddr" / "cache")
+
+
+def _as_distilled(distilled: Any, labels: torch.Tensor | None, lr: float | None, data) -> DistilledSet:
+    if isinstance(distilled, DistilledSet):
+        ds = distilled
+    elif isinstance(distilled, torch.Tensor):
+        ds = DistilledSet(distilled.detach().cpu().float(), None, None, {})
+    elif isinstance(distilled, (str, Path)):
+        ds = read_distilled(distilled, data)
+    else:
+        raise DDRError(f"distilled must be a folder path, a DistilledSet or an image tensor, not {type(distilled).__name__}")
+    if labels is not None:
+        ds.labels = labels.detach().cpu()
+    if lr is not None:
+        ds.lr = float(lr)
+    return ds
+
+
+def prepare(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str | None, rounds: int | None,
+            root: str | None, labels: torch.Tensor | None = None, lr: float | None = None
+            ) -> tuple[Protocol, Any, DistilledSet, int]:
+    """Everything that can refuse the input, before anything is written or logged."""
+    if kind not in KINDS:
+        raise unknown("evaluation", kind, KINDS)
+    data = load_dataset(dataset, root)
+    proto = load_protocol(protocol or default_protocol(dataset, kind))
+    if proto.dataset not in (dataset, "any"):
+        raise DDRError(f"protocol {proto.name} is for data set '{proto.dataset}', not '{dataset}'")
+    build_model(proto.model, data.channels, data.num_classes, data.im_size, **proto.model_args)  # refuse early
+    ds = _as_distilled(distilled, labels, lr, data)
+    validate(ds, data, ipc)
+    n_rounds = proto.rounds if rounds is None else rounds
+    if n_rounds < 1:
+        raise DDRError(f"rounds must be at least 1, got {n_rounds}")
+    return proto, data, ds, n_rounds
+
+
+def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str | None = None,
+             rounds: int | None = None, weight: float | None = None, root: str | None = None,
+             labels: torch.Tensor | None = None, lr: float | None = None, method: str | None = None,
+             device: str | None = None, track: bool = True, tracking_uri: str | None = None,
+             cache_dir: str | Path | None = None, use_cache: bool = True, out: str | Path | None = None,
+             progress: Progress | None = None) -> EvalResult:
+    """Evaluate a distilled set: `evaluate("lrs", distilled="path/", dataset="digits", ipc=10)`.
+
+    `distilled` is a folder (images.pt format or class folders), a DistilledSet, or an N x C x H x W
+    tensor in the data set's normalised pixel space (class-major; pass `labels`/`lr` alongside).
+    MLflow logging is optional (`track=False`). Finished trainings are cached under `cache_dir`
+    (default .ddr/cache, or DDR_CACHE_DIR), so an interrupted evaluation resumes where it stopped.
+    """
+    proto, data, ds, n_rounds = prepare(kind, distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol,
+                                        rounds=rounds, root=root, labels=labels, lr=lr)
+    w = proto.weight if weight is None else float(weight)
+    if not 0.0 <= w <= 1.0:
+        raise DDRError(f"weight must lie in [0, 1], got {w}")
+    dev = resolve_device(device)
+    method_name = method or ds.meta.get("method") or (ds.path.name if ds.path else "unknown")
+    digest = ds.digest()
+    cache = TrainingCache((Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None)
+    tracker = Tracker(tracking_uri) if track else None
+    env = environment(dev)
+    grid = len(lrs_eval.lr_candidates_for(proto, ds))
+    session = EvalSession(protocol=proto, data=data, ipc=ipc, device=dev, cache=cache, tracker=tracker,
+                          progress=progress, total=lrs_eval.count_trainings(grid, n_rounds))
+    started, elapsed = utc_now(), timer()
+    if tracker is not None:
+        tracker.start_parent(
+            experiment=data.name, run_name=f"{kind}-{method_name}-ipc{ipc}",
+            tags={"ddr.kind": kind, "ddr.label": proto.label, "ddr.method": method_name, "ddr.dataset": data.name,
+                  "ddr.ipc": ipc, "ddr.protocol": proto.name, "ddr.protocol_version": proto.version,
+                  "ddr.git_commit": env["git_commit"] or "", "ddr.dvc_md5": digest,
+                  "ddr.dvc_lock_md5": env["dvc_lock_md5"] or ""},
+            params={"model": proto.model, "epochs": proto.train.epochs, "lr_grid": list(proto.lr_grid),
+                    "lr_policy": proto.lr_policy, "rounds": n_rounds, "weight": w, "seed_base": proto.seed_base,
+                    "device": dev.type},
+        )
+        tracker.log_input(f"{method_name}-{data.name}-ipc{ipc}", digest, str(ds.path or "memory"), "training")
+        tracker.log_input(data.name, data.digest[:32], data.source, "testing")
+    try:
+        body = lrs_eval.run_lrs_hard(session, ds, n_rounds, w)
+        result = EvalResult(
+            kind=kind, label=proto.label, method=method_name, dataset=data.name, ipc=ipc, model=proto.model,
+            protocol={"name": proto.name, "version": proto.version, "sha256": proto.sha256},
+            weight=w, rounds=n_rounds, metrics=body["metrics"], accuracies=body["accuracies"],
+            trainings=session.trainings,
+            inputs={"distilled": {"path": str(ds.path) if ds.path else None, "md5": digest, "lr": ds.lr},
+                    "random": body["random_inputs"],
+                    "dataset": {"name": data.name, "sha256": data.digest, "source": data.source}},
+            environment=env,
+            mlflow={"tracking_uri": tracker.uri, "experiment_id": tracker.experiment_id,
+                    "run_id": tracker.parent_id} if tracker else None,
+            started_at=started, finished_at=utc_now(), wall_time_s=round(elapsed(), 3),
+        )
+        path = result.save(Path(out) / "result.json") if out else None
+        if tracker is not None:
+            flat = {f"{k}_{s}": v[s] for k, v in result.metrics.items() for s in ("mean", "std")}
+            flat["real_acc"] = result.accuracies["real"]
+            if path is None:  # the artifact is the same JSON, written to a scratch file
+                import tempfile
+
+                path = result.save(Path(tempfile.mkdtemp(prefix="ddr-")) / "result.json")
+            tracker.finish_parent(flat, [path])
+        return result
+    except KeyboardInterrupt:
+        if tracker is not None:
+            tracker.abort_parent("KILLED")
+        raise
+    except BaseException:
+        if tracker is not None:
+            tracker.abort_parent("FAILED")
+        raise

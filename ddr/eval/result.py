@@ -1,0 +1,62 @@
+"""The result of one evaluation: what result.json serialises (docs/result-schema.md)."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "ddr.result/v1"
+
+
+@dataclass
+class EvalResult:
+    kind: str
+    label: str
+    method: str
+    dataset: str
+    ipc: int
+    model: str
+    protocol: dict[str, Any]
+    weight: float
+    rounds: int
+    metrics: dict[str, dict[str, Any]]
+    accuracies: dict[str, Any]
+    trainings: list[dict[str, Any]]
+    inputs: dict[str, Any]
+    environment: dict[str, Any]
+    mlflow: dict[str, Any] | None = None
+    started_at: str = ""
+    finished_at: str = ""
+    wall_time_s: float = 0.0
+    schema: str = SCHEMA
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        if not d["extra"]:
+            d.pop("extra")
+        return d
+
+    def score(self, name: str) -> float:
+        return float(self.metrics[name]["mean"])
+
+    def save(self, path: str | Path) -> Path:
+        """Write atomically (temporary file, then rename): a crash never leaves half a result.json."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".result-", suffix=".json")
+        with os.fdopen(fd, "w") as f:
+            json.dump(self.to_dict(), f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> EvalResult:
+        d = json.loads(Path(path).read_text())
+        if d.get("schema") != SCHEMA:
+            raise ValueError(f"{path}: not a {SCHEMA} result (schema {d.get('schema')!r})")
+        return cls(**d)

@@ -1,0 +1,100 @@
+"""MLflow logging: one parent run per evaluation, one child run per training (brief section 5).
+
+Uses MlflowClient with an explicit tracking URI (never the global fluent state), and logs each child
+run only once its training has finished, so an interrupted evaluation leaves finished children and a
+parent marked KILLED or FAILED, never a half-logged training.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DB = "mlflow.db"
+
+
+def resolve_tracking_uri(uri: str | None = None) -> str:
+    """Explicit URI, else MLFLOW_TRACKING_URI, else sqlite:///<cwd>/mlflow.db (the project's store)."""
+    uri = uri or os.environ.get("MLFLOW_TRACKING_URI")
+    if uri:
+        return uri
+    return f"sqlite:///{Path.cwd() / DEFAULT_DB}"
+
+
+def _artifact_root(uri: str) -> str | None:
+    """Artifacts beside a sqlite store (mlartifacts/); a server decides for itself."""
+    if uri.startswith("sqlite:///"):
+        return (Path(uri[len("sqlite:///"):]).parent / "mlartifacts").resolve().as_uri()
+    return None
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Tracker:
+    def __init__(self, tracking_uri: str | None = None):
+        os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+        from mlflow import MlflowClient
+
+        self.uri = resolve_tracking_uri(tracking_uri)
+        self.client = MlflowClient(tracking_uri=self.uri)
+        self.parent_id: str | None = None
+        self.experiment_id: str | None = None
+
+    def experiment(self, name: str) -> str:
+        exp = self.client.get_experiment_by_name(name)
+        if exp is not None:
+            return exp.experiment_id
+        root = _artifact_root(self.uri)
+        return self.client.create_experiment(name, artifact_location=f"{root}/{name}" if root else None)
+
+    def start_parent(self, experiment: str, run_name: str, tags: dict[str, Any], params: dict[str, Any]) -> str:
+        from mlflow.entities import Param
+
+        self.experiment_id = self.experiment(experiment)
+        run = self.client.create_run(self.experiment_id, tags={k: str(v) for k, v in tags.items()},
+                                     run_name=run_name)
+        self.parent_id = run.info.run_id
+        self.client.log_batch(self.parent_id, params=[Param(k, str(v)) for k, v in params.items()])
+        return self.parent_id
+
+    def log_input(self, name: str, digest: str, source: str, context: str) -> None:
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        ds = Dataset(name=name, digest=digest, source_type="local", source=source)
+        self.client.log_inputs(self.parent_id, [DatasetInput(ds, [InputTag("mlflow.data.context", context)])])
+
+    def log_training(self, record: dict[str, Any], tags: dict[str, Any]) -> str:
+        """A finished child run: params, per-epoch test accuracy as a stepped metric, best accuracy."""
+        from mlflow.entities import Metric, Param
+
+        start = _now_ms()
+        name = f"{record['role']}-r{record['round']}-lr{record['lr']:g}"
+        run = self.client.create_run(
+            self.experiment_id, start_time=start, run_name=name,
+            tags={"mlflow.parentRunId": self.parent_id, **{k: str(v) for k, v in tags.items()}},
+        )
+        rid = run.info.run_id
+        params = [Param(k, str(record[k])) for k in ("role", "round", "lr", "seed", "key")]
+        metrics = [Metric("test_acc", acc, start, step) for step, acc in record["history"]]
+        metrics += [Metric("best_acc", record["best_acc"], start, 0),
+                    Metric("best_epoch", record["best_epoch"], start, 0),
+                    Metric("train_seconds", record["seconds"], start, 0)]
+        self.client.log_batch(rid, metrics=metrics, params=params)
+        self.client.set_terminated(rid, "FINISHED")
+        return rid
+
+    def finish_parent(self, metrics: dict[str, float], artifacts: list[Path]) -> None:
+        from mlflow.entities import Metric
+
+        ts = _now_ms()
+        self.client.log_batch(self.parent_id, metrics=[Metric(k, float(v), ts, 0) for k, v in metrics.items()])
+        for path in artifacts:
+            self.client.log_artifact(self.parent_id, str(path))
+        self.client.set_terminated(self.parent_id, "FINISHED")
+
+    def abort_parent(self, status: str) -> None:
+        if self.parent_id is not None:
+            self.client.set_terminated(self.parent_id, status)

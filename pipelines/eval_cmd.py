@@ -1,0 +1,100 @@
+"""`ddr eval ...` and `ddr rank`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ddr.errors import DDRError
+from ddr.eval.result import EvalResult
+from pipelines.report import comparison_table, result_table
+
+
+@click.group("eval")
+def eval_group() -> None:
+    """Evaluate distilled sets (LRS)."""
+
+
+def _progress(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+@eval_group.command("lrs")
+@click.option("--distilled", required=True, help="Distilled-set folder (images.pt [labels.pt lr.pt meta.json], or class folders).")
+@click.option("--dataset", required=True, help="Real data set (digits, cifar10, cifar100, npz).")
+@click.option("--ipc", required=True, type=int, help="Images per class of the distilled set.")
+@click.option("--protocol", default=None, help="Protocol name or YAML path (default: <dataset>-lrs-hard).")
+@click.option("--rounds", default=None, type=int, help="Override the protocol's number of rounds.")
+@click.option("--weight", default=None, type=float, help="w of LRS (default: the protocol's, 0.5).")
+@click.option("--out", default=None, type=click.Path(), help="Folder for result.json (default runs/lrs/<dataset>-ipc<ipc>/<method>).")
+@click.option("--method", default=None, help="Method name (default: meta.json's, else the folder name).")
+@click.option("--root", default=None, help="Local folder or file of the real data set.")
+@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:1, or auto.")
+@click.option("--tracking-uri", default=None, help="MLflow URI (default MLFLOW_TRACKING_URI, else sqlite:///./mlflow.db).")
+@click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
+@click.option("--cache-dir", default=None, help="Training cache (default .ddr/cache or DDR_CACHE_DIR).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the training cache.")
+def lrs_cmd(distilled, dataset, ipc, protocol, rounds, weight, out, method, root, device, tracking_uri,
+            no_mlflow, cache_dir, no_cache) -> None:
+    """Label-robust score with hard labels: HLR, IOR and LRS against random subsets of the same size.
+
+    \b
+    Example:
+      ddr eval lrs --distilled data/herding-ipc10 --dataset digits --ipc 10 --out runs/herding
+    """
+    from ddr.eval.api import evaluate
+
+    name = method or _method_name(distilled)
+    out = out or str(Path("runs") / "lrs" / f"{dataset}-ipc{ipc}" / name)
+    result = evaluate("lrs", distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol, rounds=rounds,
+                      weight=weight, root=root, method=method, device=device, track=not no_mlflow,
+                      tracking_uri=tracking_uri, cache_dir=cache_dir, use_cache=not no_cache, out=out,
+                      progress=_progress)
+    click.echo(result_table(result))
+    click.echo(f"  result: {Path(out) / 'result.json'}")
+    if result.mlflow:
+        click.echo(f"  MLflow: {result.mlflow['tracking_uri']} run {result.mlflow['run_id']} (see it with: ddr ui)")
+
+
+def _method_name(path: str) -> str:
+    import json
+
+    meta = Path(path) / "meta.json"
+    if meta.is_file():
+        try:
+            return str(json.loads(meta.read_text()).get("method") or Path(path).name)
+        except json.JSONDecodeError:
+            pass
+    return Path(path).name
+
+
+@click.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path())
+def rank(results: tuple[str, ...]) -> None:
+    """Compare evaluations: result.json files (or folders holding them), best first, per (data set, ipc, kind).
+
+    \b
+    Example:
+      ddr rank runs/lrs/digits-ipc10
+    """
+    files: list[Path] = []
+    for item in results:
+        p = Path(item)
+        if p.is_dir():
+            files += sorted(p.rglob("result.json"))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise DDRError(f"no such result: {p}")
+    if not files:
+        raise DDRError("no result.json found")
+    groups: dict[tuple, list[EvalResult]] = {}
+    for f in files:
+        try:
+            r = EvalResult.load(f)
+        except (ValueError, TypeError) as exc:
+            raise DDRError(f"{f}: not a ddr result ({exc})") from None
+        groups.setdefault((r.dataset, r.ipc, r.kind, r.label), []).append(r)
+    for (dataset, ipc, kind, label), rs in sorted(groups.items()):
+        click.echo(f"\n{dataset}, ipc {ipc}: {kind.upper()} ({label} labels)")
+        click.echo(comparison_table(rs))

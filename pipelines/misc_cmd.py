@@ -1,0 +1,58 @@
+"""`ddr protocols ...` and `ddr ui`."""
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import yaml
+
+from ddr.protocols import list_protocols, load_protocol
+from ddr.tracking import resolve_tracking_uri
+
+
+@click.group()
+def protocols() -> None:
+    """Shipped evaluation protocols (versioned YAML)."""
+
+
+@protocols.command("ls")
+def protocols_ls() -> None:
+    """List shipped protocols with their version and description.
+
+    \b
+    Example:
+      ddr protocols ls
+    """
+    for name in list_protocols():
+        p = load_protocol(name)
+        click.echo(f"{name:<28} v{p.version:<3} {p.dataset:<10} {p.model:<12} {p.description}")
+
+
+@protocols.command("show")
+@click.argument("name")
+def protocols_show(name: str) -> None:
+    """Print a protocol as YAML (a shipped name or a path).
+
+    \b
+    Example:
+      ddr protocols show digits-lrs-hard
+    """
+    click.echo(yaml.safe_dump(load_protocol(name).raw, sort_keys=False).rstrip())
+
+
+@click.command()
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--tracking-uri", default=None, help="Default: MLFLOW_TRACKING_URI, else sqlite:///./mlflow.db.")
+def ui(port: int, tracking_uri: str | None) -> None:
+    """Start the MLflow UI on 127.0.0.1 over the project's tracking store.
+
+    \b
+    Example:
+      ddr ui --port 5000     # then open http://127.0.0.1:5000
+    """
+    uri = resolve_tracking_uri(tracking_uri)
+    click.echo(f"MLflow UI on http://127.0.0.1:{port} over {uri}", err=True)
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    os.execve(sys.executable, [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
+                               "--host", "127.0.0.1", "--port", str(port)], env)

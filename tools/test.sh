@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up (idempotent), then run the test suite. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh
+export OMP_NUM_THREADS=1 MLFLOW_DISABLE_TELEMETRY=true DVC_NO_ANALYTICS=1 DO_NOT_TRACK=1
+exec .venv/bin/python -m pytest "$@"
