@@ -34,8 +34,10 @@ def _progress(msg: str) -> None:
 @click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
 @click.option("--cache-dir", default=None, help="Training cache (default .ddr/cache or DDR_CACHE_DIR).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the training cache.")
+@click.option("--random", "random_dirs", multiple=True, type=click.Path(),
+              help="Versioned random-baseline folder (repeatable); round r uses the one with seed seed_base + r.")
 def lrs_cmd(distilled, dataset, ipc, protocol, rounds, weight, out, method, root, device, tracking_uri,
-            no_mlflow, cache_dir, no_cache) -> None:
+            no_mlflow, cache_dir, no_cache, random_dirs) -> None:
     """Label-robust score with hard labels: HLR, IOR and LRS against random subsets of the same size.
 
     \b
@@ -49,7 +51,7 @@ def lrs_cmd(distilled, dataset, ipc, protocol, rounds, weight, out, method, root
     result = evaluate("lrs", distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol, rounds=rounds,
                       weight=weight, root=root, method=method, device=device, track=not no_mlflow,
                       tracking_uri=tracking_uri, cache_dir=cache_dir, use_cache=not no_cache, out=out,
-                      progress=_progress)
+                      random=list(random_dirs), progress=_progress)
     click.echo(result_table(result))
     click.echo(f"  result: {Path(out) / 'result.json'}")
     if result.mlflow:

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from ddr.data.distilled import DistilledSet, read_distilled, validate
+from ddr.data.random_baseline import load_random_baselines
 from ddr.data.real import load_dataset
 from ddr.errors import DDRError, unknown
 from ddr.models import build_model
@@ -67,16 +68,19 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
              labels: torch.Tensor | None = None, lr: float | None = None, method: str | None = None,
              device: str | None = None, track: bool = True, tracking_uri: str | None = None,
              cache_dir: str | Path | None = None, use_cache: bool = True, out: str | Path | None = None,
-             progress: Progress | None = None) -> EvalResult:
+             random: list[str] | None = None, progress: Progress | None = None) -> EvalResult:
     """Evaluate a distilled set: `evaluate("lrs", distilled="path/", dataset="digits", ipc=10)`.
 
     `distilled` is a folder (images.pt format or class folders), a DistilledSet, or an N x C x H x W
     tensor in the data set's normalised pixel space (class-major; pass `labels`/`lr` alongside).
     MLflow logging is optional (`track=False`). Finished trainings are cached under `cache_dir`
     (default .ddr/cache, or DDR_CACHE_DIR), so an interrupted evaluation resumes where it stopped.
+    `random` lists versioned random-baseline folders (`ddr data random`); round r uses the one with seed
+    seed_base + r, and draws it itself when none is given (the same images either way).
     """
     proto, data, ds, n_rounds = prepare(kind, distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol,
                                         rounds=rounds, root=root, labels=labels, lr=lr)
+    random_sets = load_random_baselines(list(random or []), data, ipc)
     w = proto.weight if weight is None else float(weight)
     if not 0.0 <= w <= 1.0:
         raise DDRError(f"weight must lie in [0, 1], got {w}")
@@ -88,7 +92,8 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
     env = environment(dev)
     grid = len(lrs_eval.lr_candidates_for(proto, ds))
     session = EvalSession(protocol=proto, data=data, ipc=ipc, device=dev, cache=cache, tracker=tracker,
-                          progress=progress, total=lrs_eval.count_trainings(grid, n_rounds))
+                          progress=progress, total=lrs_eval.count_trainings(grid, n_rounds),
+                          random_sets=random_sets)
     started, elapsed = utc_now(), timer()
     if tracker is not None:
         tracker.start_parent(

@@ -8,13 +8,10 @@ LRS is recorded once per round (defect 6.1.2); every seed is derived and recorde
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from ddr import metrics
 from ddr.data.distilled import DistilledSet
-from ddr.data.random_baseline import random_baseline
 from ddr.eval.session import EvalSession
 from ddr.protocols import Protocol
 
@@ -38,9 +35,8 @@ def run_lrs_hard(session: EvalSession, ds: DistilledSet, rounds: int, weight: fl
     syn_acc, rdm_acc, random_inputs = [], [], []
     for r in range(rounds):
         syn = session.search(role="syn", round=r, lrs=lrs_grid, x=x_syn, y=y_syn, recipe=proto.train)
-        rb = random_baseline(data, session.ipc, proto.seed_base + r)
-        random_inputs.append({"round": r, "seed": proto.seed_base + r,
-                              "indices_sha256": indices_digest(rb.indices)})
+        rb, info = session.random_baseline(r)
+        random_inputs.append(info)
         rdm = session.search(role="random", round=r, lrs=lrs_grid, x=rb.images.to(dev), y=rb.labels.to(dev),
                              recipe=proto.train)
         syn_acc.append(syn["best_acc"])
@@ -53,7 +49,3 @@ def run_lrs_hard(session: EvalSession, ds: DistilledSet, rounds: int, weight: fl
         "accuracies": {"real": real["best_acc"], "syn": syn_acc, "random": rdm_acc},
         "random_inputs": random_inputs,
     }
-
-
-def indices_digest(indices: list[list[int]] | None) -> str:
-    return hashlib.sha256(json.dumps(indices).encode()).hexdigest()

@@ -1,6 +1,8 @@
 """One evaluation's shared machinery: derived seeds, the training cache, MLflow children, progress."""
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -9,6 +11,8 @@ from typing import Any
 import torch
 
 from ddr.data.digest import tensor_sha256
+from ddr.data.distilled import DistilledSet
+from ddr.data.random_baseline import random_baseline
 from ddr.data.real import RealData
 from ddr.protocols import Protocol, TrainRecipe
 from ddr.seeds import derive_seed
@@ -25,12 +29,14 @@ def utc_now() -> str:
 
 class EvalSession:
     def __init__(self, *, protocol: Protocol, data: RealData, ipc: int, device: torch.device,
-                 cache: TrainingCache, tracker: Tracker | None, progress: Progress | None, total: int):
+                 cache: TrainingCache, tracker: Tracker | None, progress: Progress | None, total: int,
+                 random_sets: dict[int, DistilledSet] | None = None):
         self.protocol, self.data, self.ipc, self.device = protocol, data, ipc, device
         self.cache, self.tracker = cache, tracker
         self.progress = progress or (lambda msg: None)
         self.trainings: list[dict[str, Any]] = []
         self.total = total
+        self.random_sets = random_sets or {}
         self.x_test = data.x_test.to(device)
         self.y_test = data.y_test.to(device)
 
@@ -81,6 +87,18 @@ class EvalSession:
         assert best is not None
         best["selected"] = True
         return best
+
+    def random_baseline(self, round: int) -> tuple[DistilledSet, dict[str, Any]]:
+        """Round r's random subset: seed seed_base + r, from a versioned folder when one was given."""
+        seed = self.protocol.seed_base + round
+        ds = self.random_sets.get(seed)
+        info: dict[str, Any] = {"round": round, "seed": seed}
+        if ds is not None and ds.path is not None:
+            info["path"], info["md5"] = str(ds.path), ds.digest()
+        else:
+            ds = random_baseline(self.data, self.ipc, seed)
+        info["indices_sha256"] = hashlib.sha256(json.dumps(ds.indices).encode()).hexdigest()
+        return ds, info
 
     def real_reference(self) -> dict[str, Any]:
         """Acc(real, hard): trained once per (data set, model, real recipe), then served from the cache.
