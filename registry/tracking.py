@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
 EXPERIMENT = "releases"
 
@@ -16,7 +16,8 @@ def default_tracking_uri() -> str:
 def _artifact_root(uri: str) -> str | None:
     """For a sqlite store, artifacts go next to the database (never into the working directory)."""
     if uri.startswith("sqlite:///"):
-        db = Path(unquote(urlparse(uri).path))
+        # sqlite:////abs/path.db -> /abs/path.db; sqlite:///rel.db -> rel.db (relative to cwd)
+        db = Path(unquote(uri[len("sqlite:///"):].split("?", 1)[0])).resolve()
         return (db.parent / "mlartifacts").as_uri()
     return None
 
