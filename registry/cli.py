@@ -75,6 +75,38 @@ def keygen(out, keyring_path, name, passphrase_env, prompt_passphrase, threshold
     click.echo(f"keyring: {keyring_path} ({len(keyring.keys)} keys, threshold {keyring.threshold})")
 
 
+@registry_group.command("trust")
+@click.argument("public_key")
+@KEYRING_OPT
+@click.option("--name", default=None, help="A label for the key in the keyring.")
+@click.option("--remove", is_flag=True, help="Stop trusting the key (PUBLIC_KEY is then a key id or its prefix).")
+def trust_cmd(public_key, keyring_path, name, remove):
+    """Add a public key (a .pub file from keygen: raw hex, or a PEM file) to a keyring, or remove one.
+
+    This is how a verifier, or a maintainer rotating keys on another machine, trusts a new key.
+    Removing a key makes every release signed only by it fail with 'unknown key'.
+
+    \b
+    Example:
+      ddr registry trust keys/maint-2027.key.pub --keyring keys/keyring.json --name bob
+    """
+    from registry.keyring import Keyring, parse_public
+
+    keyring = Keyring.load_or_new(keyring_path)
+    if remove:
+        kid = keyring.resolve(public_key)
+        keyring.remove(kid)
+        keyring.threshold = min(keyring.threshold, max(1, len(keyring.keys)))
+        keyring.save(keyring_path)
+        click.echo(f"removed key {kid} from {keyring_path}")
+        return
+    p = Path(public_key)
+    text = p.read_text() if p.is_file() else public_key
+    kid = keyring.add(parse_public(text), name)
+    keyring.save(keyring_path)
+    click.echo(f"trusted key {kid} in {keyring_path} ({len(keyring.keys)} keys, threshold {keyring.threshold})")
+
+
 def _load_keys(paths, passphrase_env):
     from registry.keyring import load_private_key
 

@@ -47,3 +47,24 @@ def test_threshold_two_signers(tmp_path, keys):
     assert report.ok and len(report.releases[0].signers) == 2
     publish(rs, rel, "1.1.0", [a], keyring=ring, resamples=50, repo=tmp_path)
     assert "threshold is 2" in str(verify_chain(rel, Keyring.load(ring.path)).error)
+
+
+def test_trust_and_untrust_via_cli(tmp_path, keys):
+    """Rotation across machines: the verifier gets the new key's .pub and trusts it; dropping the old
+    key makes the releases it alone signed fail."""
+    old, ring = keys
+    rel = tmp_path / "releases"
+    publish(load_results([write_results(tmp_path / "res")]), rel, "1.0.0", [old], resamples=50, repo=tmp_path)
+    new, new_id = generate_key(tmp_path / "elsewhere" / "new.key")
+    publish(load_results([write_results(tmp_path / "res2", seed=3)]), rel, "1.1.0", [new], resamples=50, repo=tmp_path)
+    code, out = invoke("verify", "--releases", rel, "--keyring", ring.path)
+    assert code == 1 and out.startswith("FAIL unknown key: 1.1.0/")
+    code, out = invoke("trust", tmp_path / "elsewhere" / "new.key.pub", "--keyring", ring.path, "--name", "new")
+    assert code == 0 and new_id in out
+    assert invoke("verify", "--releases", rel, "--keyring", ring.path)[0] == 0
+    code, out = invoke("trust", keyid_of(old.public_key())[:12], "--remove", "--keyring", ring.path)
+    assert code == 0
+    code, out = invoke("verify", "--releases", rel, "--keyring", ring.path)
+    assert code == 1 and out.startswith("FAIL unknown key: 1.0.0/")
+    code, out = invoke("trust", "zz", "--keyring", ring.path)
+    assert code == 2 and "cannot read public key" in out
