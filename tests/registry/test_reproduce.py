@@ -82,3 +82,13 @@ def test_reproduce_matches_on_cpu(tmp_path, monkeypatch, digits, keys):
                         "--keyring", ring.path, "--device", "cpu", "--cache-dir", str(tmp_path / "cache2"))
     assert code == 0, text
     assert "MATCH (exact (bit-for-bit))" in text
+
+    # a release whose numbers differ from what the code computes is reported as a mismatch (exit 1);
+    # cache2 now holds the trainings, so this second re-run is fast
+    d = res.to_dict()
+    d["metrics"]["lrs"]["per_round"][0] += 1e-9
+    (out / "result.json").write_text(json.dumps(d))
+    publish(load_results([out]), tmp_path / "releases", "1.1.0", [key], keyring=ring, resamples=20, repo=tmp_path)
+    code, text = invoke("reproduce", "1.1.0", "--cell", "digits/1/hard/random-s123/lrs", "--releases", "releases",
+                        "--keyring", ring.path, "--device", "cpu", "--cache-dir", str(tmp_path / "cache2"))
+    assert code == 1 and "MISMATCH" in text and text.strip().endswith("FAIL reproduction mismatch")
