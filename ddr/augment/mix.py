@@ -14,7 +14,7 @@ lambda ~ Beta(a, a) is drawn with numpy from a seed drawn from `gen`, so it is f
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -23,9 +23,9 @@ from torch import Tensor
 from ddr.errors import DDRError
 
 
-@dataclass(frozen=True)
-class MixRecord:
-    """What the last call did: x_out = mix(x, x[perm]) with weight `lam` on x (area fraction for CutMix)."""
+class MixRecord(NamedTuple):
+    """What the last call did: x_out = mix(x, x[perm]) with weight `lam` on x (area fraction for CutMix).
+    Unpacks as `perm, lam = aug.last_mix`; `perm` is a CPU index tensor."""
 
     perm: Tensor
     lam: float

@@ -37,7 +37,8 @@ def test_mismatch_errors_are_one_line(tmp_path):
     with pytest.raises(DDRError, match="shape mismatch for classifier.weight") as e:
         load_teacher(path, "ConvNet-2", 1, 100, (8, 8), ARGS)
     assert "\n" not in str(e.value)
-    with pytest.raises(DDRError, match=r"does not fit MLP: missing keys: net\.1\.weight.*; unexpected keys: features") as e:
+    msg = r"does not fit MLP: missing keys: net\.1\.weight.*; unexpected keys: features"
+    with pytest.raises(DDRError, match=msg) as e:
         load_teacher(path, "MLP", 1, 10, (8, 8), ARGS)
     assert "\n" not in str(e.value)
     with pytest.raises(DDRError, match="missing keys: features.1.running_mean"):
