@@ -59,21 +59,29 @@ def build_loss(name: str, temperature: float = 1.0, scale_t2: bool = False, mse_
     if name == "ce":
         return _ce
 
+    def soft_only(targets: Tensor) -> None:
+        if not _is_soft(targets):
+            raise DDRError(f"loss {name} needs soft targets (teacher logits or soft-label vectors, B x C float); "
+                           f"got {tuple(targets.shape)} {targets.dtype} - use 'ce' for hard labels")
+
     if name == "kl":
         def kl(student: Tensor, targets: Tensor, hard_targets: Tensor) -> Tensor:
+            soft_only(targets)
             p_log = F.log_softmax(targets.detach().float() / T, dim=1)
-            q_log = F.log_softmax(student / T, dim=1)
+            q_log = F.log_softmax(student.float() / T, dim=1)
             # log_target form: exact at p = 0 and no log(softmax) round trip
             return F.kl_div(q_log, p_log, reduction="batchmean", log_target=True) * factor
         return kl
 
     if name == "sce":
         def sce(student: Tensor, targets: Tensor, hard_targets: Tensor) -> Tensor:
+            soft_only(targets)
             p = F.softmax(targets.detach().float() / T, dim=1)  # detached: fixes 6.1.17
-            return -(p * F.log_softmax(student / T, dim=1)).sum(dim=1).mean() * factor
+            return -(p * F.log_softmax(student.float() / T, dim=1)).sum(dim=1).mean() * factor
         return sce
 
     def mse_gt(student: Tensor, targets: Tensor, hard_targets: Tensor) -> Tensor:
+        soft_only(targets)
         loss = mse_weight * F.mse_loss(student, targets.detach().to(student.dtype))
         if ce_weight:
             if hard_targets is None or hard_targets.is_floating_point() or hard_targets.dim() != 1:

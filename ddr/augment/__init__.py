@@ -18,7 +18,7 @@ from torch import Tensor
 from ddr.augment.dsa import DSA, DSAParams
 from ddr.augment.mix import CutMix, MixAugmentation, Mixup, MixRecord
 from ddr.augment.zca import ZCA
-from ddr.errors import DDRError, unknown
+from ddr.errors import DDRError
 
 Augmentation = Callable[[Tensor, torch.Generator], Tensor]
 
@@ -37,7 +37,7 @@ def build_augmentation(spec: dict[str, Any] | None) -> Augmentation | None:
         raise DDRError("augmentation 'zca' is a data-set transform, not a batch augmentation: "
                        "fit ddr.augment.ZCA on the training split")
     if name not in _KEYS:
-        raise unknown("augmentation", str(name), _KEYS)
+        raise DDRError(f"unknown augmentation '{name}'; valid: {', '.join(_KEYS)}")
     extra = sorted(set(spec) - set(_KEYS[name]))
     if extra:
         raise DDRError(f"augmentation {name}: unknown key '{extra[0]}'; valid: {', '.join(_KEYS[name])}")

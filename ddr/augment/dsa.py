@@ -186,6 +186,12 @@ def rand_color(x: Tensor, gen: torch.Generator, p: DSAParams = DSAParams()) -> T
     return rand_contrast(x, gen, p.contrast)
 
 
+# each operation alone as an augmentation `op(x, gen)` at DD-Ranking's parameter (the 'color' group as one)
+OPS = {"scale": rand_scale, "rotate": rand_rotate, "flip": rand_flip, "brightness": rand_brightness,
+       "saturation": rand_saturation, "contrast": rand_contrast, "crop": rand_crop, "cutout": rand_cutout,
+       "color": rand_color}
+
+
 class DSA:
     """DD-Ranking's evaluation DSA: one group from `strategy` per batch (uniform), per-sample parameters."""
 

@@ -63,6 +63,12 @@ def test_dsa_kernel_semantics():
     assert torch.allclose(dsa.rotate(x, torch.tensor([torch.pi])), x.flip(2).flip(3), atol=1e-4)
 
 
+def test_individual_ops_registry_defaults():
+    for name, op in dsa.OPS.items():
+        out = op(X, g(4))
+        assert out.shape == X.shape and torch.equal(out, op(X, g(4))), name
+
+
 def test_dsa_group_draw_and_determinism():
     aug = build_augmentation({"name": "dsa", "params": {}})
     assert torch.equal(aug(X, g(5)), aug(X, g(5)))
@@ -77,8 +83,8 @@ def test_bad_specs_name_valid_keys():
         build_augmentation({"name": "dsa", "params": {"prob_flip": 0.5}})  # reference 6.1.10
     with pytest.raises(DDRError, match="valid: name, lambda, mix_labels"):
         build_augmentation({"name": "mixup", "mixup_p": 1.0})
-    with pytest.raises(DDRError, match="unknown augmentation"):
-        build_augmentation({"name": "autoaugment"})
+    with pytest.raises(DDRError, match="unknown augmentation 'mixupp'; valid: dsa, mixup, cutmix"):
+        build_augmentation({"name": "mixupp"})
     with pytest.raises(DDRError, match="strategy"):
         build_augmentation({"name": "dsa", "params": {"strategy": "color_warp"}})
     assert build_augmentation(None) is None

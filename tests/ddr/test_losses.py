@@ -88,3 +88,9 @@ def test_mixed_hard_targets_equal_weighted_ce():
     ce = build_loss("ce")
     expected = lam * ce(S, Y, Y) + (1 - lam) * ce(S, Y[perm], Y[perm])
     assert ce(S, mixed, Y).item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ["kl", "sce", "mse_gt"])
+def test_soft_losses_refuse_hard_targets(name):
+    with pytest.raises(DDRError, match="needs soft targets"):
+        build_loss(name)(S, Y, Y)
