@@ -1,0 +1,55 @@
+"""Batch augmentations: callables `aug(x, gen) -> x` on a batch on any device, all randomness from
+the CPU generator `gen` (reference 2.4). Built from a protocol's spec by `build_augmentation`:
+
+    {"name": "dsa", "params": {"scale": 1.2, ...}}     # any subset of DSAParams' keys
+    {"name": "mixup", "lambda": 0.8, "mix_labels": false}
+    {"name": "cutmix", "beta": 1.0, "mix_labels": false}
+
+ZCA is not a batch augmentation here (see ddr.augment.zca).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ddr.augment.dsa import DSA, DSAParams
+from ddr.augment.mix import CutMix, MixAugmentation, Mixup, MixRecord
+from ddr.augment.zca import ZCA
+from ddr.errors import DDRError
+
+Augmentation = Callable[[Tensor, torch.Generator], Tensor]
+
+_KEYS = {"dsa": ("name", "params"), "mixup": ("name", "lambda", "mix_labels"),
+         "cutmix": ("name", "beta", "mix_labels")}
+
+
+def build_augmentation(spec: dict[str, Any] | None) -> Augmentation | None:
+    """The augmentation a protocol names, or None for none."""
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or "name" not in spec:
+        raise DDRError("augmentation must be a mapping with a 'name' (dsa, mixup, cutmix)")
+    name = spec["name"]
+    if name == "zca":
+        raise DDRError("augmentation 'zca' is a data-set transform, not a batch augmentation: "
+                       "fit ddr.augment.ZCA on the training split")
+    if name not in _KEYS:
+        raise DDRError(f"unknown augmentation '{name}'; valid: {', '.join(_KEYS)}")
+    extra = sorted(set(spec) - set(_KEYS[name]))
+    if extra:
+        raise DDRError(f"augmentation {name}: unknown key '{extra[0]}'; valid: {', '.join(_KEYS[name])}")
+    if name == "dsa":
+        params = spec.get("params") or {}
+        if not isinstance(params, dict):
+            raise DDRError("augmentation dsa: params must be a mapping")
+        return DSA(DSAParams.from_dict(params))
+    if name == "mixup":
+        return Mixup(float(spec.get("lambda", 0.8)), bool(spec.get("mix_labels", False)))
+    return CutMix(float(spec.get("beta", 1.0)), bool(spec.get("mix_labels", False)))
+
+
+__all__ = ["DSA", "DSAParams", "Augmentation", "CutMix", "MixAugmentation", "MixRecord", "Mixup", "ZCA",
+           "build_augmentation"]
