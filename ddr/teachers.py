@@ -94,3 +94,24 @@ class TeacherEnsemble(nn.Module):
         for m in self.members[1:]:
             out = out + m(x)
         return out / len(self.members)
+
+
+def state_digest(net: nn.Module) -> str:
+    """sha256 over a network's state dict (sorted keys): the teacher's identity in cache keys and results."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for k, v in sorted(net.state_dict().items()):
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def train_teacher(spec, data, seed: int, device=None):
+    """Train a teacher on the real training set with its spec's recipe; returns (frozen net, TrainingResult)."""
+    from ddr.train.engine import train_student
+
+    res = train_student(model=spec.model, model_args=spec.model_args, x=data.x_train, y=data.y_train,
+                        x_test=data.x_test, y_test=data.y_test, num_classes=data.num_classes, recipe=spec.train,
+                        lr=float(spec.train.lr), seed=seed, device=device, keep_model=True)
+    return freeze(res.model), res
