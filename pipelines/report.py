@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from ddr.eval.result import EvalResult
 
-_SCORE = {"lrs": ("hlr", "ior", "lrs")}
+_SCORE = {"lrs": ("hlr", "ior", "lrs"), "ars": ("delta_aug", "delta_noaug", "ars"), "acc": ("acc",)}
 
 
 def _fmt(m: dict) -> str:
@@ -17,7 +17,7 @@ def result_table(r: EvalResult) -> str:
              f"protocol {r.protocol['name']}@{r.protocol['version']}, {r.rounds} round(s), w = {r.weight:g}"]
     for name in _SCORE.get(r.kind, tuple(r.metrics)):
         per = " ".join(f"{v:.4f}" for v in r.metrics[name]["per_round"])
-        lines.append(f"  {name.upper():<4} {_fmt(r.metrics[name])}   per round: {per}")
+        lines.append(f"  {name.upper():<11} {_fmt(r.metrics[name])}   per round: {per}")
     acc = r.accuracies
     parts = [f"real {acc['real']:.4f}"] if "real" in acc else []
     for role in (k for k in acc if k != "real"):
