@@ -26,6 +26,12 @@ def default_depth(im_size: tuple[int, int], max_depth: int = 3) -> int:
     return max(depth, 1)
 
 
+def default_width(im_size: tuple[int, int]) -> int:
+    """The synthesis networks' width: DC/DM's 128 on 32x32 and up; 32 on small images such as 8x8 digits,
+    the width of the digits protocol's student (and 4x cheaper per pass on a CPU)."""
+    return 128 if min(im_size) >= 32 else 32
+
+
 @contextmanager
 def seeded(seed: int) -> Iterator[None]:
     """Seed torch's global RNG for a block (build_model draws from it) without disturbing the caller's."""
@@ -58,3 +64,19 @@ def embed(data: RealData, seed: int = 0, x: torch.Tensor | None = None, *, width
     x = data.x_train if x is None else x
     out = [net.features(x[i:i + EMBED_BATCH].to(dev)).flatten(1).cpu() for i in range(0, len(x), EMBED_BATCH)]
     return torch.cat(out)
+
+
+def reinit(net: nn.Module, seed: int) -> nn.Module:
+    """Draw fresh parameters in place (the same distribution as a new network): the synthesis
+    distillers sample one random network per iteration without rebuilding it."""
+    with seeded(seed):
+        for m in net.modules():
+            if m is not net and hasattr(m, "reset_parameters"):
+                m.reset_parameters()
+    return net
+
+
+def class_means(features: torch.Tensor, owner: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Per-class mean rows of `features` (owner[i] = class of row i): num_classes x D."""
+    onehot = torch.nn.functional.one_hot(owner, num_classes).to(features.dtype)
+    return (onehot.T @ features) / onehot.sum(0).clamp_min(1).unsqueeze(1)
