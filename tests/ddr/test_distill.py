@@ -123,3 +123,11 @@ def test_beats_random_selection_at_ipc1(method, params, digits, random_ipc1_acc)
     # from the random baseline of the same seed, so the gain is the synthesis alone.
     acc = _mean_best_acc([distill(method, digits, 1, seed=s, **params) for s in SEEDS], digits)
     assert acc > random_ipc1_acc + 0.1, (method, acc, random_ipc1_acc)
+
+
+@pytest.mark.parametrize("method,params", [("dm", {"iterations": 3}), ("dc", {"iterations": 1})])
+def test_dsa_option_is_seeded(method, params, digits):
+    a = distill(method, digits, 1, seed=5, dsa=True, **params)
+    assert torch.equal(a.images, distill(method, digits, 1, seed=5, dsa=True, **params).images)
+    assert a.meta["params"]["dsa"] is True and torch.isfinite(a.images).all()
+    assert not torch.equal(a.images, distill(method, digits, 1, seed=5, **params).images)
