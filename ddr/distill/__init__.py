@@ -9,6 +9,7 @@ from typing import Any
 from ddr.data.distilled import DistilledSet
 from ddr.data.random_baseline import random_baseline
 from ddr.data.real import RealData
+from ddr.distill.common import Device
 from ddr.distill.dc import dc
 from ddr.distill.dm import dm
 from ddr.distill.herding import herding
@@ -16,7 +17,7 @@ from ddr.distill.kcenter import kcenter
 from ddr.errors import DDRError, unknown
 
 
-def random_selection(data: RealData, ipc: int, *, seed: int = 0, device=None) -> DistilledSet:
+def random_selection(data: RealData, ipc: int, *, seed: int = 0, device: Device = None) -> DistilledSet:
     """The random baseline (ddr.data.random_baseline) under the distiller signature; method 'random'."""
     return random_baseline(data, ipc, seed)
 
@@ -35,7 +36,7 @@ def distiller_params(method: str) -> dict[str, Any]:
             if p.kind is p.KEYWORD_ONLY and n not in ("seed", "device", "features")}
 
 
-def distill(method: str, data: RealData, ipc: int, seed: int = 0, device=None, **params: Any) -> DistilledSet:
+def distill(method: str, data: RealData, ipc: int, seed: int = 0, device: Device = None, **params: Any) -> DistilledSet:
     """Run a registered distiller; unknown methods and parameters are refused with the valid ones named."""
     valid = distiller_params(method)
     bad = sorted(set(params) - set(valid))

@@ -9,6 +9,8 @@ from ddr.data.distilled import DistilledSet
 from ddr.data.real import RealData
 from ddr.errors import DDRError
 
+Device = torch.device | str | None  # None: CUDA when available (resolve_device)
+
 
 def check_ipc(data: RealData, ipc: int) -> None:
     if ipc < 1:

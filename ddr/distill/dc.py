@@ -11,7 +11,7 @@ from ddr.data.distilled import DistilledSet
 from ddr.data.random_baseline import random_indices
 from ddr.data.real import RealData
 from ddr.distill.augment import apply_affine, draw_affine
-from ddr.distill.common import base_meta, check_ipc, class_major_labels
+from ddr.distill.common import Device, base_meta, check_ipc, class_major_labels
 from ddr.distill.features import default_depth, default_width, random_convnet, reinit
 from ddr.train.engine import resolve_device
 
@@ -37,7 +37,7 @@ def gradient_distance(g_syn: list[torch.Tensor], g_real: list[torch.Tensor]) -> 
     return total
 
 
-def dc(data: RealData, ipc: int, *, seed: int = 0, device=None, iterations: int | None = None,
+def dc(data: RealData, ipc: int, *, seed: int = 0, device: Device = None, iterations: int | None = None,
        outer_loop: int | None = None, inner_loop: int | None = None, lr_img: float = 0.1,
        momentum_img: float = 0.5, lr_net: float = 0.01, batch_real: int = 64, batch_train: int = 256,
        width: int | None = None, depth: int | None = None, dsa: bool = False) -> DistilledSet:

@@ -8,12 +8,12 @@ from ddr.data.distilled import DistilledSet
 from ddr.data.random_baseline import random_indices
 from ddr.data.real import RealData
 from ddr.distill.augment import apply_affine, draw_affine
-from ddr.distill.common import base_meta, check_ipc, class_major_labels
+from ddr.distill.common import Device, base_meta, check_ipc, class_major_labels
 from ddr.distill.features import class_means, default_depth, default_width, random_convnet, reinit
 from ddr.train.engine import resolve_device
 
 
-def dm(data: RealData, ipc: int, *, seed: int = 0, device=None, iterations: int = 1000, lr_img: float = 1.0,
+def dm(data: RealData, ipc: int, *, seed: int = 0, device: Device = None, iterations: int = 1000, lr_img: float = 1.0,
        momentum: float = 0.5, batch_real: int = 64, width: int | None = None, depth: int | None = None,
        dsa: bool = False) -> DistilledSet:
     """Distribution matching from a seeded random-real initialisation (the random baseline's images for

@@ -6,7 +6,7 @@ import torch
 
 from ddr.data.distilled import DistilledSet
 from ddr.data.real import RealData
-from ddr.distill.common import base_meta, check_ipc, selection
+from ddr.distill.common import Device, base_meta, check_ipc, selection
 from ddr.distill.features import EMBED_WIDTH, embed, feature_space_name
 from ddr.errors import DDRError
 
@@ -32,7 +32,7 @@ def herding_indices(features: torch.Tensor, k: int) -> list[int]:
 
 
 def selection_features(data: RealData, seed: int, feature_space: str, width: int,
-                       device=None) -> tuple[torch.Tensor, str]:
+                       device: Device = None) -> tuple[torch.Tensor, str]:
     """(features of every training image, the name recorded in meta) for a named feature space."""
     if feature_space == "convnet":
         return embed(data, seed, width=width, device=device).double(), feature_space_name(data, seed, width)
@@ -41,7 +41,7 @@ def selection_features(data: RealData, seed: int, feature_space: str, width: int
     raise DDRError(f"unknown feature_space '{feature_space}'; valid: {', '.join(FEATURE_SPACES)}")
 
 
-def herding(data: RealData, ipc: int, *, seed: int = 0, device=None, feature_space: str = "convnet",
+def herding(data: RealData, ipc: int, *, seed: int = 0, device: Device = None, feature_space: str = "convnet",
             width: int = EMBED_WIDTH, features: torch.Tensor | None = None) -> DistilledSet:
     """Herding in a fixed feature space: by default a seeded random-init ConvNet's penultimate features;
     `feature_space="pixels"` uses the normalised pixels; `features` (one row per training image) overrides both."""

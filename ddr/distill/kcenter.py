@@ -6,7 +6,7 @@ import torch
 
 from ddr.data.distilled import DistilledSet
 from ddr.data.real import RealData
-from ddr.distill.common import base_meta, check_ipc, selection
+from ddr.distill.common import Device, base_meta, check_ipc, selection
 from ddr.distill.features import EMBED_WIDTH
 from ddr.distill.herding import selection_features
 
@@ -27,7 +27,7 @@ def kcenter_indices(features: torch.Tensor, k: int) -> list[int]:
     return chosen
 
 
-def kcenter(data: RealData, ipc: int, *, seed: int = 0, device=None, feature_space: str = "convnet",
+def kcenter(data: RealData, ipc: int, *, seed: int = 0, device: Device = None, feature_space: str = "convnet",
             width: int = EMBED_WIDTH, features: torch.Tensor | None = None) -> DistilledSet:
     """K-center greedy in a fixed feature space (default: a seeded random-init ConvNet; or "pixels")."""
     check_ipc(data, ipc)
