@@ -18,12 +18,15 @@ def kcenter_indices(features: torch.Tensor, k: int) -> list[int]:
 
     first = int(torch.argmin(sqdist(features.mean(0))))
     chosen = [first]
-    # squared distance of every sample to its nearest chosen centre; chosen ones sit at 0, never re-picked
+    # squared distance of every sample to its nearest chosen centre; chosen ones are masked to -1 so that
+    # duplicate images (distance 0 to a centre) can still be picked, but a chosen index never again
     nearest = sqdist(features[first])
+    nearest[first] = -1.0
     for _ in range(1, k):
         i = int(torch.argmax(nearest))
         chosen.append(i)
         nearest = torch.minimum(nearest, sqdist(features[i]))
+        nearest[chosen] = -1.0
     return chosen
 
 

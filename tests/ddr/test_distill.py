@@ -61,6 +61,12 @@ def test_selection_picks_distinct_indices_of_the_class(method, space, digits):
     assert torch.equal(ds.images, digits.x_train[flat])
 
 
+def test_kcenter_never_repeats_on_duplicates():
+    from ddr.distill.kcenter import kcenter_indices
+    feats = torch.tensor([[0.0], [0.0], [0.0], [1.0]], dtype=torch.float64)
+    assert sorted(kcenter_indices(feats, 4)) == [0, 1, 2, 3]
+
+
 def test_selections_differ(digits):
     # at IPC 1 both pick the image nearest the class mean; from the second pick on they diverge
     h, k = distill("herding", digits, 5), distill("kcenter", digits, 5)
@@ -119,7 +125,7 @@ def random_ipc1_acc(digits) -> float:
 @pytest.mark.parametrize("method,params", [("dm", {"iterations": 200}), ("dc", {"iterations": 100}),
                                            ("herding", {}), ("kcenter", {})])
 def test_beats_random_selection_at_ipc1(method, params, digits, random_ipc1_acc):
-    # Measured (3 seeds, lr 0.01): random 0.64; DM 0.88, DC 0.88, herding/k-center 0.84. DM and DC start
+    # Measured (3 seeds, lr 0.01): random 0.63; DM 0.88, DC 0.88, herding/k-center 0.85. DM and DC start
     # from the random baseline of the same seed, so the gain is the synthesis alone.
     acc = _mean_best_acc([distill(method, digits, 1, seed=s, **params) for s in SEEDS], digits)
     assert acc > random_ipc1_acc + 0.1, (method, acc, random_ipc1_acc)
