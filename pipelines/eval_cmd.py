@@ -7,9 +7,7 @@ from pathlib import Path
 
 import click
 
-from ddr.errors import DDRError
-from ddr.eval.result import EvalResult
-from pipelines.report import comparison_table, result_table
+from pipelines.report import ranking_table, result_table
 
 
 @click.group("eval")
@@ -102,31 +100,27 @@ def _method_name(path: str) -> str:
 
 @click.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path())
-def rank(results: tuple[str, ...]) -> None:
-    """Compare evaluations: result.json files (or folders holding them), best first, per (data set, ipc, kind).
+@click.option("--out", default=None, type=click.Path(), help="Also write ranking.json, ranking.md, ranking.csv and metrics.json here.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed (recorded).")
+def rank(results: tuple[str, ...], out: str | None, seed: int) -> None:
+    """Rank evaluations (result.json files or folders holding them) per (data set, ipc, label, score), best
+    first, with a bootstrap over rounds for how sure each rank is (the registry's ranking, unsigned).
 
     \b
     Example:
-      ddr rank runs/lrs/digits-ipc10
+      ddr rank results/ --out ranking/
     """
-    files: list[Path] = []
-    for item in results:
-        p = Path(item)
-        if p.is_dir():
-            files += sorted(p.rglob("result.json"))
-        elif p.is_file():
-            files.append(p)
-        else:
-            raise DDRError(f"no such result: {p}")
-    if not files:
-        raise DDRError("no result.json found")
-    groups: dict[tuple, list[EvalResult]] = {}
-    for f in files:
-        try:
-            r = EvalResult.load(f)
-        except (ValueError, TypeError) as exc:
-            raise DDRError(f"{f}: not a ddr result ({exc})") from None
-        groups.setdefault((r.dataset, r.ipc, r.kind, r.label), []).append(r)
-    for (dataset, ipc, kind, label), rs in sorted(groups.items()):
-        click.echo(f"\n{dataset}, ipc {ipc}: {kind.upper()} ({label} labels)")
-        click.echo(comparison_table(rs))
+    from registry.ranking import build_ranking, load_results
+    from registry.render import to_csv, to_markdown
+
+    ranking = build_ranking(load_results(list(results)), seed=seed)
+    click.echo(ranking_table(ranking))
+    if out:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "ranking.json").write_text(json.dumps(ranking, indent=2) + "\n")
+        (folder / "ranking.md").write_text(to_markdown(ranking, "working copy (unsigned)"))
+        (folder / "ranking.csv").write_text(to_csv(ranking))
+        flat = {f"{t['dataset']}/ipc{t['ipc']}/{t['label']}/{t['score']}": {r["method"]: round(r["mean"], 6) for r in t["rows"]}
+                for t in ranking["tables"]}
+        (folder / "metrics.json").write_text(json.dumps(flat, indent=2, sort_keys=True) + "\n")

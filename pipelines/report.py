@@ -1,8 +1,6 @@
 """Plain-text tables for the terminal (no metric maths here: values come from result.json)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from ddr.eval.result import EvalResult
 
 _SCORE = {"lrs": ("hlr", "ior", "lrs"), "ars": ("delta_aug", "delta_noaug", "ars"), "acc": ("acc",)}
@@ -27,16 +25,16 @@ def result_table(r: EvalResult) -> str:
     return "\n".join(lines)
 
 
-def comparison_table(results: Sequence[EvalResult]) -> str:
-    """Methods of one (data set, ipc, kind) ordered by their main score, best first."""
-    if not results:
-        return "no results"
-    main = results[0].kind
-    ordered = sorted(results, key=lambda r: -r.score(main))
-    names = _SCORE.get(main, tuple(results[0].metrics))
-    width = max(len(r.method) for r in results) + 2
-    head = f"{'rank':<5}{'method':<{width}}{'ipc':>4}  " + "  ".join(f"{n.upper():>17}" for n in names)
-    rows = [head, "-" * len(head)]
-    for i, r in enumerate(ordered, 1):
-        rows.append(f"{i:<5}{r.method:<{width}}{r.ipc:>4}  " + "  ".join(f"{_fmt(r.metrics[n]):>17}" for n in names))
-    return "\n".join(rows)
+def ranking_table(ranking: dict) -> str:
+    """The registry's ranking snapshot as terminal tables."""
+    out = []
+    for t in ranking["tables"]:
+        out.append(f"\n{t['dataset']}, ipc {t['ipc']}, {t['label']} labels: {t['score'].upper()}")
+        width = max(len(r["method"]) for r in t["rows"]) + 2
+        head = f"{'rank':<6}{'method':<{width}}{'mean ± std':>18}  {'95% rank':>9}  {'P(>next)':>8}"
+        out += [head, "-" * len(head)]
+        for r in t["rows"]:
+            lo, hi = r["rank_interval"]
+            p = "" if r["p_beats_next"] is None else f"{r['p_beats_next']:.2f}"
+            out.append(f"{r['rank']:<6}{r['method']:<{width}}{_fmt(r):>18}  {f'{lo}-{hi}':>9}  {p:>8}")
+    return "\n".join(out)

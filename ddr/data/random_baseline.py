@@ -30,12 +30,21 @@ def random_baseline(data: RealData, ipc: int, seed: int) -> DistilledSet:
 
 
 def load_random_baselines(paths: list[str], data: RealData, ipc: int) -> dict[int, DistilledSet]:
-    """Read versioned random-baseline folders (keyed by their seed), refusing any that is not exactly the
-    pure function's draw for (data set, ipc, seed): a stale or hand-edited baseline must not pass."""
+    """Read versioned random-baseline folders (keyed by their seed; a folder of such folders counts as
+    all of them), refusing any that is not exactly the pure function's draw for (data set, ipc, seed):
+    a stale or hand-edited baseline must not pass."""
+    from pathlib import Path
+
     from ddr.data.distilled import read_distilled
 
+    expanded = []
+    for p in map(Path, paths):
+        if p.is_dir() and not (p / "images.pt").is_file():
+            expanded += sorted(q for q in p.iterdir() if q.is_dir() and (q / "images.pt").is_file())
+        else:
+            expanded.append(p)
     out: dict[int, DistilledSet] = {}
-    for p in paths:
+    for p in expanded:
         ds = read_distilled(p)
         meta = ds.meta
         if meta.get("method") != "random" or "seed" not in meta:

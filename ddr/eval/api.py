@@ -108,9 +108,11 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
     random_sets = load_random_baselines(list(random or []), data, ipc)
     dev = resolve_device(device)
     preloaded = None
+    if teachers and proto.soft is None:
+        teachers = None  # a hard-label protocol has no teachers; pipelines pass one teacher to every metric
+        if progress:
+            progress(f"note: protocol {proto.name} uses hard labels; --teacher ignored")
     if teachers:
-        if proto.soft is None:
-            raise DDRError(f"protocol {proto.name} uses hard labels: it takes no teachers")
         from ddr.eval.teachers import provide_teachers
 
         preloaded = provide_teachers(proto, data, dev, None, list(teachers))  # a checkpoint that does not fit fails here
