@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from ddr.data import load_dataset, random_baseline, write_distilled
+from ddr.errors import DDRError
 
 
 @click.group()
@@ -12,23 +13,33 @@ def data() -> None:
 
 
 @data.command("random")
-@click.option("--dataset", required=True, help="Data set name (digits, cifar10, cifar100, npz).")
+@click.option("--dataset", required=True, help="Data set name (digits, cifar10, cifar100, npz, ...).")
 @click.option("--ipc", required=True, type=int, help="Images per class.")
 @click.option("--seed", required=True, type=int, help="Seed of the draw (round r of an evaluation uses seed_base + r).")
+@click.option("--count", default=1, show_default=True, type=int,
+              help="Draw seeds SEED .. SEED+COUNT-1 (the baselines of COUNT rounds); OUT then holds seed<S>/ folders.")
 @click.option("--out", required=True, type=click.Path(), help="Folder to write.")
 @click.option("--root", default=None, help="Local folder or file of the data set (not needed for digits).")
 @click.option("--force", is_flag=True, help="Replace an existing folder.")
-def random_cmd(dataset: str, ipc: int, seed: int, out: str, root: str | None, force: bool) -> None:
-    """Write a random baseline: IPC real training images per class, a pure function of (data set, ipc, seed).
+def random_cmd(dataset: str, ipc: int, seed: int, count: int, out: str, root: str | None, force: bool) -> None:
+    """Write random baselines: IPC real training images per class, a pure function of (data set, ipc, seed).
 
     \b
-    Example:
+    Examples:
       ddr data random --dataset digits --ipc 10 --seed 0 --out data/random/digits-ipc10-seed0
+      ddr data random --dataset digits --ipc 10 --seed 0 --count 5 --out data/random/digits-ipc10
     """
+    from pathlib import Path
+
+    if count < 1:
+        raise DDRError(f"--count must be at least 1, got {count}")
     real = load_dataset(dataset, root)
-    ds = random_baseline(real, ipc, seed)
-    write_distilled(out, ds, overwrite=force)
-    click.echo(f"wrote {out}: {len(ds.images)} images ({ipc} per class), seed {seed}")
+    seeds = range(seed, seed + count)
+    targets = [(seed, Path(out))] if count == 1 else [(s, Path(out) / f"seed{s}") for s in seeds]
+    for seed, folder in targets:
+        ds = random_baseline(real, ipc, seed)
+        write_distilled(folder, ds, overwrite=force)
+        click.echo(f"wrote {folder}: {len(ds.images)} images ({ipc} per class), seed {seed}")
 
 
 @data.command("real")
