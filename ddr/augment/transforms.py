@@ -165,10 +165,18 @@ class RandomCrop:
 
 
 def _shuffle_axis(x: Tensor, factor: int, gen: torch.Generator, dim: int) -> Tensor:
+    """Cut axis `dim` (2 = height, 3 = width) into `factor` strips (the last takes the remainder) and
+    reorder them with one permutation per sample."""
     n, size = x.shape[0], x.shape[dim]
-    step = size // factor
-    bounds = [(k * step, (k + 1) * step if k < factor - 1 else size) for k in range(factor)]
     perms = torch.argsort(torch.rand(n, factor, generator=gen), dim=1)
+    step = size // factor
+    if size % factor == 0:  # equal strips: one gather for the whole batch
+        shape = list(x.shape)
+        shape[dim:dim + 1] = [factor, step]
+        strips = x.reshape(shape)
+        idx = perms.to(x.device).view([n] + [1] * (dim - 1) + [factor] + [1] * (len(shape) - dim - 1))
+        return torch.take_along_dim(strips, idx.expand_as(strips), dim=dim).reshape(x.shape)
+    bounds = [(k * step, (k + 1) * step if k < factor - 1 else size) for k in range(factor)]
     out = torch.empty_like(x)
     for i in range(n):
         parts = [x[i].narrow(dim - 1, a, b - a) for a, b in (bounds[int(j)] for j in perms[i])]

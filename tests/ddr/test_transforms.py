@@ -120,3 +120,19 @@ def test_unknown_op_lists_valid_names():
         build_augmentation({"name": "sequence", "ops": [{"name": "colorjitter"}]})
     for name in ("rrc", "hflip", "random_crop", "shuffle_patches", "gaussian_noise", "dsa", "cutmix"):
         assert name in str(err.value)
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+@pytest.mark.parametrize("size", [16, 15])
+def test_shuffle_patches_matches_strip_reference(size, dim):
+    """Equal strips (vectorised path) and unequal ones (per-sample path) give the same strip permutation."""
+    from ddr.augment.transforms import _shuffle_axis
+
+    x = torch.randn(4, 3, size, size, generator=g(8))
+    out = _shuffle_axis(x, 2, g(9), dim)
+    perms = torch.argsort(torch.rand(4, 2, generator=g(9)), dim=1)
+    half = size // 2
+    strips = [(0, half), (half, size)]
+    for i in range(4):
+        ref = torch.cat([x[i].narrow(dim - 1, a, b - a) for a, b in (strips[int(j)] for j in perms[i])], dim=dim - 1)
+        assert torch.equal(out[i], ref)
