@@ -82,3 +82,26 @@ def test_readme_lists_every_leaderboard_protocol():
     text = readme.read_text()
     missing = [n for n in PROTOCOLS if not n.startswith("digits-") and f"`{n}`" not in text]
     assert not missing, f"ddr/protocols/README.md lacks {missing}"
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v2-tv", "shufflenet_v2_x0_5-tv", "efficientnet_b0-tv"])
+def test_torchvision_ensemble_members(name):
+    from ddr.models import list_models, parse_model_name
+
+    assert name in list_models()
+    assert parse_model_name(name) == (name[:-3], None, "tv")
+    torch.manual_seed(0)
+    net = build_model(name, 3, 7, (64, 64)).eval()
+    with torch.no_grad():
+        assert net(torch.randn(2, 3, 64, 64)).shape == (2, 7)
+
+
+def test_torchvision_members_refuse_bad_inputs():
+    from ddr.errors import DDRError
+
+    with pytest.raises(DDRError, match="3-channel"):
+        build_model("mobilenet_v2-tv", 1, 10, (64, 64))
+    with pytest.raises(DDRError, match="no model_args"):
+        build_model("mobilenet_v2-tv", 3, 10, (64, 64), width=8)
+    with pytest.raises(DDRError, match="unknown model"):
+        build_model("resnet18-tv", 3, 10, (64, 64))
