@@ -5,6 +5,12 @@ Names follow DD-Ranking's grammar `Family[-Depth][-Norm]`: `ConvNet-3` (instance
 (11/13/16/19), `ResNet-18[-BN]` (18/34/50, DC's CIFAR ResNet) and `ResNet-18-BN-tv` (torchvision's
 ResNet with the small-input stem; DD-Ranking's `use_torchvision`). Keyword arguments from a
 protocol's `model_args` (width, act, pool) refine the family's defaults.
+
+`<torchvision name>-tv` (TORCHVISION_MODELS: `alexnet-tv`, `mobilenet_v2-tv`, `shufflenet_v2_x0_5-tv`,
+`efficientnet_b0-tv`) builds torchvision.models.get_model(name, weights=None, num_classes=...): the
+members of G-VBSM's and EDC's teacher ensembles. DD-Ranking silently used downloaded ImageNet weights
+for them (reference 2.3); ddr never downloads, so their checkpoints are passed with --teacher. They are
+ImageNet-resolution, 3-channel networks.
 """
 from __future__ import annotations
 
@@ -76,6 +82,19 @@ def _resnet(depth, suffix, channels, num_classes, im_size, **kw):
     return ResNet(channels, num_classes, im_size, depth=depth, norm=_NORM_SUFFIX[suffix], **kw)
 
 
+TORCHVISION_MODELS = ("alexnet", "mobilenet_v2", "shufflenet_v2_x0_5", "efficientnet_b0")
+
+
+def _torchvision(name: str, channels: int, num_classes: int, im_size: tuple[int, int], **kw) -> nn.Module:
+    import torchvision
+
+    if channels != 3:
+        raise DDRError(f"model {name}-tv takes 3-channel images, not {channels}")
+    if kw:
+        raise DDRError(f"model {name}-tv takes no model_args (got {', '.join(sorted(kw))})")
+    return torchvision.models.get_model(name, weights=None, num_classes=num_classes)
+
+
 _NAME = re.compile(r"^(?P<family>[A-Za-z]+)(?:-(?P<depth>\d+))?(?:-(?P<suffix>BN-tv|BN|LN|NN|IN))?$")
 
 
@@ -88,10 +107,12 @@ def list_models() -> list[str]:
             continue
         stems = [f"{fam}-{d}" for d in depths] if depths else [fam]
         names += [f"{stem}-{s}" if s else stem for stem in stems for s in suffixes if s != "IN"]
-    return names
+    return names + [f"{n}-tv" for n in TORCHVISION_MODELS]
 
 
 def parse_model_name(name: str) -> tuple[str, int | None, str]:
+    if name.endswith("-tv") and name[:-3] in TORCHVISION_MODELS:
+        return name[:-3], None, "tv"
     m = _NAME.match(name)
     if not m or m.group("family") not in _FAMILIES:
         raise unknown("model", name, list_models())
@@ -107,6 +128,8 @@ def parse_model_name(name: str) -> tuple[str, int | None, str]:
 def build_model(name: str, channels: int, num_classes: int, im_size: tuple[int, int], **kwargs: Any) -> nn.Module:
     """Build a freshly initialised network (initialisation draws from torch's global RNG: seed it first)."""
     family, depth, suffix = parse_model_name(name)
+    if suffix == "tv":
+        return _torchvision(family, channels, num_classes, tuple(im_size), **kwargs)
     try:
         return _FAMILIES[family](depth, suffix, channels, num_classes, tuple(im_size), **kwargs)
     except TypeError as exc:
