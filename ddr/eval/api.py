@@ -67,13 +67,14 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
              labels: torch.Tensor | None = None, lr: float | None = None, method: str | None = None,
              device: str | None = None, track: bool = True, tracking_uri: str | None = None,
              cache_dir: str | Path | None = None, use_cache: bool = True, out: str | Path | None = None,
-             progress: Progress | None = None) -> EvalResult:
+             progress: Progress | None = None, tags: dict[str, Any] | None = None) -> EvalResult:
     """Evaluate a distilled set: `evaluate("lrs", distilled="path/", dataset="digits", ipc=10)`.
 
     `distilled` is a folder (images.pt format or class folders), a DistilledSet, or an N x C x H x W
     tensor in the data set's normalised pixel space (class-major; pass `labels`/`lr` alongside).
     MLflow logging is optional (`track=False`). Finished trainings are cached under `cache_dir`
     (default .ddr/cache, or DDR_CACHE_DIR), so an interrupted evaluation resumes where it stopped.
+    `tags` are extra MLflow tags for the parent run (ddr's own tags take precedence).
     """
     proto, data, ds, n_rounds = prepare(kind, distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol,
                                         rounds=rounds, root=root, labels=labels, lr=lr)
@@ -93,7 +94,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
     if tracker is not None:
         tracker.start_parent(
             experiment=data.name, run_name=f"{kind}-{method_name}-ipc{ipc}",
-            tags={"ddr.kind": kind, "ddr.label": proto.label, "ddr.method": method_name, "ddr.dataset": data.name,
+            tags={**(tags or {}), "ddr.kind": kind, "ddr.label": proto.label, "ddr.method": method_name, "ddr.dataset": data.name,
                   "ddr.ipc": ipc, "ddr.protocol": proto.name, "ddr.protocol_version": proto.version,
                   "ddr.git_commit": env["git_commit"] or "", "ddr.dvc_md5": digest,
                   "ddr.dvc_lock_md5": env["dvc_lock_md5"] or ""},
