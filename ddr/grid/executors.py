@@ -89,9 +89,10 @@ def _gpu_count() -> int:
 
 
 class LocalExecutor:
-    """Worker processes (multiprocessing, spawn) on this machine. With GPUs: one worker per GPU by default,
-    worker i sees only GPU i % n_gpus. Without: `workers` CPU workers (default: CPU count), each with
-    OMP_NUM_THREADS = cores // workers unless set."""
+    """Worker processes on this machine (`python -m ddr.grid.worker`, talking over a socket pair). With
+    GPUs: one worker per GPU by default, worker i sees only GPU i % n_gpus (CUDA_VISIBLE_DEVICES). Without:
+    `workers` CPU workers (default: CPU count), each with OMP_NUM_THREADS = cores // workers unless set.
+    A worker that dies fails only the cell it held, and is replaced."""
 
     name, parallel = "local", True
 
@@ -104,30 +105,29 @@ class LocalExecutor:
         self.conns: list[Any] = []
         self.busy: list[str | None] = []
         self.ready: list[bool] = []
+        self.queued: dict[int, dict[str, Any]] = {}
         self.env: dict[str, str] = {}
         self.progress: Progress = lambda msg: None
-        self.queued: dict[int, dict[str, Any]] = {}
 
     def _spawn(self, i: int) -> None:
-        import multiprocessing as mp
+        import socket
+        import subprocess
+        import sys
+        from multiprocessing.connection import Connection
 
-        from ddr.grid.worker import serve
-
-        ctx = mp.get_context("spawn")
-        parent, child = ctx.Pipe()
-        env = dict(self.env)
+        env = {**os.environ, **self.env}
         if self.gpus:
             env["CUDA_VISIBLE_DEVICES"] = str(i % self.gpus)
         env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // self.n)))
-        p = ctx.Process(target=serve, args=(child, env), name=f"ddr-worker-{i}", daemon=True)
-        p.start()
-        child.close()
-        self.procs[i], self.conns[i], self.busy[i], self.ready[i] = p, parent, None, False
+        ours, theirs = socket.socketpair()
+        p = subprocess.Popen([sys.executable, "-m", "ddr.grid.worker", str(theirs.fileno())], env=env,
+                             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+        theirs.close()
+        self.procs[i], self.conns[i] = p, Connection(ours.detach())
+        self.busy[i], self.ready[i] = None, False
 
     def start(self, env: dict[str, str], progress: Progress) -> None:
         self.env, self.progress = dict(env), progress
-        if "OMP_NUM_THREADS" in os.environ:
-            self.env.setdefault("OMP_NUM_THREADS", os.environ["OMP_NUM_THREADS"])
         self.procs, self.conns = [None] * self.n, [None] * self.n
         self.busy, self.ready = [None] * self.n, [False] * self.n
         for i in range(self.n):
@@ -143,34 +143,44 @@ class LocalExecutor:
         i = self.busy.index(None)
         self.busy[i] = key
         if self.ready[i]:
-            self.conns[i].send(task)
+            self._send(i, task)
         else:  # still importing: sent when it says ready
             self.queued[i] = task
+
+    def _send(self, i: int, task: dict[str, Any]) -> None:
+        try:
+            self.conns[i].send(task)
+        except OSError:
+            pass  # it died: the next poll sees its end of the socket close and fails the cell
 
     def poll(self, timeout: float) -> list[Outcome]:
         from multiprocessing.connection import wait
 
         outcomes: list[Outcome] = []
-        waitables = {c: i for i, c in enumerate(self.conns)}
-        sentinels = {p.sentinel: i for i, p in enumerate(self.procs)}
-        for obj in wait(list(waitables) + list(sentinels), timeout):
-            i = waitables.get(obj, sentinels.get(obj))
-            conn = self.conns[i]
+        index = {c: i for i, c in enumerate(self.conns)}
+        for conn in wait(list(index), timeout):
+            i = index[conn]
+            dead = False
             while True:
                 try:
                     if not conn.poll():
                         break
                     msg = conn.recv()
                 except (EOFError, OSError):
+                    dead = True
                     break
                 outcomes += self._handle(i, msg)
-            if not self.procs[i].is_alive():
-                key = self.busy[i]
-                self.procs[i].join()
-                code = self.procs[i].exitcode
+            if dead:
+                p, key = self.procs[i], self.busy[i]
+                try:
+                    code = p.wait(10)
+                except Exception:
+                    p.kill()
+                    code = p.wait()
+                conn.close()
                 self.queued.pop(i, None)
                 if key is not None:
-                    outcomes.append(Outcome(key, False, error=f"worker pid {self.procs[i].pid} died (exit {code})"))
+                    outcomes.append(Outcome(key, False, error=f"worker pid {p.pid} died (exit {code})"))
                 self._spawn(i)
         return outcomes
 
@@ -180,7 +190,7 @@ class LocalExecutor:
             self.ready[i] = True
             task = self.queued.pop(i, None)
             if task is not None:
-                self.conns[i].send(task)
+                self._send(i, task)
             return []
         if kind == "progress":
             self.progress(f"{self.busy[i]} {msg[1]}")
@@ -194,30 +204,37 @@ class LocalExecutor:
         import signal
 
         for p in self.procs:
-            if p is not None and p.is_alive():
+            if p is not None and p.poll() is None:
                 try:
-                    os.kill(p.pid, signal.SIGTERM)
+                    os.kill(p.pid, signal.SIGTERM)  # unwinds the cell: its MLflow parent ends KILLED
                 except ProcessLookupError:
                     pass
-        self._join(10.0)
+        self._join(15.0)
 
     def _join(self, timeout: float) -> None:
+        import subprocess
+
         deadline = time.monotonic() + timeout
         for p in self.procs:
-            if p is not None:
-                p.join(max(0.0, deadline - time.monotonic()))
-                if p.is_alive():
-                    p.kill()
-                    p.join(5)
+            if p is None:
+                continue
+            try:
+                p.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
 
     def close(self) -> None:
         for i, c in enumerate(self.conns):
-            if c is not None and self.procs[i].is_alive():
+            if c is not None and self.procs[i].poll() is None:
                 try:
                     c.send(None)
                 except OSError:
                     pass
-        self._join(10.0)
+        self._join(15.0)
+        for c in self.conns:
+            if c is not None:
+                c.close()
 
 
 class RayExecutor:

@@ -13,6 +13,7 @@ Crash safety comes from three rules:
 from __future__ import annotations
 
 import fcntl
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -75,12 +76,15 @@ class MlflowBook:
         self.uri = uri
         self.client = MlflowClient(tracking_uri=uri)
 
-    def ensure_experiments(self, names: set[str]) -> None:
-        from ddr.tracking import Tracker
+    def ensure_experiments(self, names: set[str], store: str | None) -> None:
+        """Created here, once, not raced by N workers; over a private server, with the artifact location
+        the direct sqlite path would give them (so `ddr eval lrs` on the store can log to them too)."""
+        from ddr.tracking import _artifact_root
 
-        tracker = Tracker(self.uri)
-        for name in sorted(names):  # created here, once, not raced by N workers
-            tracker.experiment(name)
+        root = _artifact_root(store) if store else None
+        for name in sorted(names):
+            if self.client.get_experiment_by_name(name) is None:
+                self.client.create_experiment(name, artifact_location=f"{root}/{name}" if root else None)
 
     def parents(self, cell: Cell, status: str) -> list[Any]:
         exps = [e.experiment_id for e in self.client.search_experiments()]
@@ -148,6 +152,8 @@ def run_grid(spec: GridSpec, executor: Executor | None = None, *, out: str | Pat
     if max_attempts < 1:
         raise DDRError("max_attempts must be at least 1")
     executor = executor or SerialExecutor()
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")  # "View run at ..." on every run
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
     out = Path(out).resolve()
@@ -179,8 +185,9 @@ def run_grid(spec: GridSpec, executor: Executor | None = None, *, out: str | Pat
                 say(f"MLflow server {server.uri} over {uri} (workers log over HTTP)")
             book = MlflowBook(worker_uri) if (worker_uri and todo) else None
             if book:
-                book.ensure_experiments(_experiment_names(todo))
-            env = {"MLFLOW_DISABLE_TELEMETRY": "true", "DDR_CACHE_DIR": cache}
+                book.ensure_experiments(_experiment_names(todo), uri)
+            env = {"MLFLOW_DISABLE_TELEMETRY": "true", "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+                   "DDR_CACHE_DIR": cache}
             if worker_uri:
                 env["MLFLOW_TRACKING_URI"] = worker_uri
             if todo:

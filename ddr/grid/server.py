@@ -2,7 +2,9 @@
 
 SQLite takes one writer at a time; N processes writing to it directly fail with "database is locked".
 Workers instead log over HTTP to one `mlflow server` (one server process, bound to 127.0.0.1), which
-serialises the writes and proxies artifacts into mlartifacts/ beside the store.
+serialises the writes; artifacts go to mlartifacts/ beside the store, as with the direct sqlite path.
+It binds 127.0.0.1: one machine. A multi-machine cluster needs a tracking server its nodes can reach
+(MLFLOW_TRACKING_URI=http://host:port).
 """
 from __future__ import annotations
 
@@ -48,7 +50,10 @@ class MlflowServer:
     def command(self) -> list[str]:
         return [sys.executable, "-m", "mlflow", "server", "-w", "1", "--host", self.host, "--port", str(self.port),
                 "--backend-store-uri", self.store,
-                "--artifacts-destination", str(self.db.parent / "mlartifacts")]
+                "--artifacts-destination", str(self.db.parent / "mlartifacts"),
+                # experiments it creates keep their artifacts where `ddr eval lrs` on the sqlite store puts
+                # them (file:, beside the store), so the direct and the served paths read each other's runs
+                "--default-artifact-root", (self.db.parent / "mlartifacts").as_uri()]
 
     def start(self, timeout: float = 90.0) -> MlflowServer:
         self.db.parent.mkdir(parents=True, exist_ok=True)

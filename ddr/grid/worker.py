@@ -1,8 +1,7 @@
 """What a worker does with one cell: run ddr.evaluate with the cell's inputs and return the result.
 
 `run_task` is the same function for every executor (called in-process, in a local worker process, or as
-a Ray task), so the executors cannot change a number. `serve` is a local worker's main loop; it sets
-CUDA_VISIBLE_DEVICES and thread counts before torch is imported.
+a Ray task), so the executors cannot change a number. `serve` is a local worker's main loop (`python -m ddr.grid.worker FD`).
 """
 from __future__ import annotations
 
@@ -61,11 +60,11 @@ def _terminate(signum, frame):  # SIGTERM from the driver: unwind, so the MLflow
     raise KeyboardInterrupt
 
 
-def serve(conn, env: dict[str, str]) -> None:
+def serve(conn) -> None:
     """A local worker: receive tasks on `conn`, send back ("progress", msg), ("done", result) or
     ("error", message, retriable). Ctrl-C is the driver's to handle (SIGINT ignored here); the driver
-    stops workers with SIGTERM."""
-    os.environ.update(env)
+    stops workers with SIGTERM. Its environment (CUDA_VISIBLE_DEVICES, OMP_NUM_THREADS, MLflow) is set
+    by the driver before the interpreter starts."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _terminate)
     import torch
@@ -90,3 +89,10 @@ def serve(conn, env: dict[str, str]) -> None:
             conn.send(("error", str(exc), False))
         except Exception as exc:
             conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}", True))
+
+
+if __name__ == "__main__":
+    import sys
+    from multiprocessing.connection import Connection
+
+    serve(Connection(int(sys.argv[1])))
