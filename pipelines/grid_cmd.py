@@ -93,6 +93,12 @@ def server_cmd(port: int, tracking_uri: str | None) -> None:
         if tracking_uri:
             raise DDRError(f"ddr server serves a sqlite:/// store, not {tracking_uri}")
         uri = f"sqlite:///{Path.cwd() / DEFAULT_DB}"
+    import signal
+
+    def _terminate(signum, frame):  # `kill <pid>`: stop the server too (it runs in its own session)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
     server = MlflowServer(uri, port=port)
     server.start()
     click.echo(f"MLflow server on {server.uri} over {server.store} (pid {server.proc.pid}); Ctrl-C stops it", err=True)
