@@ -277,12 +277,27 @@ class RayExecutor:
         gpus = self.gpus_per_cell
         if gpus is None:
             gpus = 1.0 if ray.cluster_resources().get("GPU", 0) else 0.0
+        self.gpus = gpus
         from ddr.grid.worker import run_task
 
         self.remote = ray.remote(max_retries=0, num_cpus=self.cpus_per_cell, num_gpus=gpus)(run_task)
+        self._slots, self._slots_at = 1, 0.0
+
+    def slots(self) -> int:
+        """Cells the cluster can run at once (re-read every 10 s: nodes come and go). Submitting only that
+        many keeps each attempt's dispatch time its start time, and Ctrl-C has little to cancel."""
+        import ray
+
+        if time.monotonic() - self._slots_at > 10:
+            res = ray.cluster_resources()
+            n = res.get("CPU", 0) / self.cpus_per_cell if self.cpus_per_cell else float("inf")
+            if self.gpus:
+                n = min(n, res.get("GPU", 0) / self.gpus)
+            self._slots, self._slots_at = max(1, int(n)), time.monotonic()
+        return self._slots
 
     def capacity(self) -> int:
-        return 1 << 20  # Ray queues and places tasks itself
+        return self.slots() - len(self.refs)
 
     def submit(self, key: str, task: dict[str, Any]) -> None:
         self.refs[self.remote.remote(task)] = key

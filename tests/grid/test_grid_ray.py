@@ -18,6 +18,7 @@ import pytest
 
 os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # read when ray is imported: keep Ray on loopback
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+os.environ["RAY_AUTH_MODE"] = "disabled"  # no token file written to (or read from) ~/.ray by this test
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install .[ray])")
 
 from ddr.grid.executors import RayExecutor  # noqa: E402
