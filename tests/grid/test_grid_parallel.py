@@ -69,3 +69,47 @@ def test_worker_killed_mid_cell_the_grid_completes(gridproj, mlflow_server, seri
     events = [json.loads(line)["event"]
               for line in (gridproj / "out" / "cells" / killed / "attempts.jsonl").read_text().splitlines()]
     assert events == ["start", "failed", "start", "done"]
+
+
+def test_ctrl_c_stops_local_workers_cleanly_and_the_grid_resumes(gridproj, serial_reference):
+    """Ctrl-C in a terminal (SIGINT to the whole foreground process group) mid-cell: exit status 130, the
+    workers and the private MLflow server are gone, no half cell is visible, the running parents end
+    KILLED; the same command again finishes the grid with the serial executor's numbers."""
+    import subprocess
+    import sys
+    import time
+
+    from mlflow import MlflowClient
+
+    from tests.grid.test_server_cmd import WIRED
+
+    write_grid(gridproj, seed=204)
+    proc = subprocess.Popen([sys.executable, "-c", WIRED, "eval", "grid", "grid.yaml", "--executor", "local",
+                             "--workers", "2", "--out", "out"], cwd=gridproj, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    err = []
+    for line in proc.stderr:  # progress is forwarded from the workers
+        err.append(line)
+        if "[2/9]" in line:
+            break
+    os.killpg(proc.pid, signal.SIGINT)
+    rest_out, rest_err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, "".join(err) + rest_err
+    assert "interrupted" in rest_err
+    time.sleep(0.5)
+    alive = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert alive == []  # workers and the mlflow server stopped with the driver
+    cells = gridproj / "out" / "cells"
+    unfinished = [d for d in cells.iterdir() if not (d / "result.json").exists()]
+    assert unfinished and all(not list(d.glob(".*")) for d in unfinished)
+    client = MlflowClient(f"sqlite:///{gridproj / 'mlflow.db'}")
+    for d in unfinished:
+        runs = client.search_runs([e.experiment_id for e in client.search_experiments()],
+                                  filter_string=f"tags.`ddr.cell` = '{d.name}'")
+        assert [r.info.status for r in runs] == ["KILLED"]
+
+    report = run_grid(load_grid(gridproj / "grid.yaml"), out=gridproj / "out",
+                      tracking_uri=f"sqlite:///{gridproj / 'mlflow.db'}")
+    ref = serial_reference(204)
+    assert all(numbers(c.result) == numbers(ref[c.cell.id]) for c in report.cells)
+    assert {c.cell.id for c in report.cells if c.status == "ran"} == {d.name for d in unfinished}
