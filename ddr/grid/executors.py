@@ -120,8 +120,9 @@ class LocalExecutor:
             env["CUDA_VISIBLE_DEVICES"] = str(i % self.gpus)
         env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // self.n)))
         ours, theirs = socket.socketpair()
+        # the worker's own output (warnings, tracebacks) goes to our stderr: stdout is the command's table
         p = subprocess.Popen([sys.executable, "-m", "ddr.grid.worker", str(theirs.fileno())], env=env,
-                             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+                             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=2)
         theirs.close()
         self.procs[i], self.conns[i] = p, Connection(ours.detach())
         self.busy[i], self.ready[i] = None, False

@@ -1,7 +1,8 @@
 """What a worker does with one cell: run ddr.evaluate with the cell's inputs and return the result.
 
 `run_task` is the same function for every executor (called in-process, in a local worker process, or as
-a Ray task), so the executors cannot change a number. `serve` is a local worker's main loop (`python -m ddr.grid.worker FD`).
+a Ray task), so the executors cannot change a number. `serve` is a local worker's main loop
+(`python -m ddr.grid.worker FD`).
 """
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+import os
 import subprocess
 
 import pytest
@@ -9,7 +10,7 @@ from ddr.grid.executors import LocalExecutor, RayExecutor, SerialExecutor, make_
 class FakePopen:
     spawned: list = []
 
-    def __init__(self, cmd, env=None, pass_fds=(), stdin=None):
+    def __init__(self, cmd, env=None, pass_fds=(), stdin=None, stdout=None):
         self.cmd, self.env, self.pid = cmd, env, 10_000 + len(FakePopen.spawned)
         FakePopen.spawned.append(self)
 
@@ -41,9 +42,8 @@ def test_local_executor_pins_one_gpu_per_worker(monkeypatch):
     FakePopen.spawned = []
     ex = LocalExecutor(workers=2, gpus=0)  # CPU workers: no pinning, threads split between them
     ex.start({}, print)
-    assert all("CUDA_VISIBLE_DEVICES" not in p.env or p.env["CUDA_VISIBLE_DEVICES"] == __import__("os").environ.get(
-        "CUDA_VISIBLE_DEVICES") for p in FakePopen.spawned)
-    assert {p.env["OMP_NUM_THREADS"] for p in FakePopen.spawned} == {str(max(1, (__import__("os").cpu_count() or 1) // 2))}
+    assert all(p.env.get("CUDA_VISIBLE_DEVICES") == os.environ.get("CUDA_VISIBLE_DEVICES") for p in FakePopen.spawned)
+    assert {p.env["OMP_NUM_THREADS"] for p in FakePopen.spawned} == {str(max(1, (os.cpu_count() or 1) // 2))}
     ex.close()
 
 

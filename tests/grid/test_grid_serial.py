@@ -8,7 +8,7 @@ from ddr.data import load_dataset, random_baseline
 from ddr.errors import DDRError
 from ddr.grid.runner import run_grid
 from ddr.grid.spec import load_grid
-from tests.grid.conftest import numbers, parent_runs, write_grid
+from tests.grid.conftest import numbers, parent_runs
 
 
 def test_serial_grid_equals_ddr_evaluate_and_is_never_recomputed(gridproj, serial_reference):
