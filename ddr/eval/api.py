@@ -82,7 +82,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
              device: str | None = None, track: bool = True, tracking_uri: str | None = None,
              cache_dir: str | Path | None = None, use_cache: bool = True, out: str | Path | None = None,
              random: list[str] | None = None, label: str = "hard", teachers: list[str] | None = None,
-             progress: Progress | None = None) -> EvalResult:
+             progress: Progress | None = None, tags: dict[str, Any] | None = None) -> EvalResult:
     """Evaluate a distilled set: `evaluate("lrs", distilled="path/", dataset="digits", ipc=10)`.
 
     `kind` is "lrs", "ars" or "acc"; without `protocol`, the shipped `<dataset>-<kind>-<label>` is used.
@@ -95,6 +95,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
     (default .ddr/cache, or DDR_CACHE_DIR), so an interrupted evaluation resumes where it stopped.
     `random` lists versioned random-baseline folders (`ddr data random`); round r uses the one with seed
     seed_base + r, and draws it itself when none is given (the same images either way).
+    `tags` are extra MLflow tags for the parent run (ddr's own tags take precedence).
     """
     proto, data, ds, n_rounds = prepare(kind, distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol,
                                         rounds=rounds, root=root, labels=labels, lr=lr, label=label)
@@ -129,7 +130,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
     if tracker is not None:
         tracker.start_parent(
             experiment=data.name, run_name=f"{kind}-{method_name}-ipc{ipc}",
-            tags={"ddr.kind": kind, "ddr.label": proto.label, "ddr.method": method_name, "ddr.dataset": data.name,
+            tags={**(tags or {}), "ddr.kind": kind, "ddr.label": proto.label, "ddr.method": method_name, "ddr.dataset": data.name,
                   "ddr.ipc": ipc, "ddr.protocol": proto.name, "ddr.protocol_version": proto.version,
                   "ddr.git_commit": env["git_commit"] or "", "ddr.dvc_md5": digest,
                   "ddr.dvc_lock_md5": env["dvc_lock_md5"] or ""},

@@ -1,0 +1,142 @@
+"""Cells: the unit of a grid, named by a content hash of everything that determines its numbers.
+
+A cell is a pure function of (distilled-set digest, protocol name and version, data set, ipc, metric,
+seed base), plus the resolved rounds and weight, which also move the numbers. Its folder
+`<grid_out>/cells/<id>/` holds `cell.json` (the inputs, written when the grid is planned),
+`attempts.jsonl` (one line per dispatch and per failure) and, once and only once finished,
+`result.json` (an EvalResult, written by temporary file and rename: a half-finished cell never shows).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+CELL_SCHEMA = "ddr.cell/v1"
+ID_LENGTH = 16  # hex characters of the sha256: 64 bits, the folder name, the MLflow tag ddr.cell
+
+
+@dataclass(frozen=True)
+class Cell:
+    method: str
+    dataset: str
+    ipc: int
+    metric: str
+    protocol: str  # what ddr.evaluate is given: a shipped name or an absolute YAML path
+    protocol_name: str
+    protocol_version: int
+    seed_base: int
+    rounds: int
+    weight: float
+    digest: str  # the distilled set's DVC md5 (folders) or 'mem:<md5>' (generated random baselines)
+    source: dict[str, Any] = field(default_factory=dict)  # {"path": abs} or {"random_seed": n}
+    root: str | None = None  # local folder of the real data set, if it needs one
+
+    def identity(self) -> dict[str, Any]:
+        """What the hash covers: everything that can move the cell's numbers, nothing that cannot
+        (not the method's display name, not the folder's location)."""
+        return {"schema": CELL_SCHEMA, "digest": self.digest, "protocol": self.protocol_name,
+                "protocol_version": self.protocol_version, "dataset": self.dataset, "ipc": self.ipc,
+                "metric": self.metric, "seed_base": self.seed_base, "rounds": self.rounds,
+                "weight": self.weight}
+
+    @property
+    def id(self) -> str:
+        return cell_hash(self.identity())
+
+    @property
+    def label(self) -> str:
+        return f"{self.method}/{self.dataset}/ipc{self.ipc}/{self.metric}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "identity": self.identity(), **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Cell:
+        return cls(**{k: v for k, v in d.items() if k not in ("id", "identity")})
+
+
+def cell_hash(identity: dict[str, Any]) -> str:
+    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:ID_LENGTH]
+
+
+def write_json_atomic(path: Path, data: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+class CellStore:
+    """`<grid_out>/cells/<id>/`: a finished cell is found by its hash and never recomputed."""
+
+    def __init__(self, out: str | Path):
+        self.out = Path(out)
+        self.root = self.out / "cells"
+
+    def dir(self, cell: Cell) -> Path:
+        return self.root / cell.id
+
+    def result_path(self, cell: Cell) -> Path:
+        return self.dir(cell) / "result.json"
+
+    def plan(self, cell: Cell) -> None:
+        path = self.dir(cell) / "cell.json"
+        if not path.is_file():
+            write_json_atomic(path, cell.to_dict())
+
+    def done(self, cell: Cell) -> bool:
+        """Finished: a result.json that parses (a damaged one is recomputed, never trusted)."""
+        from ddr.eval.result import EvalResult
+
+        path = self.result_path(cell)
+        if not path.is_file():
+            return False
+        try:
+            EvalResult.load(path)
+        except (ValueError, TypeError, OSError):
+            return False
+        return True
+
+    def save_result(self, cell: Cell, result: dict[str, Any]) -> Path:
+        return write_json_atomic(self.result_path(cell), result)
+
+    def load_result(self, cell: Cell):
+        from ddr.eval.result import EvalResult
+
+        return EvalResult.load(self.result_path(cell))
+
+    def attempts(self, cell: Cell) -> list[dict[str, Any]]:
+        path = self.dir(cell) / "attempts.jsonl"
+        if not path.is_file():
+            return []
+        out = []
+        for line in path.read_text().splitlines():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue  # a line torn by a crash
+        return out
+
+    def next_attempt(self, cell: Cell) -> int:
+        return 1 + sum(1 for a in self.attempts(cell) if a.get("event") == "start")
+
+    def log_attempt(self, cell: Cell, record: dict[str, Any]) -> None:
+        path = self.dir(cell) / "attempts.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a") as f:
+            f.write(json.dumps(record, sort_keys=True) + "\n")

@@ -1,0 +1,269 @@
+"""run_grid: plan the cells, skip the finished ones, dispatch the rest, retry failed attempts.
+
+Crash safety comes from three rules:
+- a cell is finished exactly when `<out>/cells/<id>/result.json` exists (written by temporary file and
+  rename), so a killed or interrupted grid resumes where it stopped and never shows half a cell;
+- before a cell is (re)dispatched, an MLflow parent already FINISHED for it is adopted (its result.json
+  artifact is downloaded) instead of recomputed, and any parent still RUNNING for it is stale (one driver
+  per grid folder, one attempt per cell at a time) and is ended FAILED: a killed worker's run ends FAILED
+  and each cell gets exactly one FINISHED parent;
+- the trainings inside a cell are cached by content key in a shared cache, so a rerun cell redoes only the
+  trainings its killed attempt had not finished.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ddr.errors import DDRError
+from ddr.grid.cell import Cell, CellStore, write_json_atomic
+from ddr.grid.executors import Executor, SerialExecutor
+from ddr.grid.spec import GridSpec
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class CellReport:
+    cell: Cell
+    status: str  # "cached" (finished before), "adopted" (from a FINISHED MLflow parent), "ran", "failed"
+    attempts: int = 0
+    error: str = ""
+    seconds: float = 0.0
+    result: Any = None  # EvalResult when finished
+
+    def summary(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"id": self.cell.id, "label": self.cell.label, "status": self.status,
+                             "attempts": self.attempts}
+        if self.result is not None:
+            d["metrics"] = {k: {"mean": v["mean"], "std": v["std"]} for k, v in self.result.metrics.items()}
+            d["mlflow_run_id"] = (self.result.mlflow or {}).get("run_id")
+        if self.error:
+            d["error"] = self.error.splitlines()[0][:500]
+        return d
+
+
+@dataclass
+class GridReport:
+    name: str
+    out: Path
+    executor: str
+    cells: list[CellReport] = field(default_factory=list)
+    wall_time_s: float = 0.0
+    tracking_uri: str | None = None
+
+    @property
+    def failed(self) -> list[CellReport]:
+        return [c for c in self.cells if c.status == "failed"]
+
+    def results(self) -> dict[str, Any]:
+        return {c.cell.id: c.result for c in self.cells if c.result is not None}
+
+
+class MlflowBook:
+    """The runner's MLflow queries: parents by their ddr.cell tag."""
+
+    def __init__(self, uri: str):
+        from mlflow import MlflowClient
+
+        self.uri = uri
+        self.client = MlflowClient(tracking_uri=uri)
+
+    def ensure_experiments(self, names: set[str], store: str | None) -> None:
+        """Created here, once, not raced by N workers; over a private server, with the artifact location
+        the direct sqlite path would give them (so `ddr eval lrs` on the store can log to them too)."""
+        from ddr.tracking import _artifact_root
+
+        root = _artifact_root(store) if store else None
+        for name in sorted(names):
+            if self.client.get_experiment_by_name(name) is None:
+                self.client.create_experiment(name, artifact_location=f"{root}/{name}" if root else None)
+
+    def parents(self, cell: Cell, status: str) -> list[Any]:
+        exps = [e.experiment_id for e in self.client.search_experiments()]
+        if not exps:
+            return []
+        return self.client.search_runs(
+            exps, filter_string=f"tags.`ddr.cell` = '{cell.id}' and attributes.status = '{status}'",
+            order_by=["attributes.start_time ASC"])
+
+    def end_stale(self, cell: Cell) -> list[str]:
+        ids = []
+        for run in self.parents(cell, "RUNNING"):
+            self.client.set_tag(run.info.run_id, "ddr.ended_by", "grid runner: attempt's worker is gone")
+            self.client.set_terminated(run.info.run_id, "FAILED")
+            ids.append(run.info.run_id)
+        return ids
+
+    def adopt(self, cell: Cell, store: CellStore) -> bool:
+        """A FINISHED parent for this cell (its worker died, or the driver, before result.json was
+        stored): take its result.json artifact rather than compute the cell twice."""
+        from ddr.eval.result import EvalResult
+
+        for run in self.parents(cell, "FINISHED"):
+            try:
+                with tempfile.TemporaryDirectory(dir=store.dir(cell)) as tmp:
+                    path = self.client.download_artifacts(run.info.run_id, "result.json", tmp)
+                    result = EvalResult.load(path)
+            except Exception:
+                continue
+            store.save_result(cell, result.to_dict())
+            return True
+        return False
+
+
+@contextmanager
+def _grid_lock(out: Path):
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".lock", "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DDRError(f"another grid is running in {out} (one driver per grid folder)") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def run_grid(spec: GridSpec, executor: Executor | None = None, *, out: str | Path, tracking_uri: str | None = None,
+             track: bool = True, cache_dir: str | Path | None = None, max_attempts: int = 3,
+             device: str | None = None, progress: Progress | None = None, serve: bool = True) -> GridReport:
+    """Run every cell of `spec` not already finished under `out`; returns a GridReport.
+
+    tracking_uri: as ddr.evaluate (default MLFLOW_TRACKING_URI, else sqlite:///./mlflow.db). With a
+    parallel executor and a sqlite store, an `mlflow server` is started over the store for the grid's
+    duration (serve=False: don't) and workers log over HTTP. Failed attempts are retried up to
+    `max_attempts` per run of the grid; bad input (DDRError) is not retried. Raises DDRError at the end
+    if a cell failed (the other cells are finished and stored)."""
+    from ddr.eval.api import default_cache_dir
+    from ddr.eval.result import EvalResult
+    from ddr.eval.session import utc_now
+    from ddr.grid.server import MlflowServer, sqlite_path
+    from ddr.tracking import resolve_tracking_uri
+
+    if max_attempts < 1:
+        raise DDRError("max_attempts must be at least 1")
+    executor = executor or SerialExecutor()
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")  # "View run at ..." on every run
+    say = progress or (lambda msg: None)
+    t0 = time.perf_counter()
+    out = Path(out).resolve()
+    cells = spec.cells()  # validates everything before anything runs or is logged
+    store = CellStore(out)
+    report = GridReport(spec.name, out, executor.name)
+    with _grid_lock(out):
+        for c in cells:
+            store.plan(c)
+        done = {c.id for c in cells if store.done(c)}
+        for c in cells:
+            if c.id in done:
+                report.cells.append(CellReport(c, "cached", result=store.load_result(c)))
+        todo = [c for c in cells if c.id not in done]
+        say(f"grid {spec.name}: {len(cells)} cells, {len(done)} finished before, {len(todo)} to run "
+            f"({executor.name} executor)")
+        uri = resolve_tracking_uri(tracking_uri) if track else None
+        report.tracking_uri = uri
+        cache = str(Path(cache_dir or default_cache_dir()).resolve())
+        server = None
+        by_id = {c.id: c for c in todo}
+        tries: dict[str, int] = {}
+        started: dict[str, float] = {}
+        try:
+            worker_uri = uri
+            if todo and uri and executor.parallel and serve and sqlite_path(uri):
+                server = MlflowServer(uri, log=out / "mlflow-server.log").start()
+                worker_uri = server.uri
+                say(f"MLflow server {server.uri} over {uri} (workers log over HTTP)")
+            book = MlflowBook(worker_uri) if (worker_uri and todo) else None
+            if book:
+                book.ensure_experiments(_experiment_names(todo), uri)
+            env = {"MLFLOW_DISABLE_TELEMETRY": "true", "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+                   "DDR_CACHE_DIR": cache}
+            if worker_uri:
+                env["MLFLOW_TRACKING_URI"] = worker_uri
+            if todo:
+                executor.start(env, say)
+            queue = list(todo)
+            inflight: set[str] = set()
+            while queue or inflight:
+                while queue and executor.capacity() > 0:
+                    c = queue.pop(0)
+                    if book:
+                        if book.adopt(c, store):
+                            say(f"{c.id} {c.label}: adopted the finished MLflow run's result")
+                            report.cells.append(CellReport(c, "adopted", tries.get(c.id, 0),
+                                                           result=store.load_result(c)))
+                            continue
+                        book.end_stale(c)
+                    n = store.next_attempt(c)
+                    tries[c.id] = tries.get(c.id, 0) + 1
+                    store.log_attempt(c, {"event": "start", "attempt": n, "at": utc_now(), "executor": executor.name})
+                    started[c.id] = time.perf_counter()
+                    executor.submit(c.id, {"cell": c.to_dict(), "attempt": n, "tracking_uri": worker_uri,
+                                           "cache_dir": cache, "device": device, "executor": executor.name,
+                                           "grid": spec.name})
+                    inflight.add(c.id)
+                    say(f"{c.id} {c.label}: attempt {n} dispatched")
+                for o in executor.poll(timeout=0.5):
+                    c = by_id[o.key]
+                    inflight.discard(c.id)
+                    secs = time.perf_counter() - started[c.id]
+                    if o.ok:
+                        result = o.result
+                        if server is not None and result.get("mlflow"):
+                            result["mlflow"]["tracking_uri"] = uri  # the store, not the grid's private server
+                        store.save_result(c, result)
+                        store.log_attempt(c, {"event": "done", "attempt": result["extra"]["attempt"], "at": utc_now(),
+                                              "worker": result["extra"]["worker"], "seconds": round(secs, 3)})
+                        res = EvalResult(**result)
+                        report.cells.append(CellReport(c, "ran", tries[c.id], seconds=secs, result=res))
+                        scores = "  ".join(f"{k.upper()} {v['mean']:.4f}" for k, v in res.metrics.items())
+                        say(f"{c.id} {c.label}: finished in {secs:.1f}s  {scores}")
+                        continue
+                    store.log_attempt(c, {"event": "failed", "at": utc_now(), "error": o.error[:4000]})
+                    if book:
+                        book.end_stale(c)
+                    first = o.error.splitlines()[0] if o.error else "failed"
+                    if o.retriable and tries[c.id] < max_attempts:
+                        say(f"{c.id} {c.label}: attempt failed ({first}); retrying")
+                        queue.append(c)
+                    else:
+                        say(f"{c.id} {c.label}: failed ({first})")
+                        report.cells.append(CellReport(c, "failed", tries[c.id], error=o.error, seconds=secs))
+        except KeyboardInterrupt:
+            say("interrupted: stopping workers; finished cells are kept, run the same grid again to resume")
+            executor.stop()
+            raise
+        finally:
+            executor.close()
+            if server is not None:
+                server.stop()
+        order = {c.id: i for i, c in enumerate(cells)}
+        report.cells.sort(key=lambda r: order[r.cell.id])
+        report.wall_time_s = round(time.perf_counter() - t0, 3)
+        write_json_atomic(out / "grid.json", {
+            "schema": "ddr.grid/v1", "name": spec.name, "executor": executor.name, "finished_at": utc_now(),
+            "wall_time_s": report.wall_time_s, "tracking_uri": uri, "cells": [r.summary() for r in report.cells]})
+    if report.failed:
+        names = ", ".join(f"{r.cell.id} ({r.cell.label})" for r in report.failed)
+        raise DDRError(f"grid {spec.name}: {len(report.failed)} cell(s) failed: {names}; "
+                       f"see {out}/cells/<id>/attempts.jsonl; run the grid again to retry them")
+    return report
+
+
+def _experiment_names(cells: list[Cell]) -> set[str]:
+    from ddr.data.real import load_dataset
+
+    return {load_dataset(c.dataset, c.root).name for c in cells}
+
+
+__all__ = ["CellReport", "GridReport", "MlflowBook", "run_grid"]

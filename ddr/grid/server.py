@@ -1,0 +1,104 @@
+"""One MLflow tracking server in front of the project's SQLite store, so many workers can log at once.
+
+SQLite takes one writer at a time; N processes writing to it directly fail with "database is locked".
+Workers instead log over HTTP to one `mlflow server` (one server process, bound to 127.0.0.1), which
+serialises the writes; artifacts go to mlartifacts/ beside the store, as with the direct sqlite path.
+It binds 127.0.0.1: one machine. A multi-machine cluster needs a tracking server its nodes can reach
+(MLFLOW_TRACKING_URI=http://host:port).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from ddr.errors import DDRError
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sqlite_path(uri: str) -> Path | None:
+    return Path(uri[len("sqlite:///"):]) if uri.startswith("sqlite:///") else None
+
+
+class MlflowServer:
+    """`mlflow server` over `store` (a sqlite:/// URI), its artifacts in mlartifacts/ beside it."""
+
+    def __init__(self, store: str, port: int | None = None, host: str = "127.0.0.1", log: Path | None = None):
+        db = sqlite_path(store)
+        if db is None:
+            raise DDRError(f"an MLflow server is started over a sqlite:/// store, not {store}")
+        self.db = db.resolve()
+        self.store = f"sqlite:///{self.db}"
+        self.host, self.port = host, port or free_port()
+        self.log = log
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "mlflow", "server", "-w", "1", "--host", self.host, "--port", str(self.port),
+                "--backend-store-uri", self.store,
+                "--artifacts-destination", str(self.db.parent / "mlartifacts"),
+                # experiments it creates keep their artifacts where `ddr eval lrs` on the sqlite store puts
+                # them (file:, beside the store), so the direct and the served paths read each other's runs
+                "--default-artifact-root", (self.db.parent / "mlartifacts").as_uri()]
+
+    def start(self, timeout: float = 90.0) -> MlflowServer:
+        self.db.parent.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "MLFLOW_DISABLE_TELEMETRY": "true"}
+        env.pop("MLFLOW_TRACKING_URI", None)
+        out = open(self.log, "ab") if self.log else subprocess.DEVNULL
+        # its own session: Ctrl-C in the terminal reaches the grid driver, which stops the server last
+        self.proc = subprocess.Popen(self.command(), env=env, stdout=out, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                tail = self.log.read_text()[-600:] if self.log and self.log.is_file() else ""
+                raise DDRError(f"mlflow server exited with status {self.proc.returncode} "
+                               f"(port {self.port} in use?){': ' + tail.strip() if tail else ''}")
+            if self.healthy():
+                return self
+            time.sleep(0.3)
+        self.stop()
+        raise DDRError(f"mlflow server on {self.uri} not healthy after {timeout:.0f}s")
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.uri}/health", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop the server and the processes it started (its own process group, by id)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                self.proc.wait(wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+    def __enter__(self) -> MlflowServer:
+        return self.start() if self.proc is None else self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

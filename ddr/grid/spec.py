@@ -1,0 +1,170 @@
+"""Grid specs: one YAML file naming methods x data sets x ipc x metrics, expanded into cells.
+
+    name: digits-small
+    datasets: [digits]
+    ipc: [1, 10]
+    metrics: [lrs]
+    protocol: tiny-lrs.yaml          # one for all, or {digits: ..., cifar10: ...}; default <dataset>-<metric>-hard
+    methods:
+      random: {random_seed: 0}                          # a random baseline drawn from the real data
+      herding: {path: "sets/herding/{dataset}-ipc{ipc}"}  # a distilled-set folder; {dataset} {ipc} {method}
+    rounds: 2                        # optional: overrides every protocol's rounds
+    weight: 0.5                      # optional: overrides every protocol's LRS weight
+    roots: {cifar10: /data/cifar10}  # optional: local folders of real data sets
+
+Relative paths (protocol YAML files, method folders) are relative to the spec file's folder. Every cell is
+validated here, before any worker starts or anything is logged.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ddr.errors import DDRError
+from ddr.grid.cell import Cell
+
+_TOP = {"name", "datasets", "ipc", "metrics", "protocol", "methods", "rounds", "weight", "roots"}
+_METHOD = {"path", "random_seed"}
+
+
+@dataclass
+class GridSpec:
+    name: str
+    datasets: list[str]
+    ipcs: list[int]
+    metrics: list[str]
+    methods: dict[str, dict[str, Any]]
+    protocol: str | dict[str, str] | None = None
+    rounds: int | None = None
+    weight: float | None = None
+    roots: dict[str, str] = field(default_factory=dict)
+    base: Path = field(default_factory=Path.cwd)
+
+    def protocol_for(self, dataset: str, metric: str) -> str:
+        from ddr.protocols import default_protocol
+
+        p = self.protocol.get(dataset) if isinstance(self.protocol, dict) else self.protocol
+        if p is None:
+            return default_protocol(dataset, metric)
+        return self._path(p) if p.endswith((".yaml", ".yml")) else p
+
+    def _path(self, p: str) -> str:
+        path = Path(p).expanduser()
+        return str(path if path.is_absolute() else (self.base / path).resolve())
+
+    def cells(self) -> list[Cell]:
+        """Every cell of the grid, in a stable order (data set, ipc, metric, method), each validated by
+        the same checks ddr.evaluate makes before it logs anything."""
+        from ddr.data.random_baseline import random_baseline
+        from ddr.eval.api import prepare
+
+        cells: list[Cell] = []
+        seen: dict[str, Cell] = {}
+        for dataset in self.datasets:
+            for ipc in self.ipcs:
+                for metric in self.metrics:
+                    protocol = self.protocol_for(dataset, metric)
+                    for method, src in self.methods.items():
+                        where = f"grid {self.name}: {method}/{dataset}/ipc{ipc}"
+                        root = self.roots.get(dataset)
+                        if "path" in src:
+                            path = self._path(str(src["path"]).format(dataset=dataset, ipc=ipc, method=method))
+                            source: dict[str, Any] = {"path": path}
+                            distilled: Any = path
+                        else:
+                            source = {"random_seed": int(src["random_seed"])}
+                            distilled = None
+                        try:
+                            if distilled is None:
+                                from ddr.data.real import load_dataset
+
+                                distilled = random_baseline(load_dataset(dataset, root), ipc, source["random_seed"])
+                            proto, _data, ds, n_rounds = prepare(metric, distilled=distilled, dataset=dataset,
+                                                                 ipc=ipc, protocol=protocol, rounds=self.rounds,
+                                                                 root=root)
+                        except DDRError as exc:
+                            raise DDRError(f"{where}: {exc}") from None
+                        weight = proto.weight if self.weight is None else float(self.weight)
+                        cell = Cell(method=method, dataset=dataset, ipc=ipc, metric=metric, protocol=protocol,
+                                    protocol_name=proto.name, protocol_version=proto.version,
+                                    seed_base=proto.seed_base, rounds=n_rounds, weight=weight,
+                                    digest=ds.digest(), source=source, root=root)
+                        if cell.id in seen:
+                            raise DDRError(f"{where}: the same cell as {seen[cell.id].label} (same distilled set "
+                                           f"{cell.digest}); list each distilled set once")
+                        seen[cell.id] = cell
+                        cells.append(cell)
+        return cells
+
+
+def _list(raw: Any, key: str, kind: type, source: str) -> list:
+    value = raw.get(key)
+    if value is None:
+        raise DDRError(f"grid {source}: missing required field '{key}'")
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise DDRError(f"grid {source}: '{key}' is empty")
+    try:
+        out = [kind(v) for v in items]
+    except (TypeError, ValueError):
+        raise DDRError(f"grid {source}: '{key}' must list {kind.__name__} values") from None
+    if len(set(out)) != len(out):
+        raise DDRError(f"grid {source}: '{key}' lists a value twice")
+    return out
+
+
+def parse_grid(raw: Any, source: str, base: Path) -> GridSpec:
+    if not isinstance(raw, dict):
+        raise DDRError(f"grid {source}: not a YAML mapping")
+    extra = sorted(set(raw) - _TOP)
+    if extra:
+        raise DDRError(f"grid {source}: unknown field '{extra[0]}'; valid: {', '.join(sorted(_TOP))}")
+    datasets = _list(raw, "datasets", str, source)
+    ipcs = _list(raw, "ipc", int, source)
+    if any(i < 1 for i in ipcs):
+        raise DDRError(f"grid {source}: ipc values must be at least 1")
+    metrics = _list(raw, "metrics", str, source) if "metrics" in raw else ["lrs"]
+    from ddr.eval.api import KINDS
+    from ddr.errors import unknown
+
+    for m in metrics:
+        if m not in KINDS:
+            raise unknown("metric", m, KINDS)
+    methods = raw.get("methods")
+    if not isinstance(methods, dict) or not methods:
+        raise DDRError(f"grid {source}: 'methods' must map method names to {{path: ...}} or {{random_seed: N}}")
+    parsed: dict[str, dict[str, Any]] = {}
+    for name, src in methods.items():
+        if isinstance(src, str):
+            src = {"path": src}
+        if not isinstance(src, dict) or len(set(src) & _METHOD) != 1 or set(src) - _METHOD:
+            raise DDRError(f"grid {source}: method '{name}' needs exactly one of: path, random_seed")
+        parsed[str(name)] = dict(src)
+    protocol = raw.get("protocol")
+    if protocol is not None and not isinstance(protocol, (str, dict)):
+        raise DDRError(f"grid {source}: 'protocol' must be a name, a YAML path, or a mapping data set -> protocol")
+    rounds = raw.get("rounds")
+    weight = raw.get("weight")
+    if weight is not None and not 0.0 <= float(weight) <= 1.0:
+        raise DDRError(f"grid {source}: weight must lie in [0, 1]")
+    roots = raw.get("roots") or {}
+    if not isinstance(roots, dict):
+        raise DDRError(f"grid {source}: 'roots' must map data set names to folders")
+    return GridSpec(name=str(raw.get("name") or Path(source).stem), datasets=datasets, ipcs=ipcs, metrics=metrics,
+                    methods=parsed, protocol=protocol, rounds=None if rounds is None else int(rounds),
+                    weight=None if weight is None else float(weight),
+                    roots={str(k): str(Path(base, v)) for k, v in roots.items()}, base=base)
+
+
+def load_grid(path: str | Path) -> GridSpec:
+    path = Path(path)
+    if not path.is_file():
+        raise DDRError(f"no such grid spec: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise DDRError(f"grid {path}: invalid YAML ({str(exc).splitlines()[0]})") from None
+    return parse_grid(raw, str(path), path.resolve().parent)

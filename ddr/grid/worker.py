@@ -1,0 +1,99 @@
+"""What a worker does with one cell: run ddr.evaluate with the cell's inputs and return the result.
+
+`run_task` is the same function for every executor (called in-process, in a local worker process, or as
+a Ray task), so the executors cannot change a number. `serve` is a local worker's main loop
+(`python -m ddr.grid.worker FD`).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_task(task: dict[str, Any], progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Evaluate one cell. `task`: cell (Cell.to_dict()), attempt, tracking_uri (None: no MLflow),
+    cache_dir, device, executor. Returns result.json's dict; the caller stores it."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    from ddr.data.digest import dvc_md5
+    from ddr.errors import DDRError
+    from ddr.eval.api import evaluate
+    from ddr.grid.cell import Cell
+
+    cell = Cell.from_dict(task["cell"])
+    if "path" in cell.source:
+        distilled: Any = cell.source["path"]
+        if not os.path.exists(distilled):
+            raise DDRError(f"cell {cell.id}: no such distilled set on {socket.gethostname()}: {distilled}")
+        if dvc_md5(distilled) != cell.digest:
+            raise DDRError(f"cell {cell.id}: {distilled} changed since the grid was planned (md5 is not "
+                           f"{cell.digest}); run the grid again to plan it anew")
+    else:
+        from ddr.data.random_baseline import random_baseline
+        from ddr.data.real import load_dataset
+
+        distilled = random_baseline(load_dataset(cell.dataset, cell.root), cell.ipc, cell.source["random_seed"])
+    tags = {"ddr.cell": cell.id, "ddr.attempt": task.get("attempt", 1), "ddr.worker": worker_id(),
+            "ddr.executor": task.get("executor", "serial")}
+    if task.get("grid"):
+        tags["ddr.grid"] = task["grid"]
+    uri = task.get("tracking_uri")
+    result = evaluate(cell.metric, distilled=distilled, dataset=cell.dataset, ipc=cell.ipc, protocol=cell.protocol,
+                      rounds=cell.rounds, weight=cell.weight, root=cell.root, method=cell.method,
+                      device=task.get("device"), track=uri is not None, tracking_uri=uri,
+                      cache_dir=task.get("cache_dir"), progress=progress, tags=tags)
+    if result.inputs["distilled"]["md5"] != cell.digest:  # a generated set that does not regenerate the same
+        raise DDRError(f"cell {cell.id}: the distilled set's digest {result.inputs['distilled']['md5']} is not "
+                       f"the planned {cell.digest}")
+    d = result.to_dict()
+    d["extra"] = {**d.get("extra", {}), "cell": cell.id, "attempt": task.get("attempt", 1), "worker": worker_id()}
+    return d
+
+
+def _terminate(signum, frame):  # SIGTERM from the driver: unwind, so the MLflow parent ends KILLED
+    raise KeyboardInterrupt
+
+
+def serve(conn) -> None:
+    """A local worker: receive tasks on `conn`, send back ("progress", msg), ("done", result) or
+    ("error", message, retriable). Ctrl-C is the driver's to handle (SIGINT ignored here); the driver
+    stops workers with SIGTERM. Its environment (CUDA_VISIBLE_DEVICES, OMP_NUM_THREADS, MLflow) is set
+    by the driver before the interpreter starts."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _terminate)
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    from ddr.errors import DDRError
+
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if task is None:
+            return
+        try:
+            result = run_task(task, progress=lambda msg: conn.send(("progress", msg)))
+            conn.send(("done", result))
+        except KeyboardInterrupt:
+            return
+        except DDRError as exc:
+            conn.send(("error", str(exc), False))
+        except Exception as exc:
+            conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}", True))
+
+
+if __name__ == "__main__":
+    import sys
+    from multiprocessing.connection import Connection
+
+    serve(Connection(int(sys.argv[1])))

@@ -1,0 +1,111 @@
+"""`ddr eval grid SPEC.yaml` (a ranking grid on a serial, local or Ray executor) and `ddr server`."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import click
+
+from ddr.errors import DDRError
+
+
+def _progress(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+@click.command("grid")
+@click.argument("spec", type=click.Path())
+@click.option("--executor", "executor_name", type=click.Choice(["serial", "local", "ray"]), default="serial",
+              show_default=True, help="serial: this process; local: worker processes (one per GPU, or N CPU "
+              "workers); ray: Ray tasks (pip install .[ray]).")
+@click.option("--workers", default=None, type=int, help="local: worker processes (default one per GPU, else one "
+              "per CPU); ray without --address: CPUs of the private Ray.")
+@click.option("--address", default=None, help="ray: join an existing cluster (HOST:PORT or 'auto').")
+@click.option("--gpus-per-cell", default=None, type=float, help="ray: GPUs per cell, fractional for small cells "
+              "(default 1 on a GPU cluster, else 0).")
+@click.option("--out", default=None, type=click.Path(), help="Grid folder (default runs/grid/<name>): "
+              "cells/<hash>/{cell,result}.json and grid.json.")
+@click.option("--tracking-uri", default=None, help="MLflow URI (default MLFLOW_TRACKING_URI, else "
+              "sqlite:///./mlflow.db; parallel executors put an mlflow server in front of a sqlite store).")
+@click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
+@click.option("--cache-dir", default=None, help="Training cache shared by the workers (default .ddr/cache or "
+              "DDR_CACHE_DIR).")
+@click.option("--max-attempts", default=3, show_default=True, type=int, help="Attempts per cell before it is "
+              "reported failed.")
+@click.option("--device", default="auto", show_default=True, help="cpu, cuda, or auto (workers see their own GPU).")
+def grid_cmd(spec, executor_name, workers, address, gpus_per_cell, out, tracking_uri, no_mlflow, cache_dir,
+             max_attempts, device) -> None:
+    """Run an evaluation grid (methods x data sets x ipc x metrics): each cell once, found by its content hash.
+
+    A finished cell is never recomputed; an interrupted grid (Ctrl-C, a killed worker or machine) resumes
+    where it stopped when run again. The executor changes where cells run, never their numbers.
+
+    \b
+    Example:
+      ddr eval grid grid.yaml                                  # serial, in this process
+      ddr eval grid grid.yaml --executor local --workers 2     # two CPU workers (or one per GPU)
+      ddr eval grid grid.yaml --executor ray --address auto    # an existing Ray cluster
+    """
+    from ddr.grid.executors import make_executor
+    from ddr.grid.runner import run_grid
+    from ddr.grid.spec import load_grid
+
+    if address and executor_name != "ray":
+        raise DDRError("--address is for --executor ray")
+    grid = load_grid(spec)
+    out = out or str(Path("runs") / "grid" / grid.name)
+    executor = make_executor(executor_name, workers=workers, address=address, gpus_per_cell=gpus_per_cell)
+    report = run_grid(grid, executor, out=out, tracking_uri=tracking_uri, track=not no_mlflow, cache_dir=cache_dir,
+                      max_attempts=max_attempts, device=device, progress=_progress)
+    click.echo(f"{'cell':<17} {'method':<16} {'dataset':<10} {'ipc':>4} {'metric':<6} {'score':>17}  status")
+    for r in report.cells:
+        c = r.cell
+        score = ""
+        if r.result is not None:
+            m = r.result.metrics.get(c.metric) or next(iter(r.result.metrics.values()))
+            score = f"{m['mean']:.4f} ± {m['std']:.4f}"
+        click.echo(f"{c.id:<17} {c.method:<16} {c.dataset:<10} {c.ipc:>4} {c.metric:<6} {score:>17}  {r.status}")
+    click.echo(f"  {len(report.cells)} cells in {report.wall_time_s:.1f}s; results: {Path(out) / 'cells'}; "
+               f"summary: {Path(out) / 'grid.json'}")
+
+
+@click.command("server")
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--tracking-uri", default=None, help="The sqlite store to serve (default MLFLOW_TRACKING_URI if it "
+              "is sqlite:///, else sqlite:///./mlflow.db).")
+def server_cmd(port: int, tracking_uri: str | None) -> None:
+    """Start one MLflow tracking server on 127.0.0.1 over the project's store, for many concurrent writers.
+
+    Workers then log over HTTP (no "database is locked"); artifacts go to mlartifacts/ beside the store.
+
+    \b
+    Example:
+      ddr server --port 5000 &
+      export MLFLOW_TRACKING_URI=http://127.0.0.1:5000
+      ddr eval grid grid.yaml --executor local
+    """
+    from ddr.grid.server import MlflowServer, sqlite_path
+    from ddr.tracking import DEFAULT_DB
+
+    uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+    if not uri or not sqlite_path(uri):
+        if tracking_uri:
+            raise DDRError(f"ddr server serves a sqlite:/// store, not {tracking_uri}")
+        uri = f"sqlite:///{Path.cwd() / DEFAULT_DB}"
+    import signal
+
+    def _terminate(signum, frame):  # `kill <pid>`: stop the server too (it runs in its own session)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    server = MlflowServer(uri, port=port)
+    server.start()
+    click.echo(f"MLflow server on {server.uri} over {server.store} (pid {server.proc.pid}); Ctrl-C stops it", err=True)
+    click.echo(f"export MLFLOW_TRACKING_URI={server.uri}")
+    try:
+        while server.proc.poll() is None:
+            time.sleep(1)
+        raise DDRError(f"mlflow server exited with status {server.proc.returncode}")
+    finally:
+        server.stop()

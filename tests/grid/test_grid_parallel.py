@@ -1,0 +1,115 @@
+"""Local worker processes logging to one real `mlflow server` on 127.0.0.1; a worker killed mid-cell."""
+import json
+import os
+import signal
+import threading
+
+from ddr.grid.executors import LocalExecutor
+from ddr.grid.runner import run_grid
+from ddr.grid.spec import load_grid
+from tests.grid.conftest import numbers, parent_runs, wait_for_running_parent, write_grid
+
+
+def test_two_local_workers_log_to_one_mlflow_server_and_equal_serial(gridproj, serial_reference):
+    """The default store (sqlite) with two concurrent workers: the runner puts one `mlflow server` on
+    127.0.0.1 in front of it for the grid's duration, so no worker writes SQLite directly ("database is
+    locked"); the workers' child runs attach to the right parent; the numbers equal the serial executor's."""
+    from mlflow import MlflowClient
+
+    spec = load_grid(write_grid(gridproj, seed=201))
+    uri = f"sqlite:///{gridproj / 'mlflow.db'}"
+    msgs = []
+    report = run_grid(spec, LocalExecutor(workers=2), out=gridproj / "out", tracking_uri=uri, progress=msgs.append)
+    assert any(m.startswith("MLflow server http://127.0.0.1:") for m in msgs)
+    ref = serial_reference(201)
+    assert [c.status for c in report.cells] == ["ran", "ran"]
+    workers = set()
+    client = MlflowClient(uri)  # afterwards, the same runs are read straight from the sqlite store
+    for c in report.cells:
+        assert numbers(c.result) == numbers(ref[c.cell.id])  # the executor moves no number
+        assert c.result.mlflow["tracking_uri"] == uri  # the store, not the grid's short-lived server
+        runs = parent_runs(uri, c.cell.id)
+        [parent] = [r for r in runs if r.info.status == "FINISHED"]
+        assert {r.info.status for r in runs} <= {"FINISHED", "FAILED"}, msgs
+        assert parent.info.run_id == c.result.mlflow["run_id"] and parent.data.tags["ddr.executor"] == "local"
+        workers.add(parent.data.tags["ddr.worker"])
+        kids = client.search_runs([parent.info.experiment_id],
+                                  filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+        assert len(kids) == len(c.result.trainings) == 9  # children made in the worker attach to its parent
+        assert {k.info.status for k in kids} == {"FINISHED"}
+        assert [a.path for a in client.list_artifacts(parent.info.run_id)] == ["result.json"]
+    assert len(workers) == 2 and os.getpid() not in {int(w.rsplit(":", 1)[1]) for w in workers}
+    assert "database is locked" not in (gridproj / "out" / "mlflow-server.log").read_text()
+
+
+def test_worker_killed_mid_cell_the_grid_completes(gridproj, mlflow_server, serial_reference):
+    spec = load_grid(write_grid(gridproj, seed=203))
+    ids = [c.id for c in spec.cells()]
+    box = {}
+    t = threading.Thread(target=lambda: box.setdefault("report", run_grid(
+        spec, LocalExecutor(workers=2), out=gridproj / "out", tracking_uri=mlflow_server.uri, max_attempts=3)))
+    t.start()
+    victim = wait_for_running_parent(mlflow_server.uri, ids)
+    pid = int(victim.data.tags["ddr.worker"].rsplit(":", 1)[1])
+    os.kill(pid, signal.SIGKILL)
+    t.join(240)
+    assert not t.is_alive()
+    report = box["report"]
+    ref = serial_reference(203)
+    assert [c.status for c in report.cells] == ["ran", "ran"]
+    assert all(numbers(c.result) == numbers(ref[c.cell.id]) for c in report.cells)
+    killed = victim.data.tags["ddr.cell"]
+    runs = {r.info.run_id: r for r in parent_runs(mlflow_server.uri, killed)}
+    assert runs[victim.info.run_id].info.status == "FAILED"  # the killed attempt's run ends FAILED
+    for cid in ids:
+        finished = parent_runs(mlflow_server.uri, cid, "FINISHED")
+        assert len(finished) == 1  # exactly one finished parent per cell
+    rerun = parent_runs(mlflow_server.uri, killed, "FINISHED")[0]
+    assert rerun.data.tags["ddr.attempt"] == "2" and rerun.data.tags["ddr.worker"] != victim.data.tags["ddr.worker"]
+    events = [json.loads(line)["event"]
+              for line in (gridproj / "out" / "cells" / killed / "attempts.jsonl").read_text().splitlines()]
+    assert events == ["start", "failed", "start", "done"]
+
+
+def test_ctrl_c_stops_local_workers_cleanly_and_the_grid_resumes(gridproj, serial_reference):
+    """Ctrl-C in a terminal (SIGINT to the whole foreground process group) mid-cell: exit status 130, the
+    workers and the private MLflow server are gone, no half cell is visible, the running parents end
+    KILLED; the same command again finishes the grid with the serial executor's numbers."""
+    import subprocess
+    import sys
+    import time
+
+    from mlflow import MlflowClient
+
+    from tests.grid.test_server_cmd import WIRED
+
+    write_grid(gridproj, seed=204)
+    proc = subprocess.Popen([sys.executable, "-c", WIRED, "eval", "grid", "grid.yaml", "--executor", "local",
+                             "--workers", "2", "--out", "out"], cwd=gridproj, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    err = []
+    for line in proc.stderr:  # progress is forwarded from the workers
+        err.append(line)
+        if "[2/9]" in line:
+            break
+    os.killpg(proc.pid, signal.SIGINT)
+    rest_out, rest_err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, "".join(err) + rest_err
+    assert "interrupted" in rest_err
+    time.sleep(0.5)
+    alive = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert alive == []  # workers and the mlflow server stopped with the driver
+    cells = gridproj / "out" / "cells"
+    unfinished = [d for d in cells.iterdir() if not (d / "result.json").exists()]
+    assert unfinished and all(not list(d.glob(".*")) for d in unfinished)
+    client = MlflowClient(f"sqlite:///{gridproj / 'mlflow.db'}")
+    for d in unfinished:
+        runs = client.search_runs([e.experiment_id for e in client.search_experiments()],
+                                  filter_string=f"tags.`ddr.cell` = '{d.name}'")
+        assert [r.info.status for r in runs] == ["KILLED"]
+
+    report = run_grid(load_grid(gridproj / "grid.yaml"), out=gridproj / "out",
+                      tracking_uri=f"sqlite:///{gridproj / 'mlflow.db'}")
+    ref = serial_reference(204)
+    assert all(numbers(c.result) == numbers(ref[c.cell.id]) for c in report.cells)
+    assert {c.cell.id for c in report.cells if c.status == "ran"} == {d.name for d in unfinished}
