@@ -14,7 +14,7 @@ from ddr.models import build_model
 from ddr.eval import lrs as lrs_eval
 from ddr.eval.environment import environment
 from ddr.eval.result import EvalResult
-from ddr.eval.session import EvalSession, Progress, timer, utc_now
+from ddr.eval.session import EvalSession, Progress, parse_engine, timer, utc_now
 from ddr.protocols import Protocol, default_protocol, load_protocol
 from ddr.tracking import Tracker
 from ddr.train.cache import TrainingCache
@@ -67,14 +67,18 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
              labels: torch.Tensor | None = None, lr: float | None = None, method: str | None = None,
              device: str | None = None, track: bool = True, tracking_uri: str | None = None,
              cache_dir: str | Path | None = None, use_cache: bool = True, out: str | Path | None = None,
-             progress: Progress | None = None) -> EvalResult:
+             progress: Progress | None = None, engine: str = "plain") -> EvalResult:
     """Evaluate a distilled set: `evaluate("lrs", distilled="path/", dataset="digits", ipc=10)`.
 
     `distilled` is a folder (images.pt format or class folders), a DistilledSet, or an N x C x H x W
     tensor in the data set's normalised pixel space (class-major; pass `labels`/`lr` alongside).
     MLflow logging is optional (`track=False`). Finished trainings are cached under `cache_dir`
     (default .ddr/cache, or DDR_CACHE_DIR), so an interrupted evaluation resumes where it stopped.
+    `engine`: 'plain' (default: one student after another, the reference numbers) or 'batched' (every
+    LR and round of the evaluation trained at once, within the tolerance stated in benchmarks/RESULTS.md),
+    optionally with '+bf16' (autocast), '+cl' (channels_last), '+compile' (torch.compile).
     """
+    parse_engine(engine)  # refuse a bad engine name before anything is loaded
     proto, data, ds, n_rounds = prepare(kind, distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol,
                                         rounds=rounds, root=root, labels=labels, lr=lr)
     w = proto.weight if weight is None else float(weight)
@@ -88,7 +92,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
     env = environment(dev)
     grid = len(lrs_eval.lr_candidates_for(proto, ds))
     session = EvalSession(protocol=proto, data=data, ipc=ipc, device=dev, cache=cache, tracker=tracker,
-                          progress=progress, total=lrs_eval.count_trainings(grid, n_rounds))
+                          progress=progress, total=lrs_eval.count_trainings(grid, n_rounds), engine=engine)
     started, elapsed = utc_now(), timer()
     if tracker is not None:
         tracker.start_parent(
@@ -99,7 +103,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
                   "ddr.dvc_lock_md5": env["dvc_lock_md5"] or ""},
             params={"model": proto.model, "epochs": proto.train.epochs, "lr_grid": list(proto.lr_grid),
                     "lr_policy": proto.lr_policy, "rounds": n_rounds, "weight": w, "seed_base": proto.seed_base,
-                    "device": dev.type},
+                    "device": dev.type, **({"engine": engine} if engine != "plain" else {})},
         )
         tracker.log_input(f"{method_name}-{data.name}-ipc{ipc}", digest, str(ds.path or "memory"), "training")
         tracker.log_input(data.name, data.digest[:32], data.source, "testing")

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from ddr import metrics
+from ddr.data.digest import tensor_sha256
 from ddr.data.distilled import DistilledSet
 from ddr.data.random_baseline import random_baseline
 from ddr.eval.session import EvalSession
@@ -35,10 +36,23 @@ def run_lrs_hard(session: EvalSession, ds: DistilledSet, rounds: int, weight: fl
     lrs_grid = lr_candidates_for(proto, ds)
     real = session.real_reference()
     x_syn, y_syn = ds.images.to(dev), ds.hard_labels(data.num_classes).to(dev)
+    baselines = [random_baseline(data, session.ipc, proto.seed_base + r) for r in range(rounds)]
+    if session.batched:  # every round's grid, both sides, trained at once (numbers: see ddr.train.batched)
+        syn_digest = tensor_sha256(x_syn, y_syn)
+        jobs = []
+        for r, rb in enumerate(baselines):
+            xr, yr = rb.images.to(dev), rb.labels.to(dev)
+            rdigest = tensor_sha256(xr, yr)
+            for lr in sorted(lrs_grid):
+                jobs.append(dict(role="syn", round=r, lr=lr, x=x_syn, y=y_syn, recipe=proto.train,
+                                 set_digest=syn_digest))
+                jobs.append(dict(role="random", round=r, lr=lr, x=xr, y=yr, recipe=proto.train,
+                                 set_digest=rdigest))
+        session.prefetch(jobs)
     syn_acc, rdm_acc, random_inputs = [], [], []
     for r in range(rounds):
         syn = session.search(role="syn", round=r, lrs=lrs_grid, x=x_syn, y=y_syn, recipe=proto.train)
-        rb = random_baseline(data, session.ipc, proto.seed_base + r)
+        rb = baselines[r]
         random_inputs.append({"round": r, "seed": proto.seed_base + r,
                               "indices_sha256": indices_digest(rb.indices)})
         rdm = session.search(role="random", round=r, lrs=lrs_grid, x=rb.images.to(dev), y=rb.labels.to(dev),

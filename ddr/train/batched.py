@@ -51,8 +51,8 @@ TEST_IMAGES_PER_PASS = 16384  # test images x students per inference batch (boun
 
 class StackedConvNet(nn.Module):
     """M ConvNets of one shape as one grouped network. Parameters are model-major: every parameter's
-    first dimension is M (classifier) or M * width (convolutions, norms), so `p.view(M, -1)` is the
-    per-student view the optimiser uses."""
+    first dimension is M (classifier) or M * width (convolutions, norms), so `p.unflatten(0, (M, -1))`
+    is the per-student view the optimiser uses."""
 
     def __init__(self, nets: Sequence[ConvNet]):
         super().__init__()
@@ -138,10 +138,11 @@ class StackedOptimizer:
         """lr: (M,) the learning rate of each student for this step."""
         r, m = self.recipe, self.m
         self.t += 1
-        lr_col = lr.view(m, 1)
         for p, st in zip(self.params, self.state):
-            g = p.grad.view(m, -1)
-            w = p.view(m, -1)
+            # (M, rows, ...) views whatever the memory format: dim 0 is model-major in every layout
+            g = p.grad.unflatten(0, (m, -1))
+            w = p.unflatten(0, (m, -1))
+            lr_col = lr.view(m, *[1] * (w.dim() - 1))
             if r.optimizer == "sgd":
                 if r.weight_decay:
                     g = g.add(w, alpha=r.weight_decay)
@@ -171,6 +172,12 @@ class StackedOptimizer:
     def zero_grad(self) -> None:
         for p in self.params:
             p.grad = None
+
+
+def default_max_models(dev: torch.device) -> int:
+    """Students per batch. On a CPU the wide network falls out of cache beyond ~10 ConvNet-2 students and
+    the gain stops (benchmarks/RESULTS.md); on a GPU 50 covers one LRS evaluation's grid x rounds."""
+    return 50 if dev.type == "cuda" else 10
 
 
 def _as_list(v, m: int) -> list:
@@ -211,7 +218,7 @@ def train_students_batched(
                               num_classes=num_classes, recipe=recipe, lr=lr, seed=s, device=dev, amp=amp,
                               channels_last=channels_last, compile=compile)
                 for xi, yi, lr, s in zip(xs, ys, lrs, seeds)]
-    chunk = max_models or m_all
+    chunk = max_models or default_max_models(dev)
     out: list[TrainingResult] = []
     for a in range(0, m_all, chunk):
         sl = slice(a, a + chunk)
