@@ -175,9 +175,9 @@ class StackedOptimizer:
 
 
 def default_max_models(dev: torch.device) -> int:
-    """Students per batch. On a CPU the wide network falls out of cache beyond ~10 ConvNet-2 students and
+    """Students per batch. On a CPU the wide network falls out of cache beyond a few ConvNet-2 students and
     the gain stops (benchmarks/RESULTS.md); on a GPU 50 covers one LRS evaluation's grid x rounds."""
-    return 50 if dev.type == "cuda" else 10
+    return 50 if dev.type == "cuda" else 5
 
 
 def _as_list(v, m: int) -> list:
