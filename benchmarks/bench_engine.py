@@ -143,6 +143,22 @@ class TensorPairs:
         return self.x[i], self.y[i]
 
 
+def _epoch_sampler(dataset, gen):
+    """RandomSampler drawing one permutation per epoch. torch's RandomSampler draws a second, discarded
+    permutation at the end of every epoch (torch/utils/data/sampler.py, RandomSampler.__iter__, the
+    `[: num_samples % n]` line), so its epoch e uses the generator's permutation 2e; with this sampler the
+    reference loop visits the batches in the plain engine's order and computes the same numbers on a CPU.
+    The per-item work (sampler, fetch, transform, collate) is RandomSampler's."""
+    import torch
+    from torch.utils.data import RandomSampler
+
+    class OncePerEpoch(RandomSampler):
+        def __iter__(self):
+            yield from torch.randperm(len(self.data_source), generator=self.generator).tolist()
+
+    return OncePerEpoch(dataset, generator=gen)
+
+
 def make_reference_trainer(raw: dict, workers: int, test_batch: int):
     """A function with train_student's signature that trains like DD-Ranking's train_one_epoch/validate."""
     import torch
@@ -164,7 +180,7 @@ def make_reference_trainer(raw: dict, workers: int, test_batch: int):
         net = build_model(model, x.shape[1], num_classes, tuple(x.shape[2:]), **model_args).to(dev)
         gen = torch.Generator().manual_seed(seed)
         train_set = real_set if len(x) == n_real else TensorPairs(x, y)  # real data: per-image transforms
-        loader = DataLoader(train_set, batch_size=recipe.batch_size, sampler=RandomSampler(train_set, generator=gen),
+        loader = DataLoader(train_set, batch_size=recipe.batch_size, sampler=_epoch_sampler(train_set, gen),
                             num_workers=workers)
         test_loader = DataLoader(test_set, batch_size=test_batch, sampler=RandomSampler(test_set), num_workers=workers)
         opt = build_optimizer(net, recipe, lr)

@@ -258,7 +258,10 @@ def _train_group(model, model_args, xs, ys, x_test, y_test, num_classes, recipe,
     points, counts = [], []
     net.train()
     for epoch in range(recipe.epochs):
-        perm = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(dev, non_blocking=True)  # (M, n)
+        perm = torch.stack([torch.randperm(n, generator=g) for g in gens])  # (M, n), the plain path's draws
+        if dev.type == "cuda":  # pinned: the copy does not wait for the GPU
+            perm = perm.pin_memory()
+        perm = perm.to(dev, non_blocking=True)
         lr = lr_table[epoch]
         for i in range(0, n, bs):
             idx = perm[:, i:i + bs]  # (M, b)

@@ -97,7 +97,10 @@ def train_student(
     pending: list[tuple[int, torch.Tensor]] = []  # (epoch, correct-count on the device)
     for epoch in range(recipe.epochs):
         set_lr(opt, lr * lr_factor(recipe, epoch))
-        perm = torch.randperm(n, generator=gen).to(dev, non_blocking=True)
+        perm = torch.randperm(n, generator=gen)
+        if dev.type == "cuda":  # a pinned source makes the copy truly asynchronous (no wait for the GPU)
+            perm = perm.pin_memory()
+        perm = perm.to(dev, non_blocking=True)
         for i in range(0, n, bs):
             idx = perm[i:i + bs]
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
