@@ -163,3 +163,23 @@ def test_evaluate_with_the_batched_engine(tmp_path, monkeypatch, digits):
     assert not any(t["cached"] for t in ddr.evaluate("lrs", cache_dir=tmp_path / "batched", **common).trainings[1:])
     reuse = ddr.evaluate("lrs", engine="batched", cache_dir=tmp_path / "plain", **common)
     assert all(t["cached"] for t in reuse.trainings) and reuse.metrics == plain.metrics
+
+
+def test_benchmark_script_runs_on_cpu_and_the_reference_loop_agrees(tmp_path):
+    """benchmarks/bench_engine.py stays runnable; its reference loop computes the plain engine's numbers."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_engine.py"
+    spec = importlib.util.spec_from_file_location("bench_engine", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "bench.json"
+    bench.main(["--device", "cpu", "--mode", "digits", "--seeds", "1", "--repeats", "1", "--ref-workers", "0",
+                "--variants", "plain,batched", "--json", str(out)])
+    cell = json.loads(out.read_text())["cell"]
+    assert set(cell) == {"ref", "plain", "batched"}
+    assert cell["plain"]["diff_pp"] == [0.0]  # same draws, same kernels: the same student
+    assert abs(cell["batched"]["diff_pp"][0]) <= TOL_PP
+    assert torch.get_num_threads() == 1
