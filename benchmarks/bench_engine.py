@@ -271,7 +271,7 @@ def build_cell(args):
         protocol = {
             "name": "bench-cifar-lrs-hard", "version": 1, "dataset": "any", "label": "hard", "model": model,
             "model_args": model_args,
-            "train": {k: v for k, v in recipe.as_dict().items() if k not in ("lr", "augmentation", "loss", "betas")},
+            "train": {k: v for k, v in recipe.as_dict().items() if k not in ("lr", "augmentation", "loss", "loss_args", "betas")},
             "lr_grid": [0.001, 0.005, 0.01, 0.05, 0.1],
             "real": {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "weight_decay": 0.0005, "scheduler": "step",
                      "step_size": max(1, args.real_epochs // 2), "epochs": args.real_epochs, "batch_size": 256,

@@ -1,64 +1,94 @@
-"""`ddr eval ...` and `ddr rank`."""
+"""`ddr eval lrs|ars|acc` and `ddr rank`."""
 from __future__ import annotations
 
+import functools
+import json
 from pathlib import Path
 
 import click
 
-from ddr.errors import DDRError
-from ddr.eval.result import EvalResult
-from pipelines.report import comparison_table, result_table
+from pipelines.report import ranking_table, result_table
 
 
 @click.group("eval")
 def eval_group() -> None:
-    """Evaluate distilled sets (LRS)."""
+    """Evaluate distilled sets: LRS (hard or soft labels), ARS, plain accuracy."""
 
 
 def _progress(msg: str) -> None:
     click.echo(msg, err=True)
 
 
-@eval_group.command("lrs")
-@click.option("--distilled", required=True, help="Distilled-set folder (images.pt [labels.pt lr.pt meta.json], or class folders).")
-@click.option("--dataset", required=True, help="Real data set (digits, cifar10, cifar100, npz).")
-@click.option("--ipc", required=True, type=int, help="Images per class of the distilled set.")
-@click.option("--protocol", default=None, help="Protocol name or YAML path (default: <dataset>-lrs-hard).")
-@click.option("--rounds", default=None, type=int, help="Override the protocol's number of rounds.")
-@click.option("--weight", default=None, type=float, help="w of LRS (default: the protocol's, 0.5).")
-@click.option("--out", default=None, type=click.Path(), help="Folder for result.json (default runs/lrs/<dataset>-ipc<ipc>/<method>).")
-@click.option("--method", default=None, help="Method name (default: meta.json's, else the folder name).")
-@click.option("--root", default=None, help="Local folder or file of the real data set.")
-@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:1, or auto.")
-@click.option("--tracking-uri", default=None, help="MLflow URI (default MLFLOW_TRACKING_URI, else sqlite:///./mlflow.db).")
-@click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
-@click.option("--cache-dir", default=None, help="Training cache (default .ddr/cache or DDR_CACHE_DIR).")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the training cache.")
-def lrs_cmd(distilled, dataset, ipc, protocol, rounds, weight, out, method, root, device, tracking_uri,
-            no_mlflow, cache_dir, no_cache) -> None:
-    """Label-robust score with hard labels: HLR, IOR and LRS against random subsets of the same size.
+def _common(fn):
+    """The options every evaluation takes."""
+    options = [
+        click.option("--distilled", required=True, help="Distilled-set folder (images.pt [labels.pt lr.pt meta.json], or class folders)."),
+        click.option("--dataset", required=True, help="Real data set (digits, cifar10, cifar100, tinyimagenet, npz, ...)."),
+        click.option("--ipc", required=True, type=int, help="Images per class of the distilled set."),
+        click.option("--label", type=click.Choice(["hard", "soft"]), default="hard", show_default=True,
+                     help="Label regime; picks the default protocol <dataset>-<kind>-<label>."),
+        click.option("--protocol", default=None, help="Protocol name or YAML path (overrides --label's default)."),
+        click.option("--rounds", default=None, type=int, help="Override the protocol's number of rounds."),
+        click.option("--weight", default=None, type=float, help="w of LRS / gamma of ARS (default: the protocol's, 0.5)."),
+        click.option("--out", default=None, type=click.Path(), help="Folder for result.json (default runs/<kind>/<dataset>-ipc<ipc>/<method>)."),
+        click.option("--method", default=None, help="Method name (default: meta.json's, else the folder name)."),
+        click.option("--teacher", "teachers", multiple=True, type=click.Path(), help="Teacher checkpoint (repeatable, one per protocol teacher); default: trained by ddr and cached."),
+        click.option("--random", "random_dirs", multiple=True, type=click.Path(), help="Versioned random-baseline folder (repeatable); round r uses the one with seed seed_base + r."),
+        click.option("--root", default=None, help="Local folder or file of the real data set."),
+        click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:1, or auto."),
+        click.option("--tracking-uri", default=None, help="MLflow URI (default MLFLOW_TRACKING_URI, else sqlite:///./mlflow.db)."),
+        click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow."),
+        click.option("--cache-dir", default=None, help="Training cache (default .ddr/cache or DDR_CACHE_DIR)."),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the training cache."),
+    ]
+    for opt in reversed(options):
+        fn = opt(fn)
+    return fn
 
-    \b
-    Example:
-      ddr eval lrs --distilled data/herding-ipc10 --dataset digits --ipc 10 --out runs/herding
-    """
+
+def _run(kind: str, distilled, dataset, ipc, label, protocol, rounds, weight, out, method, teachers, random_dirs,
+         root, device, tracking_uri, no_mlflow, cache_dir, no_cache) -> None:
     from ddr.eval.api import evaluate
 
     name = method or _method_name(distilled)
-    out = out or str(Path("runs") / "lrs" / f"{dataset}-ipc{ipc}" / name)
-    result = evaluate("lrs", distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol, rounds=rounds,
-                      weight=weight, root=root, method=method, device=device, track=not no_mlflow,
+    out = out or str(Path("runs") / kind / f"{dataset}-ipc{ipc}" / name)
+    result = evaluate(kind, distilled=distilled, dataset=dataset, ipc=ipc, label=label, protocol=protocol,
+                      rounds=rounds, weight=weight, root=root, method=method, device=device, track=not no_mlflow,
                       tracking_uri=tracking_uri, cache_dir=cache_dir, use_cache=not no_cache, out=out,
-                      progress=_progress)
+                      random=list(random_dirs), teachers=list(teachers), progress=_progress)
     click.echo(result_table(result))
     click.echo(f"  result: {Path(out) / 'result.json'}")
     if result.mlflow:
         click.echo(f"  MLflow: {result.mlflow['tracking_uri']} run {result.mlflow['run_id']} (see it with: ddr ui)")
 
 
-def _method_name(path: str) -> str:
-    import json
+def _command(kind: str, summary: str, example: str):
+    def deco(fn):
+        @eval_group.command(kind, help=f"{summary}\n\n\b\nExample:\n  {example}")
+        @_common
+        @functools.wraps(fn)
+        def cmd(**kwargs):
+            _run(kind, **kwargs)
+        return cmd
+    return deco
 
+
+@_command("lrs", "Label-robust score: HLR, IOR and LRS against random subsets of the same size.",
+          "ddr eval lrs --distilled data/herding-ipc10 --dataset digits --ipc 10 [--label soft]")
+def lrs_cmd() -> None: ...
+
+
+@_command("ars", "Augmentation-robust score: syn - random accuracy with and without the protocol's augmentation.",
+          "ddr eval ars --distilled data/herding-ipc10 --dataset digits --ipc 10 --label soft")
+def ars_cmd() -> None: ...
+
+
+@_command("acc", "Plain test accuracy under the method's recipe (mean and std over rounds).",
+          "ddr eval acc --distilled data/herding-ipc10 --dataset digits --ipc 10")
+def acc_cmd() -> None: ...
+
+
+def _method_name(path: str) -> str:
     meta = Path(path) / "meta.json"
     if meta.is_file():
         try:
@@ -70,31 +100,27 @@ def _method_name(path: str) -> str:
 
 @click.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path())
-def rank(results: tuple[str, ...]) -> None:
-    """Compare evaluations: result.json files (or folders holding them), best first, per (data set, ipc, kind).
+@click.option("--out", default=None, type=click.Path(), help="Also write ranking.json, ranking.md, ranking.csv and metrics.json here.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed (recorded).")
+def rank(results: tuple[str, ...], out: str | None, seed: int) -> None:
+    """Rank evaluations (result.json files or folders holding them) per (data set, ipc, label, score), best
+    first, with a bootstrap over rounds for how sure each rank is (the registry's ranking, unsigned).
 
     \b
     Example:
-      ddr rank runs/lrs/digits-ipc10
+      ddr rank results/ --out ranking/
     """
-    files: list[Path] = []
-    for item in results:
-        p = Path(item)
-        if p.is_dir():
-            files += sorted(p.rglob("result.json"))
-        elif p.is_file():
-            files.append(p)
-        else:
-            raise DDRError(f"no such result: {p}")
-    if not files:
-        raise DDRError("no result.json found")
-    groups: dict[tuple, list[EvalResult]] = {}
-    for f in files:
-        try:
-            r = EvalResult.load(f)
-        except (ValueError, TypeError) as exc:
-            raise DDRError(f"{f}: not a ddr result ({exc})") from None
-        groups.setdefault((r.dataset, r.ipc, r.kind, r.label), []).append(r)
-    for (dataset, ipc, kind, label), rs in sorted(groups.items()):
-        click.echo(f"\n{dataset}, ipc {ipc}: {kind.upper()} ({label} labels)")
-        click.echo(comparison_table(rs))
+    from registry.ranking import build_ranking, load_results
+    from registry.render import to_csv, to_markdown
+
+    ranking = build_ranking(load_results(list(results)), seed=seed)
+    click.echo(ranking_table(ranking))
+    if out:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "ranking.json").write_text(json.dumps(ranking, indent=2) + "\n")
+        (folder / "ranking.md").write_text(to_markdown(ranking, "working copy (unsigned)"))
+        (folder / "ranking.csv").write_text(to_csv(ranking))
+        flat = {f"{t['dataset']}/ipc{t['ipc']}/{t['label']}/{t['score']}": {r["method"]: round(r["mean"], 6) for r in t["rows"]}
+                for t in ranking["tables"]}
+        (folder / "metrics.json").write_text(json.dumps(flat, indent=2, sort_keys=True) + "\n")

@@ -24,9 +24,12 @@ def protocols_ls() -> None:
     Example:
       ddr protocols ls
     """
-    for name in list_protocols():
-        p = load_protocol(name)
-        click.echo(f"{name:<28} v{p.version:<3} {p.dataset:<10} {p.model:<12} {p.description}")
+    rows = [(name, load_protocol(name)) for name in list_protocols()]
+    wn = max(len(n) for n, _ in rows) + 2
+    wd = max(len(p.dataset) for _, p in rows) + 2
+    wm = max(len(p.model) for _, p in rows) + 2
+    for name, p in rows:
+        click.echo(f"{name:<{wn}}v{p.version:<3} {p.dataset:<{wd}}{p.model:<{wm}}{p.label:<5} {p.description}")
 
 
 @protocols.command("show")

@@ -1,11 +1,9 @@
 """Plain-text tables for the terminal (no metric maths here: values come from result.json)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from ddr.eval.result import EvalResult
 
-_SCORE = {"lrs": ("hlr", "ior", "lrs")}
+_SCORE = {"lrs": ("hlr", "ior", "lrs"), "ars": ("delta_aug", "delta_noaug", "ars"), "acc": ("acc",)}
 
 
 def _fmt(m: dict) -> str:
@@ -17,7 +15,7 @@ def result_table(r: EvalResult) -> str:
              f"protocol {r.protocol['name']}@{r.protocol['version']}, {r.rounds} round(s), w = {r.weight:g}"]
     for name in _SCORE.get(r.kind, tuple(r.metrics)):
         per = " ".join(f"{v:.4f}" for v in r.metrics[name]["per_round"])
-        lines.append(f"  {name.upper():<4} {_fmt(r.metrics[name])}   per round: {per}")
+        lines.append(f"  {name.upper():<11} {_fmt(r.metrics[name])}   per round: {per}")
     acc = r.accuracies
     parts = [f"real {acc['real']:.4f}"] if "real" in acc else []
     for role in (k for k in acc if k != "real"):
@@ -27,16 +25,16 @@ def result_table(r: EvalResult) -> str:
     return "\n".join(lines)
 
 
-def comparison_table(results: Sequence[EvalResult]) -> str:
-    """Methods of one (data set, ipc, kind) ordered by their main score, best first."""
-    if not results:
-        return "no results"
-    main = results[0].kind
-    ordered = sorted(results, key=lambda r: -r.score(main))
-    names = _SCORE.get(main, tuple(results[0].metrics))
-    width = max(len(r.method) for r in results) + 2
-    head = f"{'rank':<5}{'method':<{width}}{'ipc':>4}  " + "  ".join(f"{n.upper():>17}" for n in names)
-    rows = [head, "-" * len(head)]
-    for i, r in enumerate(ordered, 1):
-        rows.append(f"{i:<5}{r.method:<{width}}{r.ipc:>4}  " + "  ".join(f"{_fmt(r.metrics[n]):>17}" for n in names))
-    return "\n".join(rows)
+def ranking_table(ranking: dict) -> str:
+    """The registry's ranking snapshot as terminal tables."""
+    out = []
+    for t in ranking["tables"]:
+        out.append(f"\n{t['dataset']}, ipc {t['ipc']}, {t['label']} labels: {t['score'].upper()}")
+        width = max(len(r["method"]) for r in t["rows"]) + 2
+        head = f"{'rank':<6}{'method':<{width}}{'mean ± std':>18}  {'95% rank':>9}  {'P(>next)':>8}"
+        out += [head, "-" * len(head)]
+        for r in t["rows"]:
+            lo, hi = r["rank_interval"]
+            p = "" if r["p_beats_next"] is None else f"{r['p_beats_next']:.2f}"
+            out.append(f"{r['rank']:<6}{r['method']:<{width}}{_fmt(r):>18}  {f'{lo}-{hi}':>9}  {p:>8}")
+    return "\n".join(out)

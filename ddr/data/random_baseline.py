@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from ddr.data.distilled import DistilledSet
 from ddr.data.real import RealData
@@ -26,3 +27,32 @@ def random_baseline(data: RealData, ipc: int, seed: int) -> DistilledSet:
             "pixel_space": "normalised", "label_kind": "hard", "source": data.source,
             "dataset_sha256": data.digest}
     return DistilledSet(data.x_train[flat].clone(), data.y_train[flat].clone(), meta=meta, indices=indices)
+
+
+def load_random_baselines(paths: list[str], data: RealData, ipc: int) -> dict[int, DistilledSet]:
+    """Read versioned random-baseline folders (keyed by their seed; a folder of such folders counts as
+    all of them), refusing any that is not exactly the pure function's draw for (data set, ipc, seed):
+    a stale or hand-edited baseline must not pass."""
+    from pathlib import Path
+
+    from ddr.data.distilled import read_distilled
+
+    expanded = []
+    for p in map(Path, paths):
+        if p.is_dir() and not (p / "images.pt").is_file():
+            expanded += sorted(q for q in p.iterdir() if q.is_dir() and (q / "images.pt").is_file())
+        else:
+            expanded.append(p)
+    out: dict[int, DistilledSet] = {}
+    for p in expanded:
+        ds = read_distilled(p)
+        meta = ds.meta
+        if meta.get("method") != "random" or "seed" not in meta:
+            raise DDRError(f"{p}: not a random baseline (meta.json needs method 'random' and a seed)")
+        seed = int(meta["seed"])
+        expected = random_baseline(data, ipc, seed)
+        if meta.get("dataset") != data.name or meta.get("ipc") != ipc or ds.indices != expected.indices \
+                or not torch.equal(ds.images, expected.images):
+            raise DDRError(f"{p}: does not match the random baseline of ({data.name}, ipc {ipc}, seed {seed})")
+        out[seed] = ds
+    return out

@@ -189,9 +189,21 @@ DATASETS: dict[str, Callable[[str | None], RealData]] = {
 }
 
 
+# Image-folder sets (TinyImageNet, ImageNet-1K, ImageNet subsets, any ImageFolder) decode at a chosen size.
+from ddr.data.folders import FOLDER_DATASETS  # noqa: E402  (folders imports RealData from this module)
+
+DATASETS.update(FOLDER_DATASETS)
+RESIZABLE = frozenset(FOLDER_DATASETS)
+
+
 @lru_cache(maxsize=4)
-def load_dataset(name: str, root: str | None = None) -> RealData:
-    """Load a real data set by name (see DATASETS). Cached per process: tensors are read-only by contract."""
+def load_dataset(name: str, root: str | None = None, im_size: tuple[int, int] | None = None) -> RealData:
+    """Load a real data set by name (see DATASETS). Cached per process: tensors are read-only by contract.
+    `im_size` (H, W) applies to the folder data sets only; None takes the set's default size."""
     if name not in DATASETS:
         raise unknown("data set", name, DATASETS)
-    return DATASETS[name](root)
+    if im_size is None:
+        return DATASETS[name](root)
+    if name not in RESIZABLE:
+        raise DDRError(f"data set '{name}' has a fixed image size; im_size applies to: {', '.join(sorted(RESIZABLE))}")
+    return DATASETS[name](root, im_size=tuple(im_size))

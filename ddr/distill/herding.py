@@ -6,6 +6,11 @@ import torch
 
 from ddr.data.distilled import DistilledSet
 from ddr.data.real import RealData
+from ddr.distill.common import Device, base_meta, check_ipc, selection
+from ddr.distill.features import EMBED_WIDTH, embed, feature_space_name
+from ddr.errors import DDRError
+
+FEATURE_SPACES = ("convnet", "pixels")
 
 
 def herding_indices(features: torch.Tensor, k: int) -> list[int]:
@@ -26,15 +31,27 @@ def herding_indices(features: torch.Tensor, k: int) -> list[int]:
     return chosen
 
 
-def herding(data: RealData, ipc: int, features: torch.Tensor | None = None) -> DistilledSet:
-    """Herding in `features` space (default: the normalised pixels, flattened)."""
-    feats = (features if features is not None else data.x_train.flatten(1)).double()
-    indices = []
-    for idx in data.class_indices():
-        local = herding_indices(feats[torch.from_numpy(idx)], ipc)
-        indices.append(sorted(int(idx[i]) for i in local))
-    flat = [i for per_class in indices for i in per_class]
-    meta = {"method": "herding", "dataset": data.name, "ipc": ipc, "pixel_space": "normalised",
-            "label_kind": "hard", "source": data.source, "feature_space": "pixels" if features is None else "custom",
-            "dataset_sha256": data.digest}
-    return DistilledSet(data.x_train[flat].clone(), data.y_train[flat].clone(), meta=meta, indices=indices)
+def selection_features(data: RealData, seed: int, feature_space: str, width: int,
+                       device: Device = None) -> tuple[torch.Tensor, str]:
+    """(features of every training image, the name recorded in meta) for a named feature space."""
+    if feature_space == "convnet":
+        return embed(data, seed, width=width, device=device).double(), feature_space_name(data, seed, width)
+    if feature_space == "pixels":
+        return data.x_train.flatten(1).double(), "pixels"
+    raise DDRError(f"unknown feature_space '{feature_space}'; valid: {', '.join(FEATURE_SPACES)}")
+
+
+def herding(data: RealData, ipc: int, *, seed: int = 0, device: Device = None, feature_space: str = "convnet",
+            width: int = EMBED_WIDTH, features: torch.Tensor | None = None) -> DistilledSet:
+    """Herding in a fixed feature space: by default a seeded random-init ConvNet's penultimate features;
+    `feature_space="pixels"` uses the normalised pixels; `features` (one row per training image) overrides both."""
+    check_ipc(data, ipc)
+    if features is not None:
+        feats, space = features.double(), "custom"
+    else:
+        feats, space = selection_features(data, seed, feature_space, int(width), device)
+    indices = [[int(idx[i]) for i in herding_indices(feats[torch.from_numpy(idx)], ipc)]
+               for idx in data.class_indices()]
+    params = {"feature_space": space if features is not None else feature_space, "width": int(width)}
+    meta = base_meta("herding", data, ipc, seed, params) | {"feature_space": space}
+    return selection(data, indices, meta)

@@ -8,19 +8,33 @@ from typing import Any
 import torch
 
 from ddr.data.distilled import DistilledSet, read_distilled, validate
+from ddr.data.random_baseline import load_random_baselines
 from ddr.data.real import load_dataset
 from ddr.errors import DDRError, unknown
 from ddr.models import build_model
+from ddr.eval import acc as acc_eval
+from ddr.eval import ars as ars_eval
 from ddr.eval import lrs as lrs_eval
 from ddr.eval.environment import environment
 from ddr.eval.result import EvalResult
-from ddr.eval.session import EvalSession, Progress, parse_engine, timer, utc_now
+from ddr.eval.session import EvalSession, Progress, parse_engine, teacher_inputs, timer, utc_now
+from ddr.eval.zca_space import whiten
 from ddr.protocols import Protocol, default_protocol, load_protocol
 from ddr.tracking import Tracker
 from ddr.train.cache import TrainingCache
 from ddr.train.engine import resolve_device
 
-KINDS = ("lrs",)
+KINDS = ("lrs", "ars", "acc")
+
+
+def _runner(kind: str):
+    return {"lrs": lrs_eval.run_lrs, "ars": ars_eval.run_ars, "acc": acc_eval.run_acc}[kind]
+
+
+def _total(kind: str, proto: Protocol, grid: int, rounds: int) -> int:
+    if kind == "lrs":
+        return lrs_eval.count_trainings(proto, grid, rounds)
+    return (ars_eval.count_trainings if kind == "ars" else acc_eval.count_trainings)(grid, rounds)
 
 
 def default_cache_dir() -> Path:
@@ -44,13 +58,15 @@ def _as_distilled(distilled: Any, labels: torch.Tensor | None, lr: float | None,
 
 
 def prepare(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str | None, rounds: int | None,
-            root: str | None, labels: torch.Tensor | None = None, lr: float | None = None
+            root: str | None, labels: torch.Tensor | None = None, lr: float | None = None, label: str = "hard"
             ) -> tuple[Protocol, Any, DistilledSet, int]:
     """Everything that can refuse the input, before anything is written or logged."""
     if kind not in KINDS:
         raise unknown("evaluation", kind, KINDS)
+    if label not in ("hard", "soft"):
+        raise DDRError(f"label must be 'hard' or 'soft', got '{label}'")
     data = load_dataset(dataset, root)
-    proto = load_protocol(protocol or default_protocol(dataset, kind))
+    proto = load_protocol(protocol or default_protocol(dataset, kind, label))
     if proto.dataset not in (dataset, "any"):
         raise DDRError(f"protocol {proto.name} is for data set '{proto.dataset}', not '{dataset}'")
     build_model(proto.model, data.channels, data.num_classes, data.im_size, **proto.model_args)  # refuse early
@@ -59,6 +75,11 @@ def prepare(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str 
     n_rounds = proto.rounds if rounds is None else rounds
     if n_rounds < 1:
         raise DDRError(f"rounds must be at least 1, got {n_rounds}")
+    if kind == "ars" and proto.train.augmentation is None:
+        raise DDRError(f"protocol {proto.name} has no augmentation: ARS compares training with and without it")
+    if proto.label == "soft" and proto.soft.mode == "S" and (ds.labels is None or ds.labels.ndim != 2):
+        raise DDRError(f"protocol {proto.name} uses soft-label mode S: the set needs labels.pt with N x "
+                       f"{data.num_classes} soft labels")
     return proto, data, ds, n_rounds
 
 
@@ -67,32 +88,54 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
              labels: torch.Tensor | None = None, lr: float | None = None, method: str | None = None,
              device: str | None = None, track: bool = True, tracking_uri: str | None = None,
              cache_dir: str | Path | None = None, use_cache: bool = True, out: str | Path | None = None,
+             random: list[str] | None = None, label: str = "hard", teachers: list[str] | None = None,
              progress: Progress | None = None, engine: str = "plain") -> EvalResult:
     """Evaluate a distilled set: `evaluate("lrs", distilled="path/", dataset="digits", ipc=10)`.
+
+    `kind` is "lrs", "ars" or "acc"; without `protocol`, the shipped `<dataset>-<kind>-<label>` is used.
+    Soft-label protocols use `teachers` (one checkpoint per protocol teacher) or train their teachers
+    once on the real data and cache them.
 
     `distilled` is a folder (images.pt format or class folders), a DistilledSet, or an N x C x H x W
     tensor in the data set's normalised pixel space (class-major; pass `labels`/`lr` alongside).
     MLflow logging is optional (`track=False`). Finished trainings are cached under `cache_dir`
     (default .ddr/cache, or DDR_CACHE_DIR), so an interrupted evaluation resumes where it stopped.
-    `engine`: 'plain' (default: one student after another, the reference numbers) or 'batched' (every
-    LR and round of the evaluation trained at once, within the tolerance stated in benchmarks/RESULTS.md),
-    optionally with '+bf16' (autocast), '+cl' (channels_last), '+compile' (torch.compile).
+    `random` lists versioned random-baseline folders (`ddr data random`); round r uses the one with seed
+    seed_base + r, and draws it itself when none is given (the same images either way).
+    `engine`: 'plain' (default: one student after another, the reference numbers) or 'batched' (the
+    hard-label, unaugmented trainings of every LR and round trained at once, within the tolerance stated
+    in benchmarks/RESULTS.md), optionally with '+bf16' (autocast), '+cl' (channels_last), '+compile'.
     """
     parse_engine(engine)  # refuse a bad engine name before anything is loaded
     proto, data, ds, n_rounds = prepare(kind, distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol,
-                                        rounds=rounds, root=root, labels=labels, lr=lr)
+                                        rounds=rounds, root=root, labels=labels, lr=lr, label=label)
+    random_sets = load_random_baselines(list(random or []), data, ipc)
+    dev = resolve_device(device)
+    preloaded = None
+    if teachers and proto.soft is None:
+        teachers = None  # a hard-label protocol has no teachers; pipelines pass one teacher to every metric
+        if progress:
+            progress(f"note: protocol {proto.name} uses hard labels; --teacher ignored")
+    if teachers:
+        from ddr.eval.teachers import provide_teachers
+
+        preloaded = provide_teachers(proto, data, dev, None, list(teachers))  # a checkpoint that does not fit fails here
     w = proto.weight if weight is None else float(weight)
     if not 0.0 <= w <= 1.0:
         raise DDRError(f"weight must lie in [0, 1], got {w}")
-    dev = resolve_device(device)
     method_name = method or ds.meta.get("method") or (ds.path.name if ds.path else "unknown")
     digest = ds.digest()
     cache = TrainingCache((Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None)
     tracker = Tracker(tracking_uri) if track else None
     env = environment(dev)
     grid = len(lrs_eval.lr_candidates_for(proto, ds))
+    raw, zca = data, None
+    if proto.zca is not None:
+        data, zca = whiten(data, float(proto.zca.get("eps", 0.1)))
     session = EvalSession(protocol=proto, data=data, ipc=ipc, device=dev, cache=cache, tracker=tracker,
-                          progress=progress, total=lrs_eval.count_trainings(grid, n_rounds), engine=engine)
+                          progress=progress, total=_total(kind, proto, grid, n_rounds),
+                          random_sets=random_sets, zca=zca, raw_data=raw, engine=engine)
+    session._teacher = preloaded
     started, elapsed = utc_now(), timer()
     if tracker is not None:
         tracker.start_parent(
@@ -108,7 +151,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
         tracker.log_input(f"{method_name}-{data.name}-ipc{ipc}", digest, str(ds.path or "memory"), "training")
         tracker.log_input(data.name, data.digest[:32], data.source, "testing")
     try:
-        body = lrs_eval.run_lrs_hard(session, ds, n_rounds, w)
+        body = _runner(kind)(session, ds, n_rounds, w)
         result = EvalResult(
             kind=kind, label=proto.label, method=method_name, dataset=data.name, ipc=ipc, model=proto.model,
             protocol={"name": proto.name, "version": proto.version, "sha256": proto.sha256},
@@ -116,7 +159,8 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
             trainings=session.trainings,
             inputs={"distilled": {"path": str(ds.path) if ds.path else None, "md5": digest, "lr": ds.lr},
                     "random": body["random_inputs"],
-                    "dataset": {"name": data.name, "sha256": data.digest, "source": data.source}},
+                    "dataset": {"name": data.name, "sha256": data.digest, "source": data.source},
+                    "teachers": teacher_inputs(session)},
             environment=env,
             mlflow={"tracking_uri": tracker.uri, "experiment_id": tracker.experiment_id,
                     "run_id": tracker.parent_id} if tracker else None,
@@ -125,7 +169,8 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
         path = result.save(Path(out) / "result.json") if out else None
         if tracker is not None:
             flat = {f"{k}_{s}": v[s] for k, v in result.metrics.items() for s in ("mean", "std")}
-            flat["real_acc"] = result.accuracies["real"]
+            if "real" in result.accuracies:
+                flat["real_acc"] = result.accuracies["real"]
             if path is None:  # the artifact is the same JSON, written to a scratch file
                 import tempfile
 

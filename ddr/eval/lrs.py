@@ -1,21 +1,22 @@
-"""Label-robust score with hard labels: DD-Ranking's LabelRobustScoreHard (reference 1.2, 2.7), corrected.
+"""Label-robust score (reference 1.2, 2.7), DD-Ranking's LabelRobustScoreHard and ...Soft, corrected.
 
-Per round r: Acc(syn, hard) over the LR grid; a random subset drawn with seed `seed_base + r` trained
-the same way; HLR = Acc(real) - Acc(syn), IOR = Acc(syn) - Acc(random), LRS from fractions.
-Corrections to v0.2.0: the LR search is symmetric (both sides searched, or both trained at the set's
-own lr.pt under lr_policy 'method'; defect 1.6.3); the real reference is trained once and cached;
-LRS is recorded once per round (defect 6.1.2); every seed is derived and recorded.
+Per round r, with the random subset of seed seed_base + r:
+  hard protocol: Acc(syn, hard) over the LR grid; the random subset the same way;
+                 HLR = Acc(real) - Acc(syn, hard), IOR = Acc(syn, hard) - Acc(random, hard).
+  soft protocol: Acc(syn, hard) with cross-entropy (augmented only if use_aug_for_hard), Acc(syn, soft)
+                 and Acc(random, soft) under the method's recipe (mode S or M);
+                 HLR = Acc(real) - Acc(syn, hard), IOR = Acc(syn, soft) - Acc(random, soft).
+LRS from fractions. Corrections to v0.2.0: the LR search is symmetric (both sides searched, or both
+trained at the set's own lr.pt under lr_policy 'method'; defect 1.6.3); the real reference is trained
+once and cached; LRS is recorded once per round (6.1.2); every seed is derived and recorded.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from ddr import metrics
 from ddr.data.digest import tensor_sha256
 from ddr.data.distilled import DistilledSet
-from ddr.data.random_baseline import random_baseline
 from ddr.eval.session import EvalSession
 from ddr.protocols import Protocol
 
@@ -27,47 +28,60 @@ def lr_candidates_for(protocol: Protocol, ds: DistilledSet) -> tuple[float, ...]
     return protocol.lr_grid
 
 
-def count_trainings(grid_size: int, rounds: int) -> int:
-    return rounds * 2 * grid_size + 1
+def count_trainings(protocol: Protocol, grid_size: int, rounds: int) -> int:
+    per_round = 3 if protocol.label == "soft" else 2
+    return rounds * per_round * grid_size + 1
 
 
-def run_lrs_hard(session: EvalSession, ds: DistilledSet, rounds: int, weight: float) -> dict[str, Any]:
-    proto, data, dev = session.protocol, session.data, session.device
-    lrs_grid = lr_candidates_for(proto, ds)
+def run_lrs(session: EvalSession, ds: DistilledSet, rounds: int, weight: float) -> dict[str, Any]:
+    proto = session.protocol
+    grid = lr_candidates_for(proto, ds)
     real = session.real_reference()
-    x_syn, y_syn = ds.images.to(dev), ds.hard_labels(data.num_classes).to(dev)
-    baselines = [random_baseline(data, session.ipc, proto.seed_base + r) for r in range(rounds)]
-    if session.batched:  # every round's grid, both sides, trained at once (numbers: see ddr.train.batched)
-        syn_digest = tensor_sha256(x_syn, y_syn)
-        jobs = []
-        for r, rb in enumerate(baselines):
-            xr, yr = rb.images.to(dev), rb.labels.to(dev)
-            rdigest = tensor_sha256(xr, yr)
-            for lr in sorted(lrs_grid):
-                jobs.append(dict(role="syn", round=r, lr=lr, x=x_syn, y=y_syn, recipe=proto.train,
-                                 set_digest=syn_digest))
-                jobs.append(dict(role="random", round=r, lr=lr, x=xr, y=yr, recipe=proto.train,
-                                 set_digest=rdigest))
-        session.prefetch(jobs)
-    syn_acc, rdm_acc, random_inputs = [], [], []
+    soft = proto.label == "soft"
+    if session.batched:
+        session.prefetch(_hard_jobs(session, ds, grid, rounds))
+    syn_hard, syn_any, rdm_any, random_inputs = [], [], [], []
     for r in range(rounds):
-        syn = session.search(role="syn", round=r, lrs=lrs_grid, x=x_syn, y=y_syn, recipe=proto.train)
-        rb = baselines[r]
-        random_inputs.append({"round": r, "seed": proto.seed_base + r,
-                              "indices_sha256": indices_digest(rb.indices)})
-        rdm = session.search(role="random", round=r, lrs=lrs_grid, x=rb.images.to(dev), y=rb.labels.to(dev),
-                             recipe=proto.train)
-        syn_acc.append(syn["best_acc"])
-        rdm_acc.append(rdm["best_acc"])
-    hlr = [metrics.hlr(real["best_acc"], s) for s in syn_acc]
-    ior = [metrics.ior(s, q) for s, q in zip(syn_acc, rdm_acc)]
+        if soft:
+            syn_hard.append(session.search_labelled(role="syn_hard", round=r, lrs=grid, ds=ds,
+                                                    recipe=proto.hard_recipe(), is_random=False)["best_acc"])
+        syn = session.search_labelled(role="syn", round=r, lrs=grid, ds=ds, recipe=proto.train, is_random=False)
+        rb, info = session.random_baseline(r)
+        random_inputs.append(info)
+        rdm = session.search_labelled(role="random", round=r, lrs=grid, ds=rb, recipe=proto.train, is_random=True)
+        syn_any.append(syn["best_acc"])
+        rdm_any.append(rdm["best_acc"])
+        if not soft:  # hard protocol: Acc(syn, any) is Acc(syn, hard), as in LabelRobustScoreHard
+            syn_hard.append(syn["best_acc"])
+    hlr = [metrics.hlr(real["best_acc"], s) for s in syn_hard]
+    ior = [metrics.ior(s, q) for s, q in zip(syn_any, rdm_any)]
     lrs = [metrics.lrs(h, i, weight) for h, i in zip(hlr, ior)]
+    accuracies: dict[str, Any] = {"real": real["best_acc"], "syn": syn_any, "random": rdm_any}
+    if soft:
+        accuracies["syn_hard"] = syn_hard
     return {
         "metrics": {"hlr": metrics.summarize(hlr), "ior": metrics.summarize(ior), "lrs": metrics.summarize(lrs)},
-        "accuracies": {"real": real["best_acc"], "syn": syn_acc, "random": rdm_acc},
+        "accuracies": accuracies,
         "random_inputs": random_inputs,
     }
 
 
-def indices_digest(indices: list[list[int]] | None) -> str:
-    return hashlib.sha256(json.dumps(indices).encode()).hexdigest()
+def _hard_jobs(session: EvalSession, ds: DistilledSet, grid: tuple[float, ...], rounds: int) -> list[dict[str, Any]]:
+    """The batched engine's share of an LRS evaluation: every hard-label training of every round (both
+    sides of a hard protocol; Acc(syn, hard) of a soft one), with the exact arguments that
+    search_labelled will pass to train(), so that train() finds them prefetched."""
+    proto, dev = session.protocol, session.device
+    nc = session.data.num_classes
+    sets = [("syn", r, ds) for r in range(rounds)]
+    recipe = proto.train
+    if proto.label == "soft":
+        recipe = proto.hard_recipe()
+        sets = [("syn_hard", r, ds) for r in range(rounds)]
+    else:
+        sets += [("random", r, session.random_baseline(r)[0]) for r in range(rounds)]
+    jobs = []
+    for role, r, d in sets:
+        x, y = d.images.to(dev), d.hard_labels(nc).to(dev)
+        digest = tensor_sha256(x, y, None)
+        jobs += [dict(role=role, round=r, lr=lr, x=x, y=y, recipe=recipe, set_digest=digest) for lr in sorted(grid)]
+    return jobs

@@ -1,16 +1,23 @@
-"""One evaluation's shared machinery: derived seeds, the training cache, MLflow children, progress."""
+"""One evaluation's shared machinery: derived seeds, the training cache, teachers, MLflow children, progress."""
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import torch
 
+from ddr.augment import build_augmentation
 from ddr.data.digest import tensor_sha256
+from ddr.data.distilled import DistilledSet
+from ddr.data.random_baseline import random_baseline
 from ddr.data.real import RealData
 from ddr.errors import DDRError
+from ddr.losses import build_loss
 from ddr.protocols import Protocol, TrainRecipe
 from ddr.seeds import derive_seed
 from ddr.tracking import Tracker
@@ -40,12 +47,13 @@ def utc_now() -> str:
 class EvalSession:
     def __init__(self, *, protocol: Protocol, data: RealData, ipc: int, device: torch.device,
                  cache: TrainingCache, tracker: Tracker | None, progress: Progress | None, total: int,
-                 engine: str = "plain"):
+                 random_sets: dict[int, DistilledSet] | None = None, teacher_paths: list[str] | None = None,
+                 zca=None, raw_data: RealData | None = None, engine: str = "plain"):
         self.protocol, self.data, self.ipc, self.device = protocol, data, ipc, device
-        # The engine: 'plain' trains one student after another (the reference numbers); 'batched'
-        # trains every student of one recipe and set size together (prefetch), within a stated
-        # tolerance of plain (benchmarks/RESULTS.md). A training's cache key names the engine that
-        # produced it unless that is the plain engine without options.
+        # The engine (issue 6): 'plain' trains one student after another (the reference numbers);
+        # 'batched' trains the hard-label, unaugmented students of one recipe and set size together
+        # (prefetch), within a stated tolerance of plain (benchmarks/RESULTS.md). A training's cache key
+        # names the engine that produced it unless that is the plain engine without options.
         base, flags = parse_engine(engine)
         self.batched = base == "batched"
         self.flags = flags
@@ -56,22 +64,41 @@ class EvalSession:
         self.progress = progress or (lambda msg: None)
         self.trainings: list[dict[str, Any]] = []
         self.total = total
+        self.random_sets = random_sets or {}
+        self.teacher_paths = teacher_paths
+        self.zca = zca  # a fitted ddr.augment.ZCA when the protocol whitens (`data` is then whitened)
+        self.raw_data = raw_data or data  # the normalised data random baselines are drawn from
+        self._teacher: tuple[torch.nn.Module, list[dict[str, Any]]] | None = None
         self.x_test = data.x_test.to(device)
         self.y_test = data.y_test.to(device)
 
+    # --- identities -------------------------------------------------------------------------------
     def seed(self, role: str, round: int, lr: float) -> int:
         return derive_seed(protocol=self.protocol.ref, dataset=self.data.name, ipc=self.ipc, role=role,
                            round=round, lr=lr)
 
-    def _key(self, spec: dict[str, Any], tag: str) -> str:
-        return training_key(spec if tag == "plain" else {**spec, "engine_name": tag})
+    def teachers(self) -> tuple[torch.nn.Module, list[dict[str, Any]]]:
+        if self._teacher is None:
+            from ddr.eval.teachers import provide_teachers
 
-    def _spec(self, x, y, recipe: TrainRecipe, lr: float, seed: int, set_digest: str | None) -> dict[str, Any]:
+            self.progress(f"teachers: {', '.join(t.model for t in self.protocol.soft.teachers)}")
+            self._teacher = provide_teachers(self.protocol, self.data, self.device, self.cache.root,
+                                             self.teacher_paths)
+        return self._teacher
+
+    # --- trainings --------------------------------------------------------------------------------
+    def _spec(self, x, y, recipe: TrainRecipe, lr: float, seed: int, set_digest: str | None,
+              soft_targets: torch.Tensor | None = None, teacher_info=None) -> dict[str, Any]:
         return {
-            "train_data": set_digest or tensor_sha256(x, y), "test_data": self.data.digest,
+            "train_data": set_digest or tensor_sha256(x, y, soft_targets), "test_data": self.data.digest,
             "model": self.protocol.model, "model_args": self.protocol.model_args, "recipe": recipe.as_dict(),
             "lr": lr, "seed": seed, "device": self.device.type,
+            "teachers": [t["sha256"] for t in teacher_info] if teacher_info else None,
         }
+
+    @staticmethod
+    def _key(spec: dict[str, Any], tag: str) -> str:
+        return training_key(spec if tag == "plain" else {**spec, "engine_name": tag})
 
     def _lookup(self, spec: dict[str, Any]) -> tuple[str, dict[str, Any] | None, bool]:
         """(key, record or None, cached): a prefetched record first, then the cache; under the batched
@@ -96,28 +123,33 @@ class EvalSession:
 
     def prefetch(self, jobs: list[dict[str, Any]]) -> None:
         """Batched engine: train every job not yet cached, all students of one recipe and set size at
-        once. A job is train()'s keyword arguments (role, round, lr, x, y, recipe, set_digest); train()
-        with the same arguments then records the result. A no-op under the plain engine."""
+        once. A job is train()'s keyword arguments for a hard-label, unaugmented, cross-entropy training
+        (role, round, lr, x, y, recipe, set_digest); train() with the same arguments then records the
+        result. A no-op under the plain engine."""
         if not self.batched:
             return
         from ddr.train.batched import train_students_batched
 
         groups: dict[Any, list[tuple[dict[str, Any], int, str]]] = {}
         for job in jobs:
+            recipe = job["recipe"]
+            if recipe.augmentation or recipe.loss != "ce":
+                continue  # trained alone by train()
             seed = self.seed(job["role"], job["round"], job["lr"]) if job.get("seed") is None else job["seed"]
-            spec = self._spec(job["x"], job["y"], job["recipe"], job["lr"], seed, job.get("set_digest"))
+            spec = self._spec(job["x"], job["y"], recipe, job["lr"], seed, job.get("set_digest"))
             if any(self.cache.get(self._key(spec, t)) is not None for t in (self.batched_tag, self.single_tag)):
                 continue
             key = self._key(spec, self.batched_tag)
             if key in self._fresh:
                 continue
-            groups.setdefault((job["recipe"], tuple(job["x"].shape)), []).append((job, seed, key))
-        for (recipe, _), members in groups.items():
+            groups.setdefault((json.dumps(recipe.as_dict(), sort_keys=True, default=str), tuple(job["x"].shape)),
+                              []).append((job, seed, key))
+        for members in groups.values():
             self.progress(f"training {len(members)} students at once (engine {self.batched_tag})")
             results = train_students_batched(
                 model=self.protocol.model, model_args=self.protocol.model_args,
                 x=[j["x"] for j, _, _ in members], y=[j["y"] for j, _, _ in members], x_test=self.x_test,
-                y_test=self.y_test, num_classes=self.data.num_classes, recipe=recipe,
+                y_test=self.y_test, num_classes=self.data.num_classes, recipe=members[0][0]["recipe"],
                 lrs=[j["lr"] for j, _, _ in members], seeds=[s for _, s, _ in members], device=self.device,
                 amp="bf16" in self.flags, channels_last="cl" in self.flags, compile="compile" in self.flags)
             for (_, _, key), res in zip(members, results):
@@ -126,16 +158,20 @@ class EvalSession:
                 self._fresh[key] = record
 
     def train(self, *, role: str, round: int, lr: float, x: torch.Tensor, y: torch.Tensor,
-              recipe: TrainRecipe, seed: int | None = None, set_digest: str | None = None) -> dict[str, Any]:
+              recipe: TrainRecipe, seed: int | None = None, set_digest: str | None = None,
+              soft_targets: torch.Tensor | None = None, teacher: bool = False) -> dict[str, Any]:
         """Train (or fetch from the cache, or from prefetch) one student and record it."""
         seed = self.seed(role, round, lr) if seed is None else seed
-        spec = self._spec(x, y, recipe, lr, seed, set_digest)
+        teacher_net, teacher_info = self.teachers() if teacher else (None, None)
+        spec = self._spec(x, y, recipe, lr, seed, set_digest, soft_targets, teacher_info)
         key, record, cached = self._lookup(spec)
         if record is None:
-            res = train_student(model=self.protocol.model, model_args=self.protocol.model_args, x=x, y=y,
-                                x_test=self.x_test, y_test=self.y_test, num_classes=self.data.num_classes,
-                                recipe=recipe, lr=lr, seed=seed, device=self.device, amp="bf16" in self.flags,
-                                channels_last="cl" in self.flags, compile="compile" in self.flags)
+            res = train_student(
+                model=self.protocol.model, model_args=self.protocol.model_args, x=x, y=y, x_test=self.x_test,
+                y_test=self.y_test, num_classes=self.data.num_classes, recipe=recipe, lr=lr, seed=seed,
+                device=self.device, augment=build_augmentation(recipe.augmentation), soft_targets=soft_targets,
+                teacher=teacher_net, loss_fn=None if recipe.loss == "ce" else build_loss(recipe.loss, **recipe.loss_args),
+                amp="bf16" in self.flags, channels_last="cl" in self.flags, compile="compile" in self.flags)
             record = self._record(res, self.single_tag)
             self.cache.put(key, record)
         record = {"role": role, "round": round, "lr": lr, "seed": seed, **record, "key": key,
@@ -146,21 +182,59 @@ class EvalSession:
         self.trainings.append(record)
         n = len(self.trainings)
         note = "cached" if cached else f"{record['seconds']:.1f}s"
-        self.progress(f"[{n}/{self.total}] {role:<8} round {round} lr {lr:<6g} acc {record['best_acc']:.4f} ({note})")
+        self.progress(f"[{n}/{self.total}] {role:<12} round {round} lr {lr:<6g} acc {record['best_acc']:.4f} ({note})")
         return record
 
     def search(self, *, role: str, round: int, lrs: tuple[float, ...], x: torch.Tensor, y: torch.Tensor,
-               recipe: TrainRecipe) -> dict[str, Any]:
+               recipe: TrainRecipe, soft_targets: torch.Tensor | None = None, teacher: bool = False) -> dict[str, Any]:
         """Train at every LR and keep the best (strictly greater wins: ties keep the smaller LR)."""
-        digest = tensor_sha256(x, y)
+        digest = tensor_sha256(x, y, soft_targets)
         best: dict[str, Any] | None = None
         for lr in sorted(lrs):
-            rec = self.train(role=role, round=round, lr=lr, x=x, y=y, recipe=recipe, set_digest=digest)
+            rec = self.train(role=role, round=round, lr=lr, x=x, y=y, recipe=recipe, set_digest=digest,
+                             soft_targets=soft_targets, teacher=teacher)
             if best is None or rec["best_acc"] > best["best_acc"]:
                 best = rec
         assert best is not None
         best["selected"] = True
         return best
+
+    def search_labelled(self, *, role: str, round: int, lrs: tuple[float, ...], ds: DistilledSet,
+                        recipe: TrainRecipe, is_random: bool) -> dict[str, Any]:
+        """Train under the protocol's label regime: hard labels, mode S (stored soft labels; a random
+        set is labelled once by the teachers) or mode M (the teachers relabel every augmented batch)."""
+        x = ds.images.to(self.device)
+        y = ds.hard_labels(self.data.num_classes).to(self.device)
+        soft = self.protocol.soft
+        if self.protocol.label == "hard" or recipe.loss == "ce":
+            return self.search(role=role, round=round, lrs=lrs, x=x, y=y, recipe=recipe)
+        if soft.mode == "M":
+            return self.search(role=role, round=round, lrs=lrs, x=x, y=y, recipe=recipe, teacher=True)
+        if is_random:
+            net, _ = self.teachers()
+            with torch.no_grad():
+                targets = torch.cat([net(x[i:i + 1024]) for i in range(0, len(x), 1024)])
+        else:
+            if ds.labels is None or ds.labels.ndim != 2:
+                raise DDRError("soft-label mode S needs the set's own soft labels (labels.pt of N x K)")
+            targets = ds.labels.float().to(self.device)
+        return self.search(role=role, round=round, lrs=lrs, x=x, y=y, recipe=recipe, soft_targets=targets)
+
+    # --- shared inputs ----------------------------------------------------------------------------
+    def random_baseline(self, round: int) -> tuple[DistilledSet, dict[str, Any]]:
+        """Round r's random subset: seed seed_base + r, from a versioned folder when one was given."""
+        seed = self.protocol.seed_base + round
+        ds = self.random_sets.get(seed)
+        info: dict[str, Any] = {"round": round, "seed": seed}
+        if ds is not None and ds.path is not None:
+            info["path"], info["md5"] = str(ds.path), ds.digest()
+        else:
+            ds = random_baseline(self.raw_data, self.ipc, seed)
+        info["indices_sha256"] = hashlib.sha256(json.dumps(ds.indices).encode()).hexdigest()
+        if self.zca is not None:  # the same images, in the protocol's whitened space
+            whitened = self.zca.transform(self.raw_data.denormalise(ds.images))
+            ds = DistilledSet(whitened, ds.labels, ds.lr, ds.meta, ds.path, ds.indices)
+        return ds, info
 
     def real_reference(self) -> dict[str, Any]:
         """Acc(real, hard): trained once per (data set, model, real recipe), then served from the cache.
@@ -178,3 +252,10 @@ class EvalSession:
 def timer() -> Callable[[], float]:
     t0 = time.perf_counter()
     return lambda: time.perf_counter() - t0
+
+
+def teacher_inputs(session: EvalSession) -> list[dict[str, Any]] | None:
+    return session._teacher[1] if session._teacher is not None else None
+
+
+__all__ = ["ENGINES", "EvalSession", "Path", "Progress", "parse_engine", "teacher_inputs", "timer", "utc_now"]

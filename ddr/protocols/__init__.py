@@ -39,6 +39,7 @@ class TrainRecipe:
     test_interval: int = 10
     augmentation: dict[str, Any] | None = None
     loss: str = "ce"
+    loss_args: dict[str, Any] = field(default_factory=dict)  # temperature, scale_t2, mse_weight, ce_weight
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -50,11 +51,66 @@ class TrainRecipe:
         for name in ("epochs", "batch_size", "test_interval"):
             if int(getattr(self, name)) < 1:
                 raise DDRError(f"{name} must be at least 1")
+        from ddr.augment import build_augmentation
+        from ddr.losses import build_loss
+
+        build_augmentation(self.augmentation)  # unknown names or keys fail here, at load time
+        valid = {"temperature", "scale_t2", "mse_weight", "ce_weight"}
+        extra = sorted(set(self.loss_args) - valid)
+        if extra:
+            raise DDRError(f"loss_args: unknown key '{extra[0]}'; valid: {', '.join(sorted(valid))}")
+        build_loss(self.loss, **self.loss_args)
 
     def as_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["betas"] = list(self.betas)
         return d
+
+
+@dataclass(frozen=True)
+class TeacherSpec:
+    """A teacher network: trained by ddr on the real data with `train` when no checkpoint is given."""
+
+    model: str
+    train: TrainRecipe
+    model_args: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "model_args": self.model_args, "train": self.train.as_dict()}
+
+
+@dataclass(frozen=True)
+class SoftLabels:
+    """Soft-label regime (reference 2.3): mode S (one stored label per image; random sets labelled once
+    by the teachers) or M (the teacher ensemble relabels every augmented batch)."""
+
+    mode: str
+    teachers: tuple[TeacherSpec, ...]
+    use_aug_for_hard: bool = False
+
+
+def _soft(raw: Any, where: str) -> SoftLabels:
+    if not isinstance(raw, dict):
+        raise DDRError(f"{where} must be a mapping")
+    valid = {"mode", "teachers", "use_aug_for_hard"}
+    extra = sorted(set(raw) - valid)
+    if extra:
+        raise DDRError(f"{where}: unknown field '{extra[0]}'; valid: {', '.join(sorted(valid))}")
+    mode = str(raw.get("mode", ""))
+    if mode not in ("S", "M"):
+        raise DDRError(f"{where}: mode must be 'S' or 'M', got '{mode}'")
+    teachers = raw.get("teachers") or []
+    if not teachers:
+        raise DDRError(f"{where}: needs at least one teacher")
+    specs = []
+    for i, t in enumerate(teachers):
+        if not isinstance(t, dict) or "model" not in t or "train" not in t:
+            raise DDRError(f"{where}: teachers[{i}] needs 'model' and 'train'")
+        rec = _recipe(t["train"], f"{where}: teachers[{i}].train")
+        if rec.lr is None:
+            raise DDRError(f"{where}: teachers[{i}].train needs a fixed lr")
+        specs.append(TeacherSpec(str(t["model"]), rec, dict(t.get("model_args") or {})))
+    return SoftLabels(mode, tuple(specs), bool(raw.get("use_aug_for_hard", False)))
 
 
 def _recipe(raw: Any, where: str) -> TrainRecipe:
@@ -91,8 +147,20 @@ class Protocol:
     label: str = "hard"
     lr_policy: str = "search"  # 'search': both sides searched; 'method': both use the set's lr.pt if it has one
     model_args: dict[str, Any] = field(default_factory=dict)
+    soft: SoftLabels | None = None
+    zca: dict[str, Any] | None = None  # {eps: 0.1}: whiten train, test and random sets (MTT/DATM preprocessing)
     description: str = ""
+    notes: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def hard_recipe(self) -> TrainRecipe:
+        """Acc(syn, hard) of soft-label LRS: the recipe with cross-entropy, augmented only if use_aug_for_hard."""
+        keep_aug = self.soft is not None and self.soft.use_aug_for_hard
+        return dataclasses.replace(self.train, loss="ce", loss_args={},
+                                   augmentation=self.train.augmentation if keep_aug else None)
+
+    def noaug_recipe(self) -> TrainRecipe:
+        return dataclasses.replace(self.train, augmentation=None)
 
     @property
     def ref(self) -> str:
@@ -104,7 +172,7 @@ class Protocol:
 
 
 _TOP = {"name", "version", "dataset", "model", "model_args", "train", "real", "lr_grid", "rounds",
-        "seed_base", "weight", "label", "lr_policy", "description"}
+        "seed_base", "weight", "label", "lr_policy", "description", "notes", "soft", "zca"}
 _REQUIRED = ("name", "version", "dataset", "model", "train", "real", "lr_grid")
 
 
@@ -128,13 +196,24 @@ def parse_protocol(raw: Any, source: str) -> Protocol:
         raise DDRError(f"protocol {source}: lr_policy must be 'search' or 'method'")
     if not 0 <= float(raw.get("weight", 0.5)) <= 1:
         raise DDRError(f"protocol {source}: weight must lie in [0, 1]")
+    label = str(raw.get("label", "hard"))
+    if label not in ("hard", "soft"):
+        raise DDRError(f"protocol {source}: label must be 'hard' or 'soft'")
+    soft = _soft(raw["soft"], f"protocol {source}: soft") if raw.get("soft") is not None else None
+    if label == "soft" and soft is None:
+        raise DDRError(f"protocol {source}: label 'soft' needs a 'soft' section (mode, teachers)")
+    if label == "soft" and train.loss == "ce":
+        raise DDRError(f"protocol {source}: label 'soft' needs a soft loss in train (kl, sce or mse_gt)")
+    zca = raw.get("zca")
+    if zca is not None and (not isinstance(zca, dict) or set(zca) - {"eps"}):
+        raise DDRError(f"protocol {source}: zca must be a mapping with only 'eps'")
     return Protocol(
         name=str(raw["name"]), version=int(raw["version"]), dataset=str(raw["dataset"]), model=str(raw["model"]),
         train=train, real=real, lr_grid=grid,
         rounds=int(raw.get("rounds", 5)), seed_base=int(raw.get("seed_base", 0)),
-        weight=float(raw.get("weight", 0.5)), label=str(raw.get("label", "hard")),
+        weight=float(raw.get("weight", 0.5)), label=label,
         lr_policy=str(raw.get("lr_policy", "search")), model_args=dict(raw.get("model_args") or {}),
-        description=str(raw.get("description", "")), raw=raw,
+        soft=soft, zca=zca, description=str(raw.get("description", "")), notes=str(raw.get("notes", "")), raw=raw,
     )
 
 
@@ -144,11 +223,24 @@ def _shipped() -> dict[str, Any]:
 
 
 def list_protocols() -> list[str]:
-    return sorted(_shipped())
+    """Shipped, evaluable protocols (abstract bases, for `include:`, are left out)."""
+    names = []
+    for name, p in _shipped().items():
+        head = yaml.safe_load(p.read_text()) or {}
+        if not head.get("abstract"):
+            names.append(name)
+    return sorted(names)
 
 
-def load_protocol(name_or_path: str) -> Protocol:
-    """A shipped protocol by name, or a YAML file by path."""
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge for `include:`: mappings merge key by key, anything else is replaced."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _read_raw(name_or_path: str, depth: int = 0) -> tuple[dict[str, Any], str]:
     path = Path(name_or_path)
     if name_or_path.endswith((".yaml", ".yml")) or path.is_file():
         if not path.is_file():
@@ -163,12 +255,35 @@ def load_protocol(name_or_path: str) -> Protocol:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise DDRError(f"protocol {source}: invalid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(raw, dict):
+        raise DDRError(f"protocol {source}: not a YAML mapping")
+    if "include" in raw:  # lm-eval-harness style: a base protocol, then this file's changes
+        if depth > 8:
+            raise DDRError(f"protocol {source}: include chain too deep")
+        base_name = str(raw.pop("include"))
+        if path.is_file() and (path.parent / base_name).is_file():
+            base_name = str(path.parent / base_name)
+        base, _ = _read_raw(base_name, depth + 1)
+        base.pop("abstract", None)
+        raw = _merge(base, raw)
+    return raw, source
+
+
+def load_protocol(name_or_path: str) -> Protocol:
+    """A shipped protocol by name, or a YAML file by path. `include: NAME` inherits from another protocol
+    (this file's keys override, mappings merge); files with `abstract: true` are bases, not protocols."""
+    raw, source = _read_raw(name_or_path)
+    if raw.get("abstract"):
+        raise DDRError(f"protocol {source} is an abstract base; use a protocol that includes it")
     return parse_protocol(raw, source)
 
 
 def default_protocol(dataset: str, metric: str = "lrs", label: str = "hard") -> str:
-    """The shipped protocol used when the command names none."""
+    """The shipped protocol used when the command names none: <dataset>-<metric>-<label>, else the
+    data set's LRS protocol for that label (the method's recipe serves accuracy and ARS too)."""
     name = f"{dataset}-{metric}-{label}"
+    if name not in _shipped():
+        name = f"{dataset}-lrs-{label}"
     if name not in _shipped():
         raise DDRError(f"no default protocol for {dataset} ({metric}, {label} labels); pass --protocol "
                        f"(shipped: {', '.join(list_protocols())})")

@@ -4,10 +4,8 @@ No DataLoader and no per-image transforms for tensor data: each epoch is a seede
 slicing of device tensors. The test pass is one batched inference over the whole test set; its
 correct-counts stay on the device and are read once, after the last epoch (unless an `on_test`
 callback asks for them as they come), so the epoch loop never waits for the host.
-
-Optional speed switches (all off by default, so the default path is the one the protocol's numbers
-were measured with): `amp` (bf16 autocast on the device), `channels_last`, `compile` (torch.compile
-of the model). The batched engine (ddr.train.batched) trains several students at once.
+Optional speed switches, off by default: `amp`, `channels_last`, `compile`; the batched engine
+(ddr.train.batched) trains several students at once.
 """
 from __future__ import annotations
 
@@ -19,11 +17,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ddr.losses import build_loss
 from ddr.models import build_model
 from ddr.protocols import TrainRecipe
 from ddr.train.optim import build_optimizer, lr_factor, set_lr
 
 TEST_BATCH = 4096
+_CE = build_loss("ce")  # hard labels, or soft CE against mixed/soft probability vectors
 
 
 @dataclass
@@ -32,6 +32,7 @@ class TrainingResult:
     best_epoch: int  # 1-based epoch of the best test point
     history: list[tuple[int, float]] = field(default_factory=list)  # (epoch, test accuracy)
     seconds: float = 0.0
+    model: nn.Module | None = None  # the trained network, when asked for (teachers)
 
 
 @torch.inference_mode()
@@ -48,6 +49,23 @@ def correct_count(model: nn.Module, x: torch.Tensor, y: torch.Tensor, amp: bool 
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return int(correct_count(model, x, y).item()) / len(x)
+
+
+def _step_loss(net, xb, yb, tb, augment, gen, teacher, loss_fn, num_classes) -> torch.Tensor:
+    if augment is not None:
+        xb = augment(xb, gen)
+    if teacher is not None:
+        targets = teacher(xb)  # mode M: relabel the augmented batch (the teacher runs without gradient)
+    elif tb is not None:
+        targets = tb  # mode S: stored per-image labels
+    else:
+        targets = yb
+    mix = getattr(augment, "last_mix", None) if getattr(augment, "mix_labels", False) else None
+    if mix is not None and teacher is None:
+        if not targets.is_floating_point():
+            targets = F.one_hot(targets, num_classes).float()
+        targets = mix.mix(targets)
+    return (loss_fn or _CE)(net(xb), targets, yb)
 
 
 def resolve_device(device: str | None = None) -> torch.device:
@@ -70,20 +88,36 @@ def train_student(
     seed: int,
     device: torch.device | str | None = None,
     on_test: Callable[[int, float], None] | None = None,
+    augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+    soft_targets: torch.Tensor | None = None,
+    teacher: nn.Module | None = None,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    keep_model: bool = False,
     amp: bool = False,
     channels_last: bool = False,
     compile: bool = False,
 ) -> TrainingResult:
-    """Train a fresh `model` on (x, y) with hard-label cross-entropy and return its best test accuracy.
+    """Train a fresh `model` on (x, y) and return its best test accuracy.
 
-    Every random draw (initialisation, batch order) comes from `seed`, so on CPU the result repeats bit
-    for bit. Test points are epochs e with e % test_interval == 0, and the last epoch.
+    Targets per batch: the hard labels y (cross-entropy by default); or stored soft labels
+    `soft_targets` (mode S); or the `teacher`'s logits on the augmented batch (mode M, no gradient).
+    `augment(x, gen)` transforms each batch; a mixing augmentation with mix_labels mixes the targets too.
+    Every random draw (initialisation, batch order, augmentation) comes from `seed`, so on CPU the result
+    repeats bit for bit. Test points are epochs e with e % test_interval == 0, and the last epoch.
+    Test correct-counts stay on the device and are read once after the last epoch (at once only when
+    `on_test` is given). Speed switches, off by default (issue 6; benchmarks/RESULTS.md): `amp` (bf16
+    autocast), `channels_last`, `compile` (torch.compile of the student).
     """
     dev = resolve_device(device) if not isinstance(device, torch.device) else device
     start = time.perf_counter()
     torch.manual_seed(seed)  # initialisation; the batch order has its own generator below
     net = build_model(model, x.shape[1], num_classes, tuple(x.shape[2:]), **model_args).to(dev)
     gen = torch.Generator().manual_seed(seed)
+    aug_gen = torch.Generator().manual_seed(seed ^ 0x5EED)  # own stream: batch order is independent of augmentation
+    if soft_targets is not None:
+        soft_targets = soft_targets.to(dev)
+    if teacher is not None:
+        teacher = teacher.to(dev)
     x, y = x.to(dev), y.to(dev)
     x_test, y_test = x_test.to(dev), y_test.to(dev)
     opt = build_optimizer(net, recipe, lr)
@@ -103,8 +137,13 @@ def train_student(
         perm = perm.to(dev, non_blocking=True)
         for i in range(0, n, bs):
             idx = perm[i:i + bs]
+            xb, yb = x[idx], y[idx]
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
-                loss = F.cross_entropy(fwd(x[idx]), y[idx])
+                if augment is None and teacher is None and soft_targets is None and loss_fn is None:
+                    loss = F.cross_entropy(fwd(xb), yb)  # the plain path: hard labels, no augmentation
+                else:
+                    loss = _step_loss(fwd, xb, yb, soft_targets[idx] if soft_targets is not None else None,
+                                      augment, aug_gen, teacher, loss_fn, num_classes)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -112,8 +151,7 @@ def train_student(
         if done % recipe.test_interval == 0 or done == recipe.epochs:
             correct = correct_count(fwd, x_test, y_test, amp)
             if on_test:
-                acc = int(correct.item()) / len(x_test)
-                on_test(done, acc)
+                on_test(done, int(correct.item()) / len(x_test))
             pending.append((done, correct))
     counts = torch.stack([c for _, c in pending]).tolist() if pending else []  # the one synchronisation
     for (done, _), c in zip(pending, counts):
@@ -122,4 +160,6 @@ def train_student(
         if acc > result.best_acc:  # strict: ties keep the earlier epoch
             result.best_acc, result.best_epoch = acc, done
     result.seconds = time.perf_counter() - start
+    if keep_model:
+        result.model = net.eval()
     return result

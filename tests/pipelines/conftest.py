@@ -14,7 +14,8 @@ def project(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setenv("DDR_CACHE_DIR", str(tmp_path / "cache"))
-    shutil.copy(FIXTURES / "tiny-lrs.yaml", tmp_path / "tiny-lrs.yaml")
+    for f in FIXTURES.glob("tiny-*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
     return tmp_path
 
 

@@ -161,3 +161,20 @@ def test_console_script_exit_status(project):
                            "--dataset", "digits", "--ipc", "10"], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == ["ddr: error: no such distilled set: nowhere"]
+
+
+def test_versioned_random_baselines_give_the_same_numbers(project, ddr_cli, digits):
+    for seed in (0, 1):
+        code, _, err = ddr_cli("data", "random", "--dataset", "digits", "--ipc", "2", "--seed", str(seed), "--out", f"rb{seed}")
+        assert code == 0, err
+    syn = random_baseline(digits, 2, 42)
+    with_dirs = ddr.evaluate("lrs", distilled=syn, dataset="digits", ipc=2, protocol="tiny-lrs.yaml", track=False,
+                             use_cache=False, random=["rb0", "rb1"])
+    drawn = ddr.evaluate("lrs", distilled=syn, dataset="digits", ipc=2, protocol="tiny-lrs.yaml", track=False,
+                         use_cache=False)
+    assert with_dirs.metrics == drawn.metrics
+    assert [r["md5"] for r in with_dirs.inputs["random"]] == [dvc_md5(project / "rb0"), dvc_md5(project / "rb1")]
+    torch.save(torch.zeros(20, 1, 8, 8), project / "rb1" / "images.pt")  # a tampered baseline is refused
+    code, _, err = ddr_cli("eval", "lrs", "--distilled", "rb0", "--dataset", "digits", "--ipc", "2", "--protocol",
+                           "tiny-lrs.yaml", "--random", "rb0", "--random", "rb1", "--no-mlflow")
+    assert code == 2 and "does not match the random baseline of (digits, ipc 2, seed 1)" in err

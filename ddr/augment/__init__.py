@@ -1,0 +1,71 @@
+"""Batch augmentations: callables `aug(x, gen) -> x` on a batch on any device, all randomness from
+the CPU generator `gen` (reference 2.4). Built from a protocol's spec by `build_augmentation`:
+
+    {"name": "dsa", "params": {"scale": 1.2, ...}}     # any subset of DSAParams' keys
+    {"name": "mixup", "lambda": 0.8, "mix_labels": false}
+    {"name": "cutmix", "beta": 1.0, "mix_labels": false}
+    {"name": "rrc", "scale": [0.08, 1.0]}  {"name": "hflip"}  {"name": "random_crop", "padding": 4}
+    {"name": "shuffle_patches", "factor": 2}  {"name": "gaussian_noise", "sigma": 0.1}
+    {"name": "sequence", "ops": [{"name": "rrc"}, {"name": "hflip"}, {"name": "cutmix", "beta": 1.0}]}
+
+The torchvision-style transforms (ddr.augment.transforms) stand in for the per-sample train transforms
+of DD-Ranking's image-folder recipes; `sequence` chains any of these ops in order.
+
+ZCA is not a batch augmentation here (see ddr.augment.zca).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ddr.augment.dsa import DSA, DSAParams
+from ddr.augment.mix import CutMix, MixAugmentation, Mixup, MixRecord
+from ddr.augment.transforms import TRANSFORMS, Sequence
+from ddr.augment.zca import ZCA
+from ddr.errors import DDRError
+
+Augmentation = Callable[[Tensor, torch.Generator], Tensor]
+
+_KEYS = {"dsa": ("name", "params"), "mixup": ("name", "lambda", "mix_labels"),
+         "cutmix": ("name", "beta", "mix_labels"), "sequence": ("name", "ops"),
+         **{name: ("name", *keys) for name, (_, keys) in TRANSFORMS.items()}}
+
+
+def build_augmentation(spec: dict[str, Any] | None) -> Augmentation | None:
+    """The augmentation a protocol names, or None for none."""
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or "name" not in spec:
+        raise DDRError(f"augmentation must be a mapping with a 'name' ({', '.join(_KEYS)})")
+    name = spec["name"]
+    if name == "zca":
+        raise DDRError("augmentation 'zca' is a data-set transform, not a batch augmentation: "
+                       "fit ddr.augment.ZCA on the training split")
+    if name not in _KEYS:
+        raise DDRError(f"unknown augmentation '{name}'; valid: {', '.join(_KEYS)}")
+    extra = sorted(set(spec) - set(_KEYS[name]))
+    if extra:
+        raise DDRError(f"augmentation {name}: unknown key '{extra[0]}'; valid: {', '.join(_KEYS[name])}")
+    if name == "dsa":
+        params = spec.get("params") or {}
+        if not isinstance(params, dict):
+            raise DDRError("augmentation dsa: params must be a mapping")
+        return DSA(DSAParams.from_dict(params))
+    if name == "sequence":
+        ops = spec.get("ops")
+        if not isinstance(ops, list) or not ops:
+            raise DDRError("augmentation sequence: ops must be a non-empty list of augmentations")
+        return Sequence([build_augmentation(op) for op in ops])
+    if name in TRANSFORMS:
+        cls, _ = TRANSFORMS[name]
+        return cls(**{k: v for k, v in spec.items() if k != "name"})
+    if name == "mixup":
+        return Mixup(float(spec.get("lambda", 0.8)), bool(spec.get("mix_labels", False)))
+    return CutMix(float(spec.get("beta", 1.0)), bool(spec.get("mix_labels", False)))
+
+
+__all__ = ["DSA", "DSAParams", "Augmentation", "CutMix", "MixAugmentation", "MixRecord", "Mixup", "Sequence", "ZCA",
+           "build_augmentation"]

@@ -1,0 +1,21 @@
+"""Plain test accuracy of the distilled set under the method's recipe (DD-Ranking's GeneralEvaluator,
+non-functional in v0.2.0: defect 6.1.7): mean and std over rounds, LR searched or the set's own lr."""
+from __future__ import annotations
+
+from typing import Any
+
+from ddr import metrics
+from ddr.data.distilled import DistilledSet
+from ddr.eval.lrs import lr_candidates_for
+from ddr.eval.session import EvalSession
+
+
+def count_trainings(grid_size: int, rounds: int) -> int:
+    return rounds * grid_size
+
+
+def run_acc(session: EvalSession, ds: DistilledSet, rounds: int, weight: float) -> dict[str, Any]:
+    grid = lr_candidates_for(session.protocol, ds)
+    accs = [session.search_labelled(role="syn", round=r, lrs=grid, ds=ds, recipe=session.protocol.train,
+                                    is_random=False)["best_acc"] for r in range(rounds)]
+    return {"metrics": {"acc": metrics.summarize(accs)}, "accuracies": {"syn": accs}, "random_inputs": []}

@@ -1,0 +1,151 @@
+"""Ed25519 keys and the keyring of trusted public keys.
+
+Key id = sha256 of the raw 32-byte public key, hex. Keyring file (JSON)::
+
+    {"keys": {"<keyid>": {"public": "<raw hex>", "scheme": "ed25519", "added": "<iso>", "name": "..."}},
+     "threshold": 1}
+
+A release verifies when at least ``threshold`` distinct trusted keys signed it. Rotation: add the
+new key (``ddr registry keygen --keyring``); releases signed by older keys keep verifying while the
+keyring still lists those keys.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ddr.errors import DDRError
+from registry.util import dump_json, read_json, sha256_bytes, utc_now
+
+SCHEME = "ed25519"
+
+
+def public_raw(pub: Ed25519PublicKey) -> bytes:
+    return pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def keyid_of(pub: Ed25519PublicKey) -> str:
+    return sha256_bytes(public_raw(pub))
+
+
+def generate_key(out: str | Path, passphrase: str | None = None) -> tuple[Ed25519PrivateKey, str]:
+    """Write a new PKCS8 PEM private key with mode 0600 (encrypted when a passphrase is given) and
+    its public key next to it (``<out>.pub``, raw hex). Refuses to overwrite."""
+    out = Path(out)
+    if out.exists():
+        raise DDRError(f"{out} exists; refusing to overwrite a private key")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    enc = (serialization.BestAvailableEncryption(passphrase.encode("utf-8")) if passphrase
+           else serialization.NoEncryption())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, pem)
+    finally:
+        os.close(fd)
+    os.chmod(out, 0o600)  # in case a umask or filesystem widened it
+    pub_hex = public_raw(key.public_key()).hex()
+    Path(str(out) + ".pub").write_text(pub_hex + "\n")
+    return key, keyid_of(key.public_key())
+
+
+def load_private_key(path: str | Path, passphrase: str | None = None) -> Ed25519PrivateKey:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DDRError(f"private key {path} does not exist") from None
+    try:
+        key = serialization.load_pem_private_key(data, password=passphrase.encode("utf-8") if passphrase else None)
+    except TypeError:
+        msg = "is encrypted; give its passphrase" if not passphrase else "is not encrypted; give no passphrase"
+        raise DDRError(f"private key {path}: {msg}") from None
+    except ValueError:
+        raise DDRError(f"private key {path}: cannot load it (wrong passphrase or not a PEM key)") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise DDRError(f"private key {path} is not an Ed25519 key")
+    return key
+
+
+def parse_public(text: str) -> Ed25519PublicKey:
+    """A public key from raw hex (64 hex digits) or a PEM SubjectPublicKeyInfo."""
+    text = text.strip()
+    try:
+        if text.startswith("-----BEGIN"):
+            pub = serialization.load_pem_public_key(text.encode())
+            if not isinstance(pub, Ed25519PublicKey):
+                raise DDRError("public key is not Ed25519")
+            return pub
+        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(text))
+    except DDRError:
+        raise
+    except ValueError as e:
+        raise DDRError(f"cannot read public key: {e}") from None
+
+
+@dataclass
+class Keyring:
+    keys: dict[str, dict] = field(default_factory=dict)
+    threshold: int = 1
+    path: Path | None = None
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Keyring":
+        path = Path(path)
+        d = read_json(path, "keyring")
+        if not isinstance(d, dict) or not isinstance(d.get("keys"), dict):
+            raise DDRError(f"keyring {path} has no 'keys' mapping")
+        threshold = d.get("threshold", 1)
+        if not isinstance(threshold, int) or threshold < 1:
+            raise DDRError(f"keyring {path}: threshold must be a positive integer; got {threshold!r}")
+        for kid, entry in d["keys"].items():
+            if entry.get("scheme") != SCHEME:
+                raise DDRError(f"keyring {path}: key {kid[:12]} has scheme {entry.get('scheme')!r}; only {SCHEME} is supported")
+            pub = parse_public(entry["public"])
+            if keyid_of(pub) != kid:
+                raise DDRError(f"keyring {path}: key id {kid[:12]}... is not the sha256 of its public key")
+        return cls(dict(d["keys"]), threshold, path)
+
+    @classmethod
+    def load_or_new(cls, path: str | Path) -> "Keyring":
+        path = Path(path)
+        return cls.load(path) if path.exists() else cls(path=path)
+
+    def add(self, pub: Ed25519PublicKey, name: str | None = None) -> str:
+        kid = keyid_of(pub)
+        if kid not in self.keys:
+            entry = {"public": public_raw(pub).hex(), "scheme": SCHEME, "added": utc_now()}
+            if name:
+                entry["name"] = name
+            self.keys[kid] = entry
+        return kid
+
+    def remove(self, keyid: str) -> None:
+        kid = self.resolve(keyid)
+        del self.keys[kid]
+
+    def resolve(self, prefix: str) -> str:
+        hits = [k for k in self.keys if k.startswith(prefix)]
+        if len(hits) != 1:
+            raise DDRError(f"key id '{prefix}' matches {len(hits)} keys in the keyring")
+        return hits[0]
+
+    def public_key(self, keyid: str) -> Ed25519PublicKey | None:
+        entry = self.keys.get(keyid)
+        return parse_public(entry["public"]) if entry else None
+
+    def save(self, path: str | Path | None = None) -> Path:
+        path = Path(path or self.path)
+        if self.threshold > max(1, len(self.keys)):
+            raise DDRError(f"threshold {self.threshold} exceeds the {len(self.keys)} keys in the keyring")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(dump_json({"keys": self.keys, "threshold": self.threshold}))
+        os.replace(tmp, path)
+        self.path = path
+        return path

@@ -1,0 +1,219 @@
+"""Build and write release folders ``releases/<version>/`` atomically, and read them back.
+
+Layout::
+
+    releases/1.2.0/
+      ranking.json  ranking.csv  ranking.md  index.html  provenance.json
+      results/<dataset>-ipc<ipc>-<label>-<method>-<kind>.json   (the source result.json files, verbatim)
+      release.dsse.json   (DSSE envelope of an in-toto Statement v1 over every file above)
+
+A release is written into a temporary sibling folder and renamed into place; an existing version is
+never overwritten, and a new version must be newer (semver) than every existing one.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ddr.errors import DDRError
+from registry import ENVELOPE_NAME, PROVENANCE_SCHEMA, REGISTRY_SCHEMA
+from registry.keyring import Keyring, keyid_of
+from registry.ranking import DEFAULT_RESAMPLES, DEFAULT_SEED, Result, build_ranking, result_filename
+from registry.render import to_csv, to_html, to_markdown
+from registry.signing import sign_statement, statement
+from registry.util import check_semver, dump_json, is_semver, list_files, semver_key, sha256_file, utc_now
+
+PACKAGES = ("ddr", "torch", "numpy", "pandas", "mlflow", "dvc", "click", "securesystemslib", "cryptography")
+
+
+def list_versions(releases_dir: str | Path) -> list[str]:
+    """Release versions present in releases_dir, oldest first (semver order). Hidden and non-semver
+    entries (temporary folders, a README) are ignored."""
+    root = Path(releases_dir)
+    if not root.is_dir():
+        return []
+    return sorted((p.name for p in root.iterdir() if p.is_dir() and is_semver(p.name)), key=semver_key)
+
+
+def envelope_digest(release_dir: str | Path) -> str:
+    return sha256_file(Path(release_dir) / ENVELOPE_NAME)
+
+
+def read_statement_unverified(release_dir: str | Path) -> dict:
+    """The statement inside a release's envelope, WITHOUT checking signatures (for ls/show/diff)."""
+    import base64
+
+    path = Path(release_dir) / ENVELOPE_NAME
+    try:
+        env = json.loads(path.read_text())
+        return json.loads(base64.b64decode(env["payload"]))
+    except FileNotFoundError:
+        raise DDRError(f"{path} does not exist") from None
+    except (ValueError, KeyError, TypeError):
+        raise DDRError(f"{path} is not a readable DSSE envelope") from None
+
+
+def resolve_release(releases_dir: str | Path, version: str) -> Path:
+    """A release folder by version ('latest' = newest), or a path to a release folder."""
+    p = Path(version)
+    if (p / ENVELOPE_NAME).is_file():
+        return p
+    versions = list_versions(releases_dir)
+    if version == "latest":
+        if not versions:
+            raise DDRError(f"no releases in {releases_dir}")
+        version = versions[-1]
+    if version not in versions:
+        from ddr.errors import unknown
+
+        if not versions:
+            raise DDRError(f"no releases in {releases_dir}")
+        raise unknown("release", version, versions)
+    return Path(releases_dir) / version
+
+
+def _git(repo: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def _packages() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _unique(values) -> list:
+    seen = []
+    for v in values:
+        if v is not None and v not in seen:
+            seen.append(v)
+    return seen
+
+
+def build_provenance(results: list[Result], version: str, created_at: str, repo: Path, ranking: dict) -> dict:
+    protocols = sorted({(r.data["protocol"].get("name"), r.data["protocol"].get("version"), r.data["protocol"].get("sha256"))
+                        for r in results}, key=lambda t: tuple(str(x) for x in t))
+    cells = []
+    for r in results:
+        d = r.data
+        inputs = d.get("inputs") or {}
+        env = d.get("environment") or {}
+        dataset, ipc, label, method, kind = r.cell
+        cells.append({
+            "id": r.cell_id, "dataset": dataset, "ipc": ipc, "label": label, "method": method, "kind": kind,
+            "model": d.get("model"), "protocol": d["protocol"], "weight": d.get("weight"), "rounds": d.get("rounds"),
+            "distilled": inputs.get("distilled"), "dataset_input": inputs.get("dataset"),
+            "random": inputs.get("random"),
+            "result": f"results/{result_filename(r)}", "result_sha256": r.sha256,
+            "mlflow": d.get("mlflow"), "device": env.get("device"), "environment": env,
+            "started_at": d.get("started_at"), "finished_at": d.get("finished_at"),
+        })
+    dvc_lock = None
+    lock = repo / "dvc.lock"
+    if lock.is_file():
+        from ddr.data.digest import file_md5
+
+        dvc_lock = {"path": "dvc.lock", "sha256": sha256_file(lock), "md5": file_md5(lock)}
+    envs = [r.data.get("environment") or {} for r in results]
+    return {
+        "schema": PROVENANCE_SCHEMA,
+        "version": version,
+        "created_at": created_at,
+        "protocols": [{"name": n, "version": v, "sha256": s} for n, v, s in protocols],
+        "dvc_lock": {"publisher": dvc_lock, "results": _unique(e.get("dvc_lock_md5") for e in envs)},
+        "git": {"commit": _git(repo, "rev-parse", "HEAD"),
+                "dirty": (lambda s: None if s is None else bool(s))(_git(repo, "status", "--porcelain", "--untracked-files=no")),
+                "results": _unique(e.get("git_commit") for e in envs)},
+        "packages": {"publisher": _packages(),
+                     "results": _unique({k: e.get(k) for k in ("ddr", "python", "torch")} for e in envs)},
+        "hardware": {"publisher": {"platform": platform.platform(), "machine": platform.machine(),
+                                   "processor": platform.processor() or None, "cpu_count": os.cpu_count()},
+                     "results": _unique({"device": e.get("device"), "platform": e.get("platform")} for e in envs)},
+        "mlflow_run_ids": _unique((r.data.get("mlflow") or {}).get("run_id") for r in results),
+        "bootstrap": ranking["bootstrap"],
+        "cells": cells,
+    }
+
+
+def publish(results: list[Result], releases_dir: str | Path, version: str, keys: list[Ed25519PrivateKey],
+            *, keyring: Keyring | None = None, seed: int = DEFAULT_SEED, resamples: int = DEFAULT_RESAMPLES,
+            notes: str | None = None, repo: str | Path | None = None) -> Path:
+    """Rank, render, sign and write releases/<version>/. Returns the release folder."""
+    check_semver(version)
+    if not keys:
+        raise DDRError("publishing needs at least one signing key (--key)")
+    releases_dir = Path(releases_dir)
+    final = releases_dir / version
+    if final.exists():
+        raise DDRError(f"release {version} already exists in {releases_dir}; versions are never overwritten")
+    versions = list_versions(releases_dir)
+    if versions and semver_key(version) <= semver_key(versions[-1]):
+        raise DDRError(f"version {version} is not newer than the latest release {versions[-1]}")
+    signer_ids = [keyid_of(k.public_key()) for k in keys]
+    if keyring is not None:
+        untrusted = [k for k in signer_ids if k not in keyring.keys]
+        if untrusted:
+            raise DDRError(f"signing key {untrusted[0][:16]} is not in keyring {keyring.path}; add it first "
+                           "(ddr registry keygen --keyring, or trust its .pub)")
+        if versions:  # never extend a chain that does not verify
+            from registry.verify import verify_chain
+
+            report = verify_chain(releases_dir, keyring)
+            if not report.ok:
+                raise DDRError(f"the existing releases do not verify ({report.error}); fix them before publishing")
+    previous = None
+    if versions:
+        prev = versions[-1]
+        previous = {"version": prev, "digest": {"sha256": envelope_digest(releases_dir / prev)}}
+
+    created_at = utc_now()
+    ranking = build_ranking(results, seed=seed, resamples=resamples)
+    provenance = build_provenance(results, version, created_at, Path(repo or os.getcwd()), ranking)
+    meta = {"created": created_at, "previous": previous["version"] if previous else "none (first release)",
+            "signed by": ", ".join(k[:16] for k in signer_ids), "git commit": provenance["git"]["commit"] or "unknown"}
+    if notes:
+        meta["notes"] = notes
+
+    releases_dir.mkdir(parents=True, exist_ok=True)
+    tmp = releases_dir / f".{version}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        (tmp / "results").mkdir()
+        for r in results:
+            shutil.copyfile(r.path, tmp / "results" / result_filename(r))
+        (tmp / "ranking.json").write_text(dump_json({"version": version, **ranking}))
+        (tmp / "ranking.csv").write_text(to_csv(ranking))
+        (tmp / "ranking.md").write_text(to_markdown(ranking, version, meta))
+        (tmp / "index.html").write_text(to_html(ranking, version, meta))
+        (tmp / "provenance.json").write_text(dump_json(provenance))
+        subjects = {name: sha256_file(tmp / name) for name in list_files(tmp)}
+        predicate = {"schema": REGISTRY_SCHEMA, "version": version, "previous": previous, "created_at": created_at,
+                     "generator": {"name": "ddr", "version": _packages().get("ddr")},
+                     "signers": signer_ids, "notes": notes,
+                     "ranking": {"name": "ranking.json", "digest": {"sha256": subjects["ranking.json"]}}}
+        envelope = sign_statement(statement(subjects, predicate), keys)
+        (tmp / ENVELOPE_NAME).write_text(dump_json(envelope))
+        if final.exists():
+            raise DDRError(f"release {version} appeared in {releases_dir} while publishing; not overwriting it")
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+

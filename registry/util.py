@@ -1,0 +1,90 @@
+"""Small shared helpers: semantic versions, digests, canonical JSON, timestamps."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ddr.errors import DDRError
+
+# semver.org 2.0.0 core + optional pre-release (build metadata is not allowed: it would not order).
+SEMVER_RE = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$"
+)
+
+
+def is_semver(text: str) -> bool:
+    return bool(SEMVER_RE.match(text))
+
+
+def check_semver(text: str) -> str:
+    if not is_semver(text):
+        raise DDRError(f"'{text}' is not a semantic version (MAJOR.MINOR.PATCH, e.g. 1.2.0)")
+    return text
+
+
+def semver_key(text: str) -> tuple:
+    """Sort key with semver precedence: 1.0.0-alpha < 1.0.0-alpha.1 < 1.0.0-beta < 1.0.0."""
+    m = SEMVER_RE.match(text)
+    if not m:
+        raise DDRError(f"'{text}' is not a semantic version")
+    major, minor, patch, pre = m.groups()
+    core = (int(major), int(minor), int(patch))
+    if pre is None:
+        return core + ((1,),)
+    parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
+    return core + ((0,) + parts,)
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def dump_json(obj: Any) -> str:
+    """Stable, human-readable JSON (sorted keys, 2-space indent, trailing newline)."""
+    return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def canonical_json(obj: Any) -> bytes:
+    """Compact, sorted JSON bytes: the signed payload."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def read_json(path: str | Path, what: str = "file") -> Any:
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DDRError(f"{what} {path} does not exist") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DDRError(f"{what} {path} is not valid JSON: {e}") from None
+
+
+def utc_now() -> str:
+    """ISO-8601 UTC timestamp; SOURCE_DATE_EPOCH pins it for reproducible builds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    t = int(epoch) if epoch and epoch.isdigit() else int(time.time())
+    return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def list_files(root: Path) -> list[str]:
+    """Every regular file under root as a sorted posix relative path (symlinks included as found)."""
+    out = []
+    for p in root.rglob("*"):
+        if p.is_file() or p.is_symlink():
+            out.append(p.relative_to(root).as_posix())
+    return sorted(out)
