@@ -183,3 +183,22 @@ def test_benchmark_script_runs_on_cpu_and_the_reference_loop_agrees(tmp_path):
     assert cell["plain"]["diff_pp"] == [0.0]  # same draws, same kernels: the same student
     assert abs(cell["batched"]["diff_pp"][0]) <= TOL_PP
     assert torch.get_num_threads() == 1
+
+
+def test_soft_label_protocol_batches_its_hard_side_only(tmp_path, digits):
+    """Mode M (augmented, teacher-relabelled) trainings stay on the plain engine; Acc(syn, hard) is batched."""
+    from pathlib import Path
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "tiny-soft.yaml"
+    ds = random_baseline(digits, 2, 5)
+    common = dict(distilled=ds.images, dataset="digits", ipc=2, protocol=str(fixture), label="soft", track=False,
+                  rounds=1, cache_dir=tmp_path / "cache")
+    messages = []
+    plain = ddr.evaluate("lrs", **common)
+    batched = ddr.evaluate("lrs", engine="batched", progress=messages.append, **{**common, "cache_dir": tmp_path / "b"})
+    assert [m for m in messages if "at once" in m] == ["training 2 students at once (engine batched)"]
+    engines = {t["role"]: t.get("engine", "plain") for t in batched.trainings}
+    assert engines == {"real": "plain", "syn_hard": "batched", "syn": "plain", "random": "plain"}
+    for side in ("syn", "random"):  # the plain engine's trainings: identical
+        assert batched.accuracies[side] == plain.accuracies[side]
+    assert abs(batched.accuracies["syn_hard"][0] - plain.accuracies["syn_hard"][0]) * 100 <= TOL_PP
