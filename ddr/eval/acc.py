@@ -8,13 +8,14 @@ from ddr import metrics
 from ddr.data.distilled import DistilledSet
 from ddr.eval.lrs import lr_candidates_for
 from ddr.eval.session import EvalSession
+from ddr.protocols import Protocol
 
 
-def count_trainings(grid_size: int, rounds: int) -> int:
+def count_trainings(protocol: Protocol, grid_size: int, rounds: int) -> int:
     return rounds * grid_size
 
 
-def run_acc(session: EvalSession, ds: DistilledSet, rounds: int, weight: float) -> dict[str, Any]:
+def run(session: EvalSession, ds: DistilledSet, rounds: int, weight: float) -> dict[str, Any]:
     grid = lr_candidates_for(session.protocol, ds)
     accs = [session.search_labelled(role="syn", round=r, lrs=grid, ds=ds, recipe=session.protocol.train,
                                     is_random=False)["best_acc"] for r in range(rounds)]

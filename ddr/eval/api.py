@@ -1,6 +1,7 @@
 """`ddr.evaluate`: the Python API behind `ddr eval` (folder or in-memory tensors in, EvalResult out)."""
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -24,17 +25,9 @@ from ddr.tracking import Tracker
 from ddr.train.cache import TrainingCache
 from ddr.train.engine import resolve_device
 
-KINDS = ("lrs", "ars", "acc")
-
-
-def _runner(kind: str):
-    return {"lrs": lrs_eval.run_lrs, "ars": ars_eval.run_ars, "acc": acc_eval.run_acc}[kind]
-
-
-def _total(kind: str, proto: Protocol, grid: int, rounds: int) -> int:
-    if kind == "lrs":
-        return lrs_eval.count_trainings(proto, grid, rounds)
-    return (ars_eval.count_trainings if kind == "ars" else acc_eval.count_trainings)(grid, rounds)
+# Each evaluation module has run(session, ds, rounds, weight) and count_trainings(protocol, grid, rounds).
+EVALUATIONS = {"lrs": lrs_eval, "ars": ars_eval, "acc": acc_eval}
+KINDS = tuple(EVALUATIONS)
 
 
 def default_cache_dir() -> Path:
@@ -43,7 +36,7 @@ def default_cache_dir() -> Path:
 
 def _as_distilled(distilled: Any, labels: torch.Tensor | None, lr: float | None, data) -> DistilledSet:
     if isinstance(distilled, DistilledSet):
-        ds = distilled
+        ds = dataclasses.replace(distilled)  # labels/lr below must not change the caller's object
     elif isinstance(distilled, torch.Tensor):
         ds = DistilledSet(distilled.detach().cpu().float(), None, None, {})
     elif isinstance(distilled, (str, Path)):
@@ -133,7 +126,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
     if proto.zca is not None:
         data, zca = whiten(data, float(proto.zca.get("eps", 0.1)))
     session = EvalSession(protocol=proto, data=data, ipc=ipc, device=dev, cache=cache, tracker=tracker,
-                          progress=progress, total=_total(kind, proto, grid, n_rounds),
+                          progress=progress, total=EVALUATIONS[kind].count_trainings(proto, grid, n_rounds),
                           random_sets=random_sets, zca=zca, raw_data=raw, engine=engine)
     session._teacher = preloaded
     started, elapsed = utc_now(), timer()
@@ -151,7 +144,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
         tracker.log_input(f"{method_name}-{data.name}-ipc{ipc}", digest, str(ds.path or "memory"), "training")
         tracker.log_input(data.name, data.digest[:32], data.source, "testing")
     try:
-        body = _runner(kind)(session, ds, n_rounds, w)
+        body = EVALUATIONS[kind].run(session, ds, n_rounds, w)
         result = EvalResult(
             kind=kind, label=proto.label, method=method_name, dataset=data.name, ipc=ipc, model=proto.model,
             protocol={"name": proto.name, "version": proto.version, "sha256": proto.sha256},

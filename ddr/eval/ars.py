@@ -17,11 +17,11 @@ from ddr.eval.session import EvalSession
 from ddr.protocols import Protocol
 
 
-def count_trainings(grid_size: int, rounds: int) -> int:
+def count_trainings(protocol: Protocol, grid_size: int, rounds: int) -> int:
     return rounds * 4 * grid_size
 
 
-def run_ars(session: EvalSession, ds: DistilledSet, rounds: int, weight: float) -> dict[str, Any]:
+def run(session: EvalSession, ds: DistilledSet, rounds: int, weight: float) -> dict[str, Any]:
     proto: Protocol = session.protocol
     if proto.train.augmentation is None:
         raise DDRError(f"protocol {proto.name} has no augmentation: ARS compares with and without it")

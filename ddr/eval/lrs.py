@@ -33,7 +33,7 @@ def count_trainings(protocol: Protocol, grid_size: int, rounds: int) -> int:
     return rounds * per_round * grid_size + 1
 
 
-def run_lrs(session: EvalSession, ds: DistilledSet, rounds: int, weight: float) -> dict[str, Any]:
+def run(session: EvalSession, ds: DistilledSet, rounds: int, weight: float) -> dict[str, Any]:
     proto = session.protocol
     grid = lr_candidates_for(proto, ds)
     real = session.real_reference()
