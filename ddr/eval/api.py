@@ -18,7 +18,7 @@ from ddr.eval import ars as ars_eval
 from ddr.eval import lrs as lrs_eval
 from ddr.eval.environment import environment
 from ddr.eval.result import EvalResult
-from ddr.eval.session import EvalSession, Progress, teacher_inputs, timer, utc_now
+from ddr.eval.session import EvalSession, Progress, parse_engine, teacher_inputs, timer, utc_now
 from ddr.eval.zca_space import whiten
 from ddr.protocols import Protocol, default_protocol, load_protocol
 from ddr.tracking import Tracker
@@ -82,7 +82,8 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
              device: str | None = None, track: bool = True, tracking_uri: str | None = None,
              cache_dir: str | Path | None = None, use_cache: bool = True, out: str | Path | None = None,
              random: list[str] | None = None, label: str = "hard", teachers: list[str] | None = None,
-             progress: Progress | None = None, tags: dict[str, Any] | None = None) -> EvalResult:
+             progress: Progress | None = None, tags: dict[str, Any] | None = None,
+             engine: str = "plain") -> EvalResult:
     """Evaluate a distilled set: `evaluate("lrs", distilled="path/", dataset="digits", ipc=10)`.
 
     `kind` is "lrs", "ars" or "acc"; without `protocol`, the shipped `<dataset>-<kind>-<label>` is used.
@@ -96,7 +97,11 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
     `random` lists versioned random-baseline folders (`ddr data random`); round r uses the one with seed
     seed_base + r, and draws it itself when none is given (the same images either way).
     `tags` are extra MLflow tags for the parent run (ddr's own tags take precedence).
+    `engine`: 'plain' (default: one student after another, the reference numbers) or 'batched' (the
+    hard-label, unaugmented trainings of every LR and round trained at once, within the tolerance stated
+    in benchmarks/RESULTS.md), optionally with '+bf16' (autocast), '+cl' (channels_last), '+compile'.
     """
+    parse_engine(engine)  # refuse a bad engine name before anything is loaded
     proto, data, ds, n_rounds = prepare(kind, distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol,
                                         rounds=rounds, root=root, labels=labels, lr=lr, label=label)
     random_sets = load_random_baselines(list(random or []), data, ipc)
@@ -124,7 +129,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
         data, zca = whiten(data, float(proto.zca.get("eps", 0.1)))
     session = EvalSession(protocol=proto, data=data, ipc=ipc, device=dev, cache=cache, tracker=tracker,
                           progress=progress, total=EVALUATIONS[kind].count_trainings(proto, grid, n_rounds),
-                          random_sets=random_sets, zca=zca, raw_data=raw)
+                          random_sets=random_sets, zca=zca, raw_data=raw, engine=engine)
     session._teacher = preloaded
     started, elapsed = utc_now(), timer()
     if tracker is not None:
@@ -136,7 +141,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
                   "ddr.dvc_lock_md5": env["dvc_lock_md5"] or ""},
             params={"model": proto.model, "epochs": proto.train.epochs, "lr_grid": list(proto.lr_grid),
                     "lr_policy": proto.lr_policy, "rounds": n_rounds, "weight": w, "seed_base": proto.seed_base,
-                    "device": dev.type},
+                    "device": dev.type, **({"engine": engine} if engine != "plain" else {})},
         )
         tracker.log_input(f"{method_name}-{data.name}-ipc{ipc}", digest, str(ds.path or "memory"), "training")
         tracker.log_input(data.name, data.digest[:32], data.source, "testing")

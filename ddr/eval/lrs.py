@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ddr import metrics
+from ddr.data.digest import tensor_sha256
 from ddr.data.distilled import DistilledSet
 from ddr.eval.session import EvalSession
 from ddr.protocols import Protocol
@@ -37,6 +38,8 @@ def run(session: EvalSession, ds: DistilledSet, rounds: int, weight: float) -> d
     grid = lr_candidates_for(proto, ds)
     real = session.real_reference()
     soft = proto.label == "soft"
+    if session.batched:
+        session.prefetch(_hard_jobs(session, ds, grid, rounds))
     syn_hard, syn_any, rdm_any, random_inputs = [], [], [], []
     for r in range(rounds):
         if soft:
@@ -61,3 +64,24 @@ def run(session: EvalSession, ds: DistilledSet, rounds: int, weight: float) -> d
         "accuracies": accuracies,
         "random_inputs": random_inputs,
     }
+
+
+def _hard_jobs(session: EvalSession, ds: DistilledSet, grid: tuple[float, ...], rounds: int) -> list[dict[str, Any]]:
+    """The batched engine's share of an LRS evaluation: every hard-label training of every round (both
+    sides of a hard protocol; Acc(syn, hard) of a soft one), with the exact arguments that
+    search_labelled will pass to train(), so that train() finds them prefetched."""
+    proto, dev = session.protocol, session.device
+    nc = session.data.num_classes
+    sets = [("syn", r, ds) for r in range(rounds)]
+    recipe = proto.train
+    if proto.label == "soft":
+        recipe = proto.hard_recipe()
+        sets = [("syn_hard", r, ds) for r in range(rounds)]
+    else:
+        sets += [("random", r, session.random_baseline(r)[0]) for r in range(rounds)]
+    jobs = []
+    for role, r, d in sets:
+        x, y = d.images.to(dev), d.hard_labels(nc).to(dev)
+        digest = tensor_sha256(x, y, None)
+        jobs += [dict(role=role, round=r, lr=lr, x=x, y=y, recipe=recipe, set_digest=digest) for lr in sorted(grid)]
+    return jobs

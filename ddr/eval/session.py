@@ -25,6 +25,19 @@ from ddr.train.cache import TrainingCache, training_key
 from ddr.train.engine import train_student
 
 Progress = Callable[[str], None]
+ENGINES = ("plain", "batched")
+ENGINE_FLAGS = ("bf16", "cl", "compile")  # bf16 autocast, channels_last, torch.compile
+
+
+def parse_engine(engine: str) -> tuple[str, tuple[str, ...]]:
+    """'plain' | 'batched', optionally with '+flag's: 'batched+bf16+cl'. Returns (base, sorted flags)."""
+    base, *flags = (engine or "plain").split("+")
+    if base not in ENGINES:
+        raise DDRError(f"unknown engine '{engine}'; valid: {', '.join(ENGINES)} (optionally +{'+'.join(ENGINE_FLAGS)})")
+    bad = [f for f in flags if f not in ENGINE_FLAGS]
+    if bad:
+        raise DDRError(f"engine '{engine}': unknown option '{bad[0]}'; valid: {', '.join(ENGINE_FLAGS)}")
+    return base, tuple(sorted(set(flags)))
 
 
 def utc_now() -> str:
@@ -35,8 +48,18 @@ class EvalSession:
     def __init__(self, *, protocol: Protocol, data: RealData, ipc: int, device: torch.device,
                  cache: TrainingCache, tracker: Tracker | None, progress: Progress | None, total: int,
                  random_sets: dict[int, DistilledSet] | None = None, teacher_paths: list[str] | None = None,
-                 zca=None, raw_data: RealData | None = None):
+                 zca=None, raw_data: RealData | None = None, engine: str = "plain"):
         self.protocol, self.data, self.ipc, self.device = protocol, data, ipc, device
+        # The engine (issue 6): 'plain' trains one student after another (the reference numbers);
+        # 'batched' trains the hard-label, unaugmented students of one recipe and set size together
+        # (prefetch), within a stated tolerance of plain (benchmarks/RESULTS.md). A training's cache key
+        # names the engine that produced it unless that is the plain engine without options.
+        base, flags = parse_engine(engine)
+        self.batched = base == "batched"
+        self.flags = flags
+        self.single_tag = "+".join(("plain", *flags))  # how one student alone is trained
+        self.batched_tag = "+".join(("batched", *flags))
+        self._fresh: dict[str, dict[str, Any]] = {}  # key -> record trained by prefetch, not yet recorded
         self.cache, self.tracker = cache, tracker
         self.progress = progress or (lambda msg: None)
         self.trainings: list[dict[str, Any]] = []
@@ -64,30 +87,92 @@ class EvalSession:
         return self._teacher
 
     # --- trainings --------------------------------------------------------------------------------
-    def train(self, *, role: str, round: int, lr: float, x: torch.Tensor, y: torch.Tensor,
-              recipe: TrainRecipe, seed: int | None = None, set_digest: str | None = None,
-              soft_targets: torch.Tensor | None = None, teacher: bool = False) -> dict[str, Any]:
-        """Train (or fetch from the cache) one student and record it."""
-        seed = self.seed(role, round, lr) if seed is None else seed
-        teacher_net, teacher_info = self.teachers() if teacher else (None, None)
-        spec = {
+    def _spec(self, x, y, recipe: TrainRecipe, lr: float, seed: int, set_digest: str | None,
+              soft_targets: torch.Tensor | None = None, teacher_info=None) -> dict[str, Any]:
+        return {
             "train_data": set_digest or tensor_sha256(x, y, soft_targets), "test_data": self.data.digest,
             "model": self.protocol.model, "model_args": self.protocol.model_args, "recipe": recipe.as_dict(),
             "lr": lr, "seed": seed, "device": self.device.type,
             "teachers": [t["sha256"] for t in teacher_info] if teacher_info else None,
         }
-        key = training_key(spec)
-        record = self.cache.get(key)
-        cached = record is not None
+
+    @staticmethod
+    def _key(spec: dict[str, Any], tag: str) -> str:
+        return training_key(spec if tag == "plain" else {**spec, "engine_name": tag})
+
+    def _lookup(self, spec: dict[str, Any]) -> tuple[str, dict[str, Any] | None, bool]:
+        """(key, record or None, cached): a prefetched record first, then the cache; under the batched
+        engine a batched result, then one trained alone."""
+        tags = (self.batched_tag, self.single_tag) if self.batched else (self.single_tag,)
+        for tag in tags:
+            key = self._key(spec, tag)
+            if key in self._fresh:
+                return key, self._fresh.pop(key), False
+            record = self.cache.get(key)
+            if record is not None:
+                return key, record, True
+        return self._key(spec, self.single_tag), None, False
+
+    @staticmethod
+    def _record(res, tag: str) -> dict[str, Any]:
+        record = {"best_acc": res.best_acc, "best_epoch": res.best_epoch,
+                  "history": [list(h) for h in res.history], "seconds": res.seconds, "finished_at": utc_now()}
+        if tag != "plain":
+            record["engine"] = tag
+        return record
+
+    def prefetch(self, jobs: list[dict[str, Any]]) -> None:
+        """Batched engine: train every job not yet cached, all students of one recipe and set size at
+        once. A job is train()'s keyword arguments for a hard-label, unaugmented, cross-entropy training
+        (role, round, lr, x, y, recipe, set_digest); train() with the same arguments then records the
+        result. A no-op under the plain engine."""
+        if not self.batched:
+            return
+        from ddr.train.batched import train_students_batched
+
+        groups: dict[Any, list[tuple[dict[str, Any], int, str]]] = {}
+        for job in jobs:
+            recipe = job["recipe"]
+            if recipe.augmentation or recipe.loss != "ce":
+                continue  # trained alone by train()
+            seed = self.seed(job["role"], job["round"], job["lr"]) if job.get("seed") is None else job["seed"]
+            spec = self._spec(job["x"], job["y"], recipe, job["lr"], seed, job.get("set_digest"))
+            if any(self.cache.get(self._key(spec, t)) is not None for t in (self.batched_tag, self.single_tag)):
+                continue
+            key = self._key(spec, self.batched_tag)
+            if key in self._fresh:
+                continue
+            groups.setdefault((json.dumps(recipe.as_dict(), sort_keys=True, default=str), tuple(job["x"].shape)),
+                              []).append((job, seed, key))
+        for members in groups.values():
+            self.progress(f"training {len(members)} students at once (engine {self.batched_tag})")
+            results = train_students_batched(
+                model=self.protocol.model, model_args=self.protocol.model_args,
+                x=[j["x"] for j, _, _ in members], y=[j["y"] for j, _, _ in members], x_test=self.x_test,
+                y_test=self.y_test, num_classes=self.data.num_classes, recipe=members[0][0]["recipe"],
+                lrs=[j["lr"] for j, _, _ in members], seeds=[s for _, s, _ in members], device=self.device,
+                amp="bf16" in self.flags, channels_last="cl" in self.flags, compile="compile" in self.flags)
+            for (_, _, key), res in zip(members, results):
+                record = self._record(res, self.batched_tag)
+                self.cache.put(key, record)
+                self._fresh[key] = record
+
+    def train(self, *, role: str, round: int, lr: float, x: torch.Tensor, y: torch.Tensor,
+              recipe: TrainRecipe, seed: int | None = None, set_digest: str | None = None,
+              soft_targets: torch.Tensor | None = None, teacher: bool = False) -> dict[str, Any]:
+        """Train (or fetch from the cache, or from prefetch) one student and record it."""
+        seed = self.seed(role, round, lr) if seed is None else seed
+        teacher_net, teacher_info = self.teachers() if teacher else (None, None)
+        spec = self._spec(x, y, recipe, lr, seed, set_digest, soft_targets, teacher_info)
+        key, record, cached = self._lookup(spec)
         if record is None:
             res = train_student(
                 model=self.protocol.model, model_args=self.protocol.model_args, x=x, y=y, x_test=self.x_test,
                 y_test=self.y_test, num_classes=self.data.num_classes, recipe=recipe, lr=lr, seed=seed,
                 device=self.device, augment=build_augmentation(recipe.augmentation), soft_targets=soft_targets,
-                teacher=teacher_net, loss_fn=None if recipe.loss == "ce" else build_loss(recipe.loss, **recipe.loss_args))
-            record = {"best_acc": res.best_acc, "best_epoch": res.best_epoch,
-                      "history": [list(h) for h in res.history], "seconds": res.seconds,
-                      "finished_at": utc_now()}
+                teacher=teacher_net, loss_fn=None if recipe.loss == "ce" else build_loss(recipe.loss, **recipe.loss_args),
+                amp="bf16" in self.flags, channels_last="cl" in self.flags, compile="compile" in self.flags)
+            record = self._record(res, self.single_tag)
             self.cache.put(key, record)
         record = {"role": role, "round": round, "lr": lr, "seed": seed, **record, "key": key,
                   "cached": cached, "selected": False}
@@ -173,4 +258,4 @@ def teacher_inputs(session: EvalSession) -> list[dict[str, Any]] | None:
     return session._teacher[1] if session._teacher is not None else None
 
 
-__all__ = ["EvalSession", "Path", "Progress", "teacher_inputs", "timer", "utc_now"]
+__all__ = ["ENGINES", "EvalSession", "Path", "Progress", "parse_engine", "teacher_inputs", "timer", "utc_now"]

@@ -1,8 +1,11 @@
 """The training engine: one student, trained on tensors resident on the device, tested every N epochs.
 
 No DataLoader and no per-image transforms for tensor data: each epoch is a seeded permutation and
-slicing of device tensors. The test pass is one batched inference over the whole test set; the only
-host synchronisation is reading its correct-count.
+slicing of device tensors. The test pass is one batched inference over the whole test set; its
+correct-counts stay on the device and are read once, after the last epoch (unless an `on_test`
+callback asks for them as they come), so the epoch loop never waits for the host.
+Optional speed switches, off by default: `amp`, `channels_last`, `compile`; the batched engine
+(ddr.train.batched) trains several students at once.
 """
 from __future__ import annotations
 
@@ -33,13 +36,19 @@ class TrainingResult:
 
 
 @torch.inference_mode()
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+def correct_count(model: nn.Module, x: torch.Tensor, y: torch.Tensor, amp: bool = False) -> torch.Tensor:
+    """The number of correctly classified test images, as a device tensor (no host synchronisation)."""
     model.eval()
     correct = torch.zeros((), dtype=torch.long, device=x.device)
-    for i in range(0, len(x), TEST_BATCH):
-        correct += (model(x[i:i + TEST_BATCH]).argmax(1) == y[i:i + TEST_BATCH]).sum()
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
+        for i in range(0, len(x), TEST_BATCH):
+            correct += (model(x[i:i + TEST_BATCH]).argmax(1) == y[i:i + TEST_BATCH]).sum()
     model.train()
-    return int(correct.item()) / len(x)
+    return correct
+
+
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    return int(correct_count(model, x, y).item()) / len(x)
 
 
 def _step_loss(net, xb, yb, tb, augment, gen, teacher, loss_fn, num_classes) -> torch.Tensor:
@@ -84,6 +93,9 @@ def train_student(
     teacher: nn.Module | None = None,
     loss_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     keep_model: bool = False,
+    amp: bool = False,
+    channels_last: bool = False,
+    compile: bool = False,
 ) -> TrainingResult:
     """Train a fresh `model` on (x, y) and return its best test accuracy.
 
@@ -92,6 +104,9 @@ def train_student(
     `augment(x, gen)` transforms each batch; a mixing augmentation with mix_labels mixes the targets too.
     Every random draw (initialisation, batch order, augmentation) comes from `seed`, so on CPU the result
     repeats bit for bit. Test points are epochs e with e % test_interval == 0, and the last epoch.
+    Test correct-counts stay on the device and are read once after the last epoch (at once only when
+    `on_test` is given). Speed switches, off by default (issue 6; benchmarks/RESULTS.md): `amp` (bf16
+    autocast), `channels_last`, `compile` (torch.compile of the student).
     """
     dev = resolve_device(device) if not isinstance(device, torch.device) else device
     start = time.perf_counter()
@@ -109,28 +124,41 @@ def train_student(
     n, bs = len(x), recipe.batch_size
     result = TrainingResult(best_acc=-1.0, best_epoch=0)
     net.train()
+    if channels_last:
+        net = net.to(memory_format=torch.channels_last)
+        x, x_test = x.contiguous(memory_format=torch.channels_last), x_test.contiguous(memory_format=torch.channels_last)
+    fwd = torch.compile(net) if compile else net
+    pending: list[tuple[int, torch.Tensor]] = []  # (epoch, correct-count on the device)
     for epoch in range(recipe.epochs):
         set_lr(opt, lr * lr_factor(recipe, epoch))
-        perm = torch.randperm(n, generator=gen).to(dev)
+        perm = torch.randperm(n, generator=gen)
+        if dev.type == "cuda":  # a pinned source makes the copy truly asynchronous (no wait for the GPU)
+            perm = perm.pin_memory()
+        perm = perm.to(dev, non_blocking=True)
         for i in range(0, n, bs):
             idx = perm[i:i + bs]
             xb, yb = x[idx], y[idx]
-            if augment is None and teacher is None and soft_targets is None and loss_fn is None:
-                loss = F.cross_entropy(net(xb), yb)  # the plain path: hard labels, no augmentation
-            else:
-                loss = _step_loss(net, xb, yb, soft_targets[idx] if soft_targets is not None else None,
-                                  augment, aug_gen, teacher, loss_fn, num_classes)
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
+                if augment is None and teacher is None and soft_targets is None and loss_fn is None:
+                    loss = F.cross_entropy(fwd(xb), yb)  # the plain path: hard labels, no augmentation
+                else:
+                    loss = _step_loss(fwd, xb, yb, soft_targets[idx] if soft_targets is not None else None,
+                                      augment, aug_gen, teacher, loss_fn, num_classes)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
         done = epoch + 1
         if done % recipe.test_interval == 0 or done == recipe.epochs:
-            acc = accuracy(net, x_test, y_test)
-            result.history.append((done, acc))
-            if acc > result.best_acc:  # strict: ties keep the earlier epoch
-                result.best_acc, result.best_epoch = acc, done
+            correct = correct_count(fwd, x_test, y_test, amp)
             if on_test:
-                on_test(done, acc)
+                on_test(done, int(correct.item()) / len(x_test))
+            pending.append((done, correct))
+    counts = torch.stack([c for _, c in pending]).tolist() if pending else []  # the one synchronisation
+    for (done, _), c in zip(pending, counts):
+        acc = int(c) / len(x_test)
+        result.history.append((done, acc))
+        if acc > result.best_acc:  # strict: ties keep the earlier epoch
+            result.best_acc, result.best_epoch = acc, done
     result.seconds = time.perf_counter() - start
     if keep_model:
         result.model = net.eval()
