@@ -40,6 +40,8 @@ def _common(fn):
         click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow."),
         click.option("--cache-dir", default=None, help="Training cache (default .ddr/cache or DDR_CACHE_DIR)."),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the training cache."),
+        click.option("--engine", default="plain", show_default=True,
+                     help="plain, or batched[+bf16][+cl][+compile]: the LR grid trained at once (benchmarks/RESULTS.md)."),
     ]
     for opt in reversed(options):
         fn = opt(fn)
@@ -47,7 +49,7 @@ def _common(fn):
 
 
 def _run(kind: str, distilled, dataset, ipc, label, protocol, rounds, weight, out, method, teachers, random_dirs,
-         root, device, tracking_uri, no_mlflow, cache_dir, no_cache) -> None:
+         root, device, tracking_uri, no_mlflow, cache_dir, no_cache, engine) -> None:
     from ddr.eval.api import evaluate
 
     name = method or _method_name(distilled)
@@ -55,7 +57,7 @@ def _run(kind: str, distilled, dataset, ipc, label, protocol, rounds, weight, ou
     result = evaluate(kind, distilled=distilled, dataset=dataset, ipc=ipc, label=label, protocol=protocol,
                       rounds=rounds, weight=weight, root=root, method=method, device=device, track=not no_mlflow,
                       tracking_uri=tracking_uri, cache_dir=cache_dir, use_cache=not no_cache, out=out,
-                      random=list(random_dirs), teachers=list(teachers), progress=_progress)
+                      random=list(random_dirs), teachers=list(teachers), engine=engine, progress=_progress)
     click.echo(result_table(result))
     click.echo(f"  result: {Path(out) / 'result.json'}")
     if result.mlflow:

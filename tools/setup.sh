@@ -9,7 +9,7 @@ fi
 want=$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
 if [ "$(cat .venv/.ddr-installed 2>/dev/null || true)" != "$want" ]; then
   echo "setup: installing ddr into .venv (first time: a few minutes, torch is large)" >&2
-  if ! .venv/bin/pip install --disable-pip-version-check -c constraints.txt -e '.[dev]' > .venv/pip.log 2>&1; then
+  if ! .venv/bin/pip install --disable-pip-version-check -c constraints.txt -e '.[dev,ray]' > .venv/pip.log 2>&1; then
     grep -v '^WARNING: Location' .venv/pip.log | tail -30 >&2
     exit 1
   fi
