@@ -18,3 +18,20 @@ def digits():
     from ddr.data import load_dataset
 
     return load_dataset("digits")
+
+
+@pytest.fixture
+def ddr_cli(capsys):
+    """Run the real `ddr` entry point in-process: returns (exit status, stdout, stderr)."""
+    def run(*argv: str):
+        capsys.readouterr()
+        try:
+            from pipelines.cli import main
+
+            main(list(argv))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run

@@ -105,42 +105,20 @@ def test_bad_input_is_not_retried_and_other_cells_finish(gridproj, digits):
     assert (gridproj / "out" / "cells" / cells[1].id / "result.json").is_file()
 
 
-@pytest.fixture
-def ddr_main(capsys):
-    """The real `ddr` entry point, with the grid commands attached as pipelines/cli.py will attach them."""
-    from pipelines import eval_cmd
-    from pipelines.cli import cli, main
-    from pipelines.grid_cmd import grid_cmd, server_cmd
-
-    eval_cmd.eval_group.add_command(grid_cmd)
-    cli.add_command(server_cmd)
-
-    def run(*argv):
-        capsys.readouterr()
-        try:
-            main(list(argv))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
-
-
-def test_cli_grid(gridproj, ddr_main, serial_reference):
-    code, out, err = ddr_main("eval", "grid", "grid.yaml", "--no-mlflow", "--out", "g")
+def test_cli_grid(gridproj, ddr_cli, serial_reference):
+    code, out, err = ddr_cli("eval", "grid", "grid.yaml", "--no-mlflow", "--out", "g")
     assert code == 0, err
     ref = serial_reference(100)
     for cid, res in ref.items():
         line = next(line for line in out.splitlines() if line.startswith(cid))
         assert f"{res.metrics['lrs']['mean']:.4f}" in line and line.rstrip().endswith("ran")
     assert "2 cells in" in out and "[9/9]" in err  # table on stdout, progress on stderr
-    code, out, err = ddr_main("eval", "grid", "grid.yaml", "--no-mlflow", "--out", "g")
+    code, out, err = ddr_cli("eval", "grid", "grid.yaml", "--no-mlflow", "--out", "g")
     assert code == 0 and out.count("cached") == 2
 
-    code, out, err = ddr_main("eval", "grid", "nope.yaml")
+    code, out, err = ddr_cli("eval", "grid", "nope.yaml")
     assert code == 2 and err.strip().splitlines() == ["ddr: error: no such grid spec: nope.yaml"]
-    code, out, err = ddr_main("eval", "grid", "grid.yaml", "--workers", "2")
+    code, out, err = ddr_cli("eval", "grid", "grid.yaml", "--workers", "2")
     assert code == 2 and "serial executor runs one cell at a time" in err
 
 
