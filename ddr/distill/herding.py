@@ -41,17 +41,23 @@ def selection_features(data: RealData, seed: int, feature_space: str, width: int
     raise DDRError(f"unknown feature_space '{feature_space}'; valid: {', '.join(FEATURE_SPACES)}")
 
 
-def herding(data: RealData, ipc: int, *, seed: int = 0, device: Device = None, feature_space: str = "convnet",
-            width: int = EMBED_WIDTH, features: torch.Tensor | None = None) -> DistilledSet:
-    """Herding in a fixed feature space: by default a seeded random-init ConvNet's penultimate features;
-    `feature_space="pixels"` uses the normalised pixels; `features` (one row per training image) overrides both."""
+def select_by_features(method: str, picker, data: RealData, ipc: int, seed: int, device: Device,
+                       feature_space: str, width: int, features: torch.Tensor | None) -> DistilledSet:
+    """A per-class coreset selection: `picker(class_features, ipc) -> local indices`, in a fixed feature
+    space (a seeded random-init ConvNet by default, "pixels", or explicit `features`)."""
     check_ipc(data, ipc)
     if features is not None:
         feats, space = features.double(), "custom"
     else:
         feats, space = selection_features(data, seed, feature_space, int(width), device)
-    indices = [[int(idx[i]) for i in herding_indices(feats[torch.from_numpy(idx)], ipc)]
-               for idx in data.class_indices()]
+    indices = [[int(idx[i]) for i in picker(feats[torch.from_numpy(idx)], ipc)] for idx in data.class_indices()]
     params = {"feature_space": space if features is not None else feature_space, "width": int(width)}
-    meta = base_meta("herding", data, ipc, seed, params) | {"feature_space": space}
+    meta = base_meta(method, data, ipc, seed, params) | {"feature_space": space}
     return selection(data, indices, meta)
+
+
+def herding(data: RealData, ipc: int, *, seed: int = 0, device: Device = None, feature_space: str = "convnet",
+            width: int = EMBED_WIDTH, features: torch.Tensor | None = None) -> DistilledSet:
+    """Herding in a fixed feature space: by default a seeded random-init ConvNet's penultimate features;
+    `feature_space="pixels"` uses the normalised pixels; `features` (one row per training image) overrides both."""
+    return select_by_features("herding", herding_indices, data, ipc, seed, device, feature_space, width, features)

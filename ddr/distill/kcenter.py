@@ -6,9 +6,9 @@ import torch
 
 from ddr.data.distilled import DistilledSet
 from ddr.data.real import RealData
-from ddr.distill.common import Device, base_meta, check_ipc, selection
+from ddr.distill.common import Device
 from ddr.distill.features import EMBED_WIDTH
-from ddr.distill.herding import selection_features
+from ddr.distill.herding import select_by_features
 
 
 def kcenter_indices(features: torch.Tensor, k: int) -> list[int]:
@@ -33,13 +33,4 @@ def kcenter_indices(features: torch.Tensor, k: int) -> list[int]:
 def kcenter(data: RealData, ipc: int, *, seed: int = 0, device: Device = None, feature_space: str = "convnet",
             width: int = EMBED_WIDTH, features: torch.Tensor | None = None) -> DistilledSet:
     """K-center greedy in a fixed feature space (default: a seeded random-init ConvNet; or "pixels")."""
-    check_ipc(data, ipc)
-    if features is not None:
-        feats, space = features.double(), "custom"
-    else:
-        feats, space = selection_features(data, seed, feature_space, int(width), device)
-    indices = [[int(idx[i]) for i in kcenter_indices(feats[torch.from_numpy(idx)], ipc)]
-               for idx in data.class_indices()]
-    params = {"feature_space": space if features is not None else feature_space, "width": int(width)}
-    meta = base_meta("kcenter", data, ipc, seed, params) | {"feature_space": space}
-    return selection(data, indices, meta)
+    return select_by_features("kcenter", kcenter_indices, data, ipc, seed, device, feature_space, width, features)
