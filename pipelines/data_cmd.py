@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import click
 
-from ddr.data import load_dataset, random_baseline, write_distilled
 from ddr.errors import DDRError
 
 
@@ -31,6 +30,8 @@ def random_cmd(dataset: str, ipc: int, seed: int, count: int, out: str, root: st
     """
     from pathlib import Path
 
+    from ddr.data import load_dataset, random_baseline, write_distilled
+
     if count < 1:
         raise DDRError(f"--count must be at least 1, got {count}")
     real = load_dataset(dataset, root)
@@ -56,6 +57,8 @@ def real_cmd(dataset: str, out: str, root: str | None) -> None:
     """
     import json
     from pathlib import Path
+
+    from ddr.data import load_dataset
 
     real = load_dataset(dataset, root)
     manifest = {"dataset": real.name, "source": real.source, "num_classes": real.num_classes,
