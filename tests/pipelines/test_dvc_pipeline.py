@@ -29,6 +29,7 @@ def pipeline_repo(tmp_path):
     for name in ("ddr", "pipelines", "registry", "tools", "submissions"):
         shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "dvc.yaml", repo / "dvc.yaml")
+    shutil.copy(ROOT / ".dvcignore", repo / ".dvcignore")
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["data"]["ipcs"] = [1]
     params["baselines"]["count"] = 1
