@@ -167,7 +167,7 @@ def build_folder_data(name: str, train: tuple[list[Path], list[int]], test: tupl
     if need > _max_bytes():
         if len(test[0]) * pixels > _max_bytes():
             raise DDRError(f"{name}: even the {len(test[0])} test images at {im_size[0]}x{im_size[1]} as uint8 need "
-                           f"{len(test[0]) * pixels / 2**30:.1f} GiB (limit {_max_bytes() / 2**30:.1f} GiB, "
+                           f"{len(test[0]) * pixels / 2**30:.3g} GiB (limit {_max_bytes() / 2**30:.3g} GiB, "
                            f"DDR_MAX_DATA_BYTES); raise the limit or use a smaller im_size")
         return streamed_data(name, train, test, num_classes, im_size, source, mean, std, mode, test_crop)
     x_tr, x_te = read_images(train[0], im_size, mode), read_images(test[0], im_size, mode, crop_ratio=test_crop)

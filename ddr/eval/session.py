@@ -48,7 +48,8 @@ class EvalSession:
     def __init__(self, *, protocol: Protocol, data: RealData, ipc: int, device: torch.device,
                  cache: TrainingCache, tracker: Tracker | None, progress: Progress | None, total: int,
                  random_sets: dict[int, DistilledSet] | None = None, teacher_paths: list[str] | None = None,
-                 zca=None, raw_data: RealData | None = None, engine: str = "plain"):
+                 zca=None, raw_data: RealData | None = None, engine: str = "plain",
+                 real_checkpoint: tuple[torch.nn.Module, dict[str, str]] | None = None):
         self.protocol, self.data, self.ipc, self.device = protocol, data, ipc, device
         # The engine (issue 6): 'plain' trains one student after another (the reference numbers);
         # 'batched' trains the hard-label, unaugmented students of one recipe and set size together
@@ -69,6 +70,7 @@ class EvalSession:
         self.zca = zca  # a fitted ddr.augment.ZCA when the protocol whitens (`data` is then whitened)
         self.raw_data = raw_data or data  # the normalised data random baselines are drawn from
         self._teacher: tuple[torch.nn.Module, list[dict[str, Any]]] | None = None
+        self.real_checkpoint = real_checkpoint  # (network, file info): Acc(real) is its test accuracy
         self.x_test = data.x_test.to(device)
         self.y_test = data.y_test.to(device)
 
@@ -238,7 +240,18 @@ class EvalSession:
 
     def real_reference(self) -> dict[str, Any]:
         """Acc(real, hard): trained once per (data set, model, real recipe), then served from the cache.
-        Its seed ignores ipc and protocol name on purpose, so every evaluation shares it."""
+        Its seed ignores ipc and protocol name on purpose, so every evaluation shares it. With a real
+        checkpoint, Acc(real) is that network's test accuracy instead (nothing is trained)."""
+        if self.real_checkpoint is not None:
+            from ddr.eval.reference import checkpoint_reference
+
+            rec = {**checkpoint_reference(*self.real_checkpoint, self.x_test, self.y_test, self.device), "selected": True}
+            if self.tracker is not None:
+                rec["mlflow_run_id"] = self.tracker.log_training(rec, {"ddr.role": "real", "ddr.round": 0,
+                                                                       "ddr.cached": False})
+            self.trainings.append(rec)
+            self.progress(f"[{len(self.trainings)}/{self.total}] real         checkpoint acc {rec['best_acc']:.4f}")
+            return rec
         recipe = self.protocol.real
         seed = derive_seed(dataset=self.data.name, role="real", model=self.protocol.model,
                            model_args=self.protocol.model_args, recipe=recipe.as_dict())
