@@ -132,7 +132,12 @@ class FolderImages:
     def batches(self, perm: torch.Tensor, batch_size: int, workers: int | None = None,
                 pin_memory: bool = False) -> Iterator[torch.Tensor]:
         """The images of perm[0:bs], perm[bs:2bs], ... in that order, decoded ahead by worker processes."""
-        order = [perm[i:i + batch_size].tolist() for i in range(0, len(perm), batch_size)]
+        return self.stream([perm[i:i + batch_size].tolist() for i in range(0, len(perm), batch_size)], workers,
+                           pin_memory)
+
+    def stream(self, order: list[list[int]], workers: int | None = None,
+               pin_memory: bool = False) -> Iterator[torch.Tensor]:
+        """One decoded batch per index list of `order`, in that order (DataLoader workers decode ahead)."""
         workers = data_workers() if workers is None else workers
         if workers == 0:
             return (self.decode(b) for b in order)

@@ -161,13 +161,28 @@ class EvalSession:
 
     def train(self, *, role: str, round: int, lr: float, x: torch.Tensor, y: torch.Tensor,
               recipe: TrainRecipe, seed: int | None = None, set_digest: str | None = None,
-              soft_targets: torch.Tensor | None = None, teacher: bool = False) -> dict[str, Any]:
-        """Train (or fetch from the cache, or from prefetch) one student and record it."""
+              soft_targets: torch.Tensor | None = None, teacher: bool = False, ddp: int = 0) -> dict[str, Any]:
+        """Train (or fetch from the cache, or from prefetch) one student and record it. `ddp` > 1: a
+        hard-label training data-parallel over that many processes (ddr.train.ddp), cached under its own name."""
         seed = self.seed(role, round, lr) if seed is None else seed
         teacher_net, teacher_info = self.teachers() if teacher else (None, None)
         spec = self._spec(x, y, recipe, lr, seed, set_digest, soft_targets, teacher_info)
-        key, record, cached = self._lookup(spec)
-        if record is None:
+        if ddp > 1:
+            key = self._key(spec, f"ddp{ddp}")
+            record = self.cache.get(key)
+            cached = record is not None
+        else:
+            key, record, cached = self._lookup(spec)
+        if record is None and ddp > 1:
+            from ddr.train.ddp import run_ddp
+
+            out = run_ddp(dict(model=self.protocol.model, model_args=self.protocol.model_args, x=x, y=y,
+                               x_test=self.data.x_test, y_test=self.data.y_test, num_classes=self.data.num_classes,
+                               recipe=recipe, lr=lr, seed=seed), nproc=ddp)
+            record = {**{k: out[k] for k in ("best_acc", "best_epoch", "history", "seconds", "world_size")},
+                      "finished_at": utc_now(), "engine": f"ddp{ddp}"}
+            self.cache.put(key, record)
+        elif record is None:
             res = train_student(
                 model=self.protocol.model, model_args=self.protocol.model_args, x=x, y=y, x_test=self.x_test,
                 y_test=self.y_test, num_classes=self.data.num_classes, recipe=recipe, lr=lr, seed=seed,
@@ -255,9 +270,12 @@ class EvalSession:
         recipe = self.protocol.real
         seed = derive_seed(dataset=self.data.name, role="real", model=self.protocol.model,
                            model_args=self.protocol.model_args, recipe=recipe.as_dict())
+        from ddr.train.ddp import ddp_processes
+
+        ddp = ddp_processes() if self.protocol.ddp and recipe.augmentation is None and recipe.loss == "ce" else 0
         rec = self.train(role="real", round=0, lr=float(recipe.lr), x=self.data.x_train.to(self.device),
                          y=self.data.y_train.to(self.device), recipe=recipe, seed=seed,
-                         set_digest=self.data.digest)
+                         set_digest=self.data.digest, ddp=ddp)
         rec["selected"] = True
         return rec
 

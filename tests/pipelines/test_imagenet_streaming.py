@@ -131,3 +131,20 @@ def test_lrs_soft_mode_m_and_ars_with_a_torchvision_weight_file(imagenet, projec
     assert 0.0 <= ars.metrics["ars"]["mean"] <= 1.0
     # the random subsets are drawn from the streamed training files: round 0 is seed 0's draw
     assert ars.inputs["random"][0]["seed"] == 0 and soft.inputs["random"][0] == ars.inputs["random"][0]
+
+
+@pytest.mark.slow
+def test_a_ddp_protocol_trains_the_real_reference_data_parallel_from_the_streamed_files(imagenet, project,
+                                                                                        monkeypatch):
+    root, data = imagenet
+    (project / "tiny-in-ddp.yaml").write_text(HARD.replace("name: tiny-in-lrs", "name: tiny-in-ddp") + "ddp: true\n")
+    plain = run("lrs", root, "tiny-in-lrs.yaml")
+    monkeypatch.setenv("DDR_DDP_PROCS", "2")  # two gloo processes stand in for two GPUs
+    ddp = run("lrs", root, "tiny-in-ddp.yaml")
+    real = [t for t in ddp.trainings if t["role"] == "real"][0]
+    assert real["engine"] == "ddp2" and real["world_size"] == 2
+    assert [e for e, _ in real["history"]] == [1, 2]
+    # the same seed (the real reference's ignores the protocol name), the same batches, sums in another order
+    for (_, a), (_, b) in zip(real["history"], plain.trainings[0]["history"]):
+        assert a == pytest.approx(b, abs=0.2)  # within one of the six test images
+    assert [t.get("engine") for t in ddp.trainings[1:]] == [None, None]  # the small trainings stay on one device
