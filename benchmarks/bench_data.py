@@ -130,7 +130,7 @@ def main() -> None:
         root = make_folder(Path(args.workdir), n)
         print(f"# folder of {n} training images ready ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
         for path in ("streamed", "resident"):
-            if path == "resident" and args.skip_resident_above and n > args.skip_resident_above:
+            if path == "resident" and args.skip_resident_above is not None and n > args.skip_resident_above:
                 continue
             cmd = [sys.executable, __file__, "--child", "--path", path, "--root", str(root), "--batch",
                    str(args.batch), "--workers", str(args.workers), "--threads", str(args.threads), "--device",
@@ -150,6 +150,10 @@ def main() -> None:
             ratio = r["peak_rss_mib"] / sel[0]["peak_rss_mib"]
             print(f"| {path} | {r['n']} | {r['load_s']} | {r['images_per_s']} | {r['peak_rss_mib']} | {ratio:.2f} | "
                   f"{r['worker_peak_rss_mib']} |")
+    for r in rows:
+        if "train_epoch_s" in r:
+            print(f"training epoch ({args.train}, N={r['n']}): {r['train_epoch_s']} s, {r['train_images_per_s']} images/s"
+                  + (f", cuda max allocated {r['cuda_max_allocated_gib']} GiB" if "cuda_max_allocated_gib" in r else ""))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
 
