@@ -38,8 +38,11 @@ def checkpoint_info(path: str | Path) -> dict[str, str]:
 def load_reference(path: str | Path, protocol: Protocol, data: RealData) -> tuple[torch.nn.Module, dict[str, str]]:
     """The protocol's model with the checkpoint's weights (strict), frozen; refuses one that does not fit."""
     info = checkpoint_info(path)
-    net = load_teacher(info["path"], protocol.model, data.channels, data.num_classes, data.im_size,
-                       protocol.model_args)
+    try:
+        net = load_teacher(info["path"], protocol.model, data.channels, data.num_classes, data.im_size,
+                           protocol.model_args)
+    except DDRError as exc:  # the loader speaks of teachers; say which option was wrong
+        raise DDRError(f"--real-checkpoint: {exc}".replace("teacher checkpoint ", "")) from None
     return net, info
 
 

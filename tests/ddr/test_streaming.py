@@ -124,3 +124,20 @@ def test_random_baseline_of_a_streamed_set_lists_its_original_files(folder, tmp_
     assert all(f["sha256"] == file_sha256(folder / f["path"]) for f in meta["files"])
     images = torch.load(tmp_path / "rb" / "images.pt")
     assert torch.equal(images, data.x_train[flat])  # the tensors, decoded from exactly those files
+
+
+def test_a_real_checkpoint_that_does_not_fit_and_distilling_a_streamed_set_are_refused(folder, tmp_path, monkeypatch):
+    from ddr.distill import distill
+    from ddr.eval.reference import load_reference
+    from ddr.models import build_model
+    from ddr.protocols import load_protocol
+
+    monkeypatch.setenv("DDR_MAX_DATA_BYTES", "200000")
+    data = load_imagenet1k(str(folder), im_size=32)
+    with pytest.raises(DDRError, match="distillers need the training split in memory"):
+        distill("herding", data, 1)
+    assert len(distill("random", data, 1).images) == 3  # a random subset reads only its own files
+    torch.save(build_model("ConvNet-2", 3, 5, (32, 32), width=8).state_dict(), tmp_path / "five.pth")  # 5 classes
+    proto = load_protocol("digits-lrs-hard")
+    with pytest.raises(DDRError, match="--real-checkpoint: .*five.pth does not fit"):
+        load_reference(tmp_path / "five.pth", proto, data)
