@@ -141,3 +141,27 @@ def test_a_real_checkpoint_that_does_not_fit_and_distilling_a_streamed_set_are_r
     proto = load_protocol("digits-lrs-hard")
     with pytest.raises(DDRError, match="--real-checkpoint: .*five.pth does not fit"):
         load_reference(tmp_path / "five.pth", proto, data)
+
+
+def test_file_digests_are_remembered_by_size_and_mtime(folder, tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setenv("DDR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("DDR_MAX_DATA_BYTES", "200000")
+    copy = shutil.copytree(folder, tmp_path / "copy")
+    first = load_imagenet1k(str(copy), im_size=32)
+    assert len(first.digest) == 64  # computed on first use, not at load
+    (store,) = (tmp_path / "cache" / "files").iterdir()
+    remembered = json.loads(store.read_text())
+    assert remembered["train/n00000000/0.JPEG"][2] == file_sha256(copy / "train/n00000000/0.JPEG")
+    target = copy / "train" / "n00000002" / "1.JPEG"
+    Image.new("RGB", (240, 240), (1, 2, 3)).save(target)  # changed: new size and mtime, so it is reread
+    second = load_imagenet1k(str(copy), im_size=32)
+    assert second.digest != first.digest
+    assert json.loads(store.read_text())["train/n00000002/1.JPEG"][2] == file_sha256(target)
+    # an unchanged file is not reread: a planted entry with its size and mtime is taken as it is
+    planted = json.loads(store.read_text())
+    planted["train/n00000000/0.JPEG"][2] = "0" * 64
+    store.write_text(json.dumps(planted))
+    third = load_imagenet1k(str(copy), im_size=32)
+    assert third.train_sha256s()[0] == "0" * 64
