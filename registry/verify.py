@@ -180,6 +180,11 @@ def verify_registry(releases_dir: str | Path, keyring: Keyring, *, state=None, k
             raise VerifyError("keyring swap", why)
     except VerifyError as e:
         return Report(error=e)
+    pin = {"version": lineage[-1][0], "digest": lineage[-1][1]}
+    if state is not None and ring_key and seen.get("keyring") != pin:
+        # like a TUF client's new root, an accepted keyring version is kept even if the releases fail
+        seen["keyring"] = pin
+        state.update(ring_key, seen)
     report = verify_chain(releases_dir, keyring, latest=latest)
     if not report.ok:
         return report
@@ -189,7 +194,7 @@ def verify_registry(releases_dir: str | Path, keyring: Keyring, *, state=None, k
     except VerifyError as e:
         report.error = e
         return report
-    entry["keyring"] = {"version": lineage[-1][0], "digest": lineage[-1][1]}
+    entry["keyring"] = pin
     report.freshness = entry
     if state is not None and ring_key:
         state.update(ring_key, entry)
