@@ -347,6 +347,23 @@ def show_cmd(version, releases_dir, fmt):
         click.echo((path / name).read_text(), nl=False)
     except FileNotFoundError:
         raise DDRError(f"{path / name} does not exist") from None
+    if fmt == "md":
+        _show_reproductions(path)
+
+
+def _show_reproductions(path: Path) -> None:
+    """Per cell, how many keys' verified attestations reproduced it (attestations are unsigned by the
+    release, so each is verified here; a failing one is reported, not counted)."""
+    from registry.attest import format_reproductions, reproductions
+    from registry.signing import VerifyError
+    from registry.util import read_json
+
+    cells = [c["id"] for c in read_json(path / "provenance.json", "provenance").get("cells", [])]
+    try:
+        lines = format_reproductions(reproductions(path), cells)
+    except VerifyError as e:
+        lines = [f"FAIL {e}"]
+    click.echo("\n## Reproductions\n\n" + "\n".join(f"- {line}" for line in lines))
 
 
 @registry_group.command("diff")
@@ -383,7 +400,12 @@ def diff_cmd(a, b, releases_dir, as_json, all_rows):
 @click.option("--cache-dir", default=None, help="Training cache folder passed to ddr.evaluate.")
 @click.option("--base", default=None, type=click.Path(file_okay=False),
               help="Folder that relative distilled-set paths are resolved against (default: cwd).")
-def reproduce_cmd(version, cells, releases_dir, keyring_path, no_verify, device, tolerance, root, cache_dir, base):
+@click.option("--attest", is_flag=True, help="Write a signed reproduction attestation per cell (needs --key).")
+@click.option("--key", "key_path", default=None, type=click.Path(dir_okay=False),
+              help="The reproducer's private key for --attest (any Ed25519 key; keygen --keyring elsewhere.json).")
+@click.option("--passphrase-env", default=None, metavar="VAR", help="Passphrase of --key in env VAR.")
+def reproduce_cmd(version, cells, releases_dir, keyring_path, no_verify, device, tolerance, root, cache_dir, base,
+                  attest, key_path, passphrase_env):
     """Re-run cells of a release from its provenance and compare the numbers.
 
     Exits 0 when every round of every metric matches (exactly on CPU; within the stated tolerance
@@ -397,6 +419,9 @@ def reproduce_cmd(version, cells, releases_dir, keyring_path, no_verify, device,
     from registry.reproduce import find_cells, format_report, reproduce_cell
     from registry.util import read_json
 
+    if attest and not key_path:
+        raise DDRError("--attest needs --key (the reproducer's private signing key)")
+    attest_key = _load_keys([key_path], passphrase_env)[0] if attest else None
     path = resolve_release(releases_dir, version)
     if not no_verify:
         from registry.keyring import Keyring
@@ -414,6 +439,10 @@ def reproduce_cmd(version, cells, releases_dir, keyring_path, no_verify, device,
                                  cache_dir=cache_dir)
             click.echo(format_report(rep))
             ok = ok and rep["match"]
+            if attest_key is not None:
+                from registry.attest import write_attestation
+
+                click.echo(f"attestation: {write_attestation(path, cell, rep, attest_key)}")
     if not ok:
         click.echo("FAIL reproduction mismatch")
         sys.exit(1)

@@ -156,6 +156,7 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
             notes: str | None = None, repo: str | Path | None = None, expires_days: float | None = None) -> Path:
     """Rank, render, sign and write releases/<version>/ and a fresh releases/timestamp.dsse.json
     (expiring after ``expires_days``). Returns the release folder."""
+    from registry.attest import carried_reproductions, page_section
     from registry.freshness import DEFAULT_EXPIRES_DAYS, write_timestamp
     from registry.page_check import embed_self_check
 
@@ -204,7 +205,11 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
         (tmp / "ranking.json").write_text(dump_json({"version": version, **ranking}))
         (tmp / "ranking.csv").write_text(to_csv(ranking))
         (tmp / "ranking.md").write_text(to_markdown(ranking, version, meta))
-        page = embed_self_check(to_html(ranking, version, meta), (tmp / "ranking.json").read_bytes(), version, keys,
+        page = to_html(ranking, version, meta)
+        repro_html = page_section(carried_reproductions(releases_dir, results), sorted(r.cell_id for r in results))
+        at = page.rfind("</body>")
+        page = page[:at] + repro_html + page[at:] if at >= 0 else page + repro_html
+        page = embed_self_check(page, (tmp / "ranking.json").read_bytes(), version, keys,
                                 keyring.threshold if keyring is not None else 1)
         (tmp / "index.html").write_text(page)
         (tmp / "provenance.json").write_text(dump_json(provenance))

@@ -194,6 +194,14 @@ def verify_registry(releases_dir: str | Path, keyring: Keyring, *, state=None, k
     except VerifyError as e:
         report.error = e
         return report
+    try:  # attestations sit outside the signed releases, but a forged or false one must not pass
+        from registry.attest import reproductions
+
+        for r in report.releases:
+            reproductions(releases_dir / r.version)
+    except VerifyError as e:
+        report.error = e
+        return report
     entry["keyring"] = pin
     report.freshness = entry
     if state is not None and ring_key:
