@@ -19,7 +19,7 @@ from ddr.errors import DDRError
 from registry import ENVELOPE_NAME, TIMESTAMP_NAME, TIMESTAMP_PREDICATE_TYPE
 from registry.keyring import Keyring
 from registry.signing import VerifyError, sign_statement, statement, verify_envelope
-from registry.util import dump_json, semver_key, sha256_file
+from registry.util import dump_json, semver_key, sha256_file, utc_now
 
 DEFAULT_EXPIRES_DAYS = 30.0
 _FMT = "%Y-%m-%dT%H:%M:%SZ"
@@ -56,7 +56,7 @@ def write_timestamp(releases_dir: str | Path, head: str, keys: list[Ed25519Priva
     env_path = releases_dir / head / ENVELOPE_NAME
     if not env_path.is_file():
         raise DDRError(f"release {head} is not in {releases_dir}")
-    now = now or datetime.now(timezone.utc)
+    now = now or _parse(utc_now())  # honours SOURCE_DATE_EPOCH, like every other time ddr writes
     old = read_timestamp_unverified(releases_dir) or {}
     counter = old.get("counter") if isinstance(old.get("counter"), int) else 0
     pred = {"head": head, "counter": counter + 1, "issued_at": _iso(now),
