@@ -3,8 +3,9 @@
 A release is a folder ``releases/<version>/`` holding a ranking (JSON, CSV, Markdown, HTML), its
 provenance, the source result.json files, and ``release.dsse.json``: a DSSE envelope of an in-toto
 Statement v1 whose subjects are every other file of the release, signed with Ed25519. Each release
-names the sha256 of the previous release's envelope, so removal, reordering and rollback are caught.
-See docs/registry.md.
+names the sha256 of the previous release's envelope, so removal, reordering and rollback are caught;
+a signed timestamp, a verifier's trusted state and signed keyring updates add freshness, rollback and
+keyring-swap protection. See docs/registry.md.
 """
 from __future__ import annotations
 
