@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ddr.errors import DDRError
 from registry import ATTESTATIONS_DIR, ENVELOPE_NAME, REPRODUCTION_PREDICATE_TYPE
 from registry.keyring import Keyring, keyid_of, parse_public, public_raw
 from registry.reproduce import compare_metrics
@@ -70,7 +71,7 @@ def verify_attestation(path: str | Path, release_dir: str | Path) -> dict:
         stmt = json.loads(base64.b64decode(env["payload"]))
         rep = stmt["predicate"]["reproducer"]
         pub = parse_public(rep["public"])
-    except Exception:  # any unreadable attestation is the same failure
+    except (OSError, ValueError, KeyError, TypeError, DDRError):  # any unreadable attestation fails alike
         raise VerifyError("attestation", f"{where} is not a readable attestation") from None
     if keyid_of(pub) != rep.get("keyid"):
         raise VerifyError("attestation", f"{where}: the reproducer key id is not the sha256 of its key")

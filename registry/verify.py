@@ -28,6 +28,7 @@ from registry import ENVELOPE_NAME, PREDICATE_TYPE_V2
 from registry.keyring import Keyring
 from registry.release import envelope_digest, list_versions
 from registry.signing import VerifyError, verify_envelope
+from registry.trust_state import TrustState
 from registry.util import list_files, sha256_file
 
 
@@ -156,8 +157,9 @@ def verify_chain(releases_dir: str | Path, keyring: Keyring, *, upto: str | None
     return report
 
 
-def verify_registry(releases_dir: str | Path, keyring: Keyring, *, state=None, keyring_path: str | Path | None = None,
-                    latest: str | None = None, accept_keyring: bool = False) -> Report:
+def verify_registry(releases_dir: str | Path, keyring: Keyring, *, state: TrustState | None = None,
+                    keyring_path: str | Path | None = None, latest: str | None = None,
+                    accept_keyring: bool = False) -> Report:
     """verify_chain plus the keyring's signed history and freshness: the timestamp, and what the
     trusted ``state`` (a TrustState, or None for a stateless check) saw before for this keyring.
     On success the state is advanced to the verified keyring, head and timestamp."""
