@@ -237,7 +237,7 @@ def verify_cmd(version, releases_dir, keyring_path, latest, state_path, no_state
     advanced); with VERSION, the releases up to it (no freshness checks). Exits 0 when all holds,
     else prints 'FAIL <check>: <detail>' (bad signature, unknown key, digest mismatch, missing file,
     extra file, version mismatch, chain broken at VERSION, mix-and-match, rollback, freeze, removed
-    release, keyring swap) and exits 1.
+    release, keyring swap, attestation) and exits 1.
 
     \b
     Example:
