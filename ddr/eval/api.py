@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from ddr.eval.environment import environment
 from ddr.eval.result import EvalResult
 from ddr.eval.session import EvalSession, Progress, parse_engine, teacher_inputs, timer, utc_now
 from ddr.eval.zca_space import whiten
+from ddr.paths import default_cache_dir  # noqa: F401  (also imported from here)
 from ddr.protocols import Protocol, default_protocol, load_protocol
 from ddr.tracking import Tracker
 from ddr.train.cache import TrainingCache
@@ -28,10 +28,6 @@ from ddr.train.engine import resolve_device
 # Each evaluation module has run(session, ds, rounds, weight) and count_trainings(protocol, grid, rounds).
 EVALUATIONS = {"lrs": lrs_eval, "ars": ars_eval, "acc": acc_eval}
 KINDS = tuple(EVALUATIONS)
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("DDR_CACHE_DIR") or Path.cwd() / ".ddr" / "cache")
 
 
 def _as_distilled(distilled: Any, labels: torch.Tensor | None, lr: float | None, data) -> DistilledSet:
