@@ -13,7 +13,8 @@ git -C "$dest" checkout -q "$rev"
 ln -s "$here/.venv" "$dest/.venv"
 cd "$dest"
 export PATH="$PWD/.venv/bin:$PATH" MLFLOW_DISABLE_TELEMETRY=true DVC_NO_ANALYTICS=1 PYTHONPATH="$PWD"
-unset OMP_NUM_THREADS DDR_CACHE_DIR MLFLOW_TRACKING_URI
+unset DDR_CACHE_DIR MLFLOW_TRACKING_URI
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}  # as tools/main.sh
 echo "rev $(git rev-parse --short HEAD); start $(date -u +%T); load $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores"
 /usr/bin/time -f "main job: %e s wall, %U s user + %S s sys CPU" bash -c '
   dvc repro >dvc-repro.log 2>&1 || { tail -30 dvc-repro.log; exit 1; }
