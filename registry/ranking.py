@@ -7,6 +7,7 @@ and we report the 95% rank interval and P(method beats the next one below it).
 """
 from __future__ import annotations
 
+import hashlib
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import numpy as np
 
 from ddr.errors import DDRError
 from registry import RANKING_SCHEMA
+from registry.result_checks import check_result_fields, check_summaries
 from registry.util import read_json, sha256_file
 
 RESULT_SCHEMA = "ddr.result/v1"
@@ -70,6 +72,7 @@ def _validate(d: Any, path: Path) -> None:
     for key in ("kind", "label", "method", "dataset", "ipc", "metrics", "protocol"):
         if key not in d:
             raise DDRError(f"{path}: result.json lacks '{key}'")
+    check_result_fields(d, path)
     kind = d["kind"]
     if kind in SCORES:
         m = d["metrics"].get(kind)
@@ -78,6 +81,7 @@ def _validate(d: Any, path: Path) -> None:
         for v in m["per_round"]:
             if not isinstance(v, (int, float)) or not np.isfinite(v):
                 raise DDRError(f"{path}: metrics.{kind}.per_round holds a non-number {v!r}")
+    check_summaries(d, path)
 
 
 def load_results(inputs: list[str | Path]) -> list[Result]:
@@ -188,8 +192,13 @@ def build_ranking(results: list[Result], seed: int = DEFAULT_SEED, resamples: in
 
 
 def result_filename(r: Result) -> str:
+    """A file name per cell, injective: a name that needs no replacement is kept as is; one that does gets
+    '~' (never kept) and a digest of the original, so 'foo bar' and 'foo_bar' never share a file."""
     dataset, ipc, label, method, kind = r.cell
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in f"{dataset}-ipc{ipc}-{label}-{method}-{kind}")
+    raw = f"{dataset}-ipc{ipc}-{label}-{method}-{kind}"
+    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in raw)
+    if safe != raw or safe.startswith("."):
+        safe = f"{safe}~{hashlib.sha256(raw.encode('utf-8')).hexdigest()[:16]}"
     return f"{safe}.json"
 
 
