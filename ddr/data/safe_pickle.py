@@ -37,9 +37,14 @@ def _allowed() -> dict[tuple[str, str], Any]:
         multiarray = importlib.import_module("numpy._core.multiarray")  # numpy 2
     except ImportError:
         multiarray = importlib.import_module("numpy.core.multiarray")
-    for module in ("numpy.core.multiarray", "numpy._core.multiarray"):  # numpy 1.x files name numpy.core
-        allowed[(module, "_reconstruct")] = multiarray._reconstruct
-        allowed[(module, "scalar")] = multiarray.scalar
+    try:
+        numeric = importlib.import_module("numpy._core.numeric")
+    except ImportError:
+        numeric = importlib.import_module("numpy.core.numeric")
+    for core in ("numpy.core", "numpy._core"):  # numpy 1.x files name numpy.core
+        allowed[(f"{core}.multiarray", "_reconstruct")] = multiarray._reconstruct
+        allowed[(f"{core}.multiarray", "scalar")] = multiarray.scalar
+        allowed[(f"{core}.numeric", "_frombuffer")] = numeric._frombuffer  # pickle protocol 5
     return allowed
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -54,4 +55,6 @@ class TrainingCache:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "w") as f:
             json.dump(seal(record, key), f)
+        if path.is_dir() and not path.is_symlink():  # a damaged entry that is a folder: replace it too
+            shutil.rmtree(path, ignore_errors=True)
         os.replace(tmp, path)
