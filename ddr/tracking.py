@@ -38,7 +38,10 @@ class Tracker:
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
         from mlflow import MlflowClient
 
+        from ddr.tracking_store import prepare_store
+
         self.uri = resolve_tracking_uri(tracking_uri)
+        prepare_store(self.uri)  # a new sqlite store under a lock; an unreachable server fails in seconds
         self.client = MlflowClient(tracking_uri=self.uri)
         self.parent_id: str | None = None
         self.experiment_id: str | None = None
@@ -53,8 +56,11 @@ class Tracker:
     def start_parent(self, experiment: str, run_name: str, tags: dict[str, Any], params: dict[str, Any]) -> str:
         from mlflow.entities import Param
 
+        from ddr.tracking_store import end_stale_parents, owner_tags
+
         self.experiment_id = self.experiment(experiment)
-        run = self.client.create_run(self.experiment_id, tags={k: str(v) for k, v in tags.items()},
+        end_stale_parents(self.client, self.experiment_id, tags)  # left RUNNING by a killed evaluation
+        run = self.client.create_run(self.experiment_id, tags={**owner_tags(), **{k: str(v) for k, v in tags.items()}},
                                      run_name=run_name)
         self.parent_id = run.info.run_id
         self.client.log_batch(self.parent_id, params=[Param(k, str(v)) for k, v in params.items()])
