@@ -51,7 +51,15 @@ class Tracker:
         if exp is not None:
             return exp.experiment_id
         root = _artifact_root(self.uri)
-        return self.client.create_experiment(name, artifact_location=f"{root}/{name}" if root else None)
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return self.client.create_experiment(name, artifact_location=f"{root}/{name}" if root else None)
+        except MlflowException:  # another evaluation created it a moment ago
+            exp = self.client.get_experiment_by_name(name)
+            if exp is None:
+                raise
+            return exp.experiment_id
 
     def start_parent(self, experiment: str, run_name: str, tags: dict[str, Any], params: dict[str, Any]) -> str:
         from mlflow.entities import Param
