@@ -133,7 +133,7 @@ def _load_keys(paths, passphrase_env):
 @click.option("--passphrase-env", default=None, metavar="VAR", help="Passphrase of the key(s) in env VAR.")
 @KEYRING_OPT
 @click.option("--seed", type=int, default=None, help="Bootstrap seed (recorded in the release).")
-@click.option("--resamples", type=int, default=None, help="Bootstrap resamples (default 1000).")
+@click.option("--resamples", type=int, default=None, help="Rank-certainty draws (default 10000).")
 @click.option("--notes", default=None, help="Free text stored in the signed statement.")
 @click.option("--mlflow/--no-mlflow", "use_mlflow", default=True, show_default=True,
               help="Log the release as a run in the MLflow 'releases' experiment.")
