@@ -3,7 +3,7 @@
 Layout::
 
     releases/1.2.0/
-      ranking.json  ranking.csv  ranking.md  index.html  provenance.json
+      ranking.json  ranking.csv  ranking.md  index.html  provenance.json  sensitivity.json
       results/<dataset>-ipc<ipc>-<label>-<method>-<kind>.json   (the source result.json files, verbatim)
       release.dsse.json   (DSSE envelope of an in-toto Statement v1 over every file above)
 
@@ -28,6 +28,7 @@ from registry import ENVELOPE_NAME, PROVENANCE_SCHEMA, REGISTRY_SCHEMA
 from registry.keyring import Keyring, keyid_of
 from registry.ranking import DEFAULT_RESAMPLES, DEFAULT_SEED, Result, build_ranking, result_filename
 from registry.render import to_csv, to_html, to_markdown
+from registry.sensitivity import build_sensitivity
 from registry.signing import sign_statement, statement
 from registry.util import check_semver, dump_json, is_semver, list_files, semver_key, sha256_file, utc_now
 
@@ -184,6 +185,7 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
 
     created_at = utc_now()
     ranking = build_ranking(results, seed=seed, resamples=resamples)
+    sensitivity = build_sensitivity(ranking)
     provenance = build_provenance(results, version, created_at, Path(repo or os.getcwd()), ranking)
     meta = {"created": created_at, "previous": previous["version"] if previous else "none (first release)",
             "signed by": ", ".join(k[:16] for k in signer_ids), "git commit": provenance["git"]["commit"] or "unknown"}
@@ -200,7 +202,8 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
         (tmp / "ranking.json").write_text(dump_json({"version": version, **ranking}))
         (tmp / "ranking.csv").write_text(to_csv(ranking))
         (tmp / "ranking.md").write_text(to_markdown(ranking, version, meta))
-        (tmp / "index.html").write_text(to_html(ranking, version, meta))
+        (tmp / "sensitivity.json").write_text(dump_json(sensitivity))
+        (tmp / "index.html").write_text(to_html(ranking, version, meta, sensitivity))
         (tmp / "provenance.json").write_text(dump_json(provenance))
         subjects = {name: sha256_file(tmp / name) for name in list_files(tmp)}
         predicate = {"schema": REGISTRY_SCHEMA, "version": version, "previous": previous, "created_at": created_at,

@@ -8,6 +8,7 @@ import json
 
 from registry.ranking import table_key
 from registry.render_certainty import beats_random_sort_value, beats_random_text, label_caption, table_notes
+from registry.render_sensitivity import sensitivity_html
 
 CSV_COLUMNS = ["dataset", "ipc", "label", "score", "rank", "method", "mean", "std", "rounds",
                "rank_lo", "rank_hi", "p_rank1", "p_beats_next", "components", "protocol", "protocol_version",
@@ -105,7 +106,7 @@ code{font-size:90%}
 """
 
 
-def to_html(ranking: dict, version: str, meta: dict | None = None) -> str:
+def to_html(ranking: dict, version: str, meta: dict | None = None, sensitivity: dict | None = None) -> str:
     e = html.escape
     b = ranking["bootstrap"]
     conf = int(b["confidence"] * 100)
@@ -136,6 +137,8 @@ def to_html(ranking: dict, version: str, meta: dict | None = None) -> str:
                      (r["protocol"].get("name"), e(f"{r['protocol'].get('name')} v{r['protocol'].get('version')}"), "t")]
             out.append("<tr>" + "".join(f'<td class="{c}" data-v="{e(str(v))}">{s}</td>' for v, s, c in cells) + "</tr>")
         out.append("</tbody></table>")
+    if sensitivity:
+        out.append(sensitivity_html(sensitivity))
     out.append(f"<script>{_JS}</script>")
     out.append(f'<script type="application/json" id="ranking-meta">{e(json.dumps({"version": version}))}</script>')
     out.append("</body></html>")
