@@ -18,6 +18,7 @@ from ddr.eval import ars as ars_eval
 from ddr.eval import lrs as lrs_eval
 from ddr.eval.environment import environment
 from ddr.eval.result import EvalResult
+from ddr.eval.selection import carve_validation, selection_record
 from ddr.eval.session import EvalSession, Progress, parse_engine, teacher_inputs, timer, utc_now
 from ddr.eval.zca_space import whiten
 from ddr.protocols import Protocol, default_protocol, load_protocol
@@ -104,6 +105,15 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
     parse_engine(engine)  # refuse a bad engine name before anything is loaded
     proto, data, ds, n_rounds = prepare(kind, distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol,
                                         rounds=rounds, root=root, labels=labels, lr=lr, label=label)
+    validation = None
+    if proto.selection == "val":
+        # carved before anything else sees the data: random baselines, the real reference and teachers
+        # come from the rest of the training set
+        data, validation = carve_validation(data, proto.val_fraction)
+        if random and progress:
+            progress("note: selection 'val' draws its random baselines from the training set without the "
+                     "validation split; --random folders ignored")
+        random = None
     random_sets = load_random_baselines(list(random or []), data, ipc)
     dev = resolve_device(device)
     preloaded = None
@@ -131,6 +141,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
                           progress=progress, total=EVALUATIONS[kind].count_trainings(proto, grid, n_rounds),
                           random_sets=random_sets, zca=zca, raw_data=raw, engine=engine)
     session._teacher = preloaded
+    session.validation = validation
     started, elapsed = utc_now(), timer()
     if tracker is not None:
         tracker.start_parent(
@@ -160,6 +171,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
             mlflow={"tracking_uri": tracker.uri, "experiment_id": tracker.experiment_id,
                     "run_id": tracker.parent_id} if tracker else None,
             started_at=started, finished_at=utc_now(), wall_time_s=round(elapsed(), 3),
+            selection=selection_record(proto, validation, session.selection_log),
         )
         path = result.save(Path(out) / "result.json") if out else None
         if tracker is not None:

@@ -33,11 +33,14 @@ class EvalResult:
     wall_time_s: float = 0.0
     schema: str = SCHEMA
     extra: dict[str, Any] = field(default_factory=dict)
+    selection: dict[str, Any] | None = None  # under selection 'val'/'last': the split and the optimism gap
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         if not d["extra"]:
             d.pop("extra")
+        if d["selection"] is None:  # test-selected results stay as they were
+            d.pop("selection")
         return d
 
     def score(self, name: str) -> float:

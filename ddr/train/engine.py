@@ -31,6 +31,7 @@ class TrainingResult:
     best_acc: float  # fraction of the test set, max over test points
     best_epoch: int  # 1-based epoch of the best test point
     history: list[tuple[int, float]] = field(default_factory=list)  # (epoch, test accuracy)
+    val_history: list[tuple[int, float]] | None = None  # (epoch, validation accuracy), when a split was given
     seconds: float = 0.0
     model: nn.Module | None = None  # the trained network, when asked for (teachers)
 
@@ -96,6 +97,8 @@ def train_student(
     amp: bool = False,
     channels_last: bool = False,
     compile: bool = False,
+    x_val: torch.Tensor | None = None,
+    y_val: torch.Tensor | None = None,
 ) -> TrainingResult:
     """Train a fresh `model` on (x, y) and return its best test accuracy.
 
@@ -107,6 +110,8 @@ def train_student(
     Test correct-counts stay on the device and are read once after the last epoch (at once only when
     `on_test` is given). Speed switches, off by default (issue 6; benchmarks/RESULTS.md): `amp` (bf16
     autocast), `channels_last`, `compile` (torch.compile of the student).
+    With a validation split (`x_val`, `y_val`) its accuracy is measured at the same test points
+    (`val_history`), for selecting the checkpoint without the test set.
     """
     dev = resolve_device(device) if not isinstance(device, torch.device) else device
     start = time.perf_counter()
@@ -129,6 +134,11 @@ def train_student(
         x, x_test = x.contiguous(memory_format=torch.channels_last), x_test.contiguous(memory_format=torch.channels_last)
     fwd = torch.compile(net) if compile else net
     pending: list[tuple[int, torch.Tensor]] = []  # (epoch, correct-count on the device)
+    val_pending: list[torch.Tensor] = []
+    if x_val is not None:
+        x_val, y_val = x_val.to(dev), y_val.to(dev)
+        if channels_last:
+            x_val = x_val.contiguous(memory_format=torch.channels_last)
     for epoch in range(recipe.epochs):
         set_lr(opt, lr * lr_factor(recipe, epoch))
         perm = torch.randperm(n, generator=gen)
@@ -153,12 +163,17 @@ def train_student(
             if on_test:
                 on_test(done, int(correct.item()) / len(x_test))
             pending.append((done, correct))
+            if x_val is not None:
+                val_pending.append(correct_count(fwd, x_val, y_val, amp))
     counts = torch.stack([c for _, c in pending]).tolist() if pending else []  # the one synchronisation
     for (done, _), c in zip(pending, counts):
         acc = int(c) / len(x_test)
         result.history.append((done, acc))
         if acc > result.best_acc:  # strict: ties keep the earlier epoch
             result.best_acc, result.best_epoch = acc, done
+    if x_val is not None:
+        result.val_history = [(done, int(c) / len(x_val))
+                              for (done, _), c in zip(pending, torch.stack(val_pending).tolist())]
     result.seconds = time.perf_counter() - start
     if keep_model:
         result.model = net.eval()
