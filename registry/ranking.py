@@ -36,9 +36,16 @@ class Result:
     sha256: str
 
     @property
+    def selection(self) -> str:
+        """How the result chose its checkpoints: 'test' (DD-Ranking's rule), 'val' or 'last'."""
+        return str((self.data.get("selection") or {}).get("mode", "test"))
+
+    @property
     def cell(self) -> tuple[str, int, str, str, str]:
+        """A result not selected on the test set is its own cell: method 'herding@val'."""
         d = self.data
-        return (d["dataset"], int(d["ipc"]), d["label"], d["method"], d["kind"])
+        method = d["method"] if self.selection == "test" else f"{d['method']}@{self.selection}"
+        return (d["dataset"], int(d["ipc"]), d["label"], method, d["kind"])
 
     @property
     def cell_id(self) -> str:
@@ -129,9 +136,9 @@ def _beats_random(d: dict, score: str) -> dict:
     return {"metric": metric, "interval": [round(ci[0], 6), round(ci[1], 6)], "verdict": verdict}
 
 
-def _table(dataset: str, ipc: int, label: str, score: str, rs: list[Result], seed: int, resamples: int,
-           combined: bool = False) -> dict:
-    key = f"{dataset}/{ipc}/{label}/{score}"
+def _table(dataset: str, ipc: int, label: str, score: str, selection: str, rs: list[Result], seed: int,
+           resamples: int, combined: bool = False) -> dict:
+    key = f"{dataset}/{ipc}/{label}/{score}" + ("" if selection == "test" else f"/{selection}")
     _check_consistent(key, rs)
     rs = sorted(rs, key=lambda r: (-float(r.data["metrics"][score]["mean"]), r.data["method"], r.data["label"]))
     per_round = [[float(v) for v in r.data["metrics"][score]["per_round"]] for r in rs]
@@ -173,6 +180,7 @@ def _table(dataset: str, ipc: int, label: str, score: str, rs: list[Result], see
             "mlflow_run_id": (d.get("mlflow") or {}).get("run_id"),
         })
     return {"dataset": dataset, "ipc": ipc, "label": label, "score": score, "higher_is_better": True,
+            **({} if selection == "test" else {"selection": selection}),
             "certainty": method, "flags": flags, "rows": rows}
 
 
@@ -192,17 +200,17 @@ def build_ranking(results: list[Result], seed: int = DEFAULT_SEED, resamples: in
         if kind not in SCORES:
             skipped.append(r.cell_id)
             continue
-        groups.setdefault((r.data["dataset"], int(r.data["ipc"]), r.data["label"], kind), []).append(r)
+        groups.setdefault((r.data["dataset"], int(r.data["ipc"]), r.data["label"], kind, r.selection), []).append(r)
     if not groups:
         raise DDRError("none of the results is an LRS or ARS result; nothing to rank")
     combined: dict[tuple, list[Result]] = {}
-    for (dataset, ipc, _label, score), rs in groups.items():
+    for (dataset, ipc, _label, score, selection), rs in groups.items():
         if score == "lrs":
-            combined.setdefault((dataset, ipc, COMBINED_LABEL, score), []).extend(rs)
+            combined.setdefault((dataset, ipc, COMBINED_LABEL, score, selection), []).extend(rs)
     tables = [_table(*k, rs, seed, resamples) for k, rs in sorted(groups.items())]
     tables += [_table(*k, rs, seed, resamples, combined=True) for k, rs in sorted(combined.items())
                if len({r.data["label"] for r in rs}) > 1]
-    tables.sort(key=lambda t: (t["dataset"], t["ipc"], t["label"], t["score"]))
+    tables.sort(key=lambda t: (t["dataset"], t["ipc"], t["label"], t["score"], t.get("selection", "")))
     return {
         "schema": RANKING_SCHEMA,
         "bootstrap": {"seed": seed, "resamples": resamples, "confidence": CONFIDENCE,
@@ -222,4 +230,5 @@ def result_filename(r: Result) -> str:
 
 
 def table_key(t: dict) -> str:
-    return f"{t['dataset']}/ipc{t['ipc']}/{t['label']}/{t['score']}"
+    sel = t.get("selection", "test")
+    return f"{t['dataset']}/ipc{t['ipc']}/{t['label']}/{t['score']}" + ("" if sel == "test" else f"/{sel}")

@@ -23,7 +23,8 @@ def beats_random_sort_value(row: dict) -> float:
 
 
 def label_caption(t: dict) -> str:
-    return "all labels (one LRS scale)" if t["label"] == COMBINED_LABEL else f"{t['label']} labels"
+    text = "all labels (one LRS scale)" if t["label"] == COMBINED_LABEL else f"{t['label']} labels"
+    return text + (f" · {t['selection']}-selected" if t.get("selection", "test") != "test" else "")
 
 
 def table_notes(t: dict) -> list[str]:

@@ -149,3 +149,21 @@ def test_combined_lrs_table_across_label_kinds(tmp_path):
     assert [r["method"] for r in combined["rows"]] == ["herding (soft)", "herding (hard)", "dm (hard)"]
     assert [r["label"] for r in combined["rows"]] == ["soft", "hard", "hard"]
     assert np.isclose(sum(r["p_rank1"] for r in combined["rows"]), 1.0)
+
+
+def test_val_selected_results_form_their_own_tables(tmp_path):
+    _write(tmp_path, "a", make_result("a", syn=0.90))
+    _write(tmp_path, "b", make_result("b", syn=0.85))
+    for m, syn in (("a", 0.88), ("b", 0.86)):
+        d = make_result(m, syn=syn)
+        d["selection"] = {"mode": "val", "optimism_gap": {"mean": 0.01}}
+        _write(tmp_path, f"{m}-val", d)
+    rs = load_results([tmp_path])
+    assert sorted(r.cell_id for r in rs)[:2] == ["digits/10/hard/a/lrs", "digits/10/hard/a@val/lrs"]
+    rk = build_ranking(rs, resamples=100)
+    assert [t.get("selection", "test") for t in rk["tables"]] == ["test", "val"]
+    from registry.ranking import table_key
+    from registry.sensitivity import build_sensitivity
+    assert table_key(rk["tables"][1]) == "digits/ipc10/hard/lrs/val"
+    (sel,) = build_sensitivity(rk)["selection"]
+    assert sel["methods"] == ["a", "b"] and sel["tau"] == 1.0
