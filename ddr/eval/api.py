@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from ddr.eval import acc as acc_eval
 from ddr.eval import ars as ars_eval
 from ddr.eval import lrs as lrs_eval
 from ddr.eval.environment import environment
+from ddr.eval.predictions import write_predictions
 from ddr.eval.result import EvalResult
 from ddr.eval.selection import carve_validation, selection_record
 from ddr.eval.session import EvalSession, Progress, parse_engine, teacher_inputs, timer, utc_now
@@ -158,6 +160,8 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
         tracker.log_input(data.name, data.digest[:32], data.source, "testing")
     try:
         body = EVALUATIONS[kind].run(session, ds, n_rounds, w)
+        scratch = Path(out) if out else Path(tempfile.mkdtemp(prefix="ddr-"))
+        pred_info, per_class, pred_path = write_predictions(session, data, scratch)
         result = EvalResult(
             kind=kind, label=proto.label, method=method_name, dataset=data.name, ipc=ipc, model=proto.model,
             protocol={"name": proto.name, "version": proto.version, "sha256": proto.sha256},
@@ -172,6 +176,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
                     "run_id": tracker.parent_id} if tracker else None,
             started_at=started, finished_at=utc_now(), wall_time_s=round(elapsed(), 3),
             selection=selection_record(proto, validation, session.selection_log),
+            predictions=pred_info, per_class_accuracy=per_class,
         )
         path = result.save(Path(out) / "result.json") if out else None
         if tracker is not None:
@@ -179,10 +184,8 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
             if "real" in result.accuracies:
                 flat["real_acc"] = result.accuracies["real"]
             if path is None:  # the artifact is the same JSON, written to a scratch file
-                import tempfile
-
-                path = result.save(Path(tempfile.mkdtemp(prefix="ddr-")) / "result.json")
-            tracker.finish_parent(flat, [path])
+                path = result.save(scratch / "result.json")
+            tracker.finish_parent(flat, [path] + ([pred_path] if pred_path else []))
         return result
     except KeyboardInterrupt:
         if tracker is not None:

@@ -17,6 +17,7 @@ from ddr.data.distilled import DistilledSet
 from ddr.data.random_baseline import random_baseline
 from ddr.data.real import RealData
 from ddr.errors import DDRError
+from ddr.eval.predictions import encode as encode_predictions
 from ddr.eval.selection import ValidationSplit, choose_lr, selected_point
 from ddr.losses import build_loss
 from ddr.protocols import Protocol, TrainRecipe
@@ -74,6 +75,7 @@ class EvalSession:
         self.y_test = data.y_test.to(device)
         self.validation: ValidationSplit | None = None  # set under selection 'val' (ddr.eval.selection)
         self.selection_log: list[dict[str, Any]] = []  # per selected training: test maximum vs reported
+        self.predictions: dict[str, dict[str, str]] = {}  # training key -> {epoch: encoded test predictions}
 
     # --- identities -------------------------------------------------------------------------------
     def seed(self, role: str, round: int, lr: float) -> int:
@@ -125,6 +127,8 @@ class EvalSession:
             record["engine"] = tag
         if res.val_history is not None:
             record["val_history"] = [list(h) for h in res.val_history]
+        if res.predictions:
+            record["predictions"] = {str(e): encode_predictions(p) for e, p in sorted(res.predictions.items())}
         return record
 
     def prefetch(self, jobs: list[dict[str, Any]]) -> None:
@@ -184,6 +188,8 @@ class EvalSession:
             self.cache.put(key, record)
         record = {"role": role, "round": round, "lr": lr, "seed": seed, **record, "key": key,
                   "cached": cached, "selected": False}
+        if "predictions" in record:  # kept beside the record: result.json carries only their bundle's sha256
+            self.predictions[key] = record.pop("predictions")
         if self.tracker is not None:
             record["mlflow_run_id"] = self.tracker.log_training(
                 record, {"ddr.role": role, "ddr.round": round, "ddr.cached": cached})

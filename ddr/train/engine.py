@@ -32,6 +32,9 @@ class TrainingResult:
     best_epoch: int  # 1-based epoch of the best test point
     history: list[tuple[int, float]] = field(default_factory=list)  # (epoch, test accuracy)
     val_history: list[tuple[int, float]] | None = None  # (epoch, validation accuracy), when a split was given
+    # predicted class per test image (test order) at the epochs a selection rule can report: the best test
+    # point, the last one and, with a validation split, the best validation point
+    predictions: dict[int, list[int]] = field(default_factory=dict)
     seconds: float = 0.0
     model: nn.Module | None = None  # the trained network, when asked for (teachers)
 
@@ -46,6 +49,16 @@ def correct_count(model: nn.Module, x: torch.Tensor, y: torch.Tensor, amp: bool 
             correct += (model(x[i:i + TEST_BATCH]).argmax(1) == y[i:i + TEST_BATCH]).sum()
     model.train()
     return correct
+
+
+@torch.inference_mode()
+def predict(model: nn.Module, x: torch.Tensor, amp: bool = False) -> torch.Tensor:
+    """The predicted class of every image, as a device tensor (no host synchronisation)."""
+    model.eval()
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
+        out = torch.cat([model(x[i:i + TEST_BATCH]).argmax(1) for i in range(0, len(x), TEST_BATCH)])
+    model.train()
+    return out
 
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -135,6 +148,7 @@ def train_student(
     fwd = torch.compile(net) if compile else net
     pending: list[tuple[int, torch.Tensor]] = []  # (epoch, correct-count on the device)
     val_pending: list[torch.Tensor] = []
+    test_preds: list[torch.Tensor] = []
     if x_val is not None:
         x_val, y_val = x_val.to(dev), y_val.to(dev)
         if channels_last:
@@ -159,7 +173,9 @@ def train_student(
             opt.step()
         done = epoch + 1
         if done % recipe.test_interval == 0 or done == recipe.epochs:
-            correct = correct_count(fwd, x_test, y_test, amp)
+            preds = predict(fwd, x_test, amp)
+            correct = (preds == y_test).sum()  # the same argmax correct_count compares
+            test_preds.append(preds)
             if on_test:
                 on_test(done, int(correct.item()) / len(x_test))
             pending.append((done, correct))
@@ -171,9 +187,15 @@ def train_student(
         result.history.append((done, acc))
         if acc > result.best_acc:  # strict: ties keep the earlier epoch
             result.best_acc, result.best_epoch = acc, done
+    keep = {result.best_epoch, pending[-1][0]} if pending else set()
     if x_val is not None:
         result.val_history = [(done, int(c) / len(x_val))
                               for (done, _), c in zip(pending, torch.stack(val_pending).tolist())]
+        best_val = max(result.val_history, key=lambda h: (h[1], -h[0]))  # ties keep the earlier epoch
+        keep.add(best_val[0])
+    for (done, _), preds in zip(pending, test_preds):
+        if done in keep:
+            result.predictions[done] = preds.cpu().tolist()
     result.seconds = time.perf_counter() - start
     if keep_model:
         result.model = net.eval()
