@@ -24,6 +24,7 @@ SCORES = ("lrs", "ars")
 COMPONENTS = {"lrs": ("hlr", "ior"), "ars": ("delta_aug", "delta_noaug")}
 DEFAULT_SEED = 20261126
 DEFAULT_RESAMPLES = 10000
+MAIN_ROLE = {"lrs": "syn", "ars": "syn_aug"}  # the distilled set's training that the score is about
 COMBINED_LABEL = "all"  # the LRS table across label kinds: LRS exists to put hard and soft labels on one scale
 
 
@@ -172,6 +173,8 @@ def _table(dataset: str, ipc: int, label: str, score: str, selection: str, rs: l
             "beats_random": _beats_random(d, score),
             "flags": ["1 round: zero spread is not certainty"] if len(per_round[j]) < 2 else [],
             "components": {c: _summary(d["metrics"][c]) for c in COMPONENTS[score] if c in d["metrics"]},
+            **({"per_class_accuracy": d["per_class_accuracy"][MAIN_ROLE[score]]}
+               if MAIN_ROLE[score] in (d.get("per_class_accuracy") or {}) else {}),
             "model": d.get("model"),
             "weight": d.get("weight"),
             "protocol": d["protocol"],
@@ -227,6 +230,11 @@ def result_filename(r: Result) -> str:
     dataset, ipc, label, method, kind = r.cell
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in f"{dataset}-ipc{ipc}-{label}-{method}-{kind}")
     return f"{safe}.json"
+
+
+def predictions_path(result_path: str) -> str:
+    """The release path of a result's predictions bundle: results/X.json -> results/X.predictions.npz."""
+    return result_path[:-len(".json")] + ".predictions.npz"
 
 
 def table_key(t: dict) -> str:

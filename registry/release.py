@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ddr.errors import DDRError
 from registry import ENVELOPE_NAME, PROVENANCE_SCHEMA, REGISTRY_SCHEMA
 from registry.keyring import Keyring, keyid_of
-from registry.ranking import DEFAULT_RESAMPLES, DEFAULT_SEED, Result, build_ranking, result_filename
+from registry.ranking import (DEFAULT_RESAMPLES, DEFAULT_SEED, Result, build_ranking, predictions_path,
+                              result_filename)
 from registry.render import to_csv, to_html, to_markdown
 from registry.sensitivity import build_sensitivity
 from registry.signing import sign_statement, statement
@@ -152,6 +153,20 @@ def build_provenance(results: list[Result], version: str, created_at: str, repo:
     }
 
 
+def copy_predictions(r: Result, dest: Path) -> None:
+    """Copy the predictions bundle beside a result.json into the release, if the result names one; a bundle
+    whose sha256 differs from the result's record is refused (it is not the result's)."""
+    info = r.data.get("predictions")
+    if not isinstance(info, dict) or not info.get("file"):
+        return
+    src = r.path.parent / str(info["file"])
+    if not src.is_file():
+        return  # the release then has no per-image comparison for this cell
+    if sha256_file(src) != info.get("sha256"):
+        raise DDRError(f"{src}: sha256 differs from the one in {r.path}; re-run the evaluation")
+    shutil.copyfile(src, dest)
+
+
 def publish(results: list[Result], releases_dir: str | Path, version: str, keys: list[Ed25519PrivateKey],
             *, keyring: Keyring | None = None, seed: int = DEFAULT_SEED, resamples: int = DEFAULT_RESAMPLES,
             notes: str | None = None, repo: str | Path | None = None) -> Path:
@@ -199,6 +214,7 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
         (tmp / "results").mkdir()
         for r in results:
             shutil.copyfile(r.path, tmp / "results" / result_filename(r))
+            copy_predictions(r, tmp / predictions_path(f"results/{result_filename(r)}"))
         (tmp / "ranking.json").write_text(dump_json({"version": version, **ranking}))
         (tmp / "ranking.csv").write_text(to_csv(ranking))
         (tmp / "ranking.md").write_text(to_markdown(ranking, version, meta))

@@ -8,6 +8,7 @@ import json
 
 from registry.ranking import table_key
 from registry.render_certainty import beats_random_sort_value, beats_random_text, label_caption, table_notes
+from registry.render_classes import per_class_html
 from registry.render_sensitivity import sensitivity_html
 
 CSV_COLUMNS = ["dataset", "ipc", "label", "score", "rank", "method", "mean", "std", "rounds",
@@ -137,6 +138,7 @@ def to_html(ranking: dict, version: str, meta: dict | None = None, sensitivity: 
                      (r["protocol"].get("name"), e(f"{r['protocol'].get('name')} v{r['protocol'].get('version')}"), "t")]
             out.append("<tr>" + "".join(f'<td class="{c}" data-v="{e(str(v))}">{s}</td>' for v, s, c in cells) + "</tr>")
         out.append("</tbody></table>")
+    out.append(per_class_html(ranking))
     if sensitivity:
         out.append(sensitivity_html(sensitivity))
     out.append(f"<script>{_JS}</script>")
