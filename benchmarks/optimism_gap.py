@@ -23,10 +23,11 @@ def main() -> None:
     ap.add_argument("--methods", nargs="+", default=["herding", "random"])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--protocol", default="digits-lrs-hard")
+    ap.add_argument("--cache-dir", default=None, help="training cache (default: a fresh temporary folder)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     data = load_dataset("digits")
-    cache = tempfile.mkdtemp(prefix="ddr-optimism-")
+    cache = args.cache_dir or tempfile.mkdtemp(prefix="ddr-optimism-")
     for method in args.methods:
         ds = distill(method, data, args.ipc, seed=1000)
         row = {}
