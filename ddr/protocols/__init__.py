@@ -149,6 +149,7 @@ class Protocol:
     model_args: dict[str, Any] = field(default_factory=dict)
     soft: SoftLabels | None = None
     zca: dict[str, Any] | None = None  # {eps: 0.1}: whiten train, test and random sets (MTT/DATM preprocessing)
+    ddp: bool = False  # the real-data reference trains data-parallel over several GPUs when present (ddr.train.ddp)
     description: str = ""
     notes: str = ""
     selection: str = "test"  # 'test' | 'val' | 'last': which checkpoint and LR are reported (ddr.eval.selection)
@@ -174,7 +175,7 @@ class Protocol:
 
 
 _TOP = {"name", "version", "dataset", "model", "model_args", "train", "real", "lr_grid", "rounds",
-        "seed_base", "weight", "label", "lr_policy", "description", "notes", "soft", "zca", "selection",
+        "seed_base", "weight", "label", "lr_policy", "description", "notes", "soft", "zca", "ddp", "selection",
         "val_fraction"}
 _REQUIRED = ("name", "version", "dataset", "model", "train", "real", "lr_grid")
 
@@ -207,6 +208,8 @@ def parse_protocol(raw: Any, source: str) -> Protocol:
         raise DDRError(f"protocol {source}: label 'soft' needs a 'soft' section (mode, teachers)")
     if label == "soft" and train.loss == "ce":
         raise DDRError(f"protocol {source}: label 'soft' needs a soft loss in train (kl, sce or mse_gt)")
+    if not isinstance(raw.get("ddp", False), bool):
+        raise DDRError(f"protocol {source}: ddp must be true or false")
     zca = raw.get("zca")
     if zca is not None and (not isinstance(zca, dict) or set(zca) - {"eps"}):
         raise DDRError(f"protocol {source}: zca must be a mapping with only 'eps'")
@@ -226,6 +229,7 @@ def parse_protocol(raw: Any, source: str) -> Protocol:
         weight=float(raw.get("weight", 0.5)), label=label,
         lr_policy=str(raw.get("lr_policy", "search")), model_args=dict(raw.get("model_args") or {}),
         soft=soft, zca=zca, description=str(raw.get("description", "")), notes=str(raw.get("notes", "")), raw=raw,
+        ddp=bool(raw.get("ddp", False)),
         selection=selection, val_fraction=val_fraction,
     )
 
