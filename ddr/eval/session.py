@@ -291,7 +291,9 @@ class EvalSession:
                            model_args=self.protocol.model_args, recipe=recipe.as_dict())
         from ddr.train.ddp import ddp_processes
 
-        ddp = ddp_processes() if self.protocol.ddp and recipe.augmentation is None and recipe.loss == "ce" else 0
+        # data-parallel training measures no validation split, so 'val' selection trains the reference alone
+        ddp = (ddp_processes() if self.protocol.ddp and recipe.augmentation is None and recipe.loss == "ce"
+               and self.validation is None else 0)
         rec = self.train(role="real", round=0, lr=float(recipe.lr), x=self.data.x_train.to(self.device),
                          y=self.data.y_train.to(self.device), recipe=recipe, seed=seed,
                          set_digest=self.data.digest, ddp=ddp)
