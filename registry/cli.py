@@ -177,7 +177,7 @@ def _load_keys(paths, passphrase_env):
 @click.option("--passphrase-env", default=None, metavar="VAR", help="Passphrase of the key(s) in env VAR.")
 @KEYRING_OPT
 @click.option("--seed", type=int, default=None, help="Bootstrap seed (recorded in the release).")
-@click.option("--resamples", type=int, default=None, help="Bootstrap resamples (default 1000).")
+@click.option("--resamples", type=int, default=None, help="Rank-certainty draws (default 10000).")
 @click.option("--notes", default=None, help="Free text stored in the signed statement.")
 @click.option("--mlflow/--no-mlflow", "use_mlflow", default=True, show_default=True,
               help="Log the release as a run in the MLflow 'releases' experiment.")
@@ -380,16 +380,27 @@ def _show_reproductions(path: Path) -> None:
 @RELEASES_OPT
 @click.option("--json", "as_json", is_flag=True, help="Print the structured diff as JSON.")
 @click.option("--all", "all_rows", is_flag=True, help="Show unchanged rows too.")
-def diff_cmd(a, b, releases_dir, as_json, all_rows):
+@click.option("--paired", nargs=2, default=None, metavar="METHOD_A METHOD_B",
+              help="McNemar test over test images: METHOD_A in release A against METHOD_B in release B "
+                   "(give one version twice to compare two methods of a release).")
+def diff_cmd(a, b, releases_dir, as_json, all_rows, paired):
     """Show rank moves and metric changes from release A to release B.
 
     \b
     Example:
       ddr registry diff 1.0.0 1.1.0
+      ddr registry diff 1.1.0 1.1.0 --paired herding dm
     """
     from registry.diff import diff_rankings, format_diff, load_ranking
     from registry.release import resolve_release
 
+    if paired:
+        from registry.paired import format_paired, paired_tests
+
+        pa, pb = resolve_release(releases_dir, a), resolve_release(releases_dir, b)
+        tests = paired_tests(pa, load_ranking(pa), paired[0], pb, load_ranking(pb), paired[1])
+        click.echo(json.dumps(tests, indent=2) if as_json else format_paired(tests))
+        return
     d = diff_rankings(load_ranking(resolve_release(releases_dir, a)), load_ranking(resolve_release(releases_dir, b)))
     click.echo(json.dumps(d, indent=2) if as_json else format_diff(d, all_rows))
 
