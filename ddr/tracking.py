@@ -42,23 +42,40 @@ class Tracker:
         self.client = MlflowClient(tracking_uri=self.uri)
         self.parent_id: str | None = None
         self.experiment_id: str | None = None
+        self.monitor = None  # the parent run's system metrics (ddr.system_metrics.ResourceMonitor)
 
     def experiment(self, name: str) -> str:
+        from ddr.mlflow_notes import evaluations_note, label_experiment
+
         exp = self.client.get_experiment_by_name(name)
         if exp is not None:
-            return exp.experiment_id
-        root = _artifact_root(self.uri)
-        return self.client.create_experiment(name, artifact_location=f"{root}/{name}" if root else None)
+            eid = exp.experiment_id
+        else:
+            root = _artifact_root(self.uri)
+            eid = self.client.create_experiment(name, artifact_location=f"{root}/{name}" if root else None)
+        label_experiment(self.client, eid, evaluations_note(name, eid))
+        return eid
 
     def start_parent(self, experiment: str, run_name: str, tags: dict[str, Any], params: dict[str, Any]) -> str:
         from mlflow.entities import Param
 
+        from ddr.mlflow_notes import EVALUATION, LEVEL_TAG
+        from ddr.system_metrics import ResourceMonitor
+
         self.experiment_id = self.experiment(experiment)
-        run = self.client.create_run(self.experiment_id, tags={k: str(v) for k, v in tags.items()},
-                                     run_name=run_name)
+        run = self.client.create_run(self.experiment_id, run_name=run_name,
+                                     tags={**{k: str(v) for k, v in tags.items()}, LEVEL_TAG: EVALUATION})
         self.parent_id = run.info.run_id
         self.client.log_batch(self.parent_id, params=[Param(k, str(v)) for k, v in params.items()])
+        self.monitor = ResourceMonitor(self.parent_id, self.uri)
         return self.parent_id
+
+    def log_round(self, round: int, values: dict[str, float]) -> None:
+        """One round's scores on the parent, stepped by round, while the evaluation runs."""
+        from mlflow.entities import Metric
+
+        ts = _now_ms()
+        self.client.log_batch(self.parent_id, metrics=[Metric(k, float(v), ts, round) for k, v in values.items()])
 
     def log_input(self, name: str, digest: str, source: str, context: str) -> None:
         from mlflow.entities import Dataset, DatasetInput, InputTag
@@ -70,11 +87,13 @@ class Tracker:
         """A finished child run: params, per-epoch test accuracy as a stepped metric, best accuracy."""
         from mlflow.entities import Metric, Param
 
+        from ddr.mlflow_notes import LEVEL_TAG, TRAINING
+
         start = _now_ms()
         name = f"{record['role']}-r{record['round']}-lr{record['lr']:g}"
         run = self.client.create_run(
             self.experiment_id, start_time=start, run_name=name,
-            tags={"mlflow.parentRunId": self.parent_id, **{k: str(v) for k, v in tags.items()}},
+            tags={"mlflow.parentRunId": self.parent_id, LEVEL_TAG: TRAINING, **{k: str(v) for k, v in tags.items()}},
         )
         rid = run.info.run_id
         params = [Param(k, str(record[k])) for k in ("role", "round", "lr", "seed", "key")]
@@ -86,15 +105,26 @@ class Tracker:
         self.client.set_terminated(rid, "FINISHED")
         return rid
 
-    def finish_parent(self, metrics: dict[str, float], artifacts: list[Path]) -> None:
+    def finish_parent(self, metrics: dict[str, float], artifacts: list[Path], note: str | None = None) -> None:
         from mlflow.entities import Metric
 
+        from ddr.mlflow_notes import NOTE_TAG
+
+        self._stop_monitor()
         ts = _now_ms()
         self.client.log_batch(self.parent_id, metrics=[Metric(k, float(v), ts, 0) for k, v in metrics.items()])
+        if note:
+            self.client.set_tag(self.parent_id, NOTE_TAG, note)
         for path in artifacts:
             self.client.log_artifact(self.parent_id, str(path))
         self.client.set_terminated(self.parent_id, "FINISHED")
 
+    def _stop_monitor(self) -> None:
+        monitor, self.monitor = self.monitor, None
+        if monitor is not None:
+            monitor.stop()
+
     def abort_parent(self, status: str) -> None:
         if self.parent_id is not None:
+            self._stop_monitor()
             self.client.set_terminated(self.parent_id, status)

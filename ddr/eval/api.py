@@ -17,9 +17,10 @@ from ddr.eval import acc as acc_eval
 from ddr.eval import ars as ars_eval
 from ddr.eval import lrs as lrs_eval
 from ddr.eval.environment import environment
-from ddr.eval.result import EvalResult
+from ddr.eval.result import EvalResult, training_resources
 from ddr.eval.session import EvalSession, Progress, parse_engine, teacher_inputs, timer, utc_now
 from ddr.eval.zca_space import whiten
+from ddr.mlflow_notes import evaluation_note
 from ddr.protocols import Protocol, default_protocol, load_protocol
 from ddr.tracking import Tracker
 from ddr.train.cache import TrainingCache
@@ -160,6 +161,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
             mlflow={"tracking_uri": tracker.uri, "experiment_id": tracker.experiment_id,
                     "run_id": tracker.parent_id} if tracker else None,
             started_at=started, finished_at=utc_now(), wall_time_s=round(elapsed(), 3),
+            resources=training_resources(session.trainings),
         )
         path = result.save(Path(out) / "result.json") if out else None
         if tracker is not None:
@@ -170,7 +172,8 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
                 import tempfile
 
                 path = result.save(Path(tempfile.mkdtemp(prefix="ddr-")) / "result.json")
-            tracker.finish_parent(flat, [path])
+            flat["train_seconds"] = result.resources["train_seconds"]
+            tracker.finish_parent(flat, [path], note=evaluation_note(result))
         return result
     except KeyboardInterrupt:
         if tracker is not None:

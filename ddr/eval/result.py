@@ -33,11 +33,14 @@ class EvalResult:
     wall_time_s: float = 0.0
     schema: str = SCHEMA
     extra: dict[str, Any] = field(default_factory=dict)
+    resources: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         if not d["extra"]:
             d.pop("extra")
+        if not d["resources"]:
+            d.pop("resources")
         return d
 
     def score(self, name: str) -> float:
@@ -60,3 +63,12 @@ class EvalResult:
         if d.get("schema") != SCHEMA:
             raise ValueError(f"{path}: not a {SCHEMA} result (schema {d.get('schema')!r})")
         return cls(**d)
+
+
+def training_resources(trainings: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a cell's trainings cost: seconds of every training that entered the result (a cached one
+    counts the time it took when it was trained) and the share trained by this run."""
+    fresh = [t for t in trainings if not t.get("cached")]
+    return {"trainings": len(trainings), "cached_trainings": len(trainings) - len(fresh),
+            "train_seconds": round(sum(float(t["seconds"]) for t in trainings), 3),
+            "fresh_train_seconds": round(sum(float(t["seconds"]) for t in fresh), 3)}
