@@ -83,6 +83,12 @@ class Tracker:
         ds = Dataset(name=name, digest=digest, source_type="local", source=source)
         self.client.log_inputs(self.parent_id, [DatasetInput(ds, [InputTag("mlflow.data.context", context)])])
 
+    def log_teachers(self, teachers: list[dict[str, Any]], protocol: Any) -> list[str]:
+        """The evaluation's teachers as MLflow models linked to its run (ddr.teacher_models)."""
+        from ddr.teacher_models import log_teachers
+
+        return log_teachers(self.client, self.experiment_id, self.parent_id, teachers, protocol)
+
     def log_training(self, record: dict[str, Any], tags: dict[str, Any]) -> str:
         """A finished child run: params, per-epoch test accuracy as a stepped metric, best accuracy."""
         from mlflow.entities import Metric, Param

@@ -172,6 +172,8 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
                 import tempfile
 
                 path = result.save(Path(tempfile.mkdtemp(prefix="ddr-")) / "result.json")
+            if result.inputs["teachers"]:
+                tracker.log_teachers(result.inputs["teachers"], proto)
             flat["train_seconds"] = result.resources["train_seconds"]
             tracker.finish_parent(flat, [path], note=evaluation_note(result))
         return result
