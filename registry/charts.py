@@ -16,8 +16,8 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
 
 CSS = """
 .charts{display:flex;flex-wrap:wrap;gap:1em;margin:0 0 2.5em}
-.charts figure{margin:0;flex:1 1 420px;max-width:760px}
-.charts figure.rankfig{flex:1 1 260px;max-width:360px}
+.charts figure{margin:0;flex:2 1 440px;max-width:640px}
+.charts figure.rankfig{flex:1 1 240px;max-width:340px}
 .charts svg{width:100%;height:auto;display:block}
 .charts figcaption{font-size:85%;color:#555}
 """
@@ -79,8 +79,8 @@ def score_chart(table: dict) -> str:
     """Each method's mean score (dot), ±1 std (bar) and per-round values (small hollow dots)."""
     rows = table["rows"]
     score = table["score"].upper()
-    label_w = min(190, 20 + 7.5 * max(len(r["method"]) for r in rows))
-    width, top, right = 560, 10, 20
+    label_w = min(200, 16 + 8 * max(len(f"{r['rank']}. {r['method']}") for r in rows))
+    width, top, right = 480, 10, 20
     height = top + ROW_H * len(rows) + 2 * FONT + 22
     values = [v for r in rows for v in (r["per_round"] or [r["mean"]])]
     values += [r["mean"] - r["std"] for r in rows] + [r["mean"] + r["std"] for r in rows]
@@ -156,8 +156,12 @@ def hlr_ior_chart(table: dict) -> str | None:
 
 def table_figures(table: dict, confidence: float) -> str:
     """The charts of one ranking table, as one wrapping block of <figure>s."""
-    figs = [f'<figure class="scorefig">{score_chart(table)}<figcaption>{html.escape(table["score"].upper())} '
-            f"per method: dot = mean, bar = ±1 std, hollow dots = single rounds.</figcaption></figure>",
+    caption = f"{html.escape(table['score'].upper())} per method: dot = mean, bar = ±1 std, hollow dots = single rounds."
+    costs = [f"{html.escape(r['method'])} {r['train_seconds']:.1f} s" for r in table["rows"]
+             if r.get("train_seconds") is not None]
+    if costs:
+        caption += f" Training time per cell: {', '.join(costs)}."
+    figs = [f'<figure class="scorefig">{score_chart(table)}<figcaption>{caption}</figcaption></figure>',
             f'<figure class="rankfig">{rank_chart(table, confidence)}<figcaption>Bootstrap rank interval '
             f"(bar) and rank (dot).</figcaption></figure>"]
     scatter = hlr_ior_chart(table) if table["score"] == "lrs" else None
