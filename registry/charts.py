@@ -25,9 +25,11 @@ CSS = """
 
 def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     """About n round tick values covering [lo, hi]."""
-    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
-        hi = lo + 1.0 if math.isfinite(lo) else 1.0
-        lo = hi - 1.0
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        lo, hi = 0.0, 1.0
+    if hi - lo < 1e-9:  # one value (one method, one round): a small window around it
+        pad = max(abs(lo) * 0.1, 0.01)
+        lo, hi = lo - pad, hi + pad
     raw = (hi - lo) / max(n, 1)
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)

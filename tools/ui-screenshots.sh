@@ -35,6 +35,7 @@ print(MlflowClient(sys.argv[1]).get_experiment_by_name("digits").experiment_id)
 PY
 )
 run=$(python -c 'import json; print(json.load(open("results/lrs-herding/result.json"))["mlflow"]["run_id"])')
+soft=$(python -c 'import json; print(json.load(open("results/soft-herding/result.json"))["mlflow"]["run_id"])')
 filter=$(python -c 'from ddr.mlflow_notes import EVALUATIONS_FILTER as f; from urllib.parse import quote; print(quote(f, safe=""))')
 shot() {  # URL FILE WIDTH HEIGHT
   chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run --virtual-time-budget=25000 \
@@ -42,9 +43,9 @@ shot() {  # URL FILE WIDTH HEIGHT
 }
 shot "$base/#/experiments/$exp/runs?searchFilter=$filter" mlflow-evaluations.png 1400 800
 shot "$base/#/experiments/$exp/runs" mlflow-experiment.png 1400 800
-shot "$base/#/experiments/$exp/runs/$run" mlflow-evaluation-run.png 1400 1000
+shot "$base/#/experiments/$exp/runs/$run" mlflow-evaluation-run.png 1400 1900
 shot "$base/#/experiments/$exp/runs/$run/model-metrics" mlflow-evaluation-metrics.png 1400 1000
-shot "$base/#/models" mlflow-teacher-models.png 1400 600
+shot "$base/#/experiments/$exp/runs/$soft" mlflow-teacher-models.png 1400 900
 shot "file://$work/releases/0.1.0/index.html" release-page.png 1280 1500
 shot "file://$work/releases/0.1.0/index.html" release-page-phone.png 390 1500
 ls -la "$img"
