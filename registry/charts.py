@@ -16,7 +16,7 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
 
 CSS = """
 .charts{display:flex;flex-wrap:wrap;gap:1em;margin:0 0 2.5em}
-.charts figure{margin:0;flex:2 1 440px;max-width:640px}
+.charts figure{margin:0;flex:2 1 400px;max-width:560px}
 .charts figure.rankfig{flex:1 1 240px;max-width:340px}
 .charts svg{width:100%;height:auto;display:block}
 .charts figcaption{font-size:85%;color:#555}
@@ -81,8 +81,8 @@ def score_chart(table: dict) -> str:
     """Each method's mean score (dot), ±1 std (bar) and per-round values (small hollow dots)."""
     rows = table["rows"]
     score = table["score"].upper()
-    label_w = min(200, 16 + 8 * max(len(f"{r['rank']}. {r['method']}") for r in rows))
-    width, top, right = 480, 10, 20
+    label_w = min(170, 16 + 8 * max(len(f"{r['rank']}. {r['method']}") for r in rows))
+    width, top, right = 420, 10, 16
     height = top + ROW_H * len(rows) + 2 * FONT + 22
     values = [v for r in rows for v in (r["per_round"] or [r["mean"]])]
     values += [r["mean"] - r["std"] for r in rows] + [r["mean"] + r["std"] for r in rows]
@@ -135,7 +135,7 @@ def hlr_ior_chart(table: dict) -> str | None:
            for i, r in enumerate(table["rows"]) if {"hlr", "ior"} <= set(r.get("components") or {})]
     if not pts:
         return None
-    width, height, left, right, top, bottom = 560, 340, 62, 24, 14, 290
+    width, height, left, right, top, bottom = 460, 320, 62, 20, 14, 270
     xt = nice_ticks(min(p[1] for p in pts), max(p[1] for p in pts), 5)
     yt = nice_ticks(min(p[2] for p in pts), max(p[2] for p in pts), 5)
     sx, sy = _Scale(xt[0], xt[-1], left, width - right), _Scale(yt[0], yt[-1], bottom, top)

@@ -38,7 +38,7 @@ run=$(python -c 'import json; print(json.load(open("results/lrs-herding/result.j
 soft=$(python -c 'import json; print(json.load(open("results/soft-herding/result.json"))["mlflow"]["run_id"])')
 filter=$(python -c 'from ddr.mlflow_notes import EVALUATIONS_FILTER as f; from urllib.parse import quote; print(quote(f, safe=""))')
 shot() {  # URL FILE WIDTH HEIGHT
-  chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run --virtual-time-budget=25000 \
+  chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run --virtual-time-budget=45000 \
     --window-size="$3,$4" --screenshot="$img/$2" "$1" 2>/dev/null
 }
 shot "$base/#/experiments/$exp/runs?searchFilter=$filter" mlflow-evaluations.png 1400 800
