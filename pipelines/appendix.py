@@ -63,15 +63,17 @@ def result_summary(d: dict) -> str:
 
 def _certainty(rows: list[dict], confidence: int) -> str:
     first = rows[0]
-    out = [f"{first['method']} ranks first in {first['p_rank1'] * 100:.0f}% of the resamples."]
+    if first["p_rank1"] is None:  # one round: the ranking records no certainty
+        return "Rank certainty not computed (one round: zero spread is not certainty)."
+    out = [f"{first['method']} ranks first in {first['p_rank1'] * 100:.0f}% of the draws."]
     for a, b in zip(rows, rows[1:]):
         (alo, ahi), (blo, bhi) = a["rank_interval"], b["rank_interval"]
         if ahi >= blo or (a["p_beats_next"] is not None and a["p_beats_next"] < 0.95):
             out.append(f"The order of {a['method']} and {b['method']} is uncertain: {a['method']} scores higher in "
-                       f"{a['p_beats_next'] * 100:.1f}% of the resamples (rank intervals {alo}-{ahi} and "
+                       f"{a['p_beats_next'] * 100:.1f}% of the draws (rank intervals {alo}-{ahi} and "
                        f"{blo}-{bhi}).")
     if len(out) == 1 and len(rows) > 1:
-        out.append(f"Each method scores above the next in at least 95% of the resamples and no {confidence}% "
+        out.append(f"Each method scores above the next in at least 95% of the draws and no {confidence}% "
                    "rank intervals overlap.")
     return " ".join(out)
 
@@ -80,8 +82,9 @@ def release_summary(folder: Path) -> str:
     ranking = json.loads((folder / "ranking.json").read_text())
     b = ranking["bootstrap"]
     conf = int(b["confidence"] * 100)
-    lines = [_wrap(f"DD-Ranking release {ranking.get('version', folder.name)}. Rank certainty from {b['resamples']} "
-                   f"bootstrap resamples of rounds (seed {b['seed']}); 'rank a-b' is the {conf}% rank interval.")]
+    how = b.get("method", "bootstrap resamples of rounds")
+    lines = [_wrap(f"DD-Ranking release {ranking.get('version', folder.name)}. Rank certainty: {how}, "
+                   f"{b['resamples']} draws (seed {b['seed']}); 'rank a-b' is the {conf}% rank interval.")]
     for t in ranking["tables"]:
         rows = t["rows"]
         lines += ["", f"{t['dataset']}, {t['ipc']} image(s) per class, {t['label']} labels, {t['score'].upper()} "

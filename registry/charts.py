@@ -109,7 +109,7 @@ def score_chart(table: dict) -> str:
 
 
 def rank_chart(table: dict, confidence: float) -> str:
-    """Each method's bootstrap rank interval (bar) and its rank (dot); rank 1 on the left."""
+    """Each method's rank interval (bar) and its rank (dot); rank 1 on the left."""
     rows = table["rows"]
     n = len(rows)
     width, left, right, top = 300, 28, 20, 10
@@ -164,7 +164,7 @@ def table_figures(table: dict, confidence: float) -> str:
     if costs:
         caption += f" Training time per cell: {', '.join(costs)}."
     figs = [f'<figure class="scorefig">{score_chart(table)}<figcaption>{caption}</figcaption></figure>',
-            f'<figure class="rankfig">{rank_chart(table, confidence)}<figcaption>Bootstrap rank interval '
+            f'<figure class="rankfig">{rank_chart(table, confidence)}<figcaption>Rank interval '
             f"(bar) and rank (dot).</figcaption></figure>"]
     scatter = hlr_ior_chart(table) if table["score"] == "lrs" else None
     if scatter:

@@ -3,7 +3,7 @@
 Layout::
 
     releases/1.2.0/
-      ranking.json  ranking.csv  ranking.md  index.html  provenance.json
+      ranking.json  ranking.csv  ranking.md  index.html  provenance.json  sensitivity.json
       results/<dataset>-ipc<ipc>-<label>-<method>-<kind>.json   (the source result.json files, verbatim)
       release.dsse.json   (DSSE envelope of an in-toto Statement v1 over every file above)
 
@@ -24,10 +24,12 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ddr.errors import DDRError
-from registry import ENVELOPE_NAME, PROVENANCE_SCHEMA, REGISTRY_SCHEMA
+from registry import ENVELOPE_NAME, PROVENANCE_SCHEMA, REGISTRY_SCHEMA_V2
 from registry.keyring import Keyring, keyid_of
-from registry.ranking import DEFAULT_RESAMPLES, DEFAULT_SEED, Result, build_ranking, result_filename
+from registry.ranking import (DEFAULT_RESAMPLES, DEFAULT_SEED, Result, build_ranking, predictions_path,
+                              result_filename)
 from registry.render import to_csv, to_html, to_markdown
+from registry.sensitivity import build_sensitivity
 from registry.signing import sign_statement, statement
 from registry.util import check_semver, dump_json, is_semver, list_files, semver_key, sha256_file, utc_now
 
@@ -119,7 +121,8 @@ def build_provenance(results: list[Result], version: str, created_at: str, repo:
             "id": r.cell_id, "dataset": dataset, "ipc": ipc, "label": label, "method": method, "kind": kind,
             "model": d.get("model"), "protocol": d["protocol"], "weight": d.get("weight"), "rounds": d.get("rounds"),
             "distilled": inputs.get("distilled"), "dataset_input": inputs.get("dataset"),
-            "random": inputs.get("random"),
+            "random": inputs.get("random"), "teachers": inputs.get("teachers"),
+            "real_checkpoint": inputs.get("real_checkpoint"),
             "result": f"results/{result_filename(r)}", "result_sha256": r.sha256,
             "mlflow": d.get("mlflow"), "device": env.get("device"), "environment": env,
             "started_at": d.get("started_at"), "finished_at": d.get("finished_at"),
@@ -151,10 +154,29 @@ def build_provenance(results: list[Result], version: str, created_at: str, repo:
     }
 
 
+def copy_predictions(r: Result, dest: Path) -> None:
+    """Copy the predictions bundle beside a result.json into the release, if the result names one; a bundle
+    whose sha256 differs from the result's record is refused (it is not the result's)."""
+    info = r.data.get("predictions")
+    if not isinstance(info, dict) or not info.get("file"):
+        return
+    src = r.path.parent / str(info["file"])
+    if not src.is_file():
+        return  # the release then has no per-image comparison for this cell
+    if sha256_file(src) != info.get("sha256"):
+        raise DDRError(f"{src}: sha256 differs from the one in {r.path}; re-run the evaluation")
+    shutil.copyfile(src, dest)
+
+
 def publish(results: list[Result], releases_dir: str | Path, version: str, keys: list[Ed25519PrivateKey],
             *, keyring: Keyring | None = None, seed: int = DEFAULT_SEED, resamples: int = DEFAULT_RESAMPLES,
-            notes: str | None = None, repo: str | Path | None = None) -> Path:
-    """Rank, render, sign and write releases/<version>/. Returns the release folder."""
+            notes: str | None = None, repo: str | Path | None = None, expires_days: float | None = None) -> Path:
+    """Rank, render, sign and write releases/<version>/ and a fresh releases/timestamp.dsse.json
+    (expiring after ``expires_days``). Returns the release folder."""
+    from registry.attest import carried_reproductions, page_section
+    from registry.freshness import DEFAULT_EXPIRES_DAYS, write_timestamp
+    from registry.page_check import embed_self_check
+
     check_semver(version)
     if not keys:
         raise DDRError("publishing needs at least one signing key (--key)")
@@ -184,6 +206,7 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
 
     created_at = utc_now()
     ranking = build_ranking(results, seed=seed, resamples=resamples)
+    sensitivity = build_sensitivity(ranking)
     provenance = build_provenance(results, version, created_at, Path(repo or os.getcwd()), ranking)
     meta = {"created": created_at, "previous": previous["version"] if previous else "none (first release)",
             "signed by": ", ".join(k[:16] for k in signer_ids), "git commit": provenance["git"]["commit"] or "unknown"}
@@ -197,13 +220,21 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
         (tmp / "results").mkdir()
         for r in results:
             shutil.copyfile(r.path, tmp / "results" / result_filename(r))
+            copy_predictions(r, tmp / predictions_path(f"results/{result_filename(r)}"))
         (tmp / "ranking.json").write_text(dump_json({"version": version, **ranking}))
         (tmp / "ranking.csv").write_text(to_csv(ranking))
         (tmp / "ranking.md").write_text(to_markdown(ranking, version, meta))
-        (tmp / "index.html").write_text(to_html(ranking, version, meta))
+        (tmp / "sensitivity.json").write_text(dump_json(sensitivity))
+        page = to_html(ranking, version, meta, sensitivity)
+        repro_html = page_section(carried_reproductions(releases_dir, results), sorted(r.cell_id for r in results))
+        at = page.rfind("</body>")
+        page = page[:at] + repro_html + page[at:] if at >= 0 else page + repro_html
+        page = embed_self_check(page, (tmp / "ranking.json").read_bytes(), version, keys,
+                                keyring.threshold if keyring is not None else 1)
+        (tmp / "index.html").write_text(page)
         (tmp / "provenance.json").write_text(dump_json(provenance))
         subjects = {name: sha256_file(tmp / name) for name in list_files(tmp)}
-        predicate = {"schema": REGISTRY_SCHEMA, "version": version, "previous": previous, "created_at": created_at,
+        predicate = {"schema": REGISTRY_SCHEMA_V2, "version": version, "previous": previous, "created_at": created_at,
                      "generator": {"name": "ddr", "version": _packages().get("ddr")},
                      "signers": signer_ids, "notes": notes,
                      "ranking": {"name": "ranking.json", "digest": {"sha256": subjects["ranking.json"]}}}
@@ -215,5 +246,7 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    write_timestamp(releases_dir, version, keys,
+                    expires_days=DEFAULT_EXPIRES_DAYS if expires_days is None else expires_days)
     return final
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,9 @@ from ddr.eval import acc as acc_eval
 from ddr.eval import ars as ars_eval
 from ddr.eval import lrs as lrs_eval
 from ddr.eval.environment import environment
+from ddr.eval.predictions import write_predictions
 from ddr.eval.result import EvalResult, training_resources
+from ddr.eval.selection import carve_validation, selection_record
 from ddr.eval.session import EvalSession, Progress, parse_engine, teacher_inputs, timer, utc_now
 from ddr.eval.zca_space import whiten
 from ddr.mlflow_notes import evaluation_note
@@ -84,7 +87,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
              cache_dir: str | Path | None = None, use_cache: bool = True, out: str | Path | None = None,
              random: list[str] | None = None, label: str = "hard", teachers: list[str] | None = None,
              progress: Progress | None = None, tags: dict[str, Any] | None = None,
-             engine: str = "plain") -> EvalResult:
+             engine: str = "plain", real_checkpoint: str | Path | None = None) -> EvalResult:
     """Evaluate a distilled set: `evaluate("lrs", distilled="path/", dataset="digits", ipc=10)`.
 
     `kind` is "lrs", "ars" or "acc"; without `protocol`, the shipped `<dataset>-<kind>-<label>` is used.
@@ -101,11 +104,29 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
     `engine`: 'plain' (default: one student after another, the reference numbers) or 'batched' (the
     hard-label, unaugmented trainings of every LR and round trained at once, within the tolerance stated
     in benchmarks/RESULTS.md), optionally with '+bf16' (autocast), '+cl' (channels_last), '+compile'.
+    `real_checkpoint`: a state dict of the protocol's model whose test accuracy is Acc(real) (LRS), instead
+    of training the real-data reference; recorded with its file's sha256 in result.json.
     """
     parse_engine(engine)  # refuse a bad engine name before anything is loaded
     proto, data, ds, n_rounds = prepare(kind, distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol,
                                         rounds=rounds, root=root, labels=labels, lr=lr, label=label)
+    validation = None
+    if proto.selection == "val":
+        # carved before anything else sees the data: random baselines, the real reference and teachers
+        # come from the rest of the training set
+        data, validation = carve_validation(data, proto.val_fraction)
+        if random and progress:
+            progress("note: selection 'val' draws its random baselines from the training set without the "
+                     "validation split; --random folders ignored")
+        random = None
     random_sets = load_random_baselines(list(random or []), data, ipc)
+    real_ref = None
+    if real_checkpoint is not None:
+        from ddr.eval.reference import load_reference
+
+        real_ref = load_reference(real_checkpoint, proto, data)  # a checkpoint that does not fit fails here
+        if kind != "lrs" and progress:
+            progress(f"note: {kind} has no real-data reference; --real-checkpoint ignored")
     dev = resolve_device(device)
     preloaded = None
     if teachers and proto.soft is None:
@@ -130,8 +151,10 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
         data, zca = whiten(data, float(proto.zca.get("eps", 0.1)))
     session = EvalSession(protocol=proto, data=data, ipc=ipc, device=dev, cache=cache, tracker=tracker,
                           progress=progress, total=EVALUATIONS[kind].count_trainings(proto, grid, n_rounds),
-                          random_sets=random_sets, zca=zca, raw_data=raw, engine=engine)
+                          random_sets=random_sets, zca=zca, raw_data=raw, engine=engine,
+                          real_checkpoint=real_ref if kind == "lrs" else None)
     session._teacher = preloaded
+    session.validation = validation
     started, elapsed = utc_now(), timer()
     if tracker is not None:
         tracker.start_parent(
@@ -148,6 +171,8 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
         tracker.log_input(data.name, data.digest[:32], data.source, "testing")
     try:
         body = EVALUATIONS[kind].run(session, ds, n_rounds, w)
+        scratch = Path(out) if out else Path(tempfile.mkdtemp(prefix="ddr-"))
+        pred_info, per_class, pred_path = write_predictions(session, data, scratch)
         result = EvalResult(
             kind=kind, label=proto.label, method=method_name, dataset=data.name, ipc=ipc, model=proto.model,
             protocol={"name": proto.name, "version": proto.version, "sha256": proto.sha256},
@@ -156,12 +181,15 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
             inputs={"distilled": {"path": str(ds.path) if ds.path else None, "md5": digest, "lr": ds.lr},
                     "random": body["random_inputs"],
                     "dataset": {"name": data.name, "sha256": data.digest, "source": data.source},
-                    "teachers": teacher_inputs(session)},
+                    "teachers": teacher_inputs(session),
+                    **({"real_checkpoint": real_ref[1]} if real_ref and kind == "lrs" else {})},
             environment=env,
             mlflow={"tracking_uri": tracker.uri, "experiment_id": tracker.experiment_id,
                     "run_id": tracker.parent_id} if tracker else None,
             started_at=started, finished_at=utc_now(), wall_time_s=round(elapsed(), 3),
             resources=training_resources(session.trainings),
+            selection=selection_record(proto, validation, session.selection_log),
+            predictions=pred_info, per_class_accuracy=per_class,
         )
         path = result.save(Path(out) / "result.json") if out else None
         if tracker is not None:
@@ -169,13 +197,11 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
             if "real" in result.accuracies:
                 flat["real_acc"] = result.accuracies["real"]
             if path is None:  # the artifact is the same JSON, written to a scratch file
-                import tempfile
-
-                path = result.save(Path(tempfile.mkdtemp(prefix="ddr-")) / "result.json")
+                path = result.save(scratch / "result.json")
             if result.inputs["teachers"]:
                 tracker.log_teachers(result.inputs["teachers"], proto)
             flat["train_seconds"] = result.resources["train_seconds"]
-            tracker.finish_parent(flat, [path], note=evaluation_note(result))
+            tracker.finish_parent(flat, [path] + ([pred_path] if pred_path else []), note=evaluation_note(result))
         return result
     except KeyboardInterrupt:
         if tracker is not None:

@@ -17,6 +17,8 @@ from ddr.data.distilled import DistilledSet
 from ddr.data.random_baseline import random_baseline
 from ddr.data.real import RealData
 from ddr.errors import DDRError
+from ddr.eval.predictions import encode as encode_predictions
+from ddr.eval.selection import ValidationSplit, choose_lr, selected_point
 from ddr.losses import build_loss
 from ddr.protocols import Protocol, TrainRecipe
 from ddr.seeds import derive_seed
@@ -48,7 +50,8 @@ class EvalSession:
     def __init__(self, *, protocol: Protocol, data: RealData, ipc: int, device: torch.device,
                  cache: TrainingCache, tracker: Tracker | None, progress: Progress | None, total: int,
                  random_sets: dict[int, DistilledSet] | None = None, teacher_paths: list[str] | None = None,
-                 zca=None, raw_data: RealData | None = None, engine: str = "plain"):
+                 zca=None, raw_data: RealData | None = None, engine: str = "plain",
+                 real_checkpoint: tuple[torch.nn.Module, dict[str, str]] | None = None):
         self.protocol, self.data, self.ipc, self.device = protocol, data, ipc, device
         # The engine (issue 6): 'plain' trains one student after another (the reference numbers);
         # 'batched' trains the hard-label, unaugmented students of one recipe and set size together
@@ -69,8 +72,12 @@ class EvalSession:
         self.zca = zca  # a fitted ddr.augment.ZCA when the protocol whitens (`data` is then whitened)
         self.raw_data = raw_data or data  # the normalised data random baselines are drawn from
         self._teacher: tuple[torch.nn.Module, list[dict[str, Any]]] | None = None
+        self.real_checkpoint = real_checkpoint  # (network, file info): Acc(real) is its test accuracy
         self.x_test = data.x_test.to(device)
         self.y_test = data.y_test.to(device)
+        self.validation: ValidationSplit | None = None  # set under selection 'val' (ddr.eval.selection)
+        self.selection_log: list[dict[str, Any]] = []  # per selected training: test maximum vs reported
+        self.predictions: dict[str, dict[str, str]] = {}  # training key -> {epoch: encoded test predictions}
 
     # --- identities -------------------------------------------------------------------------------
     def seed(self, role: str, round: int, lr: float) -> int:
@@ -94,6 +101,7 @@ class EvalSession:
             "model": self.protocol.model, "model_args": self.protocol.model_args, "recipe": recipe.as_dict(),
             "lr": lr, "seed": seed, "device": self.device.type,
             "teachers": [t["sha256"] for t in teacher_info] if teacher_info else None,
+            **({"val_data": self.validation.digest} if self.validation is not None else {}),
         }
 
     @staticmethod
@@ -119,6 +127,10 @@ class EvalSession:
                   "history": [list(h) for h in res.history], "seconds": res.seconds, "finished_at": utc_now()}
         if tag != "plain":
             record["engine"] = tag
+        if res.val_history is not None:
+            record["val_history"] = [list(h) for h in res.val_history]
+        if res.predictions:
+            record["predictions"] = {str(e): encode_predictions(p) for e, p in sorted(res.predictions.items())}
         return record
 
     def prefetch(self, jobs: list[dict[str, Any]]) -> None:
@@ -126,7 +138,7 @@ class EvalSession:
         once. A job is train()'s keyword arguments for a hard-label, unaugmented, cross-entropy training
         (role, round, lr, x, y, recipe, set_digest); train() with the same arguments then records the
         result. A no-op under the plain engine."""
-        if not self.batched:
+        if not self.batched or self.validation is not None:  # the batched engine measures no validation split
             return
         from ddr.train.batched import train_students_batched
 
@@ -159,23 +171,42 @@ class EvalSession:
 
     def train(self, *, role: str, round: int, lr: float, x: torch.Tensor, y: torch.Tensor,
               recipe: TrainRecipe, seed: int | None = None, set_digest: str | None = None,
-              soft_targets: torch.Tensor | None = None, teacher: bool = False) -> dict[str, Any]:
-        """Train (or fetch from the cache, or from prefetch) one student and record it."""
+              soft_targets: torch.Tensor | None = None, teacher: bool = False, ddp: int = 0) -> dict[str, Any]:
+        """Train (or fetch from the cache, or from prefetch) one student and record it. `ddp` > 1: a
+        hard-label training data-parallel over that many processes (ddr.train.ddp), cached under its own name."""
         seed = self.seed(role, round, lr) if seed is None else seed
         teacher_net, teacher_info = self.teachers() if teacher else (None, None)
         spec = self._spec(x, y, recipe, lr, seed, set_digest, soft_targets, teacher_info)
-        key, record, cached = self._lookup(spec)
-        if record is None:
+        if ddp > 1:
+            key = self._key(spec, f"ddp{ddp}")
+            record = self.cache.get(key)
+            cached = record is not None
+        else:
+            key, record, cached = self._lookup(spec)
+        if record is None and ddp > 1:
+            from ddr.train.ddp import run_ddp
+
+            out = run_ddp(dict(model=self.protocol.model, model_args=self.protocol.model_args, x=x, y=y,
+                               x_test=self.data.x_test, y_test=self.data.y_test, num_classes=self.data.num_classes,
+                               recipe=recipe, lr=lr, seed=seed), nproc=ddp)
+            record = {**{k: out[k] for k in ("best_acc", "best_epoch", "history", "seconds", "world_size")},
+                      "finished_at": utc_now(), "engine": f"ddp{ddp}"}
+            self.cache.put(key, record)
+        elif record is None:
             res = train_student(
                 model=self.protocol.model, model_args=self.protocol.model_args, x=x, y=y, x_test=self.x_test,
                 y_test=self.y_test, num_classes=self.data.num_classes, recipe=recipe, lr=lr, seed=seed,
                 device=self.device, augment=build_augmentation(recipe.augmentation), soft_targets=soft_targets,
                 teacher=teacher_net, loss_fn=None if recipe.loss == "ce" else build_loss(recipe.loss, **recipe.loss_args),
-                amp="bf16" in self.flags, channels_last="cl" in self.flags, compile="compile" in self.flags)
+                amp="bf16" in self.flags, channels_last="cl" in self.flags, compile="compile" in self.flags,
+                x_val=self.validation.x if self.validation is not None else None,
+                y_val=self.validation.y if self.validation is not None else None)
             record = self._record(res, self.single_tag)
             self.cache.put(key, record)
         record = {"role": role, "round": round, "lr": lr, "seed": seed, **record, "key": key,
                   "cached": cached, "selected": False}
+        if "predictions" in record:  # kept beside the record: result.json carries only their bundle's sha256
+            self.predictions[key] = record.pop("predictions")
         if self.tracker is not None:
             record["mlflow_run_id"] = self.tracker.log_training(
                 record, {"ddr.role": role, "ddr.round": round, "ddr.cached": cached})
@@ -187,17 +218,22 @@ class EvalSession:
 
     def search(self, *, role: str, round: int, lrs: tuple[float, ...], x: torch.Tensor, y: torch.Tensor,
                recipe: TrainRecipe, soft_targets: torch.Tensor | None = None, teacher: bool = False) -> dict[str, Any]:
-        """Train at every LR and keep the best (strictly greater wins: ties keep the smaller LR)."""
+        """Train at every LR and keep the best under the protocol's selection (strictly greater wins: ties keep
+        the smaller LR). Under 'val'/'last' the returned copy's best_acc is the reported test accuracy."""
         digest = tensor_sha256(x, y, soft_targets)
-        best: dict[str, Any] | None = None
-        for lr in sorted(lrs):
-            rec = self.train(role=role, round=round, lr=lr, x=x, y=y, recipe=recipe, set_digest=digest,
-                             soft_targets=soft_targets, teacher=teacher)
-            if best is None or rec["best_acc"] > best["best_acc"]:
-                best = rec
-        assert best is not None
+        records = [self.train(role=role, round=round, lr=lr, x=x, y=y, recipe=recipe, set_digest=digest,
+                              soft_targets=soft_targets, teacher=teacher) for lr in sorted(lrs)]
+        best, point = choose_lr(records, self.protocol.selection)
         best["selected"] = True
-        return best
+        return self._report(best, point, max(r["best_acc"] for r in records))
+
+    def _report(self, rec: dict[str, Any], point: dict[str, Any], test_max: float) -> dict[str, Any]:
+        if self.protocol.selection == "test":
+            return rec
+        rec["selected_point"] = point
+        self.selection_log.append({"role": rec["role"], "round": rec["round"], "lr": rec["lr"], "test_max": test_max,
+                                   "reported": point["test_acc"], "gap": test_max - point["test_acc"]})
+        return {**rec, "best_acc": point["test_acc"], "best_epoch": point["epoch"]}
 
     def search_labelled(self, *, role: str, round: int, lrs: tuple[float, ...], ds: DistilledSet,
                         recipe: TrainRecipe, is_random: bool) -> dict[str, Any]:
@@ -238,15 +274,31 @@ class EvalSession:
 
     def real_reference(self) -> dict[str, Any]:
         """Acc(real, hard): trained once per (data set, model, real recipe), then served from the cache.
-        Its seed ignores ipc and protocol name on purpose, so every evaluation shares it."""
+        Its seed ignores ipc and protocol name on purpose, so every evaluation shares it. With a real
+        checkpoint, Acc(real) is that network's test accuracy instead (nothing is trained)."""
+        if self.real_checkpoint is not None:
+            from ddr.eval.reference import checkpoint_reference
+
+            rec = {**checkpoint_reference(*self.real_checkpoint, self.x_test, self.y_test, self.device), "selected": True}
+            if self.tracker is not None:
+                rec["mlflow_run_id"] = self.tracker.log_training(rec, {"ddr.role": "real", "ddr.round": 0,
+                                                                       "ddr.cached": False})
+            self.trainings.append(rec)
+            self.progress(f"[{len(self.trainings)}/{self.total}] real         checkpoint acc {rec['best_acc']:.4f}")
+            return rec
         recipe = self.protocol.real
         seed = derive_seed(dataset=self.data.name, role="real", model=self.protocol.model,
                            model_args=self.protocol.model_args, recipe=recipe.as_dict())
+        from ddr.train.ddp import ddp_processes
+
+        # data-parallel training measures no validation split, so 'val' selection trains the reference alone
+        ddp = (ddp_processes() if self.protocol.ddp and recipe.augmentation is None and recipe.loss == "ce"
+               and self.validation is None else 0)
         rec = self.train(role="real", round=0, lr=float(recipe.lr), x=self.data.x_train.to(self.device),
                          y=self.data.y_train.to(self.device), recipe=recipe, seed=seed,
-                         set_digest=self.data.digest)
+                         set_digest=self.data.digest, ddp=ddp)
         rec["selected"] = True
-        return rec
+        return self._report(rec, selected_point(rec, self.protocol.selection), rec["best_acc"])
 
 
 def timer() -> Callable[[], float]:

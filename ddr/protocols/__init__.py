@@ -149,8 +149,11 @@ class Protocol:
     model_args: dict[str, Any] = field(default_factory=dict)
     soft: SoftLabels | None = None
     zca: dict[str, Any] | None = None  # {eps: 0.1}: whiten train, test and random sets (MTT/DATM preprocessing)
+    ddp: bool = False  # the real-data reference trains data-parallel over several GPUs when present (ddr.train.ddp)
     description: str = ""
     notes: str = ""
+    selection: str = "test"  # 'test' | 'val' | 'last': which checkpoint and LR are reported (ddr.eval.selection)
+    val_fraction: float = 0.2  # share of each class carved off the training set under selection 'val'
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def hard_recipe(self) -> TrainRecipe:
@@ -172,7 +175,8 @@ class Protocol:
 
 
 _TOP = {"name", "version", "dataset", "model", "model_args", "train", "real", "lr_grid", "rounds",
-        "seed_base", "weight", "label", "lr_policy", "description", "notes", "soft", "zca"}
+        "seed_base", "weight", "label", "lr_policy", "description", "notes", "soft", "zca", "ddp", "selection",
+        "val_fraction"}
 _REQUIRED = ("name", "version", "dataset", "model", "train", "real", "lr_grid")
 
 
@@ -204,9 +208,20 @@ def parse_protocol(raw: Any, source: str) -> Protocol:
         raise DDRError(f"protocol {source}: label 'soft' needs a 'soft' section (mode, teachers)")
     if label == "soft" and train.loss == "ce":
         raise DDRError(f"protocol {source}: label 'soft' needs a soft loss in train (kl, sce or mse_gt)")
+    if not isinstance(raw.get("ddp", False), bool):
+        raise DDRError(f"protocol {source}: ddp must be true or false")
     zca = raw.get("zca")
     if zca is not None and (not isinstance(zca, dict) or set(zca) - {"eps"}):
         raise DDRError(f"protocol {source}: zca must be a mapping with only 'eps'")
+    selection = str(raw.get("selection", "test"))
+    if selection not in ("test", "val", "last"):
+        raise DDRError(f"protocol {source}: selection must be 'test', 'val' or 'last'")
+    val_fraction = float(raw.get("val_fraction", 0.2))
+    if not 0.0 < val_fraction < 0.5:
+        raise DDRError(f"protocol {source}: val_fraction must lie in (0, 0.5)")
+    if selection == "val" and zca is not None:
+        raise DDRError(f"protocol {source}: selection 'val' is not supported with zca (the whitening is fit on "
+                       "the training set the validation split comes from)")
     return Protocol(
         name=str(raw["name"]), version=int(raw["version"]), dataset=str(raw["dataset"]), model=str(raw["model"]),
         train=train, real=real, lr_grid=grid,
@@ -214,6 +229,8 @@ def parse_protocol(raw: Any, source: str) -> Protocol:
         weight=float(raw.get("weight", 0.5)), label=label,
         lr_policy=str(raw.get("lr_policy", "search")), model_args=dict(raw.get("model_args") or {}),
         soft=soft, zca=zca, description=str(raw.get("description", "")), notes=str(raw.get("notes", "")), raw=raw,
+        ddp=bool(raw.get("ddp", False)),
+        selection=selection, val_fraction=val_fraction,
     )
 
 

@@ -52,7 +52,8 @@ def test_there_are_protocols_and_bases_are_hidden():
 def test_shipped_protocol(name):
     p = load_protocol(name)
     assert p.name == name, f"{name}.yaml declares name {p.name!r}"
-    assert p.version == 1
+    assert p.version == (2 if p.dataset == "imagenet1k" else 1)  # ImageNet-1K: new test transform
+    assert p.ddp == (p.dataset == "imagenet1k")
     assert p.dataset in DATASETS and p.dataset in SHAPES
     assert p.description and "\n" not in p.description
     _check(p.model, p.model_args, p.dataset)

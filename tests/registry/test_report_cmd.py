@@ -29,7 +29,7 @@ def test_report_of_a_release(tmp_path, keys, ddr_cli):
     rows = ranking["tables"][0]["rows"]
     code, out, err = ddr_cli("report", str(rel))
     assert code == 0, err
-    assert "DD-Ranking release 1.0.0" in out and "200 bootstrap resamples" in out
+    assert "DD-Ranking release 1.0.0" in out and "200 draws" in out
     assert f"1. herding: {rows[0]['mean']:.4f}" in out
     lo, hi = rows[1]["rank_interval"]
     assert f"2. {rows[1]['method']}: {rows[1]['mean']:.4f} ± {rows[1]['std']:.4f} over 5 round(s), rank {lo}-{hi}" in out
