@@ -38,7 +38,10 @@ class Tracker:
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
         from mlflow import MlflowClient
 
+        from ddr.tracking_store import prepare_store
+
         self.uri = resolve_tracking_uri(tracking_uri)
+        prepare_store(self.uri)  # a new sqlite store under a lock; an unreachable server fails in seconds
         self.client = MlflowClient(tracking_uri=self.uri)
         self.parent_id: str | None = None
         self.experiment_id: str | None = None
@@ -52,7 +55,15 @@ class Tracker:
             eid = exp.experiment_id
         else:
             root = _artifact_root(self.uri)
-            eid = self.client.create_experiment(name, artifact_location=f"{root}/{name}" if root else None)
+            from mlflow.exceptions import MlflowException
+
+            try:
+                eid = self.client.create_experiment(name, artifact_location=f"{root}/{name}" if root else None)
+            except MlflowException:  # another evaluation created it a moment ago
+                exp = self.client.get_experiment_by_name(name)
+                if exp is None:
+                    raise
+                eid = exp.experiment_id
         label_experiment(self.client, eid, evaluations_note(name, eid))
         return eid
 
@@ -61,10 +72,12 @@ class Tracker:
 
         from ddr.mlflow_notes import EVALUATION, LEVEL_TAG
         from ddr.system_metrics import ResourceMonitor
+        from ddr.tracking_store import end_stale_parents, owner_tags
 
         self.experiment_id = self.experiment(experiment)
+        end_stale_parents(self.client, self.experiment_id, tags)  # left RUNNING by a killed evaluation
         run = self.client.create_run(self.experiment_id, run_name=run_name,
-                                     tags={**{k: str(v) for k, v in tags.items()}, LEVEL_TAG: EVALUATION})
+                                     tags={**owner_tags(), **{k: str(v) for k, v in tags.items()}, LEVEL_TAG: EVALUATION})
         self.parent_id = run.info.run_id
         self.client.log_batch(self.parent_id, params=[Param(k, str(v)) for k, v in params.items()])
         self.monitor = ResourceMonitor(self.parent_id, self.uri)

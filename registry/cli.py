@@ -184,13 +184,15 @@ def _load_keys(paths, passphrase_env):
 @click.option("--tracking-uri", default=None, help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or sqlite:///./mlflow.db).")
 @click.option("--expires-days", type=float, default=None,
               help="Days until the registry's signed timestamp expires (default 30; refresh with 'timestamp').")
+@click.option("--no-keyring", is_flag=True, help="Publish without a keyring: neither the signing key nor the "
+              "existing chain is checked (say so explicitly; without it a missing keyring is an error).")
 def publish_cmd(version, results, releases_dir, key_paths, passphrase_env, keyring_path, seed, resamples, notes,
-                use_mlflow, tracking_uri, expires_days):
+                use_mlflow, tracking_uri, expires_days, no_keyring):
     """Rank result.json files and publish a signed release releases/VERSION/.
 
     VERSION is a semantic version newer than every existing release; an existing version is never
-    overwritten. If the keyring exists, the signing keys must be in it and the existing chain must
-    verify before it is extended.
+    overwritten. The signing keys must be in the keyring and the existing chain must verify before it
+    is extended; a missing keyring is refused unless --no-keyring says to publish unchecked.
 
     \b
     Example:
@@ -202,7 +204,10 @@ def publish_cmd(version, results, releases_dir, key_paths, passphrase_env, keyri
 
     rs = load_results(list(results))
     keys = _load_keys(key_paths, passphrase_env)
-    keyring = Keyring.load(keyring_path) if Path(keyring_path).exists() else None
+    if not no_keyring and not Path(keyring_path).exists():
+        raise DDRError(f"keyring {keyring_path} does not exist: without it the chain being extended cannot be "
+                       "verified; create it (ddr registry keygen / trust), or pass --no-keyring to publish unchecked")
+    keyring = None if no_keyring else Keyring.load(keyring_path)
     path = publish(rs, releases_dir, version, keys, keyring=keyring,
                    seed=DEFAULT_SEED if seed is None else seed,
                    resamples=DEFAULT_RESAMPLES if resamples is None else resamples, notes=notes,
@@ -247,7 +252,10 @@ def verify_cmd(version, releases_dir, keyring_path, latest, state_path, no_state
     from registry.verify import verify_chain, verify_registry
 
     keyring = Keyring.load(keyring_path)
-    if version is not None:
+    if version is not None:  # an unknown version is bad input (exit 2), not a failed verification
+        from registry.release import resolve_release
+
+        resolve_release(releases_dir, version)
         report = verify_chain(releases_dir, keyring, upto=version, latest=latest)
     else:
         from registry.trust_state import TrustState

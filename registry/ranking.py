@@ -8,6 +8,7 @@ one below it). Each row also says whether the 95% interval of its improvement ov
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 from ddr.errors import DDRError
 from registry import RANKING_SCHEMA
 from registry.certainty import CONFIDENCE, competition_ranks, rank_certainty, rounds_paired, t_interval
+from registry.result_checks import check_result_fields, check_summaries
 from registry.util import read_json, sha256_file
 
 RESULT_SCHEMA = "ddr.result/v1"
@@ -79,6 +81,7 @@ def _validate(d: Any, path: Path) -> None:
     for key in ("kind", "label", "method", "dataset", "ipc", "metrics", "protocol"):
         if key not in d:
             raise DDRError(f"{path}: result.json lacks '{key}'")
+    check_result_fields(d, path)
     kind = d["kind"]
     if kind in SCORES:
         m = d["metrics"].get(kind)
@@ -87,6 +90,7 @@ def _validate(d: Any, path: Path) -> None:
         for v in m["per_round"]:
             if not isinstance(v, (int, float)) or not np.isfinite(v):
                 raise DDRError(f"{path}: metrics.{kind}.per_round holds a non-number {v!r}")
+    check_summaries(d, path)
 
 
 def load_results(inputs: list[str | Path]) -> list[Result]:
@@ -237,8 +241,13 @@ def train_seconds(d: dict) -> float | None:
 
 
 def result_filename(r: Result) -> str:
+    """A file name per cell, injective: a name that needs no replacement is kept as is; one that does gets
+    '~' (never kept) and a digest of the original, so 'foo bar' and 'foo_bar' never share a file."""
     dataset, ipc, label, method, kind = r.cell
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in f"{dataset}-ipc{ipc}-{label}-{method}-{kind}")
+    raw = f"{dataset}-ipc{ipc}-{label}-{method}-{kind}"
+    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in raw)
+    if safe != raw or safe.startswith("."):
+        safe = f"{safe}~{hashlib.sha256(raw.encode('utf-8')).hexdigest()[:16]}"
     return f"{safe}.json"
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ddr.errors import DDRError
+from ddr.locks import exclusive_lock
 from registry import ENVELOPE_NAME, PROVENANCE_SCHEMA, REGISTRY_SCHEMA_V2
 from registry.keyring import Keyring, keyid_of
 from registry.ranking import (DEFAULT_RESAMPLES, DEFAULT_SEED, Result, build_ranking, predictions_path,
@@ -34,6 +35,12 @@ from registry.signing import sign_statement, statement
 from registry.util import check_semver, dump_json, is_semver, list_files, semver_key, sha256_file, utc_now
 
 PACKAGES = ("ddr", "torch", "numpy", "pandas", "mlflow", "dvc", "click", "securesystemslib", "cryptography")
+
+
+def publish_lock(releases_dir: str | Path) -> Path:
+    """The lock file of a releases folder: beside it, so the folder holds releases only."""
+    root = Path(releases_dir).resolve()
+    return root.with_name(f".{root.name}.publish.lock")
 
 
 def list_versions(releases_dir: str | Path) -> list[str]:
@@ -172,15 +179,34 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
             *, keyring: Keyring | None = None, seed: int = DEFAULT_SEED, resamples: int = DEFAULT_RESAMPLES,
             notes: str | None = None, repo: str | Path | None = None, expires_days: float | None = None) -> Path:
     """Rank, render, sign and write releases/<version>/ and a fresh releases/timestamp.dsse.json
-    (expiring after ``expires_days``). Returns the release folder."""
-    from registry.attest import carried_reproductions, page_section
-    from registry.freshness import DEFAULT_EXPIRES_DAYS, write_timestamp
-    from registry.page_check import embed_self_check
+    (expiring after ``expires_days``). Returns the release folder.
 
+    Two publishes at once would both read the same head and both name it `previous`, splitting the chain
+    for good: everything from reading the head to renaming the new release into place holds an
+    exclusive lock on the releases folder."""
     check_semver(version)
     if not keys:
         raise DDRError("publishing needs at least one signing key (--key)")
     releases_dir = Path(releases_dir)
+    names: dict[str, str] = {}
+    for r in results:  # two cells must never share one file: one result would silently replace the other
+        name = result_filename(r)
+        if name in names:
+            raise DDRError(f"cells {names[name]} and {r.cell_id} map to the same result file {name}")
+        names[name] = r.cell_id
+    releases_dir.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(publish_lock(releases_dir)):
+        return _publish_locked(results, releases_dir, version, keys, keyring=keyring, seed=seed,
+                               resamples=resamples, notes=notes, repo=repo, expires_days=expires_days)
+
+
+def _publish_locked(results: list[Result], releases_dir: Path, version: str, keys: list[Ed25519PrivateKey], *,
+                    keyring: Keyring | None, seed: int, resamples: int, notes: str | None,
+                    repo: str | Path | None, expires_days: float | None) -> Path:
+    from registry.attest import carried_reproductions, page_section
+    from registry.freshness import DEFAULT_EXPIRES_DAYS, write_timestamp
+    from registry.page_check import embed_self_check
+
     final = releases_dir / version
     if final.exists():
         raise DDRError(f"release {version} already exists in {releases_dir}; versions are never overwritten")

@@ -25,16 +25,22 @@ def _components(row: dict) -> str:
     return " ".join(f"{k}={v['mean']:.4f}±{v['std']:.4f}" for k, v in sorted(row["components"].items()))
 
 
+def _csv_text(text: object) -> str:
+    """A text cell a spreadsheet shows as text: a leading = + - @ (a formula) gets a quote mark first."""
+    text = "" if text is None else str(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def to_csv(ranking: dict) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     for t in ranking["tables"]:
         for r in t["rows"]:
-            w.writerow([t["dataset"], t["ipc"], t["label"], t["score"], r["rank"], r["method"],
+            w.writerow([_csv_text(t["dataset"]), t["ipc"], _csv_text(t["label"]), t["score"], r["rank"], _csv_text(r["method"]),
                         repr(r["mean"]), repr(r["std"]), r["rounds"], r["rank_interval"][0], r["rank_interval"][1],
                         r["p_rank1"], "" if r["p_beats_next"] is None else r["p_beats_next"], _components(r),
-                        r["protocol"].get("name"), r["protocol"].get("version"), r["mlflow_run_id"] or "",
+                        _csv_text(r["protocol"].get("name")), r["protocol"].get("version"), r["mlflow_run_id"] or "",
                         *_vs_random_csv(r), t.get("certainty") or "", "; ".join(t.get("flags", []) + r.get("flags", []))])
     return buf.getvalue()
 
@@ -46,7 +52,8 @@ def _vs_random_csv(r: dict) -> list:
 
 
 def _md_cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """A table cell from any text: no line break, no column separator, no HTML (a method name is data)."""
+    return html.escape(" ".join(str(text).splitlines()), quote=False).replace("|", "\\|")
 
 
 def to_markdown(ranking: dict, version: str, meta: dict | None = None) -> str:
@@ -61,7 +68,7 @@ def to_markdown(ranking: dict, version: str, meta: dict | None = None) -> str:
               "beats the one below it (rounds paired across methods); 'vs random' is where "
               "the 95% interval of the improvement over random (IOR; ARS: with augmentation) lies.", ""]
     for t in ranking["tables"]:
-        lines += [f"## {t['dataset']} · IPC {t['ipc']} · {label_caption(t)} · {t['score'].upper()}", ""]
+        lines += [f"## {_md_cell(t['dataset'])} · IPC {t['ipc']} · {label_caption(t)} · {t['score'].upper()}", ""]
         lines += [f"- {_md_cell(n)}" for n in table_notes(t)] + ([""] if table_notes(t) else [])
         lines += [f"| rank | method | {t['score'].upper()} mean | std | {int(b['confidence'] * 100)}% rank | P(rank 1) | P(>next) | vs random | components | protocol |",
                   "|---:|---|---:|---:|:---:|---:|---:|---|---|---|"]

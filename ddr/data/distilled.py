@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from ddr.data.digest import dvc_md5, tensor_sha256
+from ddr.data.folder_checks import check_tensor_kinds, read_indices, read_meta
 from ddr.data.real import RealData
 from ddr.errors import DDRError
 
@@ -60,7 +61,8 @@ def _load_tensor(path: Path) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a corrupt or non-tensor file: say which file, not where torch failed
-        raise DDRError(f"cannot read {path}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
+        first = (str(exc).splitlines() or [""])[0][:200]  # an empty file raises with an empty message
+        raise DDRError(f"cannot read {path}: {type(exc).__name__}{': ' + first if first else ''}") from None
 
 
 def _read_image_folder(path: Path, data: RealData) -> DistilledSet:
@@ -74,8 +76,11 @@ def _read_image_folder(path: Path, data: RealData) -> DistilledSet:
     for c, folder in enumerate(classes):
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         for f in files:
-            with Image.open(f) as im:
-                arr = np.asarray(im.convert(mode), dtype=np.float32) / 255.0
+            try:
+                with Image.open(f) as im:
+                    arr = np.asarray(im.convert(mode), dtype=np.float32) / 255.0
+            except (OSError, ValueError, SyntaxError) as exc:  # PIL's errors for truncated or non-image files
+                raise DDRError(f"{f}: not a readable image ({type(exc).__name__})") from None
             if arr.shape[:2] != data.im_size:
                 raise DDRError(f"{f}: image is {arr.shape[1]}x{arr.shape[0]}, {data.name} images are "
                                f"{data.im_size[1]}x{data.im_size[0]}")
@@ -113,8 +118,9 @@ def read_distilled(path: str | Path, data: RealData | None = None) -> DistilledS
             lr = float(raw.item() if isinstance(raw, torch.Tensor) else raw)
         except (TypeError, ValueError, RuntimeError):
             raise DDRError(f"{path / 'lr.pt'} must hold one number") from None
-    meta = json.loads((path / "meta.json").read_text()) if (path / "meta.json").is_file() else {}
-    indices = json.loads((path / "indices.json").read_text()) if (path / "indices.json").is_file() else None
+    check_tensor_kinds(path, images, labels)
+    meta = read_meta(path / "meta.json") if (path / "meta.json").is_file() else {}
+    indices = read_indices(path / "indices.json") if (path / "indices.json").is_file() else None
     return DistilledSet(images.detach().float(), labels, lr, meta, path, indices)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from ddr.data.distilled import DistilledSet, read_distilled, validate
+from ddr.data.folder_checks import check_images
 from ddr.data.random_baseline import load_random_baselines
 from ddr.data.real import load_dataset
 from ddr.errors import DDRError, unknown
@@ -42,6 +43,7 @@ def _as_distilled(distilled: Any, labels: torch.Tensor | None, lr: float | None,
     if isinstance(distilled, DistilledSet):
         ds = dataclasses.replace(distilled)  # labels/lr below must not change the caller's object
     elif isinstance(distilled, torch.Tensor):
+        check_images(distilled, "distilled images")
         ds = DistilledSet(distilled.detach().cpu().float(), None, None, {})
     elif isinstance(distilled, (str, Path)):
         ds = read_distilled(distilled, data)

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from ddr.errors import DDRError, unknown
+from ddr.protocols.checks import check_protocol_fields, check_recipe
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULERS = ("step", "cosine", "cosineannealing", "constant")
@@ -42,6 +43,7 @@ class TrainRecipe:
     loss_args: dict[str, Any] = field(default_factory=dict)  # temperature, scale_t2, mse_weight, ce_weight
 
     def __post_init__(self):
+        check_recipe(self)
         if self.optimizer not in OPTIMIZERS:
             raise DDRError(f"unknown optimizer '{self.optimizer}'; valid: {', '.join(OPTIMIZERS)}")
         if self.scheduler not in SCHEDULERS:
@@ -125,9 +127,13 @@ def _recipe(raw: Any, where: str) -> TrainRecipe:
         raise DDRError(f"{where}: missing required field '{missing[0]}'")
     raw = dict(raw)
     if "betas" in raw:
+        if not isinstance(raw["betas"], (list, tuple)):
+            raise DDRError(f"{where}: betas must be two numbers, got {raw['betas']!r}")
         raw["betas"] = tuple(raw["betas"])
     try:
         return TrainRecipe(**raw)
+    except TypeError:  # betas that are not a list of numbers, and the like
+        raise DDRError(f"{where}: fields of the wrong type") from None
     except DDRError as exc:
         raise DDRError(f"{where}: {exc}") from None
 
@@ -189,6 +195,7 @@ def parse_protocol(raw: Any, source: str) -> Protocol:
     extra = sorted(set(raw) - _TOP)
     if extra:
         raise DDRError(f"protocol {source}: unknown field '{extra[0]}'; valid: {', '.join(sorted(_TOP))}")
+    check_protocol_fields(raw, source)
     grid = tuple(sorted(float(v) for v in raw["lr_grid"]))
     if not grid or any(v <= 0 for v in grid):
         raise DDRError(f"protocol {source}: lr_grid must list positive learning rates")

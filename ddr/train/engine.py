@@ -13,11 +13,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ddr.data.streaming import FolderImages
+from ddr.errors import DDRError
 from ddr.losses import build_loss
 from ddr.models import build_model
 from ddr.protocols import TrainRecipe
@@ -84,9 +86,25 @@ def _step_loss(net, xb, yb, tb, augment, gen, teacher, loss_fn, num_classes) -> 
 
 
 def resolve_device(device: str | None = None) -> torch.device:
+    """'auto' (CUDA when present), or a device this machine has: refused here, not deep inside training."""
     if device in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise DDRError(f"unknown device '{device}'; use cpu, cuda, cuda:N or auto") from None
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise DDRError(f"device '{device}': no CUDA device on this machine; use cpu or auto")
+        if dev.index is not None and dev.index >= count:
+            raise DDRError(f"device '{device}': this machine has {count} CUDA device(s) (cuda:0..cuda:{count - 1})")
+    elif dev.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise DDRError(f"device '{device}': MPS is not available on this machine")
+    elif dev.type != "cpu":
+        raise DDRError(f"device '{device}': ddr trains on cpu, cuda or mps")
+    return dev
 
 
 def train_student(
