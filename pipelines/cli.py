@@ -27,6 +27,7 @@ def cli() -> None:
 
 
 from pipelines import data_cmd, distill_cmd, eval_cmd, grid_cmd, misc_cmd, submit_cmd, teacher_cmd  # noqa: E402  (commands register on import)
+from pipelines.appendix import report_cmd  # noqa: E402
 from registry.cli import registry_group  # noqa: E402
 
 cli.add_command(data_cmd.data)
@@ -40,6 +41,7 @@ eval_cmd.eval_group.add_command(grid_cmd.grid_cmd)
 cli.add_command(grid_cmd.server_cmd)
 cli.add_command(registry_group)
 cli.add_command(submit_cmd.submit_cmd)
+cli.add_command(report_cmd)
 
 
 def main(argv: list[str] | None = None) -> None:
