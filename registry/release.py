@@ -119,7 +119,7 @@ def build_provenance(results: list[Result], version: str, created_at: str, repo:
             "id": r.cell_id, "dataset": dataset, "ipc": ipc, "label": label, "method": method, "kind": kind,
             "model": d.get("model"), "protocol": d["protocol"], "weight": d.get("weight"), "rounds": d.get("rounds"),
             "distilled": inputs.get("distilled"), "dataset_input": inputs.get("dataset"),
-            "random": inputs.get("random"),
+            "random": inputs.get("random"), "teachers": inputs.get("teachers"),
             "result": f"results/{result_filename(r)}", "result_sha256": r.sha256,
             "mlflow": d.get("mlflow"), "device": env.get("device"), "environment": env,
             "started_at": d.get("started_at"), "finished_at": d.get("finished_at"),

@@ -152,7 +152,8 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
             protocol={"name": proto.name, "version": proto.version, "sha256": proto.sha256},
             weight=w, rounds=n_rounds, metrics=body["metrics"], accuracies=body["accuracies"],
             trainings=session.trainings,
-            inputs={"distilled": {"path": str(ds.path) if ds.path else None, "md5": digest, "lr": ds.lr},
+            inputs={"distilled": {"path": str(ds.path) if ds.path else None, "md5": digest, "lr": ds.lr,
+                                  **({"resized": ds.meta["resized"]} if "resized" in ds.meta else {})},
                     "random": body["random_inputs"],
                     "dataset": {"name": data.name, "sha256": data.digest, "source": data.source},
                     "teachers": teacher_inputs(session)},
@@ -166,6 +167,9 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
             flat = {f"{k}_{s}": v[s] for k, v in result.metrics.items() for s in ("mean", "std")}
             if "real" in result.accuracies:
                 flat["real_acc"] = result.accuracies["real"]
+            for i, t in enumerate(result.inputs.get("teachers") or []):
+                if t.get("test_acc") is not None:
+                    flat[f"teacher{i}_test_acc"] = t["test_acc"]
             if path is None:  # the artifact is the same JSON, written to a scratch file
                 import tempfile
 
