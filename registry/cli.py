@@ -138,8 +138,10 @@ def _load_keys(paths, passphrase_env):
 @click.option("--mlflow/--no-mlflow", "use_mlflow", default=True, show_default=True,
               help="Log the release as a run in the MLflow 'releases' experiment.")
 @click.option("--tracking-uri", default=None, help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or sqlite:///./mlflow.db).")
+@click.option("--leaderboard", "leaderboard_csv", default=None, type=click.Path(dir_okay=False),
+              help="DD-Ranking leaderboard CSV: carried as a reference column (ddr LRS, leaderboard LRS, difference).")
 def publish_cmd(version, results, releases_dir, key_paths, passphrase_env, keyring_path, seed, resamples, notes,
-                use_mlflow, tracking_uri):
+                use_mlflow, tracking_uri, leaderboard_csv):
     """Rank result.json files and publish a signed release releases/VERSION/.
 
     VERSION is a semantic version newer than every existing release; an existing version is never
@@ -159,7 +161,8 @@ def publish_cmd(version, results, releases_dir, key_paths, passphrase_env, keyri
     keyring = Keyring.load(keyring_path) if Path(keyring_path).exists() else None
     path = publish(rs, releases_dir, version, keys, keyring=keyring,
                    seed=DEFAULT_SEED if seed is None else seed,
-                   resamples=DEFAULT_RESAMPLES if resamples is None else resamples, notes=notes)
+                   resamples=DEFAULT_RESAMPLES if resamples is None else resamples, notes=notes,
+                   leaderboard=leaderboard_csv)
     click.echo(f"published {path} ({len(rs)} results)")
     if use_mlflow:
         from registry.release import read_statement_unverified
@@ -233,9 +236,11 @@ def ls_cmd(releases_dir, as_json):
 @registry_group.command("show")
 @click.argument("version", default="latest")
 @RELEASES_OPT
-@click.option("--format", "fmt", type=click.Choice(["md", "csv", "json", "provenance"]), default="md", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "csv", "json", "provenance", "ddranking-csv"]), default="md",
+              show_default=True)
 def show_cmd(version, releases_dir, fmt):
-    """Print a release's ranking (Markdown, CSV, JSON) or its provenance.
+    """Print a release's ranking (Markdown, CSV, JSON), its provenance, or its LRS tables in the DD-Ranking
+    leaderboard's CSV format (ddranking-csv: HLR and IOR in percentage points).
 
     \b
     Example:
@@ -244,6 +249,14 @@ def show_cmd(version, releases_dir, fmt):
     from registry.release import resolve_release
 
     path = resolve_release(releases_dir, version)
+    if fmt == "ddranking-csv":
+        from registry.leaderboard import to_ddranking_csv
+        from registry.release import read_statement_unverified
+        from registry.util import read_json
+
+        created = str(read_statement_unverified(path)["predicate"].get("created_at") or "")[:10]
+        click.echo(to_ddranking_csv(read_json(path / "ranking.json", "ranking"), date=created), nl=False)
+        return
     name = {"md": "ranking.md", "csv": "ranking.csv", "json": "ranking.json", "provenance": "provenance.json"}[fmt]
     try:
         click.echo((path / name).read_text(), nl=False)

@@ -153,8 +153,10 @@ def build_provenance(results: list[Result], version: str, created_at: str, repo:
 
 def publish(results: list[Result], releases_dir: str | Path, version: str, keys: list[Ed25519PrivateKey],
             *, keyring: Keyring | None = None, seed: int = DEFAULT_SEED, resamples: int = DEFAULT_RESAMPLES,
-            notes: str | None = None, repo: str | Path | None = None) -> Path:
-    """Rank, render, sign and write releases/<version>/. Returns the release folder."""
+            notes: str | None = None, repo: str | Path | None = None, leaderboard: str | Path | None = None) -> Path:
+    """Rank, render, sign and write releases/<version>/. Returns the release folder. With `leaderboard`
+    (a DD-Ranking leaderboard CSV) the release carries its rows as a reference column (leaderboard.json,
+    and a table in ranking.md: ddr's LRS, the leaderboard's, the difference)."""
     check_semver(version)
     if not keys:
         raise DDRError("publishing needs at least one signing key (--key)")
@@ -182,6 +184,11 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
         prev = versions[-1]
         previous = {"version": prev, "digest": {"sha256": envelope_digest(releases_dir / prev)}}
 
+    board = None
+    if leaderboard is not None:
+        from registry.leaderboard import read_leaderboard
+
+        board = (Path(leaderboard), read_leaderboard(leaderboard))  # a bad CSV fails before anything is written
     created_at = utc_now()
     ranking = build_ranking(results, seed=seed, resamples=resamples)
     provenance = build_provenance(results, version, created_at, Path(repo or os.getcwd()), ranking)
@@ -200,6 +207,14 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
         (tmp / "ranking.json").write_text(dump_json({"version": version, **ranking}))
         (tmp / "ranking.csv").write_text(to_csv(ranking))
         (tmp / "ranking.md").write_text(to_markdown(ranking, version, meta))
+        if board is not None:
+            from registry.leaderboard import compare, reference_markdown
+
+            comparison = compare(ranking, board[1])
+            (tmp / "leaderboard.json").write_text(dump_json({"source": board[0].name, "sha256": sha256_file(board[0]),
+                                                             "rows": board[1], "comparison": comparison}))
+            with open(tmp / "ranking.md", "a") as fh:
+                fh.write("\n" + reference_markdown(comparison, board[0].name))
         (tmp / "index.html").write_text(to_html(ranking, version, meta))
         (tmp / "provenance.json").write_text(dump_json(provenance))
         subjects = {name: sha256_file(tmp / name) for name in list_files(tmp)}
