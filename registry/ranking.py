@@ -37,7 +37,8 @@ class Result:
     @property
     def cell(self) -> tuple[str, int, str, str, str]:
         d = self.data
-        return (d["dataset"], int(d["ipc"]), d["label"], d["method"], d["kind"])
+        student = (d.get("protocol") or {}).get("student")  # a cross-architecture result: its own cell
+        return (d["dataset"], int(d["ipc"]), d["label"], d["method"], f"{d['kind']}@{student}" if student else d["kind"])
 
     @property
     def cell_id(self) -> str:
@@ -144,13 +145,14 @@ def build_ranking(results: list[Result], seed: int = DEFAULT_SEED, resamples: in
         if kind not in SCORES:
             skipped.append(r.cell_id)
             continue
-        groups.setdefault((r.data["dataset"], int(r.data["ipc"]), r.data["label"], kind), []).append(r)
+        groups.setdefault((r.data["dataset"], int(r.data["ipc"]), r.data["label"], kind,
+                           r.data["protocol"].get("student") or ""), []).append(r)
     if not groups:
         raise DDRError("none of the results is an LRS or ARS result; nothing to rank")
     tables = []
-    for (dataset, ipc, label, score), rs in sorted(groups.items()):
+    for (dataset, ipc, label, score, student), rs in sorted(groups.items()):
         rs = sorted(rs, key=lambda r: (-float(r.data["metrics"][score]["mean"]), r.data["method"]))
-        key = f"{dataset}/{ipc}/{label}/{score}"
+        key = f"{dataset}/{ipc}/{label}/{score}" + (f"/{student}" if student else "")
         boot = bootstrap([r.data["metrics"][score]["per_round"] for r in rs], seed, resamples, key)
         means = np.array([float(r.data["metrics"][score]["mean"]) for r in rs])
         ranks = _competition_ranks(means)
@@ -176,7 +178,7 @@ def build_ranking(results: list[Result], seed: int = DEFAULT_SEED, resamples: in
                 "mlflow_run_id": (d.get("mlflow") or {}).get("run_id"),
             })
         tables.append({"dataset": dataset, "ipc": ipc, "label": label, "score": score,
-                       "higher_is_better": True, "rows": rows})
+                       "higher_is_better": True, "rows": rows, **({"student": student} if student else {})})
     return {
         "schema": RANKING_SCHEMA,
         "bootstrap": {"seed": seed, "resamples": resamples, "confidence": CONFIDENCE,
@@ -194,4 +196,4 @@ def result_filename(r: Result) -> str:
 
 
 def table_key(t: dict) -> str:
-    return f"{t['dataset']}/ipc{t['ipc']}/{t['label']}/{t['score']}"
+    return f"{t['dataset']}/ipc{t['ipc']}/{t['label']}/{t['score']}" + (f"/{t['student']}" if t.get("student") else "")

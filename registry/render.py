@@ -49,7 +49,8 @@ def to_markdown(ranking: dict, version: str, meta: dict | None = None) -> str:
               f"'{int(b['confidence'] * 100)}% rank' is the rank interval, 'P(>next)' the probability that the method "
               "beats the one below it.", ""]
     for t in ranking["tables"]:
-        lines += [f"## {t['dataset']} · IPC {t['ipc']} · {t['label']} labels · {t['score'].upper()}", "",
+        student = f" · student {t['student']}" if t.get("student") else ""
+        lines += [f"## {t['dataset']} · IPC {t['ipc']} · {t['label']} labels · {t['score'].upper()}{student}", "",
                   f"| rank | method | {t['score'].upper()} mean | std | {int(b['confidence'] * 100)}% rank | P(rank 1) | P(>next) | components | protocol |",
                   "|---:|---|---:|---:|:---:|---:|---:|---|---|"]
         for r in t["rows"]:
@@ -109,7 +110,7 @@ def to_html(ranking: dict, version: str, meta: dict | None = None) -> str:
                ("P(rank 1)", ""), ("P(&gt;next)", ""), ("components", "t"), ("protocol", "t")]
     for t in ranking["tables"]:
         out.append(f"<h2 id=\"{e(table_key(t))}\">{e(t['dataset'])} · IPC {t['ipc']} · {e(t['label'])} labels · "
-                   f"{e(t['score'].upper())}</h2>")
+                   f"{e(t['score'].upper())}{e(' · student ' + t['student']) if t.get('student') else ''}</h2>")
         out.append('<table class="rank"><thead><tr>' +
                    "".join(f'<th class="{c}">{h}</th>' for h, c in headers) + "</tr></thead><tbody>")
         for r in t["rows"]:

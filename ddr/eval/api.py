@@ -21,6 +21,7 @@ from ddr.eval.result import EvalResult
 from ddr.eval.session import EvalSession, Progress, parse_engine, teacher_inputs, timer, utc_now
 from ddr.eval.zca_space import whiten
 from ddr.protocols import Protocol, default_protocol, load_protocol
+from ddr.protocols.cross_arch import student_of
 from ddr.tracking import Tracker
 from ddr.train.cache import TrainingCache
 from ddr.train.engine import resolve_device
@@ -149,7 +150,8 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
         body = EVALUATIONS[kind].run(session, ds, n_rounds, w)
         result = EvalResult(
             kind=kind, label=proto.label, method=method_name, dataset=data.name, ipc=ipc, model=proto.model,
-            protocol={"name": proto.name, "version": proto.version, "sha256": proto.sha256},
+            protocol={"name": proto.name, "version": proto.version, "sha256": proto.sha256,
+                      **({"student": student_of(proto)} if student_of(proto) else {})},
             weight=w, rounds=n_rounds, metrics=body["metrics"], accuracies=body["accuracies"],
             trainings=session.trainings,
             inputs={"distilled": {"path": str(ds.path) if ds.path else None, "md5": digest, "lr": ds.lr,

@@ -308,6 +308,11 @@ def _read_raw(name_or_path: str, depth: int = 0) -> tuple[dict[str, Any], str]:
 def load_protocol(name_or_path: str) -> Protocol:
     """A shipped protocol by name, or a YAML file by path. `include: NAME` inherits from another protocol
     (this file's keys override, mappings merge); files with `abstract: true` are bases, not protocols."""
+    from ddr.protocols.cross_arch import derive_student, split_name
+
+    derived = split_name(name_or_path)
+    if derived is not None:  # BASE:STUDENT, the cross-architecture protocol of BASE
+        return derive_student(load_protocol(derived[0]), derived[1])
     raw, source = _read_raw(name_or_path)
     if raw.get("abstract"):
         raise DDRError(f"protocol {source} is an abstract base; use a protocol that includes it")

@@ -167,3 +167,34 @@ def test_image_folder_at_another_size_is_resized_and_recorded(tmp_path, digits, 
     res = _eval(tmp_path, str(FIXTURES / "tiny-lrs.yaml"), folder)
     assert res.inputs["distilled"]["resized"]["from"] == [[24, 24]]
     assert 0 <= res.metrics["lrs"]["mean"] <= 1
+
+
+# --- cross-architecture evaluation ---------------------------------------------------------------
+def test_cross_arch_protocol_is_named_versioned_and_distinct():
+    from ddr.errors import DDRError
+    from ddr.protocols.cross_arch import STUDENTS, cross_arch_names
+    from ddr.protocols.golden import content_sha256
+
+    base = load_protocol("dm-cifar10")
+    assert STUDENTS == ("ConvNet", "ResNet-18", "VGG-11", "AlexNet")
+    assert cross_arch_names(base) == ["dm-cifar10", "dm-cifar10:ResNet-18", "dm-cifar10:VGG-11", "dm-cifar10:AlexNet"]
+    d = load_protocol("dm-cifar10:ResNet-18")
+    assert d.name == "dm-cifar10:ResNet-18" and d.version == base.version and d.ref == f"dm-cifar10:ResNet-18@{base.version}"
+    assert d.model == "ResNet-18" and d.model_args == {} and d.train == base.train and d.real == base.real
+    assert content_sha256(d) != content_sha256(base) and d.raw["cross_arch"] == {"base": base.ref, "student": "ResNet-18"}
+    with pytest.raises(DDRError, match="unknown student model 'ResNet-19'"):
+        load_protocol("dm-cifar10:ResNet-19")
+    with pytest.raises(DDRError, match="already trains ConvNet-3"):
+        load_protocol("dm-cifar10:ConvNet-3")
+    with pytest.raises(DDRError, match="unknown protocol"):
+        load_protocol("no-such:AlexNet")
+
+
+def test_cross_arch_evaluation_trains_the_student(tmp_path, subset, _eval):
+    res = _eval(tmp_path, f"{FIXTURES / 'tiny-lrs.yaml'}:ConvNet-1", subset)
+    assert res.model == "ConvNet-1" and res.protocol["student"] == "ConvNet-1"
+    assert res.protocol["name"] == "tiny-lrs:ConvNet-1"
+    base = _eval(tmp_path, str(FIXTURES / "tiny-lrs.yaml"), subset)
+    assert "student" not in base.protocol
+    real = [t for t in res.trainings if t["role"] == "real"][0]
+    assert real["key"] != [t for t in base.trainings if t["role"] == "real"][0]["key"]  # the reference is the student's

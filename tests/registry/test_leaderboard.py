@@ -107,3 +107,29 @@ def test_show_ddranking_csv_round_trips_through_import(tmp_path, keys, ddr_cli):
         assert c["leaderboard_hlr"] == pytest.approx(c["ddr_hlr"]) and c["leaderboard_ior"] == pytest.approx(c["ddr_ior"])
         assert abs(c["difference"]) < 1e-3
     assert to_ddranking_csv(ranking, date="2026-01-01").splitlines()[1].split(",")[3] == "2026-01-01"
+
+
+def test_a_release_ranks_per_student_model(tmp_path, keys):
+    from tests.registry.helpers import make_result
+
+    key, ring = keys
+    src = tmp_path / "res"
+    for student in (None, "ResNet-18", "AlexNet"):
+        for m, (s, r) in {"dm": (0.88, 0.80), "herding": (0.90, 0.80)}.items():
+            if student == "AlexNet":
+                s, r = r + (0.90 - s), r  # the order flips for this student
+            d = make_result(m, syn=s, rnd=r)
+            if student:
+                d["protocol"] = {**d["protocol"], "name": f"digits-lrs-hard:{student}", "student": student}
+                d["model"] = student
+            out = src / f"{m}-{student}"
+            out.mkdir(parents=True)
+            (out / "result.json").write_text(json.dumps(d))
+    rel = tmp_path / "releases"
+    path = publish(load_results([src]), rel, "1.0.0", [key], keyring=ring, resamples=50, repo=tmp_path)
+    ranking = json.loads((path / "ranking.json").read_text())
+    tables = {t.get("student"): [r["method"] for r in t["rows"]] for t in ranking["tables"]}
+    assert tables == {None: ["herding", "dm"], "ResNet-18": ["herding", "dm"], "AlexNet": ["dm", "herding"]}
+    assert "student AlexNet" in (path / "ranking.md").read_text()
+    assert len(list((path / "results").iterdir())) == 6  # one cell per (method, student)
+    assert verify_chain(rel, ring).ok
