@@ -36,8 +36,12 @@ def random_cmd(dataset: str, ipc: int, seed: int, count: int, out: str, root: st
     real = load_dataset(dataset, root)
     seeds = range(seed, seed + count)
     targets = [(seed, Path(out))] if count == 1 else [(s, Path(out) / f"seed{s}") for s in seeds]
+    from ddr.data.streaming import StreamedData
+
     for seed, folder in targets:
         ds = random_baseline(real, ipc, seed)
+        if isinstance(real, StreamedData):  # versioned as the original files too, not only as tensors
+            ds.meta["files"] = real.train_files([i for per_class in ds.indices for i in per_class])
         write_distilled(folder, ds, overwrite=force)
         click.echo(f"wrote {folder}: {len(ds.images)} images ({ipc} per class), seed {seed}")
 

@@ -33,6 +33,8 @@ def _common(fn):
         click.option("--out", default=None, type=click.Path(), help="Folder for result.json (default runs/<kind>/<dataset>-ipc<ipc>/<method>)."),
         click.option("--method", default=None, help="Method name (default: meta.json's, else the folder name)."),
         click.option("--teacher", "teachers", multiple=True, type=click.Path(), help="Teacher checkpoint (repeatable, one per protocol teacher); default: trained by ddr and cached."),
+        click.option("--real-checkpoint", default=None, type=click.Path(),
+                     help="State dict of the protocol's model: its test accuracy is Acc(real) (LRS) instead of training one."),
         click.option("--random", "random_dirs", multiple=True, type=click.Path(), help="Versioned random-baseline folder (repeatable); round r uses the one with seed seed_base + r."),
         click.option("--root", default=None, help="Local folder or file of the real data set."),
         click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:1, or auto."),
@@ -48,8 +50,8 @@ def _common(fn):
     return fn
 
 
-def _run(kind: str, distilled, dataset, ipc, label, protocol, rounds, weight, out, method, teachers, random_dirs,
-         root, device, tracking_uri, no_mlflow, cache_dir, no_cache, engine) -> None:
+def _run(kind: str, distilled, dataset, ipc, label, protocol, rounds, weight, out, method, teachers, real_checkpoint,
+         random_dirs, root, device, tracking_uri, no_mlflow, cache_dir, no_cache, engine) -> None:
     from ddr.eval.api import evaluate
 
     name = method or _method_name(distilled)
@@ -57,7 +59,8 @@ def _run(kind: str, distilled, dataset, ipc, label, protocol, rounds, weight, ou
     result = evaluate(kind, distilled=distilled, dataset=dataset, ipc=ipc, label=label, protocol=protocol,
                       rounds=rounds, weight=weight, root=root, method=method, device=device, track=not no_mlflow,
                       tracking_uri=tracking_uri, cache_dir=cache_dir, use_cache=not no_cache, out=out,
-                      random=list(random_dirs), teachers=list(teachers), engine=engine, progress=_progress)
+                      random=list(random_dirs), teachers=list(teachers), engine=engine, progress=_progress,
+                      real_checkpoint=real_checkpoint)
     click.echo(result_table(result))
     click.echo(f"  result: {Path(out) / 'result.json'}")
     if result.mlflow:

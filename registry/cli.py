@@ -50,7 +50,9 @@ def registry_group() -> None:
 @click.option("--passphrase-env", default=None, metavar="VAR", help="Encrypt the key with the passphrase in env VAR.")
 @click.option("--prompt-passphrase", is_flag=True, help="Prompt for a passphrase to encrypt the key.")
 @click.option("--threshold", type=int, default=None, help="Set the keyring's signature threshold.")
-def keygen(out, keyring_path, name, passphrase_env, prompt_passphrase, threshold):
+@click.option("--sign-with", "sign_with", multiple=True, type=click.Path(dir_okay=False),
+              help="Add the key as a signed keyring update, signed by these current keys (see 'trust').")
+def keygen(out, keyring_path, name, passphrase_env, prompt_passphrase, threshold, sign_with):
     """Create an Ed25519 signing key and trust its public key in the keyring.
 
     Writes OUT (PKCS8 PEM, mode 0600; encrypted with a passphrase if given), OUT.pub (raw public key,
@@ -64,8 +66,18 @@ def keygen(out, keyring_path, name, passphrase_env, prompt_passphrase, threshold
     from registry.keyring import Keyring, generate_key
 
     keyring = Keyring.load_or_new(keyring_path)
+    if keyring.version > 1 and not sign_with:
+        raise DDRError(f"keyring {keyring_path} is version {keyring.version} of a signed history; "
+                       "add the new key with --sign-with KEY (a threshold of its current keys)")
     pw = _passphrase(passphrase_env, prompt_passphrase, confirm=True)
     key, kid = generate_key(out, pw)
+    if sign_with:
+        from registry.keyring import public_raw
+
+        _signed_keyring_update(keyring, keyring_path, public_raw(key.public_key()).hex(), name, False, sign_with,
+                               None, threshold)
+        click.echo(f"key {kid}\nprivate key: {out} (mode 0600{', encrypted' if pw else ''}); public key: {out}.pub")
+        return
     keyring.add(key.public_key(), name)
     if threshold is not None:
         keyring.threshold = threshold
@@ -80,19 +92,32 @@ def keygen(out, keyring_path, name, passphrase_env, prompt_passphrase, threshold
 @KEYRING_OPT
 @click.option("--name", default=None, help="A label for the key in the keyring.")
 @click.option("--remove", is_flag=True, help="Stop trusting the key (PUBLIC_KEY is then a key id or its prefix).")
-def trust_cmd(public_key, keyring_path, name, remove):
+@click.option("--sign-with", "sign_with", multiple=True, type=click.Path(dir_okay=False),
+              help="Make the change a signed keyring update: private key(s) of the current keyring (a threshold).")
+@click.option("--passphrase-env", default=None, metavar="VAR", help="Passphrase of the --sign-with key(s) in env VAR.")
+@click.option("--threshold", type=int, default=None, help="The new keyring's threshold (with --sign-with).")
+def trust_cmd(public_key, keyring_path, name, remove, sign_with, passphrase_env, threshold):
     """Add a public key (a .pub file from keygen: raw hex, or a PEM file) to a keyring, or remove one.
 
     This is how a verifier, or a maintainer rotating keys on another machine, trusts a new key.
-    Removing a key makes every release signed only by it fail with 'unknown key'.
+    Removing a key makes every release signed only by it fail with 'unknown key'. With --sign-with
+    the change becomes the keyring's next version, signed by a threshold of the current keys, which
+    verifiers that pinned the current version accept (a plain edit they reject as a keyring swap).
 
     \b
     Example:
       ddr registry trust keys/maint-2027.key.pub --keyring keys/keyring.json --name bob
+      ddr registry trust 3f2a --remove --sign-with keys/maint-2027.key     # a signed revocation
     """
     from registry.keyring import Keyring, parse_public
 
     keyring = Keyring.load_or_new(keyring_path)
+    if sign_with:
+        _signed_keyring_update(keyring, keyring_path, public_key, name, remove, sign_with, passphrase_env, threshold)
+        return
+    if keyring.version > 1:
+        raise DDRError(f"keyring {keyring_path} is version {keyring.version} of a signed history; change it "
+                       "with --sign-with KEY (a threshold of its current keys)")
     if remove:
         kid = keyring.resolve(public_key)
         keyring.remove(kid)
@@ -105,6 +130,25 @@ def trust_cmd(public_key, keyring_path, name, remove):
     kid = keyring.add(parse_public(text), name)
     keyring.save(keyring_path)
     click.echo(f"trusted key {kid} in {keyring_path} ({len(keyring.keys)} keys, threshold {keyring.threshold})")
+
+
+def _signed_keyring_update(keyring, keyring_path, public_key, name, remove, sign_with, passphrase_env, threshold):
+    from registry.keyring import Keyring, parse_public
+    from registry.keyring_updates import sign_update
+
+    draft = Keyring(dict(keyring.keys), keyring.threshold)
+    if remove:
+        draft.remove(draft.resolve(public_key))
+        what = "removed"
+    else:
+        p = Path(public_key)
+        draft.add(parse_public(p.read_text() if p.is_file() else public_key), name)
+        what = "added"
+    t = threshold if threshold is not None else min(keyring.threshold, max(1, len(draft.keys)))
+    new = sign_update(keyring, draft.keys, t, _load_keys(sign_with, passphrase_env))
+    new.save(keyring_path)
+    click.echo(f"keyring {keyring_path}: version {new.version} ({what} a key; {len(new.keys)} keys, threshold "
+               f"{new.threshold}), signed by version {keyring.version}'s keys")
 
 
 def _load_keys(paths, passphrase_env):
@@ -138,10 +182,12 @@ def _load_keys(paths, passphrase_env):
 @click.option("--mlflow/--no-mlflow", "use_mlflow", default=True, show_default=True,
               help="Log the release as a run in the MLflow 'releases' experiment.")
 @click.option("--tracking-uri", default=None, help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or sqlite:///./mlflow.db).")
+@click.option("--expires-days", type=float, default=None,
+              help="Days until the registry's signed timestamp expires (default 30; refresh with 'timestamp').")
 @click.option("--leaderboard", "leaderboard_csv", default=None, type=click.Path(dir_okay=False),
               help="DD-Ranking leaderboard CSV: carried as a reference column (ddr LRS, leaderboard LRS, difference).")
 def publish_cmd(version, results, releases_dir, key_paths, passphrase_env, keyring_path, seed, resamples, notes,
-                use_mlflow, tracking_uri, leaderboard_csv):
+                use_mlflow, tracking_uri, expires_days, leaderboard_csv):
     """Rank result.json files and publish a signed release releases/VERSION/.
 
     VERSION is a semantic version newer than every existing release; an existing version is never
@@ -162,7 +208,12 @@ def publish_cmd(version, results, releases_dir, key_paths, passphrase_env, keyri
     path = publish(rs, releases_dir, version, keys, keyring=keyring,
                    seed=DEFAULT_SEED if seed is None else seed,
                    resamples=DEFAULT_RESAMPLES if resamples is None else resamples, notes=notes,
-                   leaderboard=leaderboard_csv)
+@click.option("--expires-days", type=float, default=None,
+              help="Days until the registry's signed timestamp expires (default 30; refresh with 'timestamp').")
+@click.option("--leaderboard", "leaderboard_csv", default=None, type=click.Path(dir_okay=False),
+              help="DD-Ranking leaderboard CSV: carried as a reference column (ddr LRS, leaderboard LRS, difference).")
+def publish_cmd(version, results, releases_dir, key_paths, passphrase_env, keyring_path, seed, resamples, notes,
+                use_mlflow, tracking_uri, expires_days, leaderboard_csv):
     click.echo(f"published {path} ({len(rs)} results)")
     if use_mlflow:
         from registry.release import read_statement_unverified
@@ -180,29 +231,80 @@ def publish_cmd(version, results, releases_dir, key_paths, passphrase_env, keyri
 @RELEASES_OPT
 @KEYRING_OPT
 @click.option("--latest", default=None, help="Fail unless this is the newest release (detects a rolled-back head).")
-def verify_cmd(version, releases_dir, keyring_path, latest):
-    """Verify releases offline: signatures, every file digest and the chain.
+@click.option("--state", "state_path", default=None, type=click.Path(dir_okay=False),
+              help="Trusted-state file: the newest keyring, head and timestamp verified per keyring "
+                   "(default $DDR_STATE or ~/.local/state/ddr/verifier-state.json).")
+@click.option("--no-state", is_flag=True, help="Neither read nor update the trusted state (no rollback detection).")
+@click.option("--accept-keyring", is_flag=True, help="Re-pin the keyring even if it does not descend from the one seen before.")
+def verify_cmd(version, releases_dir, keyring_path, latest, state_path, no_state, accept_keyring):
+    """Verify releases offline: signatures, every file digest, the chain, the keyring's signed
+    history and the timestamp's freshness against what this verifier saw before.
 
-    Without VERSION every release is checked; with VERSION, the releases up to it. Exits 0 when all
-    holds, else prints 'FAIL <check>: <detail>' (bad signature, unknown key, digest mismatch, missing
-    file, extra file, version mismatch, chain broken at VERSION) and exits 1.
+    Without VERSION every release is checked, with the timestamp and the trusted state (then
+    advanced); with VERSION, the releases up to it (no freshness checks). Exits 0 when all holds,
+    else prints 'FAIL <check>: <detail>' (bad signature, unknown key, digest mismatch, missing file,
+    extra file, version mismatch, chain broken at VERSION, mix-and-match, rollback, freeze, removed
+    release, keyring swap, attestation) and exits 1.
 
     \b
     Example:
-      ddr registry verify --keyring keys/keyring.json --latest 1.2.0
+      ddr registry verify --keyring keys/keyring.json --state ~/.ddr-state.json
     """
     from registry.keyring import Keyring
-    from registry.verify import verify_chain
+    from registry.verify import verify_chain, verify_registry
 
     keyring = Keyring.load(keyring_path)
-    report = verify_chain(releases_dir, keyring, upto=version, latest=latest)
+    if version is not None:
+        report = verify_chain(releases_dir, keyring, upto=version, latest=latest)
+    else:
+        from registry.trust_state import TrustState
+
+        state = None if no_state else TrustState(state_path)
+        report = verify_registry(releases_dir, keyring, state=state, keyring_path=keyring_path, latest=latest,
+                                 accept_keyring=accept_keyring)
     if not report.ok:
         click.echo(f"FAIL {report.error}")
         sys.exit(1)
     for r in report.releases:
         click.echo(f"ok {r.version}: {r.files} files, signed by {', '.join(k[:16] for k in r.signers)}, "
                    f"previous {r.previous or '-'}")
+    ts = (report.freshness or {}).get("timestamp")
+    if ts:
+        click.echo(f"ok timestamp #{ts['counter']}: head {report.releases[-1].version}, expires {ts['expires']}")
+    elif report.freshness is not None:
+        click.echo("note: no timestamp.dsse.json (format-1 registry): freshness not checked")
     click.echo(f"OK: {len(report.releases)} release(s) verified, chain intact")
+
+
+@registry_group.command("timestamp")
+@RELEASES_OPT
+@click.option("--key", "key_paths", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help="Private signing key (repeatable, for threshold > 1).")
+@click.option("--passphrase-env", default=None, metavar="VAR", help="Passphrase of the key(s) in env VAR.")
+@KEYRING_OPT
+@click.option("--expires-days", type=float, default=None, help="Days until the timestamp expires (default 30).")
+def timestamp_cmd(releases_dir, key_paths, passphrase_env, keyring_path, expires_days):
+    """Re-sign releases/timestamp.dsse.json for the newest release, before the old one expires.
+
+    Verifiers fail with 'freeze' once a timestamp has expired, so a registry that is still
+    maintained refreshes it (e.g. weekly from cron). The chain must verify first.
+
+    \b
+    Example:
+      ddr registry timestamp --key keys/maint.key --expires-days 7
+    """
+    from registry.freshness import DEFAULT_EXPIRES_DAYS, write_timestamp
+    from registry.keyring import Keyring
+    from registry.verify import verify_chain
+
+    keyring = Keyring.load(keyring_path)
+    report = verify_chain(releases_dir, keyring)
+    if not report.ok:
+        raise DDRError(f"the releases do not verify ({report.error}); not timestamping them")
+    head = report.releases[-1].version
+    path = write_timestamp(releases_dir, head, _load_keys(key_paths, passphrase_env),
+                           expires_days=DEFAULT_EXPIRES_DAYS if expires_days is None else expires_days)
+    click.echo(f"timestamped head {head}: {path}")
 
 
 @registry_group.command("ls")
@@ -262,6 +364,23 @@ def show_cmd(version, releases_dir, fmt):
         click.echo((path / name).read_text(), nl=False)
     except FileNotFoundError:
         raise DDRError(f"{path / name} does not exist") from None
+    if fmt == "md":
+        _show_reproductions(path)
+
+
+def _show_reproductions(path: Path) -> None:
+    """Per cell, how many keys' verified attestations reproduced it (attestations are unsigned by the
+    release, so each is verified here; a failing one is reported, not counted)."""
+    from registry.attest import format_reproductions, reproductions
+    from registry.signing import VerifyError
+    from registry.util import read_json
+
+    cells = [c["id"] for c in read_json(path / "provenance.json", "provenance").get("cells", [])]
+    try:
+        lines = format_reproductions(reproductions(path), cells)
+    except VerifyError as e:
+        lines = [f"FAIL {e}"]
+    click.echo("\n## Reproductions\n\n" + "\n".join(f"- {line}" for line in lines))
 
 
 @registry_group.command("diff")
@@ -298,7 +417,12 @@ def diff_cmd(a, b, releases_dir, as_json, all_rows):
 @click.option("--cache-dir", default=None, help="Training cache folder passed to ddr.evaluate.")
 @click.option("--base", default=None, type=click.Path(file_okay=False),
               help="Folder that relative distilled-set paths are resolved against (default: cwd).")
-def reproduce_cmd(version, cells, releases_dir, keyring_path, no_verify, device, tolerance, root, cache_dir, base):
+@click.option("--attest", is_flag=True, help="Write a signed reproduction attestation per cell (needs --key).")
+@click.option("--key", "key_path", default=None, type=click.Path(dir_okay=False),
+              help="The reproducer's private key for --attest (any Ed25519 key; keygen --keyring elsewhere.json).")
+@click.option("--passphrase-env", default=None, metavar="VAR", help="Passphrase of --key in env VAR.")
+def reproduce_cmd(version, cells, releases_dir, keyring_path, no_verify, device, tolerance, root, cache_dir, base,
+                  attest, key_path, passphrase_env):
     """Re-run cells of a release from its provenance and compare the numbers.
 
     Exits 0 when every round of every metric matches (exactly on CPU; within the stated tolerance
@@ -312,6 +436,9 @@ def reproduce_cmd(version, cells, releases_dir, keyring_path, no_verify, device,
     from registry.reproduce import find_cells, format_report, reproduce_cell
     from registry.util import read_json
 
+    if attest and not key_path:
+        raise DDRError("--attest needs --key (the reproducer's private signing key)")
+    attest_key = _load_keys([key_path], passphrase_env)[0] if attest else None
     path = resolve_release(releases_dir, version)
     if not no_verify:
         from registry.keyring import Keyring
@@ -329,6 +456,10 @@ def reproduce_cmd(version, cells, releases_dir, keyring_path, no_verify, device,
                                  cache_dir=cache_dir)
             click.echo(format_report(rep))
             ok = ok and rep["match"]
+            if attest_key is not None:
+                from registry.attest import write_attestation
+
+                click.echo(f"attestation: {write_attestation(path, cell, rep, attest_key)}")
     if not ok:
         click.echo("FAIL reproduction mismatch")
         sys.exit(1)

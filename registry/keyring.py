@@ -3,7 +3,12 @@
 Key id = sha256 of the raw 32-byte public key, hex. Keyring file (JSON)::
 
     {"keys": {"<keyid>": {"public": "<raw hex>", "scheme": "ed25519", "added": "<iso>", "name": "..."}},
-     "threshold": 1}
+     "threshold": 1,
+     "version": 3, "root": {<version 1: keys, threshold, version>}, "updates": [<DSSE>, ...]}
+
+``version``/``root``/``updates`` appear once the keyring has had a signed update (TUF-style root
+rotation, registry/keyring_updates.py): each update is a DSSE envelope of version N+1's content,
+signed by a threshold of version N's keys. A keyring without them is version 1.
 
 A release verifies when at least ``threshold`` distinct trusted keys signed it. Rotation: add the
 new key (``ddr registry keygen --keyring``); releases signed by older keys keep verifying while the
@@ -93,6 +98,9 @@ class Keyring:
     keys: dict[str, dict] = field(default_factory=dict)
     threshold: int = 1
     path: Path | None = None
+    version: int = 1
+    root: dict | None = None  # version 1's content, kept once signed updates exist
+    updates: list[dict] = field(default_factory=list)  # DSSE envelopes of versions 2..version
 
     @classmethod
     def load(cls, path: str | Path) -> "Keyring":
@@ -109,7 +117,17 @@ class Keyring:
             pub = parse_public(entry["public"])
             if keyid_of(pub) != kid:
                 raise DDRError(f"keyring {path}: key id {kid[:12]}... is not the sha256 of its public key")
-        return cls(dict(d["keys"]), threshold, path)
+        version = d.get("version", 1)
+        if not isinstance(version, int) or version < 1:
+            raise DDRError(f"keyring {path}: version must be a positive integer; got {version!r}")
+        updates = d.get("updates", [])
+        if not isinstance(updates, list) or (d.get("root") is not None and not isinstance(d.get("root"), dict)):
+            raise DDRError(f"keyring {path}: 'updates' must be a list and 'root' a mapping")
+        return cls(dict(d["keys"]), threshold, path, version, d.get("root"), list(updates))
+
+    def content(self) -> dict:
+        """What a keyring version is: the part that signed updates carry and digests cover."""
+        return {"version": self.version, "keys": self.keys, "threshold": self.threshold}
 
     @classmethod
     def load_or_new(cls, path: str | Path) -> "Keyring":
@@ -145,7 +163,10 @@ class Keyring:
             raise DDRError(f"threshold {self.threshold} exceeds the {len(self.keys)} keys in the keyring")
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(dump_json({"keys": self.keys, "threshold": self.threshold}))
+        d = {"keys": self.keys, "threshold": self.threshold}
+        if self.version > 1 or self.updates:
+            d.update(version=self.version, root=self.root, updates=self.updates)
+        tmp.write_text(dump_json(d))
         os.replace(tmp, path)
         self.path = path
         return path

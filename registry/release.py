@@ -24,7 +24,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ddr.errors import DDRError
-from registry import ENVELOPE_NAME, PROVENANCE_SCHEMA, REGISTRY_SCHEMA
+from registry import ENVELOPE_NAME, PROVENANCE_SCHEMA, REGISTRY_SCHEMA_V2
 from registry.keyring import Keyring, keyid_of
 from registry.ranking import DEFAULT_RESAMPLES, DEFAULT_SEED, Result, build_ranking, result_filename
 from registry.render import to_csv, to_html, to_markdown
@@ -120,6 +120,7 @@ def build_provenance(results: list[Result], version: str, created_at: str, repo:
             "model": d.get("model"), "protocol": d["protocol"], "weight": d.get("weight"), "rounds": d.get("rounds"),
             "distilled": inputs.get("distilled"), "dataset_input": inputs.get("dataset"),
             "random": inputs.get("random"), "teachers": inputs.get("teachers"),
+            "real_checkpoint": inputs.get("real_checkpoint"),
             "result": f"results/{result_filename(r)}", "result_sha256": r.sha256,
             "mlflow": d.get("mlflow"), "device": env.get("device"), "environment": env,
             "started_at": d.get("started_at"), "finished_at": d.get("finished_at"),
@@ -153,10 +154,16 @@ def build_provenance(results: list[Result], version: str, created_at: str, repo:
 
 def publish(results: list[Result], releases_dir: str | Path, version: str, keys: list[Ed25519PrivateKey],
             *, keyring: Keyring | None = None, seed: int = DEFAULT_SEED, resamples: int = DEFAULT_RESAMPLES,
-            notes: str | None = None, repo: str | Path | None = None, leaderboard: str | Path | None = None) -> Path:
-    """Rank, render, sign and write releases/<version>/. Returns the release folder. With `leaderboard`
-    (a DD-Ranking leaderboard CSV) the release carries its rows as a reference column (leaderboard.json,
-    and a table in ranking.md: ddr's LRS, the leaderboard's, the difference)."""
+            notes: str | None = None, repo: str | Path | None = None, expires_days: float | None = None,
+            leaderboard: str | Path | None = None) -> Path:
+    """Rank, render, sign and write releases/<version>/ and a fresh releases/timestamp.dsse.json
+    (expiring after ``expires_days``). Returns the release folder. With `leaderboard` (a DD-Ranking
+    leaderboard CSV) the release carries its rows as a reference column (leaderboard.json, and a table
+    in ranking.md: ddr's LRS, the leaderboard's, the difference)."""
+    from registry.attest import carried_reproductions, page_section
+    from registry.freshness import DEFAULT_EXPIRES_DAYS, write_timestamp
+    from registry.page_check import embed_self_check
+
     check_semver(version)
     if not keys:
         raise DDRError("publishing needs at least one signing key (--key)")
@@ -215,10 +222,16 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
                                                              "rows": board[1], "comparison": comparison}))
             with open(tmp / "ranking.md", "a") as fh:
                 fh.write("\n" + reference_markdown(comparison, board[0].name))
-        (tmp / "index.html").write_text(to_html(ranking, version, meta))
+        page = to_html(ranking, version, meta)
+        repro_html = page_section(carried_reproductions(releases_dir, results), sorted(r.cell_id for r in results))
+        at = page.rfind("</body>")
+        page = page[:at] + repro_html + page[at:] if at >= 0 else page + repro_html
+        page = embed_self_check(page, (tmp / "ranking.json").read_bytes(), version, keys,
+                                keyring.threshold if keyring is not None else 1)
+        (tmp / "index.html").write_text(page)
         (tmp / "provenance.json").write_text(dump_json(provenance))
         subjects = {name: sha256_file(tmp / name) for name in list_files(tmp)}
-        predicate = {"schema": REGISTRY_SCHEMA, "version": version, "previous": previous, "created_at": created_at,
+        predicate = {"schema": REGISTRY_SCHEMA_V2, "version": version, "previous": previous, "created_at": created_at,
                      "generator": {"name": "ddr", "version": _packages().get("ddr")},
                      "signers": signer_ids, "notes": notes,
                      "ranking": {"name": "ranking.json", "digest": {"sha256": subjects["ranking.json"]}}}
@@ -230,5 +243,7 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    write_timestamp(releases_dir, version, keys,
+                    expires_days=DEFAULT_EXPIRES_DAYS if expires_days is None else expires_days)
     return final
 

@@ -14,7 +14,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from registry import PAYLOAD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE
+from registry import PAYLOAD_TYPE, PREDICATE_TYPE_V2, RELEASE_PREDICATE_TYPES, STATEMENT_TYPE
 from registry.keyring import Keyring, keyid_of
 from registry.util import canonical_json
 
@@ -33,12 +33,12 @@ def pae(payload_type: str, payload: bytes) -> bytes:
     return b"DSSEv1 %d %s %d %s" % (len(t), t, len(payload), payload)
 
 
-def statement(subjects: dict[str, str], predicate: dict) -> dict:
+def statement(subjects: dict[str, str], predicate: dict, predicate_type: str = PREDICATE_TYPE_V2) -> dict:
     """An in-toto Statement v1: subjects {name: sha256 hex}, sorted by name."""
     return {
         "_type": STATEMENT_TYPE,
         "subject": [{"name": n, "digest": {"sha256": d}} for n, d in sorted(subjects.items())],
-        "predicateType": PREDICATE_TYPE,
+        "predicateType": predicate_type,
         "predicate": predicate,
     }
 
@@ -68,7 +68,8 @@ def _b64(text: Any, what: str) -> bytes:
         raise VerifyError("malformed envelope", f"{what} is not valid base64") from None
 
 
-def verify_envelope(env: Any, keyring: Keyring, where: str = "release.dsse.json") -> tuple[dict, list[str]]:
+def verify_envelope(env: Any, keyring: Keyring, where: str = "release.dsse.json",
+                    predicate_types: tuple[str, ...] = RELEASE_PREDICATE_TYPES) -> tuple[dict, list[str]]:
     """Check the envelope's signatures against the keyring (plain cryptography) and return the
     statement and the key ids that signed validly. Raises VerifyError naming the failing check."""
     if not isinstance(env, dict) or not isinstance(env.get("signatures"), list):
@@ -109,7 +110,7 @@ def verify_envelope(env: Any, keyring: Keyring, where: str = "release.dsse.json"
         raise VerifyError("malformed statement", f"{where} payload is not JSON") from None
     if not isinstance(stmt, dict) or stmt.get("_type") != STATEMENT_TYPE:
         raise VerifyError("malformed statement", f"{where} payload is not an in-toto Statement v1")
-    if stmt.get("predicateType") != PREDICATE_TYPE:
+    if stmt.get("predicateType") not in predicate_types:
         raise VerifyError("malformed statement", f"{where} predicateType is {stmt.get('predicateType')!r}")
     if not isinstance(stmt.get("subject"), list) or not isinstance(stmt.get("predicate"), dict):
         raise VerifyError("malformed statement", f"{where} has no subject list or predicate")

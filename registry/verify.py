@@ -9,6 +9,12 @@ Checks, per release (oldest first), each failing with a named check:
 - ``digest mismatch``: every file's sha256 equals its subject digest;
 - ``chain broken at VERSION``: each release names the version and envelope sha256 of the release
   before it (catches a removed, reordered or substituted release); the first names none.
+- ``mix-and-match``: a file whose digest is that of the same file in another release (files of one
+  release presented with the statement of another).
+
+``verify_registry`` adds what one look at a folder cannot know (registry/freshness.py,
+registry/keyring_updates.py, registry/trust_state.py): ``keyring swap``, ``rollback``, ``freeze``,
+``removed release`` and timestamp ``mix-and-match``, against the verifier's trusted state.
 """
 from __future__ import annotations
 
@@ -16,10 +22,13 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from registry import ENVELOPE_NAME
+import base64
+
+from registry import ENVELOPE_NAME, PREDICATE_TYPE_V2
 from registry.keyring import Keyring
 from registry.release import envelope_digest, list_versions
 from registry.signing import VerifyError, verify_envelope
+from registry.trust_state import TrustState
 from registry.util import list_files, sha256_file
 
 
@@ -30,12 +39,14 @@ class Verified:
     previous: str | None
     created_at: str | None
     files: int
+    predicate_type: str | None = None
 
 
 @dataclass
 class Report:
     releases: list[Verified] = field(default_factory=list)
     error: VerifyError | None = None
+    freshness: dict | None = None  # the trust-state entry recorded by verify_registry
 
     @property
     def ok(self) -> bool:
@@ -77,9 +88,31 @@ def verify_release(release_dir: str | Path, keyring: Keyring) -> tuple[dict, lis
         path = release_dir / name
         if path.is_symlink() or not path.is_file():
             raise VerifyError("digest mismatch", f"{version}/{name} is not a regular file")
-        if sha256_file(path) != subjects[name]:
+        digest = sha256_file(path)
+        if digest != subjects[name]:
+            other = _release_holding(release_dir, name, digest)
+            if other:
+                raise VerifyError("mix-and-match", f"{version}/{name} is the file of release {other}, "
+                                                   f"not the one {version}'s statement signs")
             raise VerifyError("digest mismatch", f"{version}/{name}")
     return stmt, signers
+
+
+def _release_holding(release_dir: Path, name: str, digest: str) -> str | None:
+    """Another release beside this one whose (unverified) statement lists ``name`` with ``digest``;
+    only used to name the failure, which is certain either way."""
+    for v in list_versions(release_dir.parent):
+        if v == release_dir.name:
+            continue
+        try:
+            env = json.loads((release_dir.parent / v / ENVELOPE_NAME).read_text(encoding="utf-8"))
+            subjects = json.loads(base64.b64decode(env["payload"]))["subject"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if any(isinstance(s, dict) and s.get("name") == name and (s.get("digest") or {}).get("sha256") == digest
+               for s in subjects):
+            return v
+    return None
 
 
 def verify_chain(releases_dir: str | Path, keyring: Keyring, *, upto: str | None = None,
@@ -118,7 +151,61 @@ def verify_chain(releases_dir: str | Path, keyring: Keyring, *, upto: str | None
                     raise VerifyError(f"chain broken at {v}",
                                       f"the envelope digest of previous release {before} does not match")
             report.releases.append(Verified(v, signers, prev.get("version") if isinstance(prev, dict) else None,
-                                            pred.get("created_at"), len(stmt["subject"])))
+                                            pred.get("created_at"), len(stmt["subject"]), stmt["predicateType"]))
     except VerifyError as e:
         report.error = e
+    return report
+
+
+def verify_registry(releases_dir: str | Path, keyring: Keyring, *, state: TrustState | None = None,
+                    keyring_path: str | Path | None = None, latest: str | None = None,
+                    accept_keyring: bool = False) -> Report:
+    """verify_chain plus the keyring's signed history and freshness: the timestamp, and what the
+    trusted ``state`` (a TrustState, or None for a stateless check) saw before for this keyring.
+    On success the state is advanced to the verified keyring, head and timestamp."""
+    from registry.freshness import check_freshness
+    from registry.keyring_updates import verify_lineage
+
+    releases_dir = Path(releases_dir)
+    ring_key = keyring_path or keyring.path
+    seen = state.entry(ring_key) if state is not None and ring_key else {}
+    try:
+        lineage = verify_lineage(keyring)
+        pinned = seen.get("keyring")
+        if pinned and not accept_keyring and (pinned.get("version"), pinned.get("digest")) not in lineage:
+            if keyring.version < pinned.get("version", 0):
+                why = f"it is version {keyring.version}, older than version {pinned['version']} seen before"
+            else:
+                why = (f"it (version {keyring.version}) does not descend, by signed updates, from version "
+                       f"{pinned.get('version')} seen before; if you changed it yourself, sign the change "
+                       "(--sign-with) or re-pin it (verify --accept-keyring)")
+            raise VerifyError("keyring swap", why)
+    except VerifyError as e:
+        return Report(error=e)
+    pin = {"version": lineage[-1][0], "digest": lineage[-1][1]}
+    if state is not None and ring_key and seen.get("keyring") != pin:
+        # like a TUF client's new root, an accepted keyring version is kept even if the releases fail
+        seen["keyring"] = pin
+        state.update(ring_key, seen)
+    report = verify_chain(releases_dir, keyring, latest=latest)
+    if not report.ok:
+        return report
+    try:
+        needs_ts = any(r.predicate_type == PREDICATE_TYPE_V2 for r in report.releases)
+        entry = check_freshness(releases_dir, keyring, [r.version for r in report.releases], needs_ts, seen)
+    except VerifyError as e:
+        report.error = e
+        return report
+    try:  # attestations sit outside the signed releases, but a forged or false one must not pass
+        from registry.attest import reproductions
+
+        for r in report.releases:
+            reproductions(releases_dir / r.version)
+    except VerifyError as e:
+        report.error = e
+        return report
+    entry["keyring"] = pin
+    report.freshness = entry
+    if state is not None and ring_key:
+        state.update(ring_key, entry)
     return report

@@ -1,11 +1,14 @@
 """Test-wide settings: one torch thread (two threads run 4-7x slower when the other core is busy),
 no telemetry, no network."""
 import os
+import tempfile
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 os.environ["DVC_NO_ANALYTICS"] = "1"
 os.environ["DO_NOT_TRACK"] = "1"
+# registry verifiers remember what they verified; tests keep that out of ~/.local/state
+os.environ["DDR_STATE"] = os.path.join(tempfile.mkdtemp(prefix="ddr-test-state-"), "verifier-state.json")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

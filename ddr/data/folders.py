@@ -1,17 +1,18 @@
 """Image-folder data sets: TinyImageNet, ImageNet-1K, the 10-class ImageNet subsets, any ImageFolder.
 
-Every loader reads local files only (never downloads) and decodes the whole split into memory at the
-requested `im_size`, as float32 N x C x H x W in normalised pixel space (the same contract as the
+Every loader reads local files only (never downloads). A set that fits decodes the whole split into memory
+at the requested `im_size`, as float32 N x C x H x W in normalised pixel space (the same contract as the
 other RealData loaders, so the training engine can slice device tensors).
 
 Memory: 4 * N * C * H * W bytes per split, e.g. TinyImageNet train at 64 px 4.9 GB, Imagenette train
-(~9.5k images) at 128 px 1.9 GB, ImageNet-1K train at 224 px ~770 GB. A load whose estimate exceeds
-DDR_MAX_DATA_BYTES (default 32 GiB) is refused with the estimate, before any decoding; ImageNet-1K at
-full size needs a streaming loader, which this module does not provide (`scan_split` gives the file
-list and labels such a loader would need).
+(~9.5k images) at 128 px 1.9 GB, ImageNet-1K train at 224 px ~770 GB. A set whose estimate exceeds
+DDR_MAX_DATA_BYTES (default 32 GiB) is streamed instead (ddr.data.streaming): the training split is read
+from its files batch by batch, the test split is held as uint8; the numbers are the same either way.
 
 Resizing: shorter side to the target, bilinear (PIL, antialiased), then a centre crop; an image
-already at the target size is used as is. DD-Ranking squashed ImageNet to exactly 224 x 224 (aspect
+already at the target size is used as is. The ImageNet family's test split (ImageNet-1K and its
+10-class subsets) is decoded as every method evaluates it: shorter side to im_size / 0.875 (256 for 224),
+then a centre crop of im_size. DD-Ranking squashed ImageNet to exactly 224 x 224 (aspect
 ratio lost) while the methods evaluate with Resize -> CenterCrop (reference 2.10, 6.1.13); the
 aspect-keeping resize is used here for every folder set.
 
@@ -37,6 +38,9 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 IMAGE_EXTENSIONS = (".jpeg", ".jpg", ".png", ".bmp", ".ppm", ".webp", ".tif", ".tiff")
 DEFAULT_MAX_BYTES = 32 * 2**30
+# The ImageNet family's test transform in every method's evaluator: Resize(256) + CenterCrop(224), i.e. the
+# shorter side to im_size / 0.875, then a centre crop (TinyImageNet keeps its native 64 px).
+IMAGENET_TEST_CROP = 0.875
 
 # MTT/DATM's class lists (indices into the sorted 1000 ImageNet wnids), the lists DD-Ranking copied
 # (reference 2.10, `data.py:14-34`). Labels follow the list order.
@@ -88,8 +92,10 @@ def scan_split(split_dir: Path, classes: list[str]) -> tuple[list[Path], list[in
     return paths, labels
 
 
-def _resize_crop(img: Image.Image, size: tuple[int, int]) -> Image.Image:
+def _resize_crop(img: Image.Image, size: tuple[int, int], crop_ratio: float = 1.0) -> Image.Image:
     h, w = size
+    if crop_ratio != 1.0:
+        return _eval_resize_crop(img, size, crop_ratio)
     if img.size == (w, h):
         return img
     scale = max(h / img.height, w / img.width)  # shorter side (relative to the target) to the target
@@ -99,10 +105,27 @@ def _resize_crop(img: Image.Image, size: tuple[int, int]) -> Image.Image:
     return img.crop((left, top, left + w, top + h))
 
 
-def _read(path: Path, size: tuple[int, int], mode: str) -> np.ndarray:
+def _eval_resize_crop(img: Image.Image, size: tuple[int, int], crop_ratio: float) -> Image.Image:
+    """torchvision's Resize(round(min(size) / crop_ratio)) + CenterCrop(size) on a PIL image: the methods'
+    ImageNet test transform (Resize 256 + CenterCrop 224 at crop_ratio 0.875), with its integer rounding."""
+    h, w = size
+    short = round(min(h, w) / crop_ratio)
+    if img.width <= img.height:
+        nw, nh = short, int(short * img.height / img.width)
+    else:
+        nw, nh = int(short * img.width / img.height), short
+    if (nw, nh) != img.size:
+        img = img.resize((nw, nh), Image.BILINEAR)
+    if nw < w or nh < h:  # torchvision pads a too-small image; resizing up keeps every pixel an image pixel
+        return _resize_crop(img, size)
+    top, left = int(round((nh - h) / 2.0)), int(round((nw - w) / 2.0))
+    return img.crop((left, top, left + w, top + h))
+
+
+def _read(path: Path, size: tuple[int, int], mode: str, crop_ratio: float = 1.0) -> np.ndarray:
     try:
         with Image.open(path) as img:
-            arr = np.array(_resize_crop(img.convert(mode), size), dtype=np.uint8)  # writable copy
+            arr = np.array(_resize_crop(img.convert(mode), size, crop_ratio), dtype=np.uint8)  # writable copy
     except OSError as exc:
         raise DDRError(f"cannot read image {path}: {exc}") from None
     return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
@@ -113,45 +136,45 @@ def _max_bytes() -> int:
     return int(raw) if raw else DEFAULT_MAX_BYTES
 
 
-def read_images(paths: list[Path], size: tuple[int, int], mode: str = "RGB") -> torch.Tensor:
-    """Decode to a uint8 N x C x H x W tensor (threads: PIL releases the GIL while decoding)."""
+def read_images(paths: list[Path], size: tuple[int, int], mode: str = "RGB", threads: int | None = None,
+                crop_ratio: float = 1.0) -> torch.Tensor:
+    """Decode to a uint8 N x C x H x W tensor (threads: PIL releases the GIL while decoding). crop_ratio < 1:
+    resize the shorter side to size / crop_ratio, then centre-crop (the ImageNet test transform)."""
     c = 1 if mode == "L" else 3
     out = torch.empty(len(paths), c, *size, dtype=torch.uint8)
-    workers = min(8, os.cpu_count() or 1)
+    workers = threads or min(8, os.cpu_count() or 1)
     with ThreadPoolExecutor(workers) as pool:
-        for i, arr in enumerate(pool.map(lambda p: _read(p, size, mode), paths)):
+        for i, arr in enumerate(pool.map(lambda p: _read(p, size, mode, crop_ratio), paths)):
             out[i] = torch.from_numpy(arr)
-    return out
-
-
-def _to_float(x: torch.Tensor, mean, std) -> torch.Tensor:
-    out = x.float().div_(255.0)
-    out.sub_(torch.tensor(mean).view(1, -1, 1, 1)).div_(torch.tensor(std).view(1, -1, 1, 1))
     return out
 
 
 def build_folder_data(name: str, train: tuple[list[Path], list[int]], test: tuple[list[Path], list[int]],
                       num_classes: int, im_size: tuple[int, int], source: str,
                       mean: tuple[float, ...] | None = IMAGENET_MEAN, std: tuple[float, ...] | None = IMAGENET_STD,
-                      mode: str = "RGB") -> RealData:
-    """Decode both splits; `mean`/`std` None: the training split's per-channel statistics."""
+                      mode: str = "RGB", test_crop: float = 1.0) -> RealData:
+    """Decode both splits; `mean`/`std` None: the training split's per-channel statistics. `test_crop` < 1:
+    the test split is resized to im_size / test_crop and centre-cropped (ImageNet's Resize 256 + CenterCrop
+    224). Above the memory cap the training split is streamed from its files (ddr.data.streaming)."""
+    from ddr.data.streaming import channel_stats, normalise_uint8, streamed_data
+
     for split, (paths, _) in (("train", train), ("val", test)):
         if not paths:
             raise DDRError(f"{name}: no images in the {split} split of {source}")
     c = 1 if mode == "L" else 3
-    need = 4 * (len(train[0]) + len(test[0])) * c * im_size[0] * im_size[1]
+    pixels = c * im_size[0] * im_size[1]
+    need = 4 * (len(train[0]) + len(test[0])) * pixels
     if need > _max_bytes():
-        raise DDRError(f"{name}: {len(train[0]) + len(test[0])} images at {im_size[0]}x{im_size[1]} need "
-                       f"{need / 2**30:.1f} GiB in memory (limit {_max_bytes() / 2**30:.1f} GiB, "
-                       f"DDR_MAX_DATA_BYTES); use a smaller im_size or a subset")
-    x_tr, x_te = read_images(train[0], im_size, mode), read_images(test[0], im_size, mode)
+        if len(test[0]) * pixels > _max_bytes():
+            raise DDRError(f"{name}: even the {len(test[0])} test images at {im_size[0]}x{im_size[1]} as uint8 need "
+                           f"{len(test[0]) * pixels / 2**30:.3g} GiB (limit {_max_bytes() / 2**30:.3g} GiB, "
+                           f"DDR_MAX_DATA_BYTES); raise the limit or use a smaller im_size")
+        return streamed_data(name, train, test, num_classes, im_size, source, mean, std, mode, test_crop)
+    x_tr, x_te = read_images(train[0], im_size, mode), read_images(test[0], im_size, mode, crop_ratio=test_crop)
     if mean is None or std is None:
-        f = x_tr.double() / 255.0
-        mean = tuple(float(v) for v in f.mean(dim=(0, 2, 3)))
-        std = tuple(max(float(v), 1e-8) for v in f.std(dim=(0, 2, 3), unbiased=False))
-        del f
-    return RealData(name, _to_float(x_tr, mean, std), torch.tensor(train[1], dtype=torch.int64),
-                    _to_float(x_te, mean, std), torch.tensor(test[1], dtype=torch.int64), num_classes,
+        mean, std = channel_stats([x_tr])
+    return RealData(name, normalise_uint8(x_tr, mean, std), torch.tensor(train[1], dtype=torch.int64),
+                    normalise_uint8(x_te, mean, std), torch.tensor(test[1], dtype=torch.int64), num_classes,
                     tuple(mean), tuple(std), source=source)
 
 
@@ -206,7 +229,7 @@ def load_tinyimagenet(root: str | None = None, im_size: tuple[int, int] | int | 
 
 
 def _train_val_folders(root: str | None, name: str, im_size, default_size, mean, std,
-                       mode: str = "RGB") -> RealData:
+                       mode: str = "RGB", test_crop: float = 1.0) -> RealData:
     base = _root(root, name, "root/train/<class>/* and root/val/<class>/*")
     if not (base / "val").is_dir():
         raise DDRError(f"{name}: {base} has no val/ folder (class folders; ImageNet's flat val must be sorted "
@@ -216,12 +239,14 @@ def _train_val_folders(root: str | None, name: str, im_size, default_size, mean,
     if extra:
         raise DDRError(f"{name}: val/ has class folder '{extra[0]}' that train/ lacks")
     return build_folder_data(name, scan_split(base / "train", classes), scan_split(base / "val", classes),
-                             len(classes), _size(im_size, default_size), str(base.resolve()), mean, std, mode)
+                             len(classes), _size(im_size, default_size), str(base.resolve()), mean, std, mode,
+                             test_crop)
 
 
 def load_imagenet1k(root: str | None = None, im_size: tuple[int, int] | int | None = None) -> RealData:
     """ImageNet-1K as class folders root/train, root/val; 224 px by default, ImageNet mean/std."""
-    return _train_val_folders(root, "imagenet1k", im_size, 224, IMAGENET_MEAN, IMAGENET_STD)
+    return _train_val_folders(root, "imagenet1k", im_size, 224, IMAGENET_MEAN, IMAGENET_STD,
+                              test_crop=IMAGENET_TEST_CROP)
 
 
 def load_imagefolder(root: str | None = None, im_size: tuple[int, int] | int | None = None) -> RealData:
@@ -268,7 +293,7 @@ def load_imagenet_subset(name: str, root: str | None = None,
         raise DDRError(f"{name}: {base} has no val/ folder (class folders)")
     wnids = subset_wnids(name, base / "train")
     return build_folder_data(name, scan_split(base / "train", wnids), scan_split(base / "val", wnids), 10,
-                             _size(im_size, 128), str(base.resolve()))
+                             _size(im_size, 128), str(base.resolve()), test_crop=IMAGENET_TEST_CROP)
 
 
 def _subset_loader(name: str):

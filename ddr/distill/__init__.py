@@ -43,6 +43,11 @@ def distill(method: str, data: RealData, ipc: int, seed: int = 0, device: Device
     if bad:
         raise DDRError(f"{method}: unknown parameter {', '.join(repr(b) for b in bad)}; "
                        f"valid: {', '.join(valid) or '(none)'}")
+    from ddr.data.streaming import StreamedData
+
+    if isinstance(data, StreamedData) and method != "random":  # the distillers read the whole split at once
+        raise DDRError(f"{method}: {data.name} is streamed from its files (above DDR_MAX_DATA_BYTES); the "
+                       f"distillers need the training split in memory: raise the limit or use a smaller im_size")
     return DISTILLERS[method](data, ipc, seed=seed, device=device, **params)
 
 

@@ -84,7 +84,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
              cache_dir: str | Path | None = None, use_cache: bool = True, out: str | Path | None = None,
              random: list[str] | None = None, label: str = "hard", teachers: list[str] | None = None,
              progress: Progress | None = None, tags: dict[str, Any] | None = None,
-             engine: str = "plain") -> EvalResult:
+             engine: str = "plain", real_checkpoint: str | Path | None = None) -> EvalResult:
     """Evaluate a distilled set: `evaluate("lrs", distilled="path/", dataset="digits", ipc=10)`.
 
     `kind` is "lrs", "ars" or "acc"; without `protocol`, the shipped `<dataset>-<kind>-<label>` is used.
@@ -101,11 +101,20 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
     `engine`: 'plain' (default: one student after another, the reference numbers) or 'batched' (the
     hard-label, unaugmented trainings of every LR and round trained at once, within the tolerance stated
     in benchmarks/RESULTS.md), optionally with '+bf16' (autocast), '+cl' (channels_last), '+compile'.
+    `real_checkpoint`: a state dict of the protocol's model whose test accuracy is Acc(real) (LRS), instead
+    of training the real-data reference; recorded with its file's sha256 in result.json.
     """
     parse_engine(engine)  # refuse a bad engine name before anything is loaded
     proto, data, ds, n_rounds = prepare(kind, distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol,
                                         rounds=rounds, root=root, labels=labels, lr=lr, label=label)
     random_sets = load_random_baselines(list(random or []), data, ipc)
+    real_ref = None
+    if real_checkpoint is not None:
+        from ddr.eval.reference import load_reference
+
+        real_ref = load_reference(real_checkpoint, proto, data)  # a checkpoint that does not fit fails here
+        if kind != "lrs" and progress:
+            progress(f"note: {kind} has no real-data reference; --real-checkpoint ignored")
     dev = resolve_device(device)
     preloaded = None
     if teachers and proto.soft is None:
@@ -130,7 +139,8 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
         data, zca = whiten(data, float(proto.zca.get("eps", 0.1)))
     session = EvalSession(protocol=proto, data=data, ipc=ipc, device=dev, cache=cache, tracker=tracker,
                           progress=progress, total=EVALUATIONS[kind].count_trainings(proto, grid, n_rounds),
-                          random_sets=random_sets, zca=zca, raw_data=raw, engine=engine)
+                          random_sets=random_sets, zca=zca, raw_data=raw, engine=engine,
+                          real_checkpoint=real_ref if kind == "lrs" else None)
     session._teacher = preloaded
     started, elapsed = utc_now(), timer()
     if tracker is not None:
@@ -158,7 +168,8 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
                                   **({"resized": ds.meta["resized"]} if "resized" in ds.meta else {})},
                     "random": body["random_inputs"],
                     "dataset": {"name": data.name, "sha256": data.digest, "source": data.source},
-                    "teachers": teacher_inputs(session)},
+                    "teachers": teacher_inputs(session),
+                    **({"real_checkpoint": real_ref[1]} if real_ref and kind == "lrs" else {})},
             environment=env,
             mlflow={"tracking_uri": tracker.uri, "experiment_id": tracker.experiment_id,
                     "run_id": tracker.parent_id} if tracker else None,

@@ -50,7 +50,8 @@ class EvalSession:
     def __init__(self, *, protocol: Protocol, data: RealData, ipc: int, device: torch.device,
                  cache: TrainingCache, tracker: Tracker | None, progress: Progress | None, total: int,
                  random_sets: dict[int, DistilledSet] | None = None, teacher_paths: list[str] | None = None,
-                 zca=None, raw_data: RealData | None = None, engine: str = "plain"):
+                 zca=None, raw_data: RealData | None = None, engine: str = "plain",
+                 real_checkpoint: tuple[torch.nn.Module, dict[str, str]] | None = None):
         self.protocol, self.data, self.ipc, self.device = protocol, data, ipc, device
         # The engine (issue 6): 'plain' trains one student after another (the reference numbers);
         # 'batched' trains the hard-label, unaugmented students of one recipe and set size together
@@ -71,6 +72,7 @@ class EvalSession:
         self.zca = zca  # a fitted ddr.augment.ZCA when the protocol whitens (`data` is then whitened)
         self.raw_data = raw_data or data  # the normalised data random baselines are drawn from
         self._teacher: tuple[torch.nn.Module, list[dict[str, Any]]] | None = None
+        self.real_checkpoint = real_checkpoint  # (network, file info): Acc(real) is its test accuracy
         self.x_test = data.x_test.to(device)
         self.y_test = data.y_test.to(device)
 
@@ -164,13 +166,28 @@ class EvalSession:
 
     def train(self, *, role: str, round: int, lr: float, x: torch.Tensor, y: torch.Tensor,
               recipe: TrainRecipe, seed: int | None = None, set_digest: str | None = None,
-              soft_targets: torch.Tensor | None = None, teacher: bool = False) -> dict[str, Any]:
-        """Train (or fetch from the cache, or from prefetch) one student and record it."""
+              soft_targets: torch.Tensor | None = None, teacher: bool = False, ddp: int = 0) -> dict[str, Any]:
+        """Train (or fetch from the cache, or from prefetch) one student and record it. `ddp` > 1: a
+        hard-label training data-parallel over that many processes (ddr.train.ddp), cached under its own name."""
         seed = self.seed(role, round, lr, recipe) if seed is None else seed
         teacher_net, teacher_info = self.teachers() if teacher else (None, None)
         spec = self._spec(x, y, recipe, lr, seed, set_digest, soft_targets, teacher_info)
-        key, record, cached = self._lookup(spec)
-        if record is None:
+        if ddp > 1:
+            key = self._key(spec, f"ddp{ddp}")
+            record = self.cache.get(key)
+            cached = record is not None
+        else:
+            key, record, cached = self._lookup(spec)
+        if record is None and ddp > 1:
+            from ddr.train.ddp import run_ddp
+
+            out = run_ddp(dict(model=self.protocol.model, model_args=self.protocol.model_args, x=x, y=y,
+                               x_test=self.data.x_test, y_test=self.data.y_test, num_classes=self.data.num_classes,
+                               recipe=recipe, lr=lr, seed=seed), nproc=ddp)
+            record = {**{k: out[k] for k in ("best_acc", "best_epoch", "history", "seconds", "world_size")},
+                      "finished_at": utc_now(), "engine": f"ddp{ddp}"}
+            self.cache.put(key, record)
+        elif record is None:
             res = train_student(
                 model=self.protocol.model, model_args=self.protocol.model_args, x=x, y=y, x_test=self.x_test,
                 y_test=self.y_test, num_classes=self.data.num_classes, recipe=recipe, lr=lr, seed=seed,
@@ -243,13 +260,27 @@ class EvalSession:
 
     def real_reference(self) -> dict[str, Any]:
         """Acc(real, hard): trained once per (data set, model, real recipe), then served from the cache.
-        Its seed ignores ipc and protocol name on purpose, so every evaluation shares it."""
+        Its seed ignores ipc and protocol name on purpose, so every evaluation shares it. With a real
+        checkpoint, Acc(real) is that network's test accuracy instead (nothing is trained)."""
+        if self.real_checkpoint is not None:
+            from ddr.eval.reference import checkpoint_reference
+
+            rec = {**checkpoint_reference(*self.real_checkpoint, self.x_test, self.y_test, self.device), "selected": True}
+            if self.tracker is not None:
+                rec["mlflow_run_id"] = self.tracker.log_training(rec, {"ddr.role": "real", "ddr.round": 0,
+                                                                       "ddr.cached": False})
+            self.trainings.append(rec)
+            self.progress(f"[{len(self.trainings)}/{self.total}] real         checkpoint acc {rec['best_acc']:.4f}")
+            return rec
         recipe = self.protocol.real
         seed = derive_seed(dataset=self.data.name, role="real", model=self.protocol.model,
                            model_args=self.protocol.model_args, recipe=recipe.as_dict())
+        from ddr.train.ddp import ddp_processes
+
+        ddp = ddp_processes() if self.protocol.ddp and recipe.augmentation is None and recipe.loss == "ce" else 0
         rec = self.train(role="real", round=0, lr=float(recipe.lr), x=self.data.x_train.to(self.device),
                          y=self.data.y_train.to(self.device), recipe=recipe, seed=seed,
-                         set_digest=self.data.digest)
+                         set_digest=self.data.digest, ddp=ddp)
         rec["selected"] = True
         return rec
 

@@ -11,6 +11,7 @@ from typing import Any
 import torch
 
 from ddr.data.real import RealData
+from ddr.data.streaming import file_sha256
 from ddr.errors import DDRError
 from ddr.protocols import Protocol, TeacherSpec
 from ddr.seeds import derive_seed
@@ -66,7 +67,8 @@ def provide_teachers(protocol: Protocol, data: RealData, device: torch.device, c
             if not ckpt.is_file():
                 raise DDRError(f"no such teacher checkpoint: {ckpt}")
             net = load_teacher(ckpt, spec.model, data.channels, data.num_classes, data.im_size, spec.model_args)
-            info = {"model": spec.model, "path": str(ckpt), "sha256": state_digest(net), "trained_by": "user",
+            info = {"model": spec.model, "path": str(ckpt), "sha256": state_digest(net),
+                    "file_sha256": file_sha256(ckpt), "trained_by": "user",
                     "test_acc": accuracy(net, data.x_test, data.y_test)}
         else:
             key = training_key({"teacher": spec.as_dict(), "data": data.digest, "seed": teacher_seed(data, spec, i),

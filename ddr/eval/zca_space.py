@@ -5,9 +5,15 @@ from __future__ import annotations
 
 from ddr.augment import ZCA
 from ddr.data.real import RealData
+from ddr.errors import DDRError
 
 
 def whiten(data: RealData, eps: float) -> tuple[RealData, ZCA]:
+    from ddr.data.streaming import StreamedData
+
+    if isinstance(data, StreamedData):
+        raise DDRError(f"{data.name}: ZCA whitening needs the training split in memory, but it is streamed "
+                       f"(above DDR_MAX_DATA_BYTES); raise the limit or use a smaller im_size")
     zca = ZCA().fit(data.denormalise(data.x_train), eps=eps)
     white = RealData(
         name=data.name, x_train=zca.transform(data.denormalise(data.x_train)), y_train=data.y_train,

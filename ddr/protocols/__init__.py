@@ -155,6 +155,7 @@ class Protocol:
     hard_lr_grid: tuple[float, ...] = FIVE_LR_GRID  # searched for Acc(syn, hard) of a soft-label protocol
     paired: bool = False  # syn and random students of a round share initialisation and batch order
     ior_random: str = "method"  # lr_policy method: the random side the score's IOR uses (both are recorded)
+    ddp: bool = False  # the real-data reference trains data-parallel over several GPUs when present (ddr.train.ddp)
     description: str = ""
     notes: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -193,7 +194,7 @@ def without_batch_mixing(spec: dict[str, Any] | None) -> dict[str, Any] | None:
 
 _TOP = {"name", "version", "dataset", "model", "model_args", "train", "real", "lr_grid", "rounds",
         "seed_base", "weight", "label", "lr_policy", "description", "notes", "soft", "zca", "hard_lr_grid",
-        "paired", "ior_random"}
+        "paired", "ior_random", "ddp"}
 _REQUIRED = ("name", "version", "dataset", "model", "train", "real", "lr_grid")
 
 
@@ -229,6 +230,8 @@ def parse_protocol(raw: Any, source: str) -> Protocol:
         raise DDRError(f"protocol {source}: label 'soft' needs a 'soft' section (mode, teachers)")
     if label == "soft" and train.loss == "ce":
         raise DDRError(f"protocol {source}: label 'soft' needs a soft loss in train (kl, sce or mse_gt)")
+    if not isinstance(raw.get("ddp", False), bool):
+        raise DDRError(f"protocol {source}: ddp must be true or false")
     zca = raw.get("zca")
     if zca is not None and (not isinstance(zca, dict) or set(zca) - {"eps"}):
         raise DDRError(f"protocol {source}: zca must be a mapping with only 'eps'")
@@ -240,6 +243,7 @@ def parse_protocol(raw: Any, source: str) -> Protocol:
         lr_policy=str(raw.get("lr_policy", "search")), model_args=dict(raw.get("model_args") or {}),
         soft=soft, zca=zca, description=str(raw.get("description", "")), notes=str(raw.get("notes", "")), raw=raw,
         hard_lr_grid=hard_grid, paired=bool(raw.get("paired", False)), ior_random=ior_random,
+        ddp=bool(raw.get("ddp", False)),
     )
 
 

@@ -14,8 +14,12 @@ equals `train_student`'s within floating-point tolerance (bit for bit is not pro
 differently). Models with BatchNorm see per-shard batch statistics, which does change the maths: use
 instancenorm (the DC default), layernorm or none, or convert to SyncBatchNorm on GPUs.
 
-Not wired into ddr.evaluate yet: an evaluation's trainings are small and many (the grid parallelises them);
-this path is for the few large ones (ImageNet-1K, IPC 50 and up).
+A protocol asks for this path with `ddp: true` (the ImageNet-1K protocols): its real-data reference, the one
+large hard-label training of an evaluation, then runs over every visible GPU when there are several
+(DDR_DDP_PROCS overrides the count, also on CPU with gloo), cached under its own engine name. The many small
+trainings stay on one device (the grid parallelises those). On CUDA, BatchNorm layers become SyncBatchNorm,
+so batch statistics are the whole batch's, as on one device. A streamed training split (ddr.data.streaming)
+is read shard by shard: each rank decodes only its own part of every batch.
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from ddr.data.streaming import FolderImages
 from ddr.models import build_model
 from ddr.protocols import TrainRecipe
 from ddr.train.engine import TrainingResult, accuracy
@@ -53,9 +58,13 @@ def train_student_ddp(*, model: str, model_args: dict, x: torch.Tensor, y: torch
         torch.cuda.set_device(dev)
     start = time.perf_counter()
     torch.manual_seed(seed)
-    net = build_model(model, x.shape[1], num_classes, tuple(x.shape[2:]), **model_args).to(dev)
+    net = build_model(model, x.shape[1], num_classes, tuple(x.shape[2:]), **model_args)
+    if cuda:
+        net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
+    net = net.to(dev)
     ddp = DDP(net, device_ids=[local] if cuda else None)
     gen = torch.Generator().manual_seed(seed)
+    streamed = isinstance(x, FolderImages)
     x, y = x.to(dev), y.to(dev)
     opt = build_optimizer(net, recipe, lr)
     n, bs = len(x), recipe.batch_size
@@ -63,14 +72,19 @@ def train_student_ddp(*, model: str, model_args: dict, x: torch.Tensor, y: torch
     net.train()
     for epoch in range(recipe.epochs):
         set_lr(opt, lr * lr_factor(recipe, epoch))
-        perm = torch.randperm(n, generator=gen).to(dev)
+        perm = torch.randperm(n, generator=gen)
+        shards = [perm[i:i + bs].tensor_split(world)[rank] for i in range(0, n, bs)]
+        feed = x.stream([s.tolist() if len(s) else perm[i:i + 1].tolist() for s, i in zip(shards, range(0, n, bs))],
+                        pin_memory=cuda) if streamed else None
+        perm = perm.to(dev)
         for i in range(0, n, bs):
             idx = perm[i:i + bs]
             shard = idx.tensor_split(world)[rank]
+            xb = next(feed).to(dev, non_blocking=True) if streamed else x[shard if len(shard) else idx[:1]]
             if len(shard):
-                loss = F.cross_entropy(ddp(x[shard]), y[shard], reduction="sum") * (world / len(idx))
+                loss = F.cross_entropy(ddp(xb), y[shard], reduction="sum") * (world / len(idx))
             else:  # a batch smaller than the world: this rank contributes zero gradient, but takes part
-                loss = ddp(x[idx[:1]]).sum() * 0.0
+                loss = ddp(xb).sum() * 0.0
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -101,6 +115,12 @@ def _main(spec_path: str, out_path: str) -> None:
             os.replace(tmp, out_path)
     finally:
         dist.destroy_process_group()
+
+
+def ddp_processes() -> int:
+    """How many processes a protocol's DDP training uses: DDR_DDP_PROCS, else the number of visible GPUs."""
+    raw = os.environ.get("DDR_DDP_PROCS")
+    return int(raw) if raw else torch.cuda.device_count()
 
 
 def run_ddp(spec: dict[str, Any], nproc: int, env: dict[str, str] | None = None, timeout: float | None = None

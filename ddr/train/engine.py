@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ddr.data.streaming import FolderImages
 from ddr.losses import build_loss
 from ddr.models import build_model
 from ddr.protocols import TrainRecipe
@@ -124,20 +125,25 @@ def train_student(
     n, bs = len(x), recipe.batch_size
     result = TrainingResult(best_acc=-1.0, best_epoch=0)
     net.train()
+    streamed = isinstance(x, FolderImages)  # a training split on disk: decoded ahead, batch by batch
     if channels_last:
         net = net.to(memory_format=torch.channels_last)
-        x, x_test = x.contiguous(memory_format=torch.channels_last), x_test.contiguous(memory_format=torch.channels_last)
+        x_test = x_test.contiguous(memory_format=torch.channels_last)
+        x = x if streamed else x.contiguous(memory_format=torch.channels_last)
     fwd = torch.compile(net) if compile else net
     pending: list[tuple[int, torch.Tensor]] = []  # (epoch, correct-count on the device)
     for epoch in range(recipe.epochs):
         set_lr(opt, lr * lr_factor(recipe, epoch))
         perm = torch.randperm(n, generator=gen)
+        feed = x.batches(perm, bs, pin_memory=dev.type == "cuda") if streamed else None
         if dev.type == "cuda":  # a pinned source makes the copy truly asynchronous (no wait for the GPU)
             perm = perm.pin_memory()
         perm = perm.to(dev, non_blocking=True)
         for i in range(0, n, bs):
             idx = perm[i:i + bs]
-            xb, yb = x[idx], y[idx]
+            xb, yb = (next(feed).to(dev, non_blocking=True) if streamed else x[idx]), y[idx]
+            if streamed and channels_last:
+                xb = xb.contiguous(memory_format=torch.channels_last)
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
                 if augment is None and teacher is None and soft_targets is None and loss_fn is None:
                     loss = F.cross_entropy(fwd(xb), yb)  # the plain path: hard labels, no augmentation

@@ -53,6 +53,7 @@ def test_shipped_protocol(name):
     p = load_protocol(name)
     assert p.name == name, f"{name}.yaml declares name {p.name!r}"
     assert p.version >= 1  # the exact version and content are pinned in tests/golden/protocols.json
+    assert p.ddp == (p.dataset == "imagenet1k")
     assert p.dataset in DATASETS and p.dataset in SHAPES
     assert p.description and "\n" not in p.description
     _check(p.model, p.model_args, p.dataset)

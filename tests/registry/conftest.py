@@ -11,6 +11,12 @@ from registry.release import publish  # noqa: E402
 from tests.registry.helpers import DEFAULT_METHODS, write_results  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _verifier_state(tmp_path, monkeypatch):
+    """Each test gets its own trusted verifier state (never the user's ~/.local/state)."""
+    monkeypatch.setenv("DDR_STATE", str(tmp_path / "verifier-state.json"))
+
+
 @pytest.fixture
 def keys(tmp_path):
     """A signing key and a keyring trusting it."""

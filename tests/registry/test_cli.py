@@ -8,7 +8,7 @@ import pytest
 from registry.cli import registry_group
 from tests.registry.helpers import invoke, write_results
 
-COMMANDS = ["keygen", "trust", "publish", "verify", "ls", "show", "diff", "reproduce"]
+COMMANDS = ["keygen", "timestamp", "trust", "publish", "verify", "ls", "show", "diff", "reproduce"]
 
 
 @pytest.mark.parametrize("cmd", COMMANDS)

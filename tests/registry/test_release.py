@@ -38,7 +38,7 @@ def test_publish_then_verify(tmp_path, keys):
     for s in stmt["subject"]:
         assert sha256_file(path / s["name"]) == s["digest"]["sha256"]
     # nothing temporary left behind
-    assert [p.name for p in (tmp_path / "releases").iterdir()] == ["1.0.0"]
+    assert sorted(p.name for p in (tmp_path / "releases").iterdir()) == ["1.0.0", "timestamp.dsse.json"]
 
 
 def test_renderings_and_provenance(tmp_path, keys):

@@ -78,10 +78,17 @@ def test_reproduce_matches_on_cpu(tmp_path, monkeypatch, digits, keys):
     out.mkdir(parents=True)
     (out / "result.json").write_text(json.dumps(res.to_dict()))
     publish(load_results([out]), tmp_path / "releases", "1.0.0", [key], keyring=ring, resamples=20, repo=tmp_path)
+    from registry.keyring import generate_key
+
+    generate_key(tmp_path / "reproducer.key")  # a third party's key, in no keyring
     code, text = invoke("reproduce", "1.0.0", "--cell", "digits/1/hard/random-s123", "--releases", "releases",
-                        "--keyring", ring.path, "--device", "cpu", "--cache-dir", str(tmp_path / "cache2"))
+                        "--keyring", ring.path, "--device", "cpu", "--cache-dir", str(tmp_path / "cache2"),
+                        "--attest", "--key", tmp_path / "reproducer.key")
     assert code == 0, text
-    assert "MATCH (exact (bit-for-bit))" in text
+    assert "MATCH (exact (bit-for-bit))" in text and "attestation: releases/attestations/1.0.0/" in text
+    code, text = invoke("show", "1.0.0", "--releases", "releases")
+    assert code == 0 and "digits/1/hard/random-s123/lrs: reproduced by 1 key (" in text
+    assert invoke("verify", "--releases", "releases", "--keyring", ring.path)[0] == 0
 
     # a release whose numbers differ from what the code computes is reported as a mismatch (exit 1);
     # cache2 now holds the trainings, so this second re-run is fast

@@ -61,10 +61,16 @@ def test_trust_and_untrust_via_cli(tmp_path, keys):
     assert code == 1 and out.startswith("FAIL unknown key: 1.1.0/")
     code, out = invoke("trust", tmp_path / "elsewhere" / "new.key.pub", "--keyring", ring.path, "--name", "new")
     assert code == 0 and new_id in out
-    assert invoke("verify", "--releases", rel, "--keyring", ring.path)[0] == 0
+    # the verifier pinned the keyring it used; its own deliberate edit is re-pinned explicitly
+    assert invoke("verify", "--releases", rel, "--keyring", ring.path)[1].startswith("FAIL keyring swap: ")
+    assert invoke("verify", "--releases", rel, "--keyring", ring.path, "--accept-keyring")[0] == 0
     code, out = invoke("trust", keyid_of(old.public_key())[:12], "--remove", "--keyring", ring.path)
     assert code == 0
+    # this verifier pinned the keyring it verified with: an unsigned edit looks like a swapped file ...
     code, out = invoke("verify", "--releases", rel, "--keyring", ring.path)
+    assert code == 1 and out.startswith("FAIL keyring swap: ")
+    # ... until its owner deliberately re-pins it
+    code, out = invoke("verify", "--releases", rel, "--keyring", ring.path, "--accept-keyring")
     assert code == 1 and out.startswith("FAIL unknown key: 1.0.0/")
     code, out = invoke("trust", "zz", "--keyring", ring.path)
     assert code == 2 and "cannot read public key" in out

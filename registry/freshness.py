@@ -1,0 +1,131 @@
+"""Signed timestamps (TUF-style freshness) and the rollback / freeze / removal / mix-and-match checks.
+
+``releases/timestamp.dsse.json`` is a DSSE envelope of an in-toto Statement whose subject is the
+newest release's envelope (``<head>/release.dsse.json`` with its sha256) and whose predicate holds
+``head``, a ``counter`` that grows with every timestamp, ``issued_at`` and ``expires``. The chain
+links every older release to the head, so the timestamp pins the whole registry; its expiry means a
+mirror that stops updating (a freeze) is noticed. ``publish`` writes it; ``ddr registry timestamp``
+re-signs it before it expires.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ddr.errors import DDRError
+from registry import ENVELOPE_NAME, TIMESTAMP_NAME, TIMESTAMP_PREDICATE_TYPE
+from registry.keyring import Keyring
+from registry.signing import VerifyError, sign_statement, statement, verify_envelope
+from registry.util import dump_json, semver_key, sha256_file, utc_now
+
+DEFAULT_EXPIRES_DAYS = 30.0
+_FMT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(timezone.utc).strftime(_FMT)
+
+
+def _parse(text: object) -> datetime | None:
+    try:
+        return datetime.strptime(str(text), _FMT).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def read_timestamp_unverified(releases_dir: str | Path) -> dict | None:
+    """The timestamp's predicate without checking its signature (for numbering the next one)."""
+    import base64
+
+    p = Path(releases_dir) / TIMESTAMP_NAME
+    try:
+        return json.loads(base64.b64decode(json.loads(p.read_text())["payload"]))["predicate"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_timestamp(releases_dir: str | Path, head: str, keys: list[Ed25519PrivateKey], *,
+                    expires_days: float = DEFAULT_EXPIRES_DAYS, now: datetime | None = None) -> Path:
+    """Sign and write releases/timestamp.dsse.json naming ``head``, with the next counter."""
+    if expires_days <= 0:
+        raise DDRError(f"--expires-days must be positive; got {expires_days}")
+    releases_dir = Path(releases_dir)
+    env_path = releases_dir / head / ENVELOPE_NAME
+    if not env_path.is_file():
+        raise DDRError(f"release {head} is not in {releases_dir}")
+    now = now or _parse(utc_now())  # honours SOURCE_DATE_EPOCH, like every other time ddr writes
+    old = read_timestamp_unverified(releases_dir) or {}
+    counter = old.get("counter") if isinstance(old.get("counter"), int) else 0
+    pred = {"head": head, "counter": counter + 1, "issued_at": _iso(now),
+            "expires": _iso(now + timedelta(days=expires_days))}
+    stmt = statement({f"{head}/{ENVELOPE_NAME}": sha256_file(env_path)}, pred, TIMESTAMP_PREDICATE_TYPE)
+    out = releases_dir / TIMESTAMP_NAME
+    tmp = releases_dir / f".{TIMESTAMP_NAME}.tmp"
+    tmp.write_text(dump_json(sign_statement(stmt, keys)))
+    tmp.replace(out)
+    return out
+
+
+def verify_timestamp(releases_dir: Path, keyring: Keyring) -> dict | None:
+    """The verified timestamp predicate plus its subject digest, or None when there is none."""
+    p = releases_dir / TIMESTAMP_NAME
+    if not p.exists():
+        return None
+    try:
+        env = json.loads(p.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise VerifyError("malformed envelope", f"{TIMESTAMP_NAME} is not JSON") from None
+    stmt, _ = verify_envelope(env, keyring, TIMESTAMP_NAME, (TIMESTAMP_PREDICATE_TYPE,))
+    pred, subj = stmt["predicate"], stmt["subject"]
+    head = pred.get("head")
+    if (not isinstance(head, str) or not isinstance(pred.get("counter"), int) or _parse(pred.get("expires")) is None
+            or len(subj) != 1 or not isinstance(subj[0], dict) or subj[0].get("name") != f"{head}/{ENVELOPE_NAME}"):
+        raise VerifyError("malformed statement", f"{TIMESTAMP_NAME} does not name one head release envelope")
+    return dict(pred, envelope=(subj[0].get("digest") or {}).get("sha256"))
+
+
+def check_freshness(releases_dir: Path, keyring: Keyring, versions: list[str], timestamp_required: bool,
+                    seen: dict, now: datetime | None = None) -> dict:
+    """Compare the verified chain (``versions``, oldest first) with the timestamp and with what this
+    verifier saw before (``seen``: a trust-state entry). Returns the entry to record on success;
+    raises VerifyError('rollback' | 'freeze' | 'removed release' | 'mix-and-match' | ...)."""
+    now = now or datetime.now(timezone.utc)
+    newest = versions[-1]
+    seen_head, seen_ts = seen.get("head") or {}, seen.get("timestamp") or {}
+    ts = verify_timestamp(releases_dir, keyring)
+    if ts is not None:
+        if seen_ts.get("counter") is not None and ts["counter"] < seen_ts["counter"]:
+            raise VerifyError("rollback", f"{TIMESTAMP_NAME} is #{ts['counter']} (head {ts['head']}), older than "
+                                          f"#{seen_ts['counter']} already seen")
+        if seen_head.get("version") and semver_key(ts["head"]) < semver_key(seen_head["version"]):
+            raise VerifyError("rollback", f"{TIMESTAMP_NAME} names head {ts['head']}, older than "
+                                          f"{seen_head['version']} already seen")
+        if _parse(ts["expires"]) <= now:
+            raise VerifyError("freeze", f"{TIMESTAMP_NAME} (head {ts['head']}) expired at {ts['expires']}; "
+                                        "the registry has stopped being refreshed or is being held back")
+        if ts["head"] not in versions:
+            raise VerifyError("removed release", f"{TIMESTAMP_NAME} names head {ts['head']}, which is not in "
+                                                 f"{releases_dir} (newest there: {newest})")
+        if ts["head"] != newest:
+            raise VerifyError("mix-and-match", f"{TIMESTAMP_NAME} names head {ts['head']}, but {releases_dir} "
+                                               f"holds the newer release {newest}")
+        if ts["envelope"] != sha256_file(releases_dir / newest / ENVELOPE_NAME):
+            raise VerifyError("mix-and-match", f"{TIMESTAMP_NAME} for {newest} names another envelope than "
+                                               f"{newest}/{ENVELOPE_NAME} (metadata of two registries mixed)")
+    if seen_head.get("version"):
+        sv = seen_head["version"]
+        if sv not in versions and semver_key(sv) > semver_key(newest):
+            raise VerifyError("removed release", f"{sv} was the newest release seen; the newest in "
+                                                 f"{releases_dir} is now {newest}")
+        if sv in versions and seen_head.get("envelope") != sha256_file(releases_dir / sv / ENVELOPE_NAME):
+            raise VerifyError(f"chain broken at {sv}", f"its envelope differs from the one verified before")
+    if ts is None and (timestamp_required or seen_ts):
+        why = "releases of format 2 require it" if timestamp_required else f"#{seen_ts.get('counter')} was seen before"
+        raise VerifyError("freeze", f"{TIMESTAMP_NAME} is missing from {releases_dir} ({why})")
+    entry = {"head": {"version": newest, "envelope": sha256_file(releases_dir / newest / ENVELOPE_NAME)}}
+    if ts is not None:
+        entry["timestamp"] = {"counter": ts["counter"], "issued_at": ts.get("issued_at"), "expires": ts["expires"]}
+    return entry

@@ -1,0 +1,60 @@
+"""A verifier's trusted state: what it has already verified, so that going back is detectable.
+
+Per keyring file (by absolute path) it remembers the keyring version and content digest it
+accepted, the newest release (head) it verified with that release's envelope sha256, and the
+counter and issue time of the newest timestamp. JSON, written atomically, default location
+``$DDR_STATE`` or ``$XDG_STATE_HOME/ddr/verifier-state.json`` (``~/.local/state/...``)::
+
+    {"schema": "ddr.verifier-state/v1",
+     "keyrings": {"/abs/keys/keyring.json": {"keyring": {"version": 2, "digest": "<sha256>"},
+                                             "head": {"version": "1.2.0", "envelope": "<sha256>"},
+                                             "timestamp": {"counter": 7, "issued_at": "<iso>"}}}}
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ddr.errors import DDRError
+from registry.util import dump_json
+
+STATE_SCHEMA = "ddr.verifier-state/v1"
+
+
+def default_state_path() -> Path:
+    if os.environ.get("DDR_STATE"):
+        return Path(os.environ["DDR_STATE"])
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "ddr" / "verifier-state.json"
+
+
+class TrustState:
+    """The state file; ``entry(keyring_path)`` is the mutable record for one keyring."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else default_state_path()
+        self.data: dict = {"schema": STATE_SCHEMA, "keyrings": {}}
+        if self.path.exists():
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError) as e:
+                raise DDRError(f"verifier state {self.path} is not valid JSON: {e}") from None
+            if not isinstance(data, dict) or data.get("schema") != STATE_SCHEMA or not isinstance(data.get("keyrings"), dict):
+                raise DDRError(f"verifier state {self.path} is not a {STATE_SCHEMA} file")
+            self.data = data
+
+    @staticmethod
+    def key(keyring_path: str | Path) -> str:
+        return str(Path(keyring_path).resolve())
+
+    def entry(self, keyring_path: str | Path) -> dict:
+        return dict(self.data["keyrings"].get(self.key(keyring_path), {}))
+
+    def update(self, keyring_path: str | Path, entry: dict) -> None:
+        """Record the entry and write the file atomically (a crash leaves the old state)."""
+        self.data["keyrings"][self.key(keyring_path)] = entry
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        tmp.write_text(dump_json(self.data))
+        os.replace(tmp, self.path)
