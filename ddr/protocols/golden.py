@@ -102,11 +102,12 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m ddr.protocols.golden", description=__doc__.splitlines()[0])
     ap.add_argument("protocols", nargs="*", help="digits protocols whose golden results to (re)compute")
     ap.add_argument("--hashes", action="store_true", help="only record the protocols' content hashes")
+    ap.add_argument("--rounds", type=int, default=None, help="fewer rounds than the protocol's (a cheaper record)")
     args = ap.parse_args(argv)
     if not args.hashes:
         with tempfile.TemporaryDirectory() as cache:  # one cache: the real reference is trained once
             for name in args.protocols:
-                record = compute_golden(name, cache)
+                record = compute_golden(name, cache, rounds=args.rounds)
                 out = golden_path(load_protocol(name))
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_text(json.dumps(record, indent=1) + "\n")
