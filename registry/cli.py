@@ -208,12 +208,7 @@ def publish_cmd(version, results, releases_dir, key_paths, passphrase_env, keyri
     path = publish(rs, releases_dir, version, keys, keyring=keyring,
                    seed=DEFAULT_SEED if seed is None else seed,
                    resamples=DEFAULT_RESAMPLES if resamples is None else resamples, notes=notes,
-@click.option("--expires-days", type=float, default=None,
-              help="Days until the registry's signed timestamp expires (default 30; refresh with 'timestamp').")
-@click.option("--leaderboard", "leaderboard_csv", default=None, type=click.Path(dir_okay=False),
-              help="DD-Ranking leaderboard CSV: carried as a reference column (ddr LRS, leaderboard LRS, difference).")
-def publish_cmd(version, results, releases_dir, key_paths, passphrase_env, keyring_path, seed, resamples, notes,
-                use_mlflow, tracking_uri, expires_days, leaderboard_csv):
+                   expires_days=expires_days, leaderboard=leaderboard_csv)
     click.echo(f"published {path} ({len(rs)} results)")
     if use_mlflow:
         from registry.release import read_statement_unverified
