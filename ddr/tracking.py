@@ -38,7 +38,10 @@ class Tracker:
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
         from mlflow import MlflowClient
 
+        from ddr.tracking_store import prepare_store
+
         self.uri = resolve_tracking_uri(tracking_uri)
+        prepare_store(self.uri)  # a new sqlite store under a lock; an unreachable server fails in seconds
         self.client = MlflowClient(tracking_uri=self.uri)
         self.parent_id: str | None = None
         self.experiment_id: str | None = None
@@ -48,13 +51,24 @@ class Tracker:
         if exp is not None:
             return exp.experiment_id
         root = _artifact_root(self.uri)
-        return self.client.create_experiment(name, artifact_location=f"{root}/{name}" if root else None)
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return self.client.create_experiment(name, artifact_location=f"{root}/{name}" if root else None)
+        except MlflowException:  # another evaluation created it a moment ago
+            exp = self.client.get_experiment_by_name(name)
+            if exp is None:
+                raise
+            return exp.experiment_id
 
     def start_parent(self, experiment: str, run_name: str, tags: dict[str, Any], params: dict[str, Any]) -> str:
         from mlflow.entities import Param
 
+        from ddr.tracking_store import end_stale_parents, owner_tags
+
         self.experiment_id = self.experiment(experiment)
-        run = self.client.create_run(self.experiment_id, tags={k: str(v) for k, v in tags.items()},
+        end_stale_parents(self.client, self.experiment_id, tags)  # left RUNNING by a killed evaluation
+        run = self.client.create_run(self.experiment_id, tags={**owner_tags(), **{k: str(v) for k, v in tags.items()}},
                                      run_name=run_name)
         self.parent_id = run.info.run_id
         self.client.log_batch(self.parent_id, params=[Param(k, str(v)) for k, v in params.items()])

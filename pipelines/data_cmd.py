@@ -33,6 +33,10 @@ def random_cmd(dataset: str, ipc: int, seed: int, count: int, out: str, root: st
 
     if count < 1:
         raise DDRError(f"--count must be at least 1, got {count}")
+    if ipc < 1:
+        raise DDRError(f"--ipc must be at least 1, got {ipc}")
+    if seed < 0:
+        raise DDRError(f"--seed must be at least 0, got {seed}")
     real = load_dataset(dataset, root)
     seeds = range(seed, seed + count)
     targets = [(seed, Path(out))] if count == 1 else [(s, Path(out) / f"seed{s}") for s in seeds]

@@ -54,8 +54,11 @@ def _run(kind: str, distilled, dataset, ipc, label, protocol, rounds, weight, ou
          random_dirs, root, device, tracking_uri, no_mlflow, cache_dir, no_cache, engine) -> None:
     from ddr.eval.api import evaluate
 
+    from ddr.checks import confined
+
     name = method or _method_name(distilled)
-    out = out or str(Path("runs") / kind / f"{dataset}-ipc{ipc}" / name)
+    # the method name comes from the set's meta.json: it names a folder, never a path out of runs/
+    out = out or str(confined(Path("runs") / kind, f"{dataset}-ipc{ipc}", name, what="method or data set name"))
     result = evaluate(kind, distilled=distilled, dataset=dataset, ipc=ipc, label=label, protocol=protocol,
                       rounds=rounds, weight=weight, root=root, method=method, device=device, track=not no_mlflow,
                       tracking_uri=tracking_uri, cache_dir=cache_dir, use_cache=not no_cache, out=out,
@@ -97,10 +100,12 @@ def _method_name(path: str) -> str:
     meta = Path(path) / "meta.json"
     if meta.is_file():
         try:
-            return str(json.loads(meta.read_text()).get("method") or Path(path).name)
-        except json.JSONDecodeError:
-            pass
-    return Path(path).name
+            d = json.loads(meta.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            d = None  # reading the set refuses it with one line
+        if isinstance(d, dict) and d.get("method"):
+            return str(d["method"])
+    return Path(path).resolve().name
 
 
 @click.command()

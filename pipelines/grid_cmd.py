@@ -54,7 +54,10 @@ def grid_cmd(spec, executor_name, workers, address, gpus_per_cell, out, tracking
     if address and executor_name != "ray":
         raise DDRError("--address is for --executor ray")
     grid = load_grid(spec)
-    out = out or str(Path("runs") / "grid" / grid.name)
+    if out is None:
+        from ddr.checks import confined
+
+        out = str(confined(Path("runs") / "grid", grid.name, what="grid name"))  # the name comes from the spec
     executor = make_executor(executor_name, workers=workers, address=address, gpus_per_cell=gpus_per_cell)
     report = run_grid(grid, executor, out=out, tracking_uri=tracking_uri, track=not no_mlflow, cache_dir=cache_dir,
                       max_attempts=max_attempts, device=device, progress=_progress)

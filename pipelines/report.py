@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ddr.eval.result import EvalResult
+from registry.render_certainty import beats_random_text, table_notes
 
 _SCORE = {"lrs": ("hlr", "ior", "lrs"), "ars": ("delta_aug", "delta_noaug", "ars"), "acc": ("acc",)}
 
@@ -31,10 +32,12 @@ def ranking_table(ranking: dict) -> str:
     for t in ranking["tables"]:
         out.append(f"\n{t['dataset']}, ipc {t['ipc']}, {t['label']} labels: {t['score'].upper()}")
         width = max(len(r["method"]) for r in t["rows"]) + 2
-        head = f"{'rank':<6}{'method':<{width}}{'mean ± std':>18}  {'95% rank':>9}  {'P(>next)':>8}"
+        out += [f"  {n}" for n in table_notes(t)]
+        head = f"{'rank':<6}{'method':<{width}}{'mean ± std':>18}  {'95% rank':>9}  {'P(>next)':>8}  vs random (95%)"
         out += [head, "-" * len(head)]
         for r in t["rows"]:
             lo, hi = r["rank_interval"]
             p = "" if r["p_beats_next"] is None else f"{r['p_beats_next']:.2f}"
-            out.append(f"{r['rank']:<6}{r['method']:<{width}}{_fmt(r):>18}  {f'{lo}-{hi}':>9}  {p:>8}")
+            out.append(f"{r['rank']:<6}{r['method']:<{width}}{_fmt(r):>18}  {f'{lo}-{hi}':>9}  {p:>8}  "
+                       f"{beats_random_text(r)}")
     return "\n".join(out)

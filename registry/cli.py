@@ -177,22 +177,24 @@ def _load_keys(paths, passphrase_env):
 @click.option("--passphrase-env", default=None, metavar="VAR", help="Passphrase of the key(s) in env VAR.")
 @KEYRING_OPT
 @click.option("--seed", type=int, default=None, help="Bootstrap seed (recorded in the release).")
-@click.option("--resamples", type=int, default=None, help="Bootstrap resamples (default 1000).")
+@click.option("--resamples", type=int, default=None, help="Rank-certainty draws (default 10000).")
 @click.option("--notes", default=None, help="Free text stored in the signed statement.")
 @click.option("--mlflow/--no-mlflow", "use_mlflow", default=True, show_default=True,
               help="Log the release as a run in the MLflow 'releases' experiment.")
 @click.option("--tracking-uri", default=None, help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or sqlite:///./mlflow.db).")
 @click.option("--expires-days", type=float, default=None,
               help="Days until the registry's signed timestamp expires (default 30; refresh with 'timestamp').")
+@click.option("--no-keyring", is_flag=True, help="Publish without a keyring: neither the signing key nor the "
+              "existing chain is checked (say so explicitly; without it a missing keyring is an error).")
 @click.option("--leaderboard", "leaderboard_csv", default=None, type=click.Path(dir_okay=False),
               help="DD-Ranking leaderboard CSV: carried as a reference column (ddr LRS, leaderboard LRS, difference).")
 def publish_cmd(version, results, releases_dir, key_paths, passphrase_env, keyring_path, seed, resamples, notes,
-                use_mlflow, tracking_uri, expires_days, leaderboard_csv):
+                use_mlflow, tracking_uri, expires_days, no_keyring, leaderboard_csv):
     """Rank result.json files and publish a signed release releases/VERSION/.
 
     VERSION is a semantic version newer than every existing release; an existing version is never
-    overwritten. If the keyring exists, the signing keys must be in it and the existing chain must
-    verify before it is extended.
+    overwritten. The signing keys must be in the keyring and the existing chain must verify before it
+    is extended; a missing keyring is refused unless --no-keyring says to publish unchecked.
 
     \b
     Example:
@@ -204,7 +206,10 @@ def publish_cmd(version, results, releases_dir, key_paths, passphrase_env, keyri
 
     rs = load_results(list(results))
     keys = _load_keys(key_paths, passphrase_env)
-    keyring = Keyring.load(keyring_path) if Path(keyring_path).exists() else None
+    if not no_keyring and not Path(keyring_path).exists():
+        raise DDRError(f"keyring {keyring_path} does not exist: without it the chain being extended cannot be "
+                       "verified; create it (ddr registry keygen / trust), or pass --no-keyring to publish unchecked")
+    keyring = None if no_keyring else Keyring.load(keyring_path)
     path = publish(rs, releases_dir, version, keys, keyring=keyring,
                    seed=DEFAULT_SEED if seed is None else seed,
                    resamples=DEFAULT_RESAMPLES if resamples is None else resamples, notes=notes,
@@ -249,7 +254,10 @@ def verify_cmd(version, releases_dir, keyring_path, latest, state_path, no_state
     from registry.verify import verify_chain, verify_registry
 
     keyring = Keyring.load(keyring_path)
-    if version is not None:
+    if version is not None:  # an unknown version is bad input (exit 2), not a failed verification
+        from registry.release import resolve_release
+
+        resolve_release(releases_dir, version)
         report = verify_chain(releases_dir, keyring, upto=version, latest=latest)
     else:
         from registry.trust_state import TrustState
@@ -384,16 +392,27 @@ def _show_reproductions(path: Path) -> None:
 @RELEASES_OPT
 @click.option("--json", "as_json", is_flag=True, help="Print the structured diff as JSON.")
 @click.option("--all", "all_rows", is_flag=True, help="Show unchanged rows too.")
-def diff_cmd(a, b, releases_dir, as_json, all_rows):
+@click.option("--paired", nargs=2, default=None, metavar="METHOD_A METHOD_B",
+              help="McNemar test over test images: METHOD_A in release A against METHOD_B in release B "
+                   "(give one version twice to compare two methods of a release).")
+def diff_cmd(a, b, releases_dir, as_json, all_rows, paired):
     """Show rank moves and metric changes from release A to release B.
 
     \b
     Example:
       ddr registry diff 1.0.0 1.1.0
+      ddr registry diff 1.1.0 1.1.0 --paired herding dm
     """
     from registry.diff import diff_rankings, format_diff, load_ranking
     from registry.release import resolve_release
 
+    if paired:
+        from registry.paired import format_paired, paired_tests
+
+        pa, pb = resolve_release(releases_dir, a), resolve_release(releases_dir, b)
+        tests = paired_tests(pa, load_ranking(pa), paired[0], pb, load_ranking(pb), paired[1])
+        click.echo(json.dumps(tests, indent=2) if as_json else format_paired(tests))
+        return
     d = diff_rankings(load_ranking(resolve_release(releases_dir, a)), load_ranking(resolve_release(releases_dir, b)))
     click.echo(json.dumps(d, indent=2) if as_json else format_diff(d, all_rows))
 

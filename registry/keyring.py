@@ -17,6 +17,7 @@ keyring still lists those keys.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,8 +64,14 @@ def load_private_key(path: str | Path, passphrase: str | None = None) -> Ed25519
     path = Path(path)
     try:
         data = path.read_bytes()
+        mode = path.stat().st_mode
     except FileNotFoundError:
         raise DDRError(f"private key {path} does not exist") from None
+    except OSError as exc:
+        raise DDRError(f"private key {path}: cannot read it ({exc.strerror})") from None
+    if os.name == "posix" and mode & 0o077:  # readable by others: it may already be someone else's key too
+        raise DDRError(f"private key {path} is readable by group or others (mode {stat.S_IMODE(mode):04o}); "
+                       f"run: chmod 600 {path}")
     try:
         key = serialization.load_pem_private_key(data, password=passphrase.encode("utf-8") if passphrase else None)
     except TypeError:
@@ -112,6 +119,8 @@ class Keyring:
         if not isinstance(threshold, int) or threshold < 1:
             raise DDRError(f"keyring {path}: threshold must be a positive integer; got {threshold!r}")
         for kid, entry in d["keys"].items():
+            if not isinstance(entry, dict) or not isinstance(entry.get("public"), str):
+                raise DDRError(f"keyring {path}: key {str(kid)[:12]} must be a mapping with a 'public' key")
             if entry.get("scheme") != SCHEME:
                 raise DDRError(f"keyring {path}: key {kid[:12]} has scheme {entry.get('scheme')!r}; only {SCHEME} is supported")
             pub = parse_public(entry["public"])

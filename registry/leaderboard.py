@@ -73,6 +73,13 @@ def read_leaderboard(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _leaderboard_like(table: dict[str, Any]) -> bool:
+    """The tables the leaderboard has counterparts of: LRS per label kind, test-set selection, the
+    protocol's own student (not the combined-label, val/last-selected or cross-architecture tables)."""
+    return (table["score"] == "lrs" and table["label"] in ("hard", "soft")
+            and table.get("selection", "test") == "test" and not table.get("student"))
+
+
 def row_lrs(row: dict[str, Any], weight: float) -> float:
     return metrics.lrs(row["hlr"], row["ior"], weight)
 
@@ -87,7 +94,7 @@ def compare(ranking: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[st
     board = {cell_key(r["dataset"], r["ipc"], r["label"], r["method"]): r for r in rows}
     out = []
     for t in ranking["tables"]:
-        if t["score"] != "lrs":
+        if not _leaderboard_like(t):
             continue
         for r in t["rows"]:
             ref = board.get(cell_key(t["dataset"], t["ipc"], t["label"], r["method"]))
@@ -125,7 +132,7 @@ def to_ddranking_csv(ranking: dict[str, Any], date: str = "", verified: str = "d
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
     for t in ranking["tables"]:
-        if t["score"] != "lrs":
+        if not _leaderboard_like(t):
             continue
         for r in t["rows"]:
             comp = r.get("components") or {}

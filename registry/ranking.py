@@ -1,13 +1,14 @@
-"""Ranking snapshots from result.json files, with a seeded bootstrap over rounds for rank certainty.
+"""Ranking snapshots from result.json files, with rank certainty from seeded posterior draws over rounds.
 
 For every (data set, ipc, label kind) and score (LRS, and ARS where present) the methods are ordered
-by the score's mean, highest first. Rank certainty: each method's rounds are resampled with
-replacement (numpy ``default_rng``, a recorded seed), the methods are re-ranked in every resample,
-and we report the 95% rank interval and P(method beats the next one below it).
+by the score's mean, highest first; LRS also gets one table across label kinds per (data set, ipc).
+Rank certainty (registry.certainty): Student-t posterior draws of the means, rounds paired across the
+methods of a table, re-ranked in every draw: the 95% rank interval, P(rank 1) and P(method beats the next
+one below it). Each row also says whether the 95% interval of its improvement over random lies above 0.
 """
 from __future__ import annotations
 
-import zlib
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,14 +17,17 @@ import numpy as np
 
 from ddr.errors import DDRError
 from registry import RANKING_SCHEMA
+from registry.certainty import CONFIDENCE, competition_ranks, rank_certainty, rounds_paired, t_interval
+from registry.result_checks import check_result_fields, check_summaries
 from registry.util import read_json, sha256_file
 
 RESULT_SCHEMA = "ddr.result/v1"
 SCORES = ("lrs", "ars")
 COMPONENTS = {"lrs": ("hlr", "ior"), "ars": ("delta_aug", "delta_noaug")}
 DEFAULT_SEED = 20261126
-DEFAULT_RESAMPLES = 1000
-CONFIDENCE = 0.95
+DEFAULT_RESAMPLES = 10000
+MAIN_ROLE = {"lrs": "syn", "ars": "syn_aug"}  # the distilled set's training that the score is about
+COMBINED_LABEL = "all"  # the LRS table across label kinds: LRS exists to put hard and soft labels on one scale
 
 
 @dataclass(frozen=True)
@@ -35,10 +39,22 @@ class Result:
     sha256: str
 
     @property
+    def selection(self) -> str:
+        """How the result chose its checkpoints: 'test' (DD-Ranking's rule), 'val' or 'last'."""
+        return str((self.data.get("selection") or {}).get("mode", "test"))
+
+    @property
+    def student(self) -> str:
+        """The student model of a cross-architecture result (protocol BASE:STUDENT), '' otherwise."""
+        return str((self.data.get("protocol") or {}).get("student") or "")
+
+    @property
     def cell(self) -> tuple[str, int, str, str, str]:
+        """A result not selected on the test set is its own cell: method 'herding@val'; so is a
+        cross-architecture result: kind 'lrs@ResNet-18'."""
         d = self.data
-        student = (d.get("protocol") or {}).get("student")  # a cross-architecture result: its own cell
-        return (d["dataset"], int(d["ipc"]), d["label"], d["method"], f"{d['kind']}@{student}" if student else d["kind"])
+        method = d["method"] if self.selection == "test" else f"{d['method']}@{self.selection}"
+        return (d["dataset"], int(d["ipc"]), d["label"], method, f"{d['kind']}@{self.student}" if self.student else d["kind"])
 
     @property
     def cell_id(self) -> str:
@@ -71,6 +87,7 @@ def _validate(d: Any, path: Path) -> None:
     for key in ("kind", "label", "method", "dataset", "ipc", "metrics", "protocol"):
         if key not in d:
             raise DDRError(f"{path}: result.json lacks '{key}'")
+    check_result_fields(d, path)
     kind = d["kind"]
     if kind in SCORES:
         m = d["metrics"].get(kind)
@@ -79,6 +96,7 @@ def _validate(d: Any, path: Path) -> None:
         for v in m["per_round"]:
             if not isinstance(v, (int, float)) or not np.isfinite(v):
                 raise DDRError(f"{path}: metrics.{kind}.per_round holds a non-number {v!r}")
+    check_summaries(d, path)
 
 
 def load_results(inputs: list[str | Path]) -> list[Result]:
@@ -96,38 +114,88 @@ def load_results(inputs: list[str | Path]) -> list[Result]:
     return sorted(out, key=lambda r: r.cell)
 
 
-def _competition_ranks(values: np.ndarray) -> np.ndarray:
-    """Rank 1 = highest; ties share the best rank ("1224"). Works row-wise on a 2-D array."""
-    # rank = 1 + number of strictly greater values in the row
-    return 1 + (values[..., None, :] > values[..., :, None]).sum(axis=-1)
+def _round_ids(r: Result) -> list[str] | None:
+    """The random subset's digest per round: equal lists mean two results' rounds are paired."""
+    rand = (r.data.get("inputs") or {}).get("random")
+    if not isinstance(rand, list) or not all(isinstance(x, dict) and x.get("sha256") for x in rand):
+        return None
+    return [str(x["sha256"]) for x in sorted(rand, key=lambda x: x.get("round", 0))]
 
 
-def _table_rng(seed: int, key: str) -> np.random.Generator:
-    return np.random.default_rng([seed, zlib.crc32(key.encode("utf-8"))])
+def _check_consistent(key: str, rs: list[Result]) -> None:
+    """A table's scores must be on one scale: one weight, one version per protocol."""
+    weights = sorted({repr(r.data.get("weight")) for r in rs})
+    if len(weights) > 1:
+        raise DDRError(f"table {key} mixes weights {', '.join(weights)}; rank results of one weight together")
+    versions: dict[str, set] = {}
+    for r in rs:
+        versions.setdefault(str(r.data["protocol"].get("name")), set()).add(r.data["protocol"].get("version"))
+    for name, vs in sorted(versions.items()):
+        if len(vs) > 1:
+            raise DDRError(f"table {key} mixes versions {', '.join(sorted(map(str, vs)))} of protocol {name}; "
+                           "re-run the older results or publish them separately")
 
 
-def bootstrap(per_round: list[list[float]], seed: int, resamples: int, key: str) -> dict[str, list]:
-    """Resample each method's rounds; returns rank intervals and P(i beats i+1) in the given order."""
-    rng = _table_rng(seed, key)
-    means = np.empty((resamples, len(per_round)))
-    for j, rounds in enumerate(per_round):
-        vals = np.asarray(rounds, dtype=np.float64)
-        idx = rng.integers(0, len(vals), size=(resamples, len(vals)))
-        means[:, j] = vals[idx].mean(axis=1)
-    ranks = _competition_ranks(means)
-    alpha = (1.0 - CONFIDENCE) / 2.0
-    lo = np.quantile(ranks, alpha, axis=0, method="lower")
-    hi = np.quantile(ranks, 1.0 - alpha, axis=0, method="higher")
-    p_next: list[float | None] = []
-    for j in range(len(per_round)):
-        if j + 1 < len(per_round):
-            a, b = means[:, j], means[:, j + 1]
-            p = (np.count_nonzero(a > b) + 0.5 * np.count_nonzero(a == b)) / resamples
-            p_next.append(round(float(p), 6))
-        else:
-            p_next.append(None)
-    p_first = [round(float(x), 6) for x in (ranks == 1).mean(axis=0)]
-    return {"interval": [[int(a), int(b)] for a, b in zip(lo, hi)], "p_beats_next": p_next, "p_rank1": p_first}
+def _beats_random(d: dict, score: str) -> dict:
+    """Whether the 95% t interval of the improvement over random (IOR; ARS: delta with augmentation) lies above 0."""
+    metric = "ior" if score == "lrs" else "delta_aug"
+    m = d["metrics"].get(metric)
+    ci = t_interval(m["per_round"]) if isinstance(m, dict) and m.get("per_round") else None
+    if ci is None:
+        return {"metric": metric, "interval": None, "verdict": "unknown"}
+    verdict = "above" if ci[0] > 0 else "below" if ci[1] < 0 else "straddles"
+    return {"metric": metric, "interval": [round(ci[0], 6), round(ci[1], 6)], "verdict": verdict}
+
+
+def _table(dataset: str, ipc: int, label: str, score: str, selection: str, rs: list[Result], seed: int,
+           resamples: int, combined: bool = False, student: str = "") -> dict:
+    key = f"{dataset}/{ipc}/{label}/{score}" + ("" if selection == "test" else f"/{selection}") + \
+        (f"/{student}" if student else "")
+    _check_consistent(key, rs)
+    rs = sorted(rs, key=lambda r: (-float(r.data["metrics"][score]["mean"]), r.data["method"], r.data["label"]))
+    per_round = [[float(v) for v in r.data["metrics"][score]["per_round"]] for r in rs]
+    counts = sorted({len(v) for v in per_round})
+    flags = []
+    if len(counts) > 1:
+        flags.append(f"mixed round counts ({', '.join(map(str, counts))}): rounds not paired")
+    paired = rounds_paired(per_round, [_round_ids(r) for r in rs])
+    if counts[0] < 2:
+        flags.append("a method has 1 round: no spread estimate, so no rank certainty")
+        cert = {"interval": [[1, len(rs)]] * len(rs), "p_beats_next": [None] * len(rs), "p_rank1": [None] * len(rs)}
+        method = None
+    else:
+        cert = rank_certainty(per_round, seed=seed, draws=resamples, key=key, paired=paired)
+        method = "paired" if paired else "unpaired"
+    ranks = competition_ranks(np.array([float(r.data["metrics"][score]["mean"]) for r in rs]))
+    rows = []
+    for j, r in enumerate(rs):
+        d = r.data
+        rows.append({
+            "method": f"{d['method']} ({d['label']})" if combined else d["method"],
+            **({"label": d["label"]} if combined else {}),
+            "rank": int(ranks[j]),
+            "mean": float(d["metrics"][score]["mean"]),
+            "std": float(d["metrics"][score]["std"]),
+            "rounds": len(per_round[j]),
+            "per_round": per_round[j],
+            "rank_interval": cert["interval"][j],
+            "p_rank1": cert["p_rank1"][j],
+            "p_beats_next": cert["p_beats_next"][j],
+            "beats_random": _beats_random(d, score),
+            "flags": ["1 round: zero spread is not certainty"] if len(per_round[j]) < 2 else [],
+            "components": {c: _summary(d["metrics"][c]) for c in COMPONENTS[score] if c in d["metrics"]},
+            **({"per_class_accuracy": d["per_class_accuracy"][MAIN_ROLE[score]]}
+               if MAIN_ROLE[score] in (d.get("per_class_accuracy") or {}) else {}),
+            "model": d.get("model"),
+            "weight": d.get("weight"),
+            "protocol": d["protocol"],
+            "result": f"results/{result_filename(r)}",
+            "result_sha256": r.sha256,
+            "mlflow_run_id": (d.get("mlflow") or {}).get("run_id"),
+        })
+    return {"dataset": dataset, "ipc": ipc, "label": label, "score": score, "higher_is_better": True,
+            **({} if selection == "test" else {"selection": selection}), **({"student": student} if student else {}),
+            "certainty": method, "flags": flags, "rows": rows}
 
 
 def _summary(m: dict) -> dict:
@@ -135,7 +203,8 @@ def _summary(m: dict) -> dict:
 
 
 def build_ranking(results: list[Result], seed: int = DEFAULT_SEED, resamples: int = DEFAULT_RESAMPLES) -> dict:
-    """The ranking snapshot: one table per (dataset, ipc, label, score), rows ordered best first."""
+    """The ranking snapshot: one table per (dataset, ipc, label, score), rows ordered best first, plus one LRS
+    table per (dataset, ipc) across label kinds (label "all") where more than one label kind has LRS results."""
     if resamples < 1:
         raise DDRError(f"bootstrap resamples must be positive; got {resamples}")
     groups: dict[tuple, list[Result]] = {}
@@ -145,44 +214,24 @@ def build_ranking(results: list[Result], seed: int = DEFAULT_SEED, resamples: in
         if kind not in SCORES:
             skipped.append(r.cell_id)
             continue
-        groups.setdefault((r.data["dataset"], int(r.data["ipc"]), r.data["label"], kind,
-                           r.data["protocol"].get("student") or ""), []).append(r)
+        groups.setdefault((r.data["dataset"], int(r.data["ipc"]), r.data["label"], kind, r.selection, r.student),
+                          []).append(r)
     if not groups:
         raise DDRError("none of the results is an LRS or ARS result; nothing to rank")
-    tables = []
-    for (dataset, ipc, label, score, student), rs in sorted(groups.items()):
-        rs = sorted(rs, key=lambda r: (-float(r.data["metrics"][score]["mean"]), r.data["method"]))
-        key = f"{dataset}/{ipc}/{label}/{score}" + (f"/{student}" if student else "")
-        boot = bootstrap([r.data["metrics"][score]["per_round"] for r in rs], seed, resamples, key)
-        means = np.array([float(r.data["metrics"][score]["mean"]) for r in rs])
-        ranks = _competition_ranks(means)
-        rows = []
-        for j, r in enumerate(rs):
-            d = r.data
-            rows.append({
-                "method": d["method"],
-                "rank": int(ranks[j]),
-                "mean": float(d["metrics"][score]["mean"]),
-                "std": float(d["metrics"][score]["std"]),
-                "rounds": len(d["metrics"][score]["per_round"]),
-                "per_round": [float(v) for v in d["metrics"][score]["per_round"]],
-                "rank_interval": boot["interval"][j],
-                "p_rank1": boot["p_rank1"][j],
-                "p_beats_next": boot["p_beats_next"][j],
-                "components": {c: _summary(d["metrics"][c]) for c in COMPONENTS[score] if c in d["metrics"]},
-                "model": d.get("model"),
-                "weight": d.get("weight"),
-                "protocol": d["protocol"],
-                "result": f"results/{result_filename(r)}",
-                "result_sha256": r.sha256,
-                "mlflow_run_id": (d.get("mlflow") or {}).get("run_id"),
-            })
-        tables.append({"dataset": dataset, "ipc": ipc, "label": label, "score": score,
-                       "higher_is_better": True, "rows": rows, **({"student": student} if student else {})})
+    combined: dict[tuple, list[Result]] = {}
+    for (dataset, ipc, _label, score, selection, student), rs in groups.items():
+        if score == "lrs":
+            combined.setdefault((dataset, ipc, COMBINED_LABEL, score, selection, student), []).extend(rs)
+    tables = [_table(*k[:5], rs, seed, resamples, student=k[5]) for k, rs in sorted(groups.items())]
+    tables += [_table(*k[:5], rs, seed, resamples, combined=True, student=k[5]) for k, rs in sorted(combined.items())
+               if len({r.data["label"] for r in rs}) > 1]
+    tables.sort(key=lambda t: (t["dataset"], t["ipc"], t["label"], t["score"], t.get("selection", ""), t.get("student", "")))
     return {
         "schema": RANKING_SCHEMA,
         "bootstrap": {"seed": seed, "resamples": resamples, "confidence": CONFIDENCE,
-                      "unit": "rounds, resampled with replacement per method",
+                      "method": "Student-t posterior draws of the means (df = rounds - 1)",
+                      "unit": "rounds, paired across the methods of a table when their random subsets match "
+                              "(certainty 'paired'), else drawn per method ('unpaired')",
                       "rng": "numpy.random.default_rng([seed, crc32('dataset/ipc/label/score')])"},
         "tables": tables,
         "skipped": skipped,
@@ -190,10 +239,22 @@ def build_ranking(results: list[Result], seed: int = DEFAULT_SEED, resamples: in
 
 
 def result_filename(r: Result) -> str:
+    """A file name per cell, injective: a name that needs no replacement is kept as is; one that does gets
+    '~' (never kept) and a digest of the original, so 'foo bar' and 'foo_bar' never share a file."""
     dataset, ipc, label, method, kind = r.cell
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in f"{dataset}-ipc{ipc}-{label}-{method}-{kind}")
+    raw = f"{dataset}-ipc{ipc}-{label}-{method}-{kind}"
+    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in raw)
+    if safe != raw or safe.startswith("."):
+        safe = f"{safe}~{hashlib.sha256(raw.encode('utf-8')).hexdigest()[:16]}"
     return f"{safe}.json"
 
 
+def predictions_path(result_path: str) -> str:
+    """The release path of a result's predictions bundle: results/X.json -> results/X.predictions.npz."""
+    return result_path[:-len(".json")] + ".predictions.npz"
+
+
 def table_key(t: dict) -> str:
-    return f"{t['dataset']}/ipc{t['ipc']}/{t['label']}/{t['score']}" + (f"/{t['student']}" if t.get("student") else "")
+    sel = t.get("selection", "test")
+    return f"{t['dataset']}/ipc{t['ipc']}/{t['label']}/{t['score']}" + ("" if sel == "test" else f"/{sel}") + \
+        (f"/{t['student']}" if t.get("student") else "")

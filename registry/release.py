@@ -3,7 +3,7 @@
 Layout::
 
     releases/1.2.0/
-      ranking.json  ranking.csv  ranking.md  index.html  provenance.json
+      ranking.json  ranking.csv  ranking.md  index.html  provenance.json  sensitivity.json
       results/<dataset>-ipc<ipc>-<label>-<method>-<kind>.json   (the source result.json files, verbatim)
       release.dsse.json   (DSSE envelope of an in-toto Statement v1 over every file above)
 
@@ -24,14 +24,23 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ddr.errors import DDRError
+from ddr.locks import exclusive_lock
 from registry import ENVELOPE_NAME, PROVENANCE_SCHEMA, REGISTRY_SCHEMA_V2
 from registry.keyring import Keyring, keyid_of
-from registry.ranking import DEFAULT_RESAMPLES, DEFAULT_SEED, Result, build_ranking, result_filename
+from registry.ranking import (DEFAULT_RESAMPLES, DEFAULT_SEED, Result, build_ranking, predictions_path,
+                              result_filename)
 from registry.render import to_csv, to_html, to_markdown
+from registry.sensitivity import build_sensitivity
 from registry.signing import sign_statement, statement
 from registry.util import check_semver, dump_json, is_semver, list_files, semver_key, sha256_file, utc_now
 
 PACKAGES = ("ddr", "torch", "numpy", "pandas", "mlflow", "dvc", "click", "securesystemslib", "cryptography")
+
+
+def publish_lock(releases_dir: str | Path) -> Path:
+    """The lock file of a releases folder: beside it, so the folder holds releases only."""
+    root = Path(releases_dir).resolve()
+    return root.with_name(f".{root.name}.publish.lock")
 
 
 def list_versions(releases_dir: str | Path) -> list[str]:
@@ -152,6 +161,20 @@ def build_provenance(results: list[Result], version: str, created_at: str, repo:
     }
 
 
+def copy_predictions(r: Result, dest: Path) -> None:
+    """Copy the predictions bundle beside a result.json into the release, if the result names one; a bundle
+    whose sha256 differs from the result's record is refused (it is not the result's)."""
+    info = r.data.get("predictions")
+    if not isinstance(info, dict) or not info.get("file"):
+        return
+    src = r.path.parent / str(info["file"])
+    if not src.is_file():
+        return  # the release then has no per-image comparison for this cell
+    if sha256_file(src) != info.get("sha256"):
+        raise DDRError(f"{src}: sha256 differs from the one in {r.path}; re-run the evaluation")
+    shutil.copyfile(src, dest)
+
+
 def publish(results: list[Result], releases_dir: str | Path, version: str, keys: list[Ed25519PrivateKey],
             *, keyring: Keyring | None = None, seed: int = DEFAULT_SEED, resamples: int = DEFAULT_RESAMPLES,
             notes: str | None = None, repo: str | Path | None = None, expires_days: float | None = None,
@@ -159,15 +182,39 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
     """Rank, render, sign and write releases/<version>/ and a fresh releases/timestamp.dsse.json
     (expiring after ``expires_days``). Returns the release folder. With `leaderboard` (a DD-Ranking
     leaderboard CSV) the release carries its rows as a reference column (leaderboard.json, and a table
-    in ranking.md: ddr's LRS, the leaderboard's, the difference)."""
-    from registry.attest import carried_reproductions, page_section
-    from registry.freshness import DEFAULT_EXPIRES_DAYS, write_timestamp
-    from registry.page_check import embed_self_check
+    in ranking.md: ddr's LRS, the leaderboard's, the difference).
 
+    Two publishes at once would both read the same head and both name it `previous`, splitting the chain
+    for good: everything from reading the head to renaming the new release into place holds an
+    exclusive lock on the releases folder."""
     check_semver(version)
     if not keys:
         raise DDRError("publishing needs at least one signing key (--key)")
     releases_dir = Path(releases_dir)
+    names: dict[str, str] = {}
+    for r in results:  # two cells must never share one file: one result would silently replace the other
+        name = result_filename(r)
+        if name in names:
+            raise DDRError(f"cells {names[name]} and {r.cell_id} map to the same result file {name}")
+        names[name] = r.cell_id
+    board = None
+    if leaderboard is not None:
+        from registry.leaderboard import read_leaderboard
+
+        board = (Path(leaderboard), read_leaderboard(leaderboard))  # a bad CSV fails before anything is written
+    releases_dir.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(publish_lock(releases_dir)):
+        return _publish_locked(results, releases_dir, version, keys, keyring=keyring, seed=seed,
+                               resamples=resamples, notes=notes, repo=repo, expires_days=expires_days, board=board)
+
+
+def _publish_locked(results: list[Result], releases_dir: Path, version: str, keys: list[Ed25519PrivateKey], *,
+                    keyring: Keyring | None, seed: int, resamples: int, notes: str | None,
+                    repo: str | Path | None, expires_days: float | None, board: tuple | None = None) -> Path:
+    from registry.attest import carried_reproductions, page_section
+    from registry.freshness import DEFAULT_EXPIRES_DAYS, write_timestamp
+    from registry.page_check import embed_self_check
+
     final = releases_dir / version
     if final.exists():
         raise DDRError(f"release {version} already exists in {releases_dir}; versions are never overwritten")
@@ -191,13 +238,9 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
         prev = versions[-1]
         previous = {"version": prev, "digest": {"sha256": envelope_digest(releases_dir / prev)}}
 
-    board = None
-    if leaderboard is not None:
-        from registry.leaderboard import read_leaderboard
-
-        board = (Path(leaderboard), read_leaderboard(leaderboard))  # a bad CSV fails before anything is written
     created_at = utc_now()
     ranking = build_ranking(results, seed=seed, resamples=resamples)
+    sensitivity = build_sensitivity(ranking)
     provenance = build_provenance(results, version, created_at, Path(repo or os.getcwd()), ranking)
     meta = {"created": created_at, "previous": previous["version"] if previous else "none (first release)",
             "signed by": ", ".join(k[:16] for k in signer_ids), "git commit": provenance["git"]["commit"] or "unknown"}
@@ -211,6 +254,7 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
         (tmp / "results").mkdir()
         for r in results:
             shutil.copyfile(r.path, tmp / "results" / result_filename(r))
+            copy_predictions(r, tmp / predictions_path(f"results/{result_filename(r)}"))
         (tmp / "ranking.json").write_text(dump_json({"version": version, **ranking}))
         (tmp / "ranking.csv").write_text(to_csv(ranking))
         (tmp / "ranking.md").write_text(to_markdown(ranking, version, meta))
@@ -222,7 +266,8 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
                                                              "rows": board[1], "comparison": comparison}))
             with open(tmp / "ranking.md", "a") as fh:
                 fh.write("\n" + reference_markdown(comparison, board[0].name))
-        page = to_html(ranking, version, meta)
+        (tmp / "sensitivity.json").write_text(dump_json(sensitivity))
+        page = to_html(ranking, version, meta, sensitivity)
         repro_html = page_section(carried_reproductions(releases_dir, results), sorted(r.cell_id for r in results))
         at = page.rfind("</body>")
         page = page[:at] + repro_html + page[at:] if at >= 0 else page + repro_html

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from ddr.data.digest import dvc_md5, tensor_sha256
+from ddr.data.folder_checks import check_tensor_kinds, read_indices, read_meta
 from ddr.data.real import RealData
 from ddr.errors import DDRError
 
@@ -63,7 +64,8 @@ def _load_tensor(path: Path) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a corrupt or non-tensor file: say which file, not where torch failed
-        raise DDRError(f"cannot read {path}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
+        first = (str(exc).splitlines() or [""])[0][:200]  # an empty file raises with an empty message
+        raise DDRError(f"cannot read {path}: {type(exc).__name__}{': ' + first if first else ''}") from None
 
 
 def _read_image_folder(path: Path, data: RealData) -> DistilledSet:
@@ -78,12 +80,15 @@ def _read_image_folder(path: Path, data: RealData) -> DistilledSet:
     for c, folder in enumerate(classes):
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         for f in files:
-            with Image.open(f) as im:
-                im = im.convert(mode)
-                if im.size != (w, h):  # e.g. D4M's 224 px PNGs of CIFAR: DD-Ranking's Resize(im_size)
-                    sizes.add(im.size)
-                    im = im.resize((w, h), FOLDER_RESIZE[1])
-                arr = np.asarray(im, dtype=np.float32) / 255.0
+            try:
+                with Image.open(f) as im:
+                    im = im.convert(mode)
+                    if im.size != (w, h):  # e.g. D4M's 224 px PNGs of CIFAR: DD-Ranking's Resize(im_size)
+                        sizes.add(im.size)
+                        im = im.resize((w, h), FOLDER_RESIZE[1])
+                    arr = np.asarray(im, dtype=np.float32) / 255.0
+            except (OSError, ValueError, SyntaxError) as exc:  # PIL's errors for truncated or non-image files
+                raise DDRError(f"{f}: not a readable image ({type(exc).__name__})") from None
             images.append(arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1))
             labels.append(c)
     if not images:
@@ -122,8 +127,9 @@ def read_distilled(path: str | Path, data: RealData | None = None) -> DistilledS
             lr = float(raw.item() if isinstance(raw, torch.Tensor) else raw)
         except (TypeError, ValueError, RuntimeError):
             raise DDRError(f"{path / 'lr.pt'} must hold one number") from None
-    meta = json.loads((path / "meta.json").read_text()) if (path / "meta.json").is_file() else {}
-    indices = json.loads((path / "indices.json").read_text()) if (path / "indices.json").is_file() else None
+    check_tensor_kinds(path, images, labels)
+    meta = read_meta(path / "meta.json") if (path / "meta.json").is_file() else {}
+    indices = read_indices(path / "indices.json") if (path / "indices.json").is_file() else None
     return DistilledSet(images.detach().float(), labels, lr, meta, path, indices)
 
 

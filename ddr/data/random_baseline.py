@@ -11,6 +11,10 @@ from ddr.errors import DDRError
 
 def random_indices(data: RealData, ipc: int, seed: int) -> list[list[int]]:
     """For each class, `ipc` distinct training indices drawn with numpy's PCG64 from `seed`."""
+    if isinstance(ipc, bool) or not isinstance(ipc, int) or ipc < 1:
+        raise DDRError(f"ipc must be a whole number of at least 1, got {ipc!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise DDRError(f"seed must be a non-negative whole number, got {seed!r}")  # numpy refuses negative seeds
     rng = np.random.default_rng(seed)
     out = []
     for c, idx in enumerate(data.class_indices()):
@@ -49,7 +53,7 @@ def load_random_baselines(paths: list[str], data: RealData, ipc: int) -> dict[in
         meta = ds.meta
         if meta.get("method") != "random" or "seed" not in meta:
             raise DDRError(f"{p}: not a random baseline (meta.json needs method 'random' and a seed)")
-        seed = int(meta["seed"])
+        seed = meta["seed"]  # a whole number: read_distilled checked it
         expected = random_baseline(data, ipc, seed)
         if meta.get("dataset") != data.name or meta.get("ipc") != ipc or ds.indices != expected.indices \
                 or not torch.equal(ds.images, expected.images):

@@ -6,7 +6,6 @@ take a `root` path. Images are float32 N x C x H x W, labels int64.
 from __future__ import annotations
 
 import hashlib
-import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -103,8 +102,12 @@ def load_digits(root: str | None = None) -> RealData:
 
 
 def _unpickle(path: Path) -> dict:
-    with open(path, "rb") as f:
-        return pickle.load(f, encoding="latin1")
+    from ddr.data.safe_pickle import load_data_pickle
+
+    d = load_data_pickle(path)  # never pickle.load: a batch file must not run code
+    if not isinstance(d, dict):
+        raise DDRError(f"{path}: not a CIFAR batch (a pickled {type(d).__name__}, not a dict)")
+    return d
 
 
 def _cifar(root: str | None, name: str, folder: str, train_files: list[str], test_file: str,

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from ddr.data.distilled import DistilledSet, read_distilled, validate
+from ddr.data.folder_checks import check_images
 from ddr.data.random_baseline import load_random_baselines
 from ddr.data.real import load_dataset
 from ddr.errors import DDRError, unknown
@@ -17,7 +19,9 @@ from ddr.eval import acc as acc_eval
 from ddr.eval import ars as ars_eval
 from ddr.eval import lrs as lrs_eval
 from ddr.eval.environment import environment
+from ddr.eval.predictions import write_predictions
 from ddr.eval.result import EvalResult
+from ddr.eval.selection import carve_validation, selection_record
 from ddr.eval.session import EvalSession, Progress, parse_engine, teacher_inputs, timer, utc_now
 from ddr.eval.zca_space import whiten
 from ddr.protocols import Protocol, default_protocol, load_protocol
@@ -39,6 +43,7 @@ def _as_distilled(distilled: Any, labels: torch.Tensor | None, lr: float | None,
     if isinstance(distilled, DistilledSet):
         ds = dataclasses.replace(distilled)  # labels/lr below must not change the caller's object
     elif isinstance(distilled, torch.Tensor):
+        check_images(distilled, "distilled images")
         ds = DistilledSet(distilled.detach().cpu().float(), None, None, {})
     elif isinstance(distilled, (str, Path)):
         ds = read_distilled(distilled, data)
@@ -107,6 +112,15 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
     parse_engine(engine)  # refuse a bad engine name before anything is loaded
     proto, data, ds, n_rounds = prepare(kind, distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol,
                                         rounds=rounds, root=root, labels=labels, lr=lr, label=label)
+    validation = None
+    if proto.selection == "val":
+        # carved before anything else sees the data: random baselines, the real reference and teachers
+        # come from the rest of the training set
+        data, validation = carve_validation(data, proto.val_fraction)
+        if random and progress:
+            progress("note: selection 'val' draws its random baselines from the training set without the "
+                     "validation split; --random folders ignored")
+        random = None
     random_sets = load_random_baselines(list(random or []), data, ipc)
     real_ref = None
     if real_checkpoint is not None:
@@ -142,6 +156,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
                           random_sets=random_sets, zca=zca, raw_data=raw, engine=engine,
                           real_checkpoint=real_ref if kind == "lrs" else None)
     session._teacher = preloaded
+    session.validation = validation
     started, elapsed = utc_now(), timer()
     if tracker is not None:
         tracker.start_parent(
@@ -158,6 +173,8 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
         tracker.log_input(data.name, data.digest[:32], data.source, "testing")
     try:
         body = EVALUATIONS[kind].run(session, ds, n_rounds, w)
+        scratch = Path(out) if out else Path(tempfile.mkdtemp(prefix="ddr-"))
+        pred_info, per_class, pred_path = write_predictions(session, data, scratch)
         result = EvalResult(
             kind=kind, label=proto.label, method=method_name, dataset=data.name, ipc=ipc, model=proto.model,
             protocol={"name": proto.name, "version": proto.version, "sha256": proto.sha256,
@@ -174,6 +191,8 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
             mlflow={"tracking_uri": tracker.uri, "experiment_id": tracker.experiment_id,
                     "run_id": tracker.parent_id} if tracker else None,
             started_at=started, finished_at=utc_now(), wall_time_s=round(elapsed(), 3),
+            selection=selection_record(proto, validation, session.selection_log),
+            predictions=pred_info, per_class_accuracy=per_class,
         )
         path = result.save(Path(out) / "result.json") if out else None
         if tracker is not None:
@@ -184,10 +203,8 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
                 if t.get("test_acc") is not None:
                     flat[f"teacher{i}_test_acc"] = t["test_acc"]
             if path is None:  # the artifact is the same JSON, written to a scratch file
-                import tempfile
-
-                path = result.save(Path(tempfile.mkdtemp(prefix="ddr-")) / "result.json")
-            tracker.finish_parent(flat, [path])
+                path = result.save(scratch / "result.json")
+            tracker.finish_parent(flat, [path] + ([pred_path] if pred_path else []))
         return result
     except KeyboardInterrupt:
         if tracker is not None:

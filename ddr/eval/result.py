@@ -33,11 +33,17 @@ class EvalResult:
     wall_time_s: float = 0.0
     schema: str = SCHEMA
     extra: dict[str, Any] = field(default_factory=dict)
+    selection: dict[str, Any] | None = None  # under selection 'val'/'last': the split and the optimism gap
+    predictions: dict[str, Any] | None = None  # the predictions bundle beside result.json: file, sha256, arrays
+    per_class_accuracy: dict[str, list[float]] | None = None  # per role, mean over rounds
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         if not d["extra"]:
             d.pop("extra")
+        for key in ("selection", "predictions", "per_class_accuracy"):
+            if d[key] is None:  # absent rather than null: older results and test selection look as they did
+                d.pop(key)
         return d
 
     def score(self, name: str) -> float:

@@ -19,6 +19,8 @@ from ddr.data.random_baseline import random_baseline
 from ddr.data.real import RealData
 from ddr.errors import DDRError
 from ddr.eval.identity import content_seed, shares_random_seed
+from ddr.eval.predictions import encode as encode_predictions
+from ddr.eval.selection import ValidationSplit, choose_lr, selected_point
 from ddr.losses import build_loss
 from ddr.protocols import Protocol, TrainRecipe
 from ddr.seeds import derive_seed
@@ -75,6 +77,9 @@ class EvalSession:
         self.real_checkpoint = real_checkpoint  # (network, file info): Acc(real) is its test accuracy
         self.x_test = data.x_test.to(device)
         self.y_test = data.y_test.to(device)
+        self.validation: ValidationSplit | None = None  # set under selection 'val' (ddr.eval.selection)
+        self.selection_log: list[dict[str, Any]] = []  # per selected training: test maximum vs reported
+        self.predictions: dict[str, dict[str, str]] = {}  # training key -> {epoch: encoded test predictions}
 
     # --- identities -------------------------------------------------------------------------------
     def seed(self, role: str, round: int, lr: float, recipe: TrainRecipe | None = None) -> int:
@@ -101,6 +106,7 @@ class EvalSession:
             "model": self.protocol.model, "model_args": self.protocol.model_args, "recipe": recipe.as_dict(),
             "lr": lr, "seed": seed, "device": self.device.type,
             "teachers": [t["sha256"] for t in teacher_info] if teacher_info else None,
+            **({"val_data": self.validation.digest} if self.validation is not None else {}),
         }
 
     @staticmethod
@@ -126,6 +132,10 @@ class EvalSession:
                   "history": [list(h) for h in res.history], "seconds": res.seconds, "finished_at": utc_now()}
         if tag != "plain":
             record["engine"] = tag
+        if res.val_history is not None:
+            record["val_history"] = [list(h) for h in res.val_history]
+        if res.predictions:
+            record["predictions"] = {str(e): encode_predictions(p) for e, p in sorted(res.predictions.items())}
         return record
 
     def prefetch(self, jobs: list[dict[str, Any]]) -> None:
@@ -133,7 +143,7 @@ class EvalSession:
         once. A job is train()'s keyword arguments for a hard-label, unaugmented, cross-entropy training
         (role, round, lr, x, y, recipe, set_digest); train() with the same arguments then records the
         result. A no-op under the plain engine."""
-        if not self.batched:
+        if not self.batched or self.validation is not None:  # the batched engine measures no validation split
             return
         from ddr.train.batched import train_students_batched
 
@@ -193,11 +203,15 @@ class EvalSession:
                 y_test=self.y_test, num_classes=self.data.num_classes, recipe=recipe, lr=lr, seed=seed,
                 device=self.device, augment=build_augmentation(recipe.augmentation), soft_targets=soft_targets,
                 teacher=teacher_net, loss_fn=None if recipe.loss == "ce" else build_loss(recipe.loss, **recipe.loss_args),
-                amp="bf16" in self.flags, channels_last="cl" in self.flags, compile="compile" in self.flags)
+                amp="bf16" in self.flags, channels_last="cl" in self.flags, compile="compile" in self.flags,
+                x_val=self.validation.x if self.validation is not None else None,
+                y_val=self.validation.y if self.validation is not None else None)
             record = self._record(res, self.single_tag)
             self.cache.put(key, record)
         record = {"role": role, "round": round, "lr": lr, "seed": seed, **record, "key": key,
                   "cached": cached, "selected": False}
+        if "predictions" in record:  # kept beside the record: result.json carries only their bundle's sha256
+            self.predictions[key] = record.pop("predictions")
         if self.tracker is not None:
             record["mlflow_run_id"] = self.tracker.log_training(
                 record, {"ddr.role": role, "ddr.round": round, "ddr.cached": cached})
@@ -209,17 +223,22 @@ class EvalSession:
 
     def search(self, *, role: str, round: int, lrs: tuple[float, ...], x: torch.Tensor, y: torch.Tensor,
                recipe: TrainRecipe, soft_targets: torch.Tensor | None = None, teacher: bool = False) -> dict[str, Any]:
-        """Train at every LR and keep the best (strictly greater wins: ties keep the smaller LR)."""
+        """Train at every LR and keep the best under the protocol's selection (strictly greater wins: ties keep
+        the smaller LR). Under 'val'/'last' the returned copy's best_acc is the reported test accuracy."""
         digest = tensor_sha256(x, y, soft_targets)
-        best: dict[str, Any] | None = None
-        for lr in sorted(lrs):
-            rec = self.train(role=role, round=round, lr=lr, x=x, y=y, recipe=recipe, set_digest=digest,
-                             soft_targets=soft_targets, teacher=teacher)
-            if best is None or rec["best_acc"] > best["best_acc"]:
-                best = rec
-        assert best is not None
+        records = [self.train(role=role, round=round, lr=lr, x=x, y=y, recipe=recipe, set_digest=digest,
+                              soft_targets=soft_targets, teacher=teacher) for lr in sorted(lrs)]
+        best, point = choose_lr(records, self.protocol.selection)
         best["selected"] = True
-        return best
+        return self._report(best, point, max(r["best_acc"] for r in records))
+
+    def _report(self, rec: dict[str, Any], point: dict[str, Any], test_max: float) -> dict[str, Any]:
+        if self.protocol.selection == "test":
+            return rec
+        rec["selected_point"] = point
+        self.selection_log.append({"role": rec["role"], "round": rec["round"], "lr": rec["lr"], "test_max": test_max,
+                                   "reported": point["test_acc"], "gap": test_max - point["test_acc"]})
+        return {**rec, "best_acc": point["test_acc"], "best_epoch": point["epoch"]}
 
     def search_labelled(self, *, role: str, round: int, lrs: tuple[float, ...], ds: DistilledSet,
                         recipe: TrainRecipe, is_random: bool) -> dict[str, Any]:
@@ -277,12 +296,14 @@ class EvalSession:
                            model_args=self.protocol.model_args, recipe=recipe.as_dict())
         from ddr.train.ddp import ddp_processes
 
-        ddp = ddp_processes() if self.protocol.ddp and recipe.augmentation is None and recipe.loss == "ce" else 0
+        # data-parallel training measures no validation split, so 'val' selection trains the reference alone
+        ddp = (ddp_processes() if self.protocol.ddp and recipe.augmentation is None and recipe.loss == "ce"
+               and self.validation is None else 0)
         rec = self.train(role="real", round=0, lr=float(recipe.lr), x=self.data.x_train.to(self.device),
                          y=self.data.y_train.to(self.device), recipe=recipe, seed=seed,
                          set_digest=self.data.digest, ddp=ddp)
         rec["selected"] = True
-        return rec
+        return self._report(rec, selected_point(rec, self.protocol.selection), rec["best_acc"])
 
 
 def timer() -> Callable[[], float]:

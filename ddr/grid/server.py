@@ -26,6 +26,48 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def port_is_free(host: str, port: int) -> bool:
+    """Nothing listens on (host, port). SO_REUSEADDR as the server sets it: a port left in TIME_WAIT by a
+    server that just stopped is free, one with a listener is not."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def port_owned_by_group(port: int, pgid: int) -> bool | None:
+    """Whether a process of process group `pgid` holds the listening TCP socket on `port` (Linux /proc);
+    None where that cannot be read."""
+    inodes = set()
+    try:
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            if not os.path.exists(table):
+                continue
+            with open(table) as f:
+                for line in f.readlines()[1:]:
+                    cols = line.split()
+                    if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                        inodes.add(f"socket:[{cols[9]}]")
+    except (OSError, ValueError, IndexError):
+        return None
+    if not inodes:
+        return None
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[2]) != pgid:  # field 5: process group
+                    continue
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                    return True
+        except (OSError, ValueError, IndexError):
+            continue
+    return False
+
+
 def sqlite_path(uri: str) -> Path | None:
     return Path(uri[len("sqlite:///"):]) if uri.startswith("sqlite:///") else None
 
@@ -56,6 +98,8 @@ class MlflowServer:
                 "--default-artifact-root", (self.db.parent / "mlartifacts").as_uri()]
 
     def start(self, timeout: float = 90.0) -> MlflowServer:
+        if not port_is_free(self.host, self.port):  # else whichever server holds it would answer /health
+            raise DDRError(f"port {self.port} on {self.host} is in use (another server?); pick another --port")
         self.db.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "MLFLOW_DISABLE_TELEMETRY": "true"}
         env.pop("MLFLOW_TRACKING_URI", None)
@@ -70,6 +114,11 @@ class MlflowServer:
                 raise DDRError(f"mlflow server exited with status {self.proc.returncode} "
                                f"(port {self.port} in use?){': ' + tail.strip() if tail else ''}")
             if self.healthy():
+                owner = port_owned_by_group(self.port, self.proc.pid)
+                if owner is False:  # a server that took the port after the check above answered, not ours
+                    self.stop()
+                    raise DDRError(f"port {self.port} is held by another process, not the mlflow server ddr "
+                                   "started; pick another --port")
                 return self
             time.sleep(0.3)
         self.stop()

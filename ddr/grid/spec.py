@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from ddr.checks import number
 from ddr.errors import DDRError
 from ddr.grid.cell import Cell
 
@@ -71,7 +72,12 @@ class GridSpec:
                         where = f"grid {self.name}: {method}/{dataset}/ipc{ipc}"
                         root = self.roots.get(dataset)
                         if "path" in src:
-                            path = self._path(str(src["path"]).format(dataset=dataset, ipc=ipc, method=method))
+                            try:
+                                filled = str(src["path"]).format(dataset=dataset, ipc=ipc, method=method)
+                            except (KeyError, IndexError, ValueError, AttributeError):
+                                raise DDRError(f"{where}: path {src['path']!r} may use only {{dataset}}, {{ipc}} "
+                                               "and {method}") from None
+                            path = self._path(filled)
                             source: dict[str, Any] = {"path": path}
                             distilled: Any = path
                         else:
@@ -142,14 +148,25 @@ def parse_grid(raw: Any, source: str, base: Path) -> GridSpec:
             src = {"path": src}
         if not isinstance(src, dict) or len(set(src) & _METHOD) != 1 or set(src) - _METHOD:
             raise DDRError(f"grid {source}: method '{name}' needs exactly one of: path, random_seed")
+        if "random_seed" in src:
+            seed = src["random_seed"]
+            if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+                raise DDRError(f"grid {source}: method '{name}': random_seed must be a non-negative whole number")
         parsed[str(name)] = dict(src)
     protocol = raw.get("protocol")
     if protocol is not None and not isinstance(protocol, (str, dict)):
         raise DDRError(f"grid {source}: 'protocol' must be a name, a YAML path, or a mapping data set -> protocol")
     rounds = raw.get("rounds")
     weight = raw.get("weight")
-    if weight is not None and not 0.0 <= float(weight) <= 1.0:
-        raise DDRError(f"grid {source}: weight must lie in [0, 1]")
+    try:
+        if rounds is not None:
+            number(rounds, "rounds", low=1, integer=True)
+        if weight is not None:
+            number(weight, "weight", low=0, high=1)
+    except DDRError as exc:
+        raise DDRError(f"grid {source}: {exc}") from None
+    if raw.get("name") is not None and not isinstance(raw["name"], str):
+        raise DDRError(f"grid {source}: name must be text")
     roots = raw.get("roots") or {}
     if not isinstance(roots, dict):
         raise DDRError(f"grid {source}: 'roots' must map data set names to folders")

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from ddr.errors import DDRError, unknown
+from ddr.protocols.checks import check_protocol_fields, check_recipe
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 FIVE_LR_GRID = (0.001, 0.005, 0.01, 0.05, 0.1)  # DD-Ranking's search grid (reference 1.1)
@@ -45,6 +46,7 @@ class TrainRecipe:
     loss_args: dict[str, Any] = field(default_factory=dict)  # temperature, scale_t2, mse_weight, ce_weight
 
     def __post_init__(self):
+        check_recipe(self)
         if self.optimizer not in OPTIMIZERS:
             raise DDRError(f"unknown optimizer '{self.optimizer}'; valid: {', '.join(OPTIMIZERS)}")
         if self.scheduler not in SCHEDULERS:
@@ -128,9 +130,13 @@ def _recipe(raw: Any, where: str) -> TrainRecipe:
         raise DDRError(f"{where}: missing required field '{missing[0]}'")
     raw = dict(raw)
     if "betas" in raw:
+        if not isinstance(raw["betas"], (list, tuple)):
+            raise DDRError(f"{where}: betas must be two numbers, got {raw['betas']!r}")
         raw["betas"] = tuple(raw["betas"])
     try:
         return TrainRecipe(**raw)
+    except TypeError:  # betas that are not a list of numbers, and the like
+        raise DDRError(f"{where}: fields of the wrong type") from None
     except DDRError as exc:
         raise DDRError(f"{where}: {exc}") from None
 
@@ -158,6 +164,8 @@ class Protocol:
     ddp: bool = False  # the real-data reference trains data-parallel over several GPUs when present (ddr.train.ddp)
     description: str = ""
     notes: str = ""
+    selection: str = "test"  # 'test' | 'val' | 'last': which checkpoint and LR are reported (ddr.eval.selection)
+    val_fraction: float = 0.2  # share of each class carved off the training set under selection 'val'
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def hard_recipe(self) -> TrainRecipe:
@@ -194,7 +202,7 @@ def without_batch_mixing(spec: dict[str, Any] | None) -> dict[str, Any] | None:
 
 _TOP = {"name", "version", "dataset", "model", "model_args", "train", "real", "lr_grid", "rounds",
         "seed_base", "weight", "label", "lr_policy", "description", "notes", "soft", "zca", "hard_lr_grid",
-        "paired", "ior_random", "ddp"}
+        "paired", "ior_random", "ddp", "selection", "val_fraction"}
 _REQUIRED = ("name", "version", "dataset", "model", "train", "real", "lr_grid")
 
 
@@ -207,6 +215,7 @@ def parse_protocol(raw: Any, source: str) -> Protocol:
     extra = sorted(set(raw) - _TOP)
     if extra:
         raise DDRError(f"protocol {source}: unknown field '{extra[0]}'; valid: {', '.join(sorted(_TOP))}")
+    check_protocol_fields(raw, source)
     grid = _lr_list(raw["lr_grid"], f"protocol {source}: lr_grid")
     hard_grid = _lr_list(raw.get("hard_lr_grid", FIVE_LR_GRID), f"protocol {source}: hard_lr_grid")
     ior_random = str(raw.get("ior_random", "method"))
@@ -235,6 +244,15 @@ def parse_protocol(raw: Any, source: str) -> Protocol:
     zca = raw.get("zca")
     if zca is not None and (not isinstance(zca, dict) or set(zca) - {"eps"}):
         raise DDRError(f"protocol {source}: zca must be a mapping with only 'eps'")
+    selection = str(raw.get("selection", "test"))
+    if selection not in ("test", "val", "last"):
+        raise DDRError(f"protocol {source}: selection must be 'test', 'val' or 'last'")
+    val_fraction = float(raw.get("val_fraction", 0.2))
+    if not 0.0 < val_fraction < 0.5:
+        raise DDRError(f"protocol {source}: val_fraction must lie in (0, 0.5)")
+    if selection == "val" and zca is not None:
+        raise DDRError(f"protocol {source}: selection 'val' is not supported with zca (the whitening is fit on "
+                       "the training set the validation split comes from)")
     return Protocol(
         name=str(raw["name"]), version=int(raw["version"]), dataset=str(raw["dataset"]), model=str(raw["model"]),
         train=train, real=real, lr_grid=grid,
@@ -244,6 +262,7 @@ def parse_protocol(raw: Any, source: str) -> Protocol:
         soft=soft, zca=zca, description=str(raw.get("description", "")), notes=str(raw.get("notes", "")), raw=raw,
         hard_lr_grid=hard_grid, paired=bool(raw.get("paired", False)), ior_random=ior_random,
         ddp=bool(raw.get("ddp", False)),
+        selection=selection, val_fraction=val_fraction,
     )
 
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from ddr.train.cache_entry import seal, unseal
 
 ENGINE_VERSION = 1  # bump when the engine changes in a way that can move a number
 
@@ -31,15 +34,18 @@ class TrainingCache:
         return self.root / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> dict[str, Any] | None:
+        """The record stored under `key`, or None when there is none or it is damaged (wrong shape, a
+        non-finite number, another key's entry, a record edited by hand): such an entry is retrained."""
         if self.root is None:
             return None
         path = self._path(key)
         try:
-            return json.loads(path.read_text())
-        except FileNotFoundError:
+            entry = json.loads(path.read_text())
+        except (FileNotFoundError, NotADirectoryError):
             return None
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return None  # a damaged entry is retrained, never trusted
+        except (OSError, ValueError):  # a directory, unreadable, bad JSON or bad UTF-8
+            return None
+        return unseal(entry, key)
 
     def put(self, key: str, record: dict[str, Any]) -> None:
         if self.root is None:
@@ -48,5 +54,7 @@ class TrainingCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "w") as f:
-            json.dump(record, f)
+            json.dump(seal(record, key), f)
+        if path.is_dir() and not path.is_symlink():  # a damaged entry that is a folder: replace it too
+            shutil.rmtree(path, ignore_errors=True)
         os.replace(tmp, path)

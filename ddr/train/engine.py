@@ -13,11 +13,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ddr.data.streaming import FolderImages
+from ddr.errors import DDRError
 from ddr.losses import build_loss
 from ddr.models import build_model
 from ddr.protocols import TrainRecipe
@@ -32,6 +34,10 @@ class TrainingResult:
     best_acc: float  # fraction of the test set, max over test points
     best_epoch: int  # 1-based epoch of the best test point
     history: list[tuple[int, float]] = field(default_factory=list)  # (epoch, test accuracy)
+    val_history: list[tuple[int, float]] | None = None  # (epoch, validation accuracy), when a split was given
+    # predicted class per test image (test order) at the epochs a selection rule can report: the best test
+    # point, the last one and, with a validation split, the best validation point
+    predictions: dict[int, list[int]] = field(default_factory=dict)
     seconds: float = 0.0
     model: nn.Module | None = None  # the trained network, when asked for (teachers)
 
@@ -46,6 +52,16 @@ def correct_count(model: nn.Module, x: torch.Tensor, y: torch.Tensor, amp: bool 
             correct += (model(x[i:i + TEST_BATCH]).argmax(1) == y[i:i + TEST_BATCH]).sum()
     model.train()
     return correct
+
+
+@torch.inference_mode()
+def predict(model: nn.Module, x: torch.Tensor, amp: bool = False) -> torch.Tensor:
+    """The predicted class of every image, as a device tensor (no host synchronisation)."""
+    model.eval()
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
+        out = torch.cat([model(x[i:i + TEST_BATCH]).argmax(1) for i in range(0, len(x), TEST_BATCH)])
+    model.train()
+    return out
 
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -70,9 +86,25 @@ def _step_loss(net, xb, yb, tb, augment, gen, teacher, loss_fn, num_classes) -> 
 
 
 def resolve_device(device: str | None = None) -> torch.device:
+    """'auto' (CUDA when present), or a device this machine has: refused here, not deep inside training."""
     if device in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise DDRError(f"unknown device '{device}'; use cpu, cuda, cuda:N or auto") from None
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise DDRError(f"device '{device}': no CUDA device on this machine; use cpu or auto")
+        if dev.index is not None and dev.index >= count:
+            raise DDRError(f"device '{device}': this machine has {count} CUDA device(s) (cuda:0..cuda:{count - 1})")
+    elif dev.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise DDRError(f"device '{device}': MPS is not available on this machine")
+    elif dev.type != "cpu":
+        raise DDRError(f"device '{device}': ddr trains on cpu, cuda or mps")
+    return dev
 
 
 def train_student(
@@ -97,6 +129,8 @@ def train_student(
     amp: bool = False,
     channels_last: bool = False,
     compile: bool = False,
+    x_val: torch.Tensor | None = None,
+    y_val: torch.Tensor | None = None,
 ) -> TrainingResult:
     """Train a fresh `model` on (x, y) and return its best test accuracy.
 
@@ -108,6 +142,8 @@ def train_student(
     Test correct-counts stay on the device and are read once after the last epoch (at once only when
     `on_test` is given). Speed switches, off by default (issue 6; benchmarks/RESULTS.md): `amp` (bf16
     autocast), `channels_last`, `compile` (torch.compile of the student).
+    With a validation split (`x_val`, `y_val`) its accuracy is measured at the same test points
+    (`val_history`), for selecting the checkpoint without the test set.
     """
     dev = resolve_device(device) if not isinstance(device, torch.device) else device
     start = time.perf_counter()
@@ -132,6 +168,12 @@ def train_student(
         x = x if streamed else x.contiguous(memory_format=torch.channels_last)
     fwd = torch.compile(net) if compile else net
     pending: list[tuple[int, torch.Tensor]] = []  # (epoch, correct-count on the device)
+    val_pending: list[torch.Tensor] = []
+    test_preds: list[torch.Tensor] = []
+    if x_val is not None:
+        x_val, y_val = x_val.to(dev), y_val.to(dev)
+        if channels_last:
+            x_val = x_val.contiguous(memory_format=torch.channels_last)
     for epoch in range(recipe.epochs):
         set_lr(opt, lr * lr_factor(recipe, epoch))
         perm = torch.randperm(n, generator=gen)
@@ -155,16 +197,29 @@ def train_student(
             opt.step()
         done = epoch + 1
         if done % recipe.test_interval == 0 or done == recipe.epochs:
-            correct = correct_count(fwd, x_test, y_test, amp)
+            preds = predict(fwd, x_test, amp)
+            correct = (preds == y_test).sum()  # the same argmax correct_count compares
+            test_preds.append(preds)
             if on_test:
                 on_test(done, int(correct.item()) / len(x_test))
             pending.append((done, correct))
+            if x_val is not None:
+                val_pending.append(correct_count(fwd, x_val, y_val, amp))
     counts = torch.stack([c for _, c in pending]).tolist() if pending else []  # the one synchronisation
     for (done, _), c in zip(pending, counts):
         acc = int(c) / len(x_test)
         result.history.append((done, acc))
         if acc > result.best_acc:  # strict: ties keep the earlier epoch
             result.best_acc, result.best_epoch = acc, done
+    keep = {result.best_epoch, pending[-1][0]} if pending else set()
+    if x_val is not None:
+        result.val_history = [(done, int(c) / len(x_val))
+                              for (done, _), c in zip(pending, torch.stack(val_pending).tolist())]
+        best_val = max(result.val_history, key=lambda h: (h[1], -h[0]))  # ties keep the earlier epoch
+        keep.add(best_val[0])
+    for (done, _), preds in zip(pending, test_preds):
+        if done in keep:
+            result.predictions[done] = preds.cpu().tolist()
     result.seconds = time.perf_counter() - start
     if keep_model:
         result.model = net.eval()

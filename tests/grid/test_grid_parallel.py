@@ -83,18 +83,35 @@ def test_ctrl_c_stops_local_workers_cleanly_and_the_grid_resumes(gridproj, seria
 
     from tests.grid.test_server_cmd import WIRED
 
-    write_grid(gridproj, seed=204)
+    spec = load_grid(write_grid(gridproj, seed=204))
+    ids = [c.id for c in spec.cells()]
     proc = subprocess.Popen([sys.executable, "-c", WIRED, "eval", "grid", "grid.yaml", "--executor", "local",
                              "--workers", "2", "--out", "out"], cwd=gridproj, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     err = []
-    for line in proc.stderr:  # progress is forwarded from the workers
-        err.append(line)
-        if "[2/9]" in line:
+    drain = threading.Thread(target=lambda: err.extend(proc.stderr), daemon=True)  # progress from the workers
+    drain.start()
+    # The observed event: a worker mid-cell (its parent RUNNING with a child logged), read from the store
+    # itself rather than from forwarded progress, which a loaded driver may print late. That worker is
+    # frozen before the signal, so its cell cannot finish first: the grid can only end interrupted.
+    uri = f"sqlite:///{gridproj / 'mlflow.db'}"
+    deadline = time.monotonic() + 240
+    while not any(line.startswith("MLflow server http://") for line in err):  # the store exists, served
+        assert proc.poll() is None and time.monotonic() < deadline, "".join(err)
+        time.sleep(0.1)
+    while True:
+        victim = wait_for_running_parent(uri, ids, timeout=240)
+        pid = int(victim.data.tags["ddr.worker"].rsplit(":", 1)[1])
+        os.kill(pid, signal.SIGSTOP)
+        if [r.info.run_id for r in parent_runs(uri, victim.data.tags["ddr.cell"], "RUNNING")] == [victim.info.run_id]:
             break
+        os.kill(pid, signal.SIGCONT)  # it finished in between: observe again
     os.killpg(proc.pid, signal.SIGINT)
-    rest_out, rest_err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, "".join(err) + rest_err
+    os.kill(pid, signal.SIGCONT)  # the pending SIGINT reaches it now
+    rest_out, _ = proc.communicate(timeout=120)
+    drain.join(10)
+    rest_err = "".join(err)
+    assert proc.returncode == 130, rest_err
     assert "interrupted" in rest_err
     time.sleep(0.5)
     alive = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()

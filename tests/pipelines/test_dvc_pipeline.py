@@ -43,6 +43,10 @@ def pipeline_repo(tmp_path):
     return repo
 
 
+def params_version(repo) -> str:
+    return str(yaml.safe_load((repo / "params.yaml").read_text())["release"]["version"])
+
+
 def test_reduced_pipeline_end_to_end_noop_and_partial_rerun(pipeline_repo):
     repo = pipeline_repo
     out = _dvc(repo, "repro")
@@ -61,6 +65,9 @@ def test_reduced_pipeline_end_to_end_noop_and_partial_rerun(pipeline_repo):
     verify = subprocess.run([sys.executable, "-m", "pipelines.cli", "registry", "verify", "--releases", "releases",
                              "--keyring", ".ddr/keys/keyring.json"], cwd=repo, capture_output=True, text=True)
     assert verify.returncode == 0, verify.stdout + verify.stderr
+    release = repo / "releases" / params_version(repo)
+    assert (release / "sensitivity.json").is_file() and "vs_random" in (release / "ranking.csv").read_text()
+    assert len(list((release / "results").glob("*.predictions.npz"))) == 2
 
     again = _dvc(repo, "repro")
     assert "Running stage" not in again  # nothing changed, nothing runs

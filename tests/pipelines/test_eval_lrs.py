@@ -1,3 +1,4 @@
+import hashlib
 import json
 import math
 import subprocess
@@ -63,7 +64,8 @@ def test_eval_lrs_end_to_end_with_mlflow(project, ddr_cli):
     assert parent.data.metrics["lrs_mean"] == pytest.approx(res["metrics"]["lrs"]["mean"])
     assert parent.inputs.dataset_inputs[0].dataset.digest in {res["inputs"]["distilled"]["md5"], res["inputs"]["dataset"]["sha256"][:32]}
     assert any(d.dataset.digest == res["inputs"]["distilled"]["md5"] for d in parent.inputs.dataset_inputs)
-    assert [a.path for a in client.list_artifacts(parent.info.run_id)] == ["result.json"]
+    assert [a.path for a in client.list_artifacts(parent.info.run_id)] == ["predictions.npz", "result.json"]
+    assert res["predictions"]["sha256"] == hashlib.sha256((project / "res/r100/predictions.npz").read_bytes()).hexdigest()
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
     assert len(children) == len(trainings)
     by_id = {t["mlflow_run_id"]: t for t in trainings}

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ddr.errors import DDRError
-from registry.ranking import bootstrap, build_ranking, load_results
+from registry.ranking import build_ranking, load_results
 from tests.registry.helpers import make_result, write_results
 
 
@@ -13,9 +13,11 @@ def _table(ranking, score="lrs", ipc=10):
 
 
 def test_orders_by_lrs_with_certainty(tmp_path):
-    rs = load_results([write_results(tmp_path)])
+    methods = {"herding": (0.93, 0.80), "dm": (0.88, 0.80), "kcenter": (0.875, 0.80), "random": (0.80, 0.80)}
+    rs = load_results([write_results(tmp_path, methods)])
     rk = build_ranking(rs, seed=7, resamples=500)
     t = _table(rk)
+    assert t["certainty"] == "paired" and t["flags"] == []
     order = [r["method"] for r in t["rows"]]
     assert order[0] == "herding" and order[-1] == "random" and set(order[1:3]) == {"dm", "kcenter"}
     assert [r["rank"] for r in t["rows"]] == [1, 2, 3, 4]
@@ -23,10 +25,12 @@ def test_orders_by_lrs_with_certainty(tmp_path):
     assert means == sorted(means, reverse=True)
     top, second, third, rnd = t["rows"]
     assert top["p_beats_next"] > 0.95 and top["rank_interval"] == [1, 1]  # clearly separated
-    assert 0.5 <= second["p_beats_next"] < 0.99  # dm and kcenter are 0.001 apart: the rank is uncertain
+    assert 0.5 <= second["p_beats_next"] < 0.99  # dm and kcenter are close: the rank is uncertain
     assert second["rank_interval"] == [2, 3] and third["rank_interval"] == [2, 3]
     assert rnd["p_beats_next"] is None
     assert set(top["components"]) == {"hlr", "ior"}
+    assert top["beats_random"]["verdict"] == "above" and top["beats_random"]["interval"][0] > 0
+    assert rnd["beats_random"]["verdict"] == "straddles"
     assert rk["bootstrap"]["seed"] == 7 and rk["bootstrap"]["resamples"] == 500
     assert top["result"].startswith("results/") and len(top["result_sha256"]) == 64
 
@@ -38,11 +42,16 @@ def test_bootstrap_is_deterministic_and_seeded(tmp_path):
     assert a != json.dumps(build_ranking(rs, seed=2, resamples=300))
 
 
-def test_bootstrap_ties_and_single_round():
-    out = bootstrap([[0.5], [0.5], [0.4]], seed=0, resamples=50, key="k")
-    assert out["interval"] == [[1, 1], [1, 1], [3, 3]]
-    assert out["p_beats_next"][0] == 0.5  # a tie counts half
-    assert out["p_beats_next"][1] == 1.0
+def test_single_round_is_flagged_not_certain(tmp_path):
+    for m, syn in (("a", 0.9), ("b", 0.8)):
+        d = make_result(m, syn=syn, rounds=1)
+        (tmp_path / m).mkdir()
+        (tmp_path / m / "result.json").write_text(json.dumps(d))
+    t = _table(build_ranking(load_results([tmp_path]), resamples=50))
+    assert t["certainty"] is None and "1 round" in t["flags"][0]
+    assert [r["rank_interval"] for r in t["rows"]] == [[1, 2], [1, 2]]  # zero spread is not certainty
+    assert all(r["p_beats_next"] is None and r["flags"] for r in t["rows"])
+    assert all(r["beats_random"]["verdict"] == "unknown" for r in t["rows"])
 
 
 def test_equal_means_share_a_rank(tmp_path):
@@ -100,3 +109,61 @@ def test_rank_interval_covers_rank_over_many_methods(tmp_path):
         lo, hi = r["rank_interval"]
         assert 1 <= lo <= r["rank"] <= hi <= len(rows)
     assert np.isclose(sum(r["p_rank1"] for r in rows), 1.0, atol=1e-6)
+
+
+def _write(root, name, d):
+    (root / name).mkdir(parents=True)
+    (root / name / "result.json").write_text(json.dumps(d))
+
+
+def test_table_refuses_mixed_weights_and_protocol_versions(tmp_path):
+    a, b = make_result("a"), make_result("b")
+    b["weight"] = 0.7
+    _write(tmp_path / "w", "a", a)
+    _write(tmp_path / "w", "b", b)
+    with pytest.raises(DDRError, match="mixes weights 0.5, 0.7"):
+        build_ranking(load_results([tmp_path / "w"]), resamples=20)
+    b = make_result("b")
+    b["protocol"] = dict(b["protocol"], version=2)
+    _write(tmp_path / "v", "a", a)
+    _write(tmp_path / "v", "b", b)
+    with pytest.raises(DDRError, match="mixes versions 1, 2 of protocol digits-lrs-hard"):
+        build_ranking(load_results([tmp_path / "v"]), resamples=20)
+
+
+def test_mixed_round_counts_are_flagged_and_unpaired(tmp_path):
+    _write(tmp_path, "a", make_result("a", syn=0.9, rounds=5))
+    _write(tmp_path, "b", make_result("b", syn=0.8, rounds=3))
+    t = _table(build_ranking(load_results([tmp_path]), resamples=200))
+    assert t["certainty"] == "unpaired" and t["flags"] == ["mixed round counts (3, 5): rounds not paired"]
+    assert [r["rounds"] for r in t["rows"]] == [5, 3]
+
+
+def test_combined_lrs_table_across_label_kinds(tmp_path):
+    _write(tmp_path, "h", make_result("herding", label="hard", syn=0.90))
+    _write(tmp_path, "d", make_result("dm", label="hard", syn=0.86))
+    _write(tmp_path, "s", make_result("herding", label="soft", syn=0.95))
+    rk = build_ranking(load_results([tmp_path]), resamples=200)
+    assert [(t["label"], t["score"]) for t in rk["tables"]] == [("all", "lrs"), ("hard", "lrs"), ("soft", "lrs")]
+    combined = rk["tables"][0]
+    assert [r["method"] for r in combined["rows"]] == ["herding (soft)", "herding (hard)", "dm (hard)"]
+    assert [r["label"] for r in combined["rows"]] == ["soft", "hard", "hard"]
+    assert np.isclose(sum(r["p_rank1"] for r in combined["rows"]), 1.0)
+
+
+def test_val_selected_results_form_their_own_tables(tmp_path):
+    _write(tmp_path, "a", make_result("a", syn=0.90))
+    _write(tmp_path, "b", make_result("b", syn=0.85))
+    for m, syn in (("a", 0.88), ("b", 0.86)):
+        d = make_result(m, syn=syn)
+        d["selection"] = {"mode": "val", "optimism_gap": {"mean": 0.01}}
+        _write(tmp_path, f"{m}-val", d)
+    rs = load_results([tmp_path])
+    assert sorted(r.cell_id for r in rs)[:2] == ["digits/10/hard/a/lrs", "digits/10/hard/a@val/lrs"]
+    rk = build_ranking(rs, resamples=100)
+    assert [t.get("selection", "test") for t in rk["tables"]] == ["test", "val"]
+    from registry.ranking import table_key
+    from registry.sensitivity import build_sensitivity
+    assert table_key(rk["tables"][1]) == "digits/ipc10/hard/lrs/val"
+    (sel,) = build_sensitivity(rk)["selection"]
+    assert sel["methods"] == ["a", "b"] and sel["tau"] == 1.0

@@ -47,9 +47,12 @@ def test_renderings_and_provenance(tmp_path, keys):
                    [key], resamples=100, repo=tmp_path)
     rows = list(csv.DictReader(io.StringIO((path / "ranking.csv").read_text())))
     assert len(rows) == 8 and rows[0]["method"] == "herding" and rows[0]["rank"] == "1"
+    assert rows[0]["vs_random"] == "above" and float(rows[0]["vs_random_lo"]) > 0 and rows[0]["certainty"] == "paired"
     md = (path / "ranking.md").read_text()
     assert "# DD-Ranking release 0.1.0" in md and "| 1 | herding |" in md and "ARS" in md
+    assert "| vs random |" in md and "above 0 [" in md
     page = (path / "index.html").read_text()
+    assert "vs random (95%)" in page and "above 0 [" in page
     assert "<script>" in page and "addEventListener('click'" in page
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", page)  # no network assets
     prov = json.loads((path / "provenance.json").read_text())
