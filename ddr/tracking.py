@@ -45,34 +45,50 @@ class Tracker:
         self.client = MlflowClient(tracking_uri=self.uri)
         self.parent_id: str | None = None
         self.experiment_id: str | None = None
+        self.monitor = None  # the parent run's system metrics (ddr.system_metrics.ResourceMonitor)
 
     def experiment(self, name: str) -> str:
+        from ddr.mlflow_notes import evaluations_note, label_experiment
+
         exp = self.client.get_experiment_by_name(name)
         if exp is not None:
-            return exp.experiment_id
-        root = _artifact_root(self.uri)
-        from mlflow.exceptions import MlflowException
+            eid = exp.experiment_id
+        else:
+            root = _artifact_root(self.uri)
+            from mlflow.exceptions import MlflowException
 
-        try:
-            return self.client.create_experiment(name, artifact_location=f"{root}/{name}" if root else None)
-        except MlflowException:  # another evaluation created it a moment ago
-            exp = self.client.get_experiment_by_name(name)
-            if exp is None:
-                raise
-            return exp.experiment_id
+            try:
+                eid = self.client.create_experiment(name, artifact_location=f"{root}/{name}" if root else None)
+            except MlflowException:  # another evaluation created it a moment ago
+                exp = self.client.get_experiment_by_name(name)
+                if exp is None:
+                    raise
+                eid = exp.experiment_id
+        label_experiment(self.client, eid, evaluations_note(name, eid))
+        return eid
 
     def start_parent(self, experiment: str, run_name: str, tags: dict[str, Any], params: dict[str, Any]) -> str:
         from mlflow.entities import Param
 
+        from ddr.mlflow_notes import EVALUATION, LEVEL_TAG
+        from ddr.system_metrics import ResourceMonitor
         from ddr.tracking_store import end_stale_parents, owner_tags
 
         self.experiment_id = self.experiment(experiment)
         end_stale_parents(self.client, self.experiment_id, tags)  # left RUNNING by a killed evaluation
-        run = self.client.create_run(self.experiment_id, tags={**owner_tags(), **{k: str(v) for k, v in tags.items()}},
-                                     run_name=run_name)
+        run = self.client.create_run(self.experiment_id, run_name=run_name,
+                                     tags={**owner_tags(), **{k: str(v) for k, v in tags.items()}, LEVEL_TAG: EVALUATION})
         self.parent_id = run.info.run_id
         self.client.log_batch(self.parent_id, params=[Param(k, str(v)) for k, v in params.items()])
+        self.monitor = ResourceMonitor(self.parent_id, self.uri)
         return self.parent_id
+
+    def log_round(self, round: int, values: dict[str, float]) -> None:
+        """One round's scores on the parent, stepped by round, while the evaluation runs."""
+        from mlflow.entities import Metric
+
+        ts = _now_ms()
+        self.client.log_batch(self.parent_id, metrics=[Metric(k, float(v), ts, round) for k, v in values.items()])
 
     def log_input(self, name: str, digest: str, source: str, context: str) -> None:
         from mlflow.entities import Dataset, DatasetInput, InputTag
@@ -80,15 +96,23 @@ class Tracker:
         ds = Dataset(name=name, digest=digest, source_type="local", source=source)
         self.client.log_inputs(self.parent_id, [DatasetInput(ds, [InputTag("mlflow.data.context", context)])])
 
+    def log_teachers(self, teachers: list[dict[str, Any]], protocol: Any) -> list[str]:
+        """The evaluation's teachers as MLflow models linked to its run (ddr.teacher_models)."""
+        from ddr.teacher_models import log_teachers
+
+        return log_teachers(self.client, self.experiment_id, self.parent_id, teachers, protocol)
+
     def log_training(self, record: dict[str, Any], tags: dict[str, Any]) -> str:
         """A finished child run: params, per-epoch test accuracy as a stepped metric, best accuracy."""
         from mlflow.entities import Metric, Param
+
+        from ddr.mlflow_notes import LEVEL_TAG, TRAINING
 
         start = _now_ms()
         name = f"{record['role']}-r{record['round']}-lr{record['lr']:g}"
         run = self.client.create_run(
             self.experiment_id, start_time=start, run_name=name,
-            tags={"mlflow.parentRunId": self.parent_id, **{k: str(v) for k, v in tags.items()}},
+            tags={"mlflow.parentRunId": self.parent_id, LEVEL_TAG: TRAINING, **{k: str(v) for k, v in tags.items()}},
         )
         rid = run.info.run_id
         params = [Param(k, str(record[k])) for k in ("role", "round", "lr", "seed", "key")]
@@ -100,15 +124,26 @@ class Tracker:
         self.client.set_terminated(rid, "FINISHED")
         return rid
 
-    def finish_parent(self, metrics: dict[str, float], artifacts: list[Path]) -> None:
+    def finish_parent(self, metrics: dict[str, float], artifacts: list[Path], note: str | None = None) -> None:
         from mlflow.entities import Metric
 
+        from ddr.mlflow_notes import NOTE_TAG
+
+        self._stop_monitor()
         ts = _now_ms()
         self.client.log_batch(self.parent_id, metrics=[Metric(k, float(v), ts, 0) for k, v in metrics.items()])
+        if note:
+            self.client.set_tag(self.parent_id, NOTE_TAG, note)
         for path in artifacts:
             self.client.log_artifact(self.parent_id, str(path))
         self.client.set_terminated(self.parent_id, "FINISHED")
 
+    def _stop_monitor(self) -> None:
+        monitor, self.monitor = self.monitor, None
+        if monitor is not None:
+            monitor.stop()
+
     def abort_parent(self, status: str) -> None:
         if self.parent_id is not None:
+            self._stop_monitor()
             self.client.set_terminated(self.parent_id, status)

@@ -7,16 +7,13 @@ from pathlib import Path
 
 import click
 
+from pipelines.progress import TrainingProgress
 from pipelines.report import ranking_table, result_table
 
 
 @click.group("eval")
 def eval_group() -> None:
     """Evaluate distilled sets: LRS (hard or soft labels), ARS, plain accuracy."""
-
-
-def _progress(msg: str) -> None:
-    click.echo(msg, err=True)
 
 
 def _common(fn):
@@ -59,11 +56,12 @@ def _run(kind: str, distilled, dataset, ipc, label, protocol, rounds, weight, ou
     name = method or _method_name(distilled)
     # the method name comes from the set's meta.json: it names a folder, never a path out of runs/
     out = out or str(confined(Path("runs") / kind, f"{dataset}-ipc{ipc}", name, what="method or data set name"))
-    result = evaluate(kind, distilled=distilled, dataset=dataset, ipc=ipc, label=label, protocol=protocol,
-                      rounds=rounds, weight=weight, root=root, method=method, device=device, track=not no_mlflow,
-                      tracking_uri=tracking_uri, cache_dir=cache_dir, use_cache=not no_cache, out=out,
-                      random=list(random_dirs), teachers=list(teachers), engine=engine, progress=_progress,
-                      real_checkpoint=real_checkpoint)
+    with TrainingProgress() as progress:
+        result = evaluate(kind, distilled=distilled, dataset=dataset, ipc=ipc, label=label, protocol=protocol,
+                          rounds=rounds, weight=weight, root=root, method=method, device=device, track=not no_mlflow,
+                          tracking_uri=tracking_uri, cache_dir=cache_dir, use_cache=not no_cache, out=out,
+                          random=list(random_dirs), teachers=list(teachers), engine=engine, progress=progress,
+                          real_checkpoint=real_checkpoint)
     click.echo(result_table(result))
     click.echo(f"  result: {Path(out) / 'result.json'}")
     if result.mlflow:

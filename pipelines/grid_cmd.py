@@ -8,10 +8,7 @@ from pathlib import Path
 import click
 
 from ddr.errors import DDRError
-
-
-def _progress(msg: str) -> None:
-    click.echo(msg, err=True)
+from pipelines.progress import GridProgress
 
 
 @click.command("grid")
@@ -59,8 +56,9 @@ def grid_cmd(spec, executor_name, workers, address, gpus_per_cell, out, tracking
 
         out = str(confined(Path("runs") / "grid", grid.name, what="grid name"))  # the name comes from the spec
     executor = make_executor(executor_name, workers=workers, address=address, gpus_per_cell=gpus_per_cell)
-    report = run_grid(grid, executor, out=out, tracking_uri=tracking_uri, track=not no_mlflow, cache_dir=cache_dir,
-                      max_attempts=max_attempts, device=device, progress=_progress)
+    with GridProgress() as progress:
+        report = run_grid(grid, executor, out=out, tracking_uri=tracking_uri, track=not no_mlflow,
+                          cache_dir=cache_dir, max_attempts=max_attempts, device=device, progress=progress)
     click.echo(f"{'cell':<17} {'method':<16} {'dataset':<10} {'ipc':>4} {'metric':<6} {'score':>17}  status")
     for r in report.cells:
         c = r.cell

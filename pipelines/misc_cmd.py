@@ -44,6 +44,16 @@ def protocols_show(name: str) -> None:
     click.echo(yaml.safe_dump(load_protocol(name).raw, sort_keys=False).rstrip())
 
 
+def evaluation_links(uri: str, base: str) -> list[tuple[str, str]]:
+    """(experiment, link to its evaluations-only runs table) for every ddr evaluation experiment."""
+    from mlflow import MlflowClient
+
+    from ddr.mlflow_notes import EVALUATIONS_FILTER, runs_link
+
+    exps = MlflowClient(uri).search_experiments(filter_string="tags.`mlflow.experimentKind` = 'custom_model_development'")
+    return [(e.name, base + runs_link(e.experiment_id, EVALUATIONS_FILTER)) for e in exps if e.name != "releases"]
+
+
 @click.command()
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--tracking-uri", default=None, help="Default: MLFLOW_TRACKING_URI, else sqlite:///./mlflow.db.")
@@ -56,6 +66,8 @@ def ui(port: int, tracking_uri: str | None) -> None:
     """
     uri = resolve_tracking_uri(tracking_uri)
     click.echo(f"MLflow UI on http://127.0.0.1:{port} over {uri}", err=True)
+    for name, link in evaluation_links(uri, f"http://127.0.0.1:{port}/"):
+        click.echo(f"  {name}, evaluations only (their trainings are child runs): {link}", err=True)
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
     os.execve(sys.executable, [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
                                "--host", "127.0.0.1", "--port", str(port)], env)

@@ -192,6 +192,7 @@ def _table(dataset: str, ipc: int, label: str, score: str, selection: str, rs: l
             "result": f"results/{result_filename(r)}",
             "result_sha256": r.sha256,
             "mlflow_run_id": (d.get("mlflow") or {}).get("run_id"),
+            "train_seconds": train_seconds(d),
         })
     return {"dataset": dataset, "ipc": ipc, "label": label, "score": score, "higher_is_better": True,
             **({} if selection == "test" else {"selection": selection}), **({"student": student} if student else {}),
@@ -236,6 +237,15 @@ def build_ranking(results: list[Result], seed: int = DEFAULT_SEED, resamples: in
         "tables": tables,
         "skipped": skipped,
     }
+
+
+def train_seconds(d: dict) -> float | None:
+    """What the cell's trainings cost (result.json `resources`, else summed over its trainings)."""
+    res = d.get("resources") or {}
+    if "train_seconds" in res:
+        return float(res["train_seconds"])
+    secs = [t.get("seconds") for t in d.get("trainings") or []]
+    return round(sum(secs), 3) if secs and all(isinstance(x, (int, float)) for x in secs) else None
 
 
 def result_filename(r: Result) -> str:

@@ -6,6 +6,7 @@ import html
 import io
 import json
 
+from registry import charts
 from registry.ranking import table_key
 from registry.render_certainty import beats_random_sort_value, beats_random_text, label_caption, table_notes
 from registry.render_classes import per_class_html
@@ -111,6 +112,8 @@ td.t,th.t{text-align:left}
 th{cursor:pointer;background:#f3f3f3;user-select:none}
 th[data-dir=asc]::after{content:" \\25B2"} th[data-dir=desc]::after{content:" \\25BC"}
 code{font-size:90%}
+table.rank{display:block;overflow-x:auto;max-width:100%}
+@media (max-width:600px){body{margin:.6em}}
 """
 
 
@@ -119,7 +122,8 @@ def to_html(ranking: dict, version: str, meta: dict | None = None, sensitivity: 
     b = ranking["bootstrap"]
     conf = int(b["confidence"] * 100)
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           f"<title>DD-Ranking release {e(version)}</title>", f"<style>{_CSS}</style></head><body>",
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           f"<title>DD-Ranking release {e(version)}</title>", f"<style>{_CSS}{charts.CSS}</style></head><body>",
            f"<h1>DD-Ranking release {e(version)}</h1>"]
     if meta:
         out.append("<ul>" + "".join(f"<li>{e(str(k))}: <code>{e(str(v))}</code></li>" for k, v in meta.items()) + "</ul>")
@@ -145,6 +149,7 @@ def to_html(ranking: dict, version: str, meta: dict | None = None, sensitivity: 
                      (r["protocol"].get("name"), e(f"{r['protocol'].get('name')} v{r['protocol'].get('version')}"), "t")]
             out.append("<tr>" + "".join(f'<td class="{c}" data-v="{e(str(v))}">{s}</td>' for v, s, c in cells) + "</tr>")
         out.append("</tbody></table>")
+        out.append(charts.table_figures(t, b["confidence"]))
     out.append(per_class_html(ranking))
     if sensitivity:
         out.append(sensitivity_html(sensitivity))

@@ -28,10 +28,13 @@ def log_release(release_dir: str | Path, version: str, source_run_ids: list[str]
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     from mlflow import MlflowClient
 
+    from ddr.mlflow_notes import label_experiment, releases_note
+
     uri = tracking_uri or default_tracking_uri()
     client = MlflowClient(tracking_uri=uri)
     exp = client.get_experiment_by_name(EXPERIMENT)
     exp_id = exp.experiment_id if exp else client.create_experiment(EXPERIMENT, artifact_location=_artifact_root(uri))
+    label_experiment(client, exp_id, releases_note())
     tags = {"ddr.release.version": version, "ddr.source_runs": ",".join(source_run_ids),
             "ddr.release.signers": ",".join(signers or []), "mlflow.runName": f"release-{version}"}
     run = client.create_run(exp_id, tags=tags, run_name=f"release-{version}")

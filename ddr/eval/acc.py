@@ -17,6 +17,10 @@ def count_trainings(protocol: Protocol, grid_size: int, rounds: int) -> int:
 
 def run(session: EvalSession, ds: DistilledSet, rounds: int, weight: float) -> dict[str, Any]:
     grid = lr_candidates_for(session.protocol, ds)
-    accs = [session.search_labelled(role="syn", round=r, lrs=grid, ds=ds, recipe=session.protocol.train,
-                                    is_random=False)["best_acc"] for r in range(rounds)]
+    accs = []
+    for r in range(rounds):
+        accs.append(session.search_labelled(role="syn", round=r, lrs=grid, ds=ds, recipe=session.protocol.train,
+                                            is_random=False)["best_acc"])
+        if session.tracker is not None:  # the round's accuracy while the evaluation runs
+            session.tracker.log_round(r, {"acc": accs[-1]})
     return {"metrics": {"acc": metrics.summarize(accs)}, "accuracies": {"syn": accs}, "random_inputs": []}

@@ -20,10 +20,11 @@ from ddr.eval import ars as ars_eval
 from ddr.eval import lrs as lrs_eval
 from ddr.eval.environment import environment
 from ddr.eval.predictions import write_predictions
-from ddr.eval.result import EvalResult
+from ddr.eval.result import EvalResult, training_resources
 from ddr.eval.selection import carve_validation, selection_record
 from ddr.eval.session import EvalSession, Progress, parse_engine, teacher_inputs, timer, utc_now
 from ddr.eval.zca_space import whiten
+from ddr.mlflow_notes import evaluation_note
 from ddr.protocols import Protocol, default_protocol, load_protocol
 from ddr.protocols.cross_arch import student_of
 from ddr.tracking import Tracker
@@ -191,6 +192,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
             mlflow={"tracking_uri": tracker.uri, "experiment_id": tracker.experiment_id,
                     "run_id": tracker.parent_id} if tracker else None,
             started_at=started, finished_at=utc_now(), wall_time_s=round(elapsed(), 3),
+            resources=training_resources(session.trainings),
             selection=selection_record(proto, validation, session.selection_log),
             predictions=pred_info, per_class_accuracy=per_class,
         )
@@ -204,7 +206,10 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
                     flat[f"teacher{i}_test_acc"] = t["test_acc"]
             if path is None:  # the artifact is the same JSON, written to a scratch file
                 path = result.save(scratch / "result.json")
-            tracker.finish_parent(flat, [path] + ([pred_path] if pred_path else []))
+            if result.inputs["teachers"]:
+                tracker.log_teachers(result.inputs["teachers"], proto)
+            flat["train_seconds"] = result.resources["train_seconds"]
+            tracker.finish_parent(flat, [path] + ([pred_path] if pred_path else []), note=evaluation_note(result))
         return result
     except KeyboardInterrupt:
         if tracker is not None:

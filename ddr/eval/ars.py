@@ -36,6 +36,10 @@ def run(session: EvalSession, ds: DistilledSet, rounds: int, weight: float) -> d
                 rec = session.search_labelled(role=f"{role}_{arm}", round=r, lrs=grid, ds=subset, recipe=recipe,
                                               is_random=role == "random")
                 acc[f"{role}_{arm}"].append(rec["best_acc"])
+        if session.tracker is not None:  # the round's scores while the evaluation runs
+            a = metrics.ior(acc["syn_aug"][-1], acc["random_aug"][-1])
+            b = metrics.ior(acc["syn_noaug"][-1], acc["random_noaug"][-1])
+            session.tracker.log_round(r, {"delta_aug": a, "delta_noaug": b, "ars": metrics.ars(a, b, weight)})
     d_aug = [metrics.ior(s, q) for s, q in zip(acc["syn_aug"], acc["random_aug"])]
     d_noaug = [metrics.ior(s, q) for s, q in zip(acc["syn_noaug"], acc["random_noaug"])]
     ars = [metrics.ars(a, b, weight) for a, b in zip(d_aug, d_noaug)]

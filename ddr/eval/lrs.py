@@ -66,6 +66,9 @@ def run(session: EvalSession, ds: DistilledSet, rounds: int, weight: float) -> d
         rdm_any.append(rdm["best_acc"])
         if not soft:  # hard protocol: Acc(syn, any) is Acc(syn, hard), as in LabelRobustScoreHard
             syn_hard.append(syn["best_acc"])
+        if session.tracker is not None:  # the round's scores while the evaluation runs
+            h, i = metrics.hlr(real["best_acc"], syn_hard[-1]), metrics.ior(syn_any[-1], rdm_any[-1])
+            session.tracker.log_round(r, {"hlr": h, "ior": i, "lrs": metrics.lrs(h, i, weight)})
     hlr = [metrics.hlr(real["best_acc"], s) for s in syn_hard]
     ior = [metrics.ior(s, q) for s, q in zip(syn_any, rdm_any)]
     extra_metrics: dict[str, Any] = {}

@@ -36,11 +36,14 @@ class EvalResult:
     selection: dict[str, Any] | None = None  # under selection 'val'/'last': the split and the optimism gap
     predictions: dict[str, Any] | None = None  # the predictions bundle beside result.json: file, sha256, arrays
     per_class_accuracy: dict[str, list[float]] | None = None  # per role, mean over rounds
+    resources: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         if not d["extra"]:
             d.pop("extra")
+        if not d["resources"]:
+            d.pop("resources")
         for key in ("selection", "predictions", "per_class_accuracy"):
             if d[key] is None:  # absent rather than null: older results and test selection look as they did
                 d.pop(key)
@@ -66,3 +69,12 @@ class EvalResult:
         if d.get("schema") != SCHEMA:
             raise ValueError(f"{path}: not a {SCHEMA} result (schema {d.get('schema')!r})")
         return cls(**d)
+
+
+def training_resources(trainings: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a cell's trainings cost: seconds of every training that entered the result (a cached one
+    counts the time it took when it was trained) and the share trained by this run."""
+    fresh = [t for t in trainings if not t.get("cached")]
+    return {"trainings": len(trainings), "cached_trainings": len(trainings) - len(fresh),
+            "train_seconds": round(sum(float(t["seconds"]) for t in trainings), 3),
+            "fresh_train_seconds": round(sum(float(t["seconds"]) for t in fresh), 3)}

@@ -1,0 +1,72 @@
+"""Progress on stderr: a bar with done/total and an ETA on a terminal, one line per event otherwise."""
+import fcntl
+import io
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
+
+import pytest
+
+from pipelines.progress import GridProgress, TrainingProgress
+
+from tests.pipelines.conftest import FIXTURES
+
+
+def test_lines_when_not_a_terminal():
+    out = io.StringIO()
+    with TrainingProgress(out) as p:
+        for n in (1, 2, 3):
+            p(f"[{n}/3] syn          round 0 lr 0.01   acc 0.5000 (0.1s)")
+    assert out.getvalue().splitlines() == [f"[{n}/3] syn          round 0 lr 0.01   acc 0.5000 (0.1s)" for n in (1, 2, 3)]
+
+
+def test_bar_counts_trainings_and_cells():
+    out = io.StringIO()
+    with TrainingProgress(out, tty=True) as p:
+        p("teachers: ConvNet-2")  # a plain message stays a line
+        p("[1/4] real round 0 lr 0.01 acc 0.9 (0.2s)")
+        p("[3/4] syn round 0 lr 0.05 acc 0.6 (0.1s)")
+        assert p.bar.n == 3 and p.bar.total == 4
+    text = out.getvalue()
+    assert "teachers: ConvNet-2\n" in text and "3/4 trainings" in text and "<" in text  # elapsed<remaining
+    out = io.StringIO()
+    with GridProgress(out, tty=True) as g:
+        g("grid demo: 5 cells, 2 finished before, 3 to run")
+        g("abc123 lrs/r1: attempt 1 dispatched")
+        g("abc123 [4/9] syn round 1")
+        g("abc123 lrs/r1: finished in 3.0s  lrs 0.5")
+        assert g.bar.n == 3 and g.bar.total == 5
+    assert "3/5 cells" in out.getvalue()
+
+
+@pytest.mark.slow
+def test_ddr_eval_draws_a_bar_on_a_terminal(tmp_path, digits):
+    from ddr.data import random_baseline, write_distilled
+
+    write_distilled(tmp_path / "set", random_baseline(digits, 1, 4))
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))  # a 120-column terminal
+    env = {**os.environ, "DDR_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "120"}
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "eval", "acc", "--distilled", "set",
+                             "--dataset", "digits", "--ipc", "1", "--protocol", str(FIXTURES / "tiny-lrs.yaml"),
+                             "--rounds", "1", "--no-mlflow"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    out, _ = proc.communicate(timeout=300)
+    os.close(master)
+    err = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0, err
+    assert "\r" in err and "2/2 trainings" in err  # redrawn in place, done/total
+    assert "ACC" in out.decode()  # the result table still goes to stdout
