@@ -26,6 +26,7 @@ from ddr.eval.zca_space import whiten
 from ddr.mlflow_notes import evaluation_note
 from ddr.paths import default_cache_dir  # noqa: F401  (also imported from here)
 from ddr.protocols import Protocol, default_protocol, load_protocol
+from ddr.protocols.cross_arch import student_of
 from ddr.tracking import Tracker
 from ddr.train.cache import TrainingCache
 from ddr.train.engine import resolve_device
@@ -173,10 +174,12 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
         pred_info, per_class, pred_path = write_predictions(session, data, scratch)
         result = EvalResult(
             kind=kind, label=proto.label, method=method_name, dataset=data.name, ipc=ipc, model=proto.model,
-            protocol={"name": proto.name, "version": proto.version, "sha256": proto.sha256},
+            protocol={"name": proto.name, "version": proto.version, "sha256": proto.sha256,
+                      **({"student": student_of(proto)} if student_of(proto) else {})},
             weight=w, rounds=n_rounds, metrics=body["metrics"], accuracies=body["accuracies"],
             trainings=session.trainings,
-            inputs={"distilled": {"path": str(ds.path) if ds.path else None, "md5": digest, "lr": ds.lr},
+            inputs={"distilled": {"path": str(ds.path) if ds.path else None, "md5": digest, "lr": ds.lr,
+                                  **({"resized": ds.meta["resized"]} if "resized" in ds.meta else {})},
                     "random": body["random_inputs"],
                     "dataset": {"name": data.name, "sha256": data.digest, "source": data.source},
                     "teachers": teacher_inputs(session),
@@ -194,6 +197,9 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
             flat = {f"{k}_{s}": v[s] for k, v in result.metrics.items() for s in ("mean", "std")}
             if "real" in result.accuracies:
                 flat["real_acc"] = result.accuracies["real"]
+            for i, t in enumerate(result.inputs.get("teachers") or []):
+                if t.get("test_acc") is not None:
+                    flat[f"teacher{i}_test_acc"] = t["test_acc"]
             if path is None:  # the artifact is the same JSON, written to a scratch file
                 path = result.save(scratch / "result.json")
             if result.inputs["teachers"]:
