@@ -102,7 +102,8 @@ def executor_settings(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _provenance(cell_source: dict[str, Any]) -> dict[str, Any]:
-    """Source and licence of a distilled-set folder, from the meta.json `ddr data add` or a distiller wrote."""
+    """Source and licence of a distilled-set folder: as declared to `ddr data add`/`ddr submit` (their
+    meta.json has `format`), or the reference distiller that made it (whose meta `source` names the real data)."""
     path = cell_source.get("path")
     meta_file = Path(path) / "meta.json" if path else None
     if not meta_file or not meta_file.is_file():
@@ -111,10 +112,11 @@ def _provenance(cell_source: dict[str, Any]) -> dict[str, Any]:
         meta = json.loads(meta_file.read_text())
     except (json.JSONDecodeError, OSError):
         return {}
-    out = {k: meta[k] for k in ("source", "licence") if meta.get(k)}
-    if "source" not in out and meta.get("method") and "seed" in meta:
-        out["source"] = f"ddr distill {meta['method']} (reference distiller, seed {meta['seed']})"
-    return out
+    if "format" in meta:
+        return {k: meta[k] for k in ("source", "licence") if meta.get(k)}
+    if meta.get("method") and "seed" in meta:
+        return {"source": f"ddr distill {meta['method']} (reference distiller, seed {meta['seed']})"}
+    return {}
 
 
 def export_results(report, folder: str | Path, base: Path) -> list[Path]:
@@ -141,6 +143,9 @@ def export_results(report, folder: str | Path, base: Path) -> list[Path]:
                     item["path"] = _relative(item["path"], base)
             rel = Path(f"{c.dataset}-ipc{c.ipc}") / f"{c.metric}-{c.label_kind}" / c.method / "result.json"
             (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            beside = (d.get("predictions") or {}).get("file")  # the per-image predictions bundle, for the release
+            if beside and (report.out / "cells" / c.id / "eval" / beside).is_file():
+                shutil.copyfile(report.out / "cells" / c.id / "eval" / beside, (tmp / rel).parent / beside)
             (tmp / rel).write_text(json.dumps(d, indent=2) + "\n")
             written.append(folder / rel)
         old = None

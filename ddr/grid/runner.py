@@ -214,7 +214,8 @@ def run_grid(spec: GridSpec, executor: Executor | None = None, *, out: str | Pat
                     started[c.id] = time.perf_counter()
                     executor.submit(c.id, {"cell": c.to_dict(), "attempt": n, "tracking_uri": worker_uri,
                                            "cache_dir": cache, "device": device, "executor": executor.name,
-                                           "grid": spec.name, "threads": threads})
+                                           "grid": spec.name, "threads": threads,
+                                           "out": str(store.dir(c) / "eval")})
                     inflight.add(c.id)
                     say(f"{c.id} {c.label}: attempt {n} dispatched")
                 for o in executor.poll(timeout=0.5):

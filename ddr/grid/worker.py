@@ -55,6 +55,7 @@ def run_task(task: dict[str, Any], progress: Callable[[str], None] | None = None
                       rounds=cell.rounds, weight=cell.weight, root=cell.root, method=cell.method,
                       device=task.get("device"), track=uri is not None, tracking_uri=uri,
                       cache_dir=task.get("cache_dir"), progress=progress, tags=tags, engine=cell.engine,
+                      out=task.get("out"),  # files beside the result (predictions.npz); the runner stores result.json
                       teachers=[t["path"] for t in cell.teachers], random=[r["path"] for r in cell.random])
     if result.inputs["distilled"]["md5"] != cell.digest:  # a generated set that does not regenerate the same
         raise DDRError(f"cell {cell.id}: the distilled set's digest {result.inputs['distilled']['md5']} is not "
