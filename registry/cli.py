@@ -186,8 +186,10 @@ def _load_keys(paths, passphrase_env):
               help="Days until the registry's signed timestamp expires (default 30; refresh with 'timestamp').")
 @click.option("--no-keyring", is_flag=True, help="Publish without a keyring: neither the signing key nor the "
               "existing chain is checked (say so explicitly; without it a missing keyring is an error).")
+@click.option("--leaderboard", "leaderboard_csv", default=None, type=click.Path(dir_okay=False),
+              help="DD-Ranking leaderboard CSV: carried as a reference column (ddr LRS, leaderboard LRS, difference).")
 def publish_cmd(version, results, releases_dir, key_paths, passphrase_env, keyring_path, seed, resamples, notes,
-                use_mlflow, tracking_uri, expires_days, no_keyring):
+                use_mlflow, tracking_uri, expires_days, no_keyring, leaderboard_csv):
     """Rank result.json files and publish a signed release releases/VERSION/.
 
     VERSION is a semantic version newer than every existing release; an existing version is never
@@ -211,7 +213,7 @@ def publish_cmd(version, results, releases_dir, key_paths, passphrase_env, keyri
     path = publish(rs, releases_dir, version, keys, keyring=keyring,
                    seed=DEFAULT_SEED if seed is None else seed,
                    resamples=DEFAULT_RESAMPLES if resamples is None else resamples, notes=notes,
-                   expires_days=expires_days)
+                   expires_days=expires_days, leaderboard=leaderboard_csv)
     click.echo(f"published {path} ({len(rs)} results)")
     if use_mlflow:
         from registry.release import read_statement_unverified
@@ -339,9 +341,11 @@ def ls_cmd(releases_dir, as_json):
 @registry_group.command("show")
 @click.argument("version", default="latest")
 @RELEASES_OPT
-@click.option("--format", "fmt", type=click.Choice(["md", "csv", "json", "provenance"]), default="md", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "csv", "json", "provenance", "ddranking-csv"]), default="md",
+              show_default=True)
 def show_cmd(version, releases_dir, fmt):
-    """Print a release's ranking (Markdown, CSV, JSON) or its provenance.
+    """Print a release's ranking (Markdown, CSV, JSON), its provenance, or its LRS tables in the DD-Ranking
+    leaderboard's CSV format (ddranking-csv: HLR and IOR in percentage points).
 
     \b
     Example:
@@ -350,6 +354,14 @@ def show_cmd(version, releases_dir, fmt):
     from registry.release import resolve_release
 
     path = resolve_release(releases_dir, version)
+    if fmt == "ddranking-csv":
+        from registry.leaderboard import to_ddranking_csv
+        from registry.release import read_statement_unverified
+        from registry.util import read_json
+
+        created = str(read_statement_unverified(path)["predicate"].get("created_at") or "")[:10]
+        click.echo(to_ddranking_csv(read_json(path / "ranking.json", "ranking"), date=created), nl=False)
+        return
     name = {"md": "ranking.md", "csv": "ranking.csv", "json": "ranking.json", "provenance": "provenance.json"}[fmt]
     try:
         click.echo((path / name).read_text(), nl=False)

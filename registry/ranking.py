@@ -44,11 +44,17 @@ class Result:
         return str((self.data.get("selection") or {}).get("mode", "test"))
 
     @property
+    def student(self) -> str:
+        """The student model of a cross-architecture result (protocol BASE:STUDENT), '' otherwise."""
+        return str((self.data.get("protocol") or {}).get("student") or "")
+
+    @property
     def cell(self) -> tuple[str, int, str, str, str]:
-        """A result not selected on the test set is its own cell: method 'herding@val'."""
+        """A result not selected on the test set is its own cell: method 'herding@val'; so is a
+        cross-architecture result: kind 'lrs@ResNet-18'."""
         d = self.data
         method = d["method"] if self.selection == "test" else f"{d['method']}@{self.selection}"
-        return (d["dataset"], int(d["ipc"]), d["label"], method, d["kind"])
+        return (d["dataset"], int(d["ipc"]), d["label"], method, f"{d['kind']}@{self.student}" if self.student else d["kind"])
 
     @property
     def cell_id(self) -> str:
@@ -142,8 +148,9 @@ def _beats_random(d: dict, score: str) -> dict:
 
 
 def _table(dataset: str, ipc: int, label: str, score: str, selection: str, rs: list[Result], seed: int,
-           resamples: int, combined: bool = False) -> dict:
-    key = f"{dataset}/{ipc}/{label}/{score}" + ("" if selection == "test" else f"/{selection}")
+           resamples: int, combined: bool = False, student: str = "") -> dict:
+    key = f"{dataset}/{ipc}/{label}/{score}" + ("" if selection == "test" else f"/{selection}") + \
+        (f"/{student}" if student else "")
     _check_consistent(key, rs)
     rs = sorted(rs, key=lambda r: (-float(r.data["metrics"][score]["mean"]), r.data["method"], r.data["label"]))
     per_round = [[float(v) for v in r.data["metrics"][score]["per_round"]] for r in rs]
@@ -188,7 +195,7 @@ def _table(dataset: str, ipc: int, label: str, score: str, selection: str, rs: l
             "train_seconds": train_seconds(d),
         })
     return {"dataset": dataset, "ipc": ipc, "label": label, "score": score, "higher_is_better": True,
-            **({} if selection == "test" else {"selection": selection}),
+            **({} if selection == "test" else {"selection": selection}), **({"student": student} if student else {}),
             "certainty": method, "flags": flags, "rows": rows}
 
 
@@ -208,17 +215,18 @@ def build_ranking(results: list[Result], seed: int = DEFAULT_SEED, resamples: in
         if kind not in SCORES:
             skipped.append(r.cell_id)
             continue
-        groups.setdefault((r.data["dataset"], int(r.data["ipc"]), r.data["label"], kind, r.selection), []).append(r)
+        groups.setdefault((r.data["dataset"], int(r.data["ipc"]), r.data["label"], kind, r.selection, r.student),
+                          []).append(r)
     if not groups:
         raise DDRError("none of the results is an LRS or ARS result; nothing to rank")
     combined: dict[tuple, list[Result]] = {}
-    for (dataset, ipc, _label, score, selection), rs in groups.items():
+    for (dataset, ipc, _label, score, selection, student), rs in groups.items():
         if score == "lrs":
-            combined.setdefault((dataset, ipc, COMBINED_LABEL, score, selection), []).extend(rs)
-    tables = [_table(*k, rs, seed, resamples) for k, rs in sorted(groups.items())]
-    tables += [_table(*k, rs, seed, resamples, combined=True) for k, rs in sorted(combined.items())
+            combined.setdefault((dataset, ipc, COMBINED_LABEL, score, selection, student), []).extend(rs)
+    tables = [_table(*k[:5], rs, seed, resamples, student=k[5]) for k, rs in sorted(groups.items())]
+    tables += [_table(*k[:5], rs, seed, resamples, combined=True, student=k[5]) for k, rs in sorted(combined.items())
                if len({r.data["label"] for r in rs}) > 1]
-    tables.sort(key=lambda t: (t["dataset"], t["ipc"], t["label"], t["score"], t.get("selection", "")))
+    tables.sort(key=lambda t: (t["dataset"], t["ipc"], t["label"], t["score"], t.get("selection", ""), t.get("student", "")))
     return {
         "schema": RANKING_SCHEMA,
         "bootstrap": {"seed": seed, "resamples": resamples, "confidence": CONFIDENCE,
@@ -258,4 +266,5 @@ def predictions_path(result_path: str) -> str:
 
 def table_key(t: dict) -> str:
     sel = t.get("selection", "test")
-    return f"{t['dataset']}/ipc{t['ipc']}/{t['label']}/{t['score']}" + ("" if sel == "test" else f"/{sel}")
+    return f"{t['dataset']}/ipc{t['ipc']}/{t['label']}/{t['score']}" + ("" if sel == "test" else f"/{sel}") + \
+        (f"/{t['student']}" if t.get("student") else "")

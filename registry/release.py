@@ -177,9 +177,12 @@ def copy_predictions(r: Result, dest: Path) -> None:
 
 def publish(results: list[Result], releases_dir: str | Path, version: str, keys: list[Ed25519PrivateKey],
             *, keyring: Keyring | None = None, seed: int = DEFAULT_SEED, resamples: int = DEFAULT_RESAMPLES,
-            notes: str | None = None, repo: str | Path | None = None, expires_days: float | None = None) -> Path:
+            notes: str | None = None, repo: str | Path | None = None, expires_days: float | None = None,
+            leaderboard: str | Path | None = None) -> Path:
     """Rank, render, sign and write releases/<version>/ and a fresh releases/timestamp.dsse.json
-    (expiring after ``expires_days``). Returns the release folder.
+    (expiring after ``expires_days``). Returns the release folder. With `leaderboard` (a DD-Ranking
+    leaderboard CSV) the release carries its rows as a reference column (leaderboard.json, and a table
+    in ranking.md: ddr's LRS, the leaderboard's, the difference).
 
     Two publishes at once would both read the same head and both name it `previous`, splitting the chain
     for good: everything from reading the head to renaming the new release into place holds an
@@ -194,15 +197,20 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
         if name in names:
             raise DDRError(f"cells {names[name]} and {r.cell_id} map to the same result file {name}")
         names[name] = r.cell_id
+    board = None
+    if leaderboard is not None:
+        from registry.leaderboard import read_leaderboard
+
+        board = (Path(leaderboard), read_leaderboard(leaderboard))  # a bad CSV fails before anything is written
     releases_dir.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(publish_lock(releases_dir)):
         return _publish_locked(results, releases_dir, version, keys, keyring=keyring, seed=seed,
-                               resamples=resamples, notes=notes, repo=repo, expires_days=expires_days)
+                               resamples=resamples, notes=notes, repo=repo, expires_days=expires_days, board=board)
 
 
 def _publish_locked(results: list[Result], releases_dir: Path, version: str, keys: list[Ed25519PrivateKey], *,
                     keyring: Keyring | None, seed: int, resamples: int, notes: str | None,
-                    repo: str | Path | None, expires_days: float | None) -> Path:
+                    repo: str | Path | None, expires_days: float | None, board: tuple | None = None) -> Path:
     from registry.attest import carried_reproductions, page_section
     from registry.freshness import DEFAULT_EXPIRES_DAYS, write_timestamp
     from registry.page_check import embed_self_check
@@ -250,6 +258,14 @@ def _publish_locked(results: list[Result], releases_dir: Path, version: str, key
         (tmp / "ranking.json").write_text(dump_json({"version": version, **ranking}))
         (tmp / "ranking.csv").write_text(to_csv(ranking))
         (tmp / "ranking.md").write_text(to_markdown(ranking, version, meta))
+        if board is not None:
+            from registry.leaderboard import compare, reference_markdown
+
+            comparison = compare(ranking, board[1])
+            (tmp / "leaderboard.json").write_text(dump_json({"source": board[0].name, "sha256": sha256_file(board[0]),
+                                                             "rows": board[1], "comparison": comparison}))
+            with open(tmp / "ranking.md", "a") as fh:
+                fh.write("\n" + reference_markdown(comparison, board[0].name))
         (tmp / "sensitivity.json").write_text(dump_json(sensitivity))
         page = to_html(ranking, version, meta, sensitivity)
         repro_html = page_section(carried_reproductions(releases_dir, results), sorted(r.cell_id for r in results))

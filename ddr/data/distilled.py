@@ -24,6 +24,9 @@ from ddr.data.folder_checks import check_tensor_kinds, read_indices, read_meta
 from ddr.data.real import RealData
 from ddr.errors import DDRError
 
+# how image files at another size are brought to the data set's size (torchvision's Resize on a PIL
+# image, as DD-Ranking's loader did): (name recorded in the result, PIL filter)
+FOLDER_RESIZE = ("bilinear (PIL, antialiased)", 2)  # 2 = PIL.Image.BILINEAR
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".ppm", ".pgm", ".tif", ".tiff"}
 
 
@@ -72,24 +75,30 @@ def _read_image_folder(path: Path, data: RealData) -> DistilledSet:
     if len(classes) != data.num_classes:
         raise DDRError(f"{path}: {len(classes)} class folders, but {data.name} has {data.num_classes} classes")
     mode = "L" if data.channels == 1 else "RGB"
-    images, labels = [], []
+    h, w = data.im_size
+    images, labels, sizes = [], [], set()
     for c, folder in enumerate(classes):
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         for f in files:
             try:
                 with Image.open(f) as im:
-                    arr = np.asarray(im.convert(mode), dtype=np.float32) / 255.0
+                    im = im.convert(mode)
+                    if im.size != (w, h):  # e.g. D4M's 224 px PNGs of CIFAR: DD-Ranking's Resize(im_size)
+                        sizes.add(im.size)
+                        im = im.resize((w, h), FOLDER_RESIZE[1])
+                    arr = np.asarray(im, dtype=np.float32) / 255.0
             except (OSError, ValueError, SyntaxError) as exc:  # PIL's errors for truncated or non-image files
                 raise DDRError(f"{f}: not a readable image ({type(exc).__name__})") from None
-            if arr.shape[:2] != data.im_size:
-                raise DDRError(f"{f}: image is {arr.shape[1]}x{arr.shape[0]}, {data.name} images are "
-                               f"{data.im_size[1]}x{data.im_size[0]}")
             images.append(arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1))
             labels.append(c)
     if not images:
         raise DDRError(f"{path}: no image files in its class folders")
     x = data.normalise(torch.from_numpy(np.stack(images)))
-    return DistilledSet(x, torch.tensor(labels), meta={"format": "image-folder"}, path=path)
+    meta: dict[str, Any] = {"format": "image-folder"}
+    if sizes:
+        meta["resized"] = {"from": sorted([sh, sw] for sw, sh in sizes), "to": [h, w],
+                           "interpolation": FOLDER_RESIZE[0]}
+    return DistilledSet(x, torch.tensor(labels), meta=meta, path=path)
 
 
 def read_distilled(path: str | Path, data: RealData | None = None) -> DistilledSet:

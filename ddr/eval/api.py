@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,9 @@ from ddr.eval.selection import carve_validation, selection_record
 from ddr.eval.session import EvalSession, Progress, parse_engine, teacher_inputs, timer, utc_now
 from ddr.eval.zca_space import whiten
 from ddr.mlflow_notes import evaluation_note
+from ddr.paths import default_cache_dir  # noqa: F401  (also imported from here)
 from ddr.protocols import Protocol, default_protocol, load_protocol
+from ddr.protocols.cross_arch import student_of
 from ddr.tracking import Tracker
 from ddr.train.cache import TrainingCache
 from ddr.train.engine import resolve_device
@@ -33,10 +34,6 @@ from ddr.train.engine import resolve_device
 # Each evaluation module has run(session, ds, rounds, weight) and count_trainings(protocol, grid, rounds).
 EVALUATIONS = {"lrs": lrs_eval, "ars": ars_eval, "acc": acc_eval}
 KINDS = tuple(EVALUATIONS)
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("DDR_CACHE_DIR") or Path.cwd() / ".ddr" / "cache")
 
 
 def _as_distilled(distilled: Any, labels: torch.Tensor | None, lr: float | None, data) -> DistilledSet:
@@ -177,10 +174,12 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
         pred_info, per_class, pred_path = write_predictions(session, data, scratch)
         result = EvalResult(
             kind=kind, label=proto.label, method=method_name, dataset=data.name, ipc=ipc, model=proto.model,
-            protocol={"name": proto.name, "version": proto.version, "sha256": proto.sha256},
+            protocol={"name": proto.name, "version": proto.version, "sha256": proto.sha256,
+                      **({"student": student_of(proto)} if student_of(proto) else {})},
             weight=w, rounds=n_rounds, metrics=body["metrics"], accuracies=body["accuracies"],
             trainings=session.trainings,
-            inputs={"distilled": {"path": str(ds.path) if ds.path else None, "md5": digest, "lr": ds.lr},
+            inputs={"distilled": {"path": str(ds.path) if ds.path else None, "md5": digest, "lr": ds.lr,
+                                  **({"resized": ds.meta["resized"]} if "resized" in ds.meta else {})},
                     "random": body["random_inputs"],
                     "dataset": {"name": data.name, "sha256": data.digest, "source": data.source},
                     "teachers": teacher_inputs(session),
@@ -198,6 +197,9 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
             flat = {f"{k}_{s}": v[s] for k, v in result.metrics.items() for s in ("mean", "std")}
             if "real" in result.accuracies:
                 flat["real_acc"] = result.accuracies["real"]
+            for i, t in enumerate(result.inputs.get("teachers") or []):
+                if t.get("test_acc") is not None:
+                    flat[f"teacher{i}_test_acc"] = t["test_acc"]
             if path is None:  # the artifact is the same JSON, written to a scratch file
                 path = result.save(scratch / "result.json")
             if result.inputs["teachers"]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -17,6 +18,7 @@ from ddr.data.distilled import DistilledSet
 from ddr.data.random_baseline import random_baseline
 from ddr.data.real import RealData
 from ddr.errors import DDRError
+from ddr.eval.identity import content_seed, shares_random_seed
 from ddr.eval.predictions import encode as encode_predictions
 from ddr.eval.selection import ValidationSplit, choose_lr, selected_point
 from ddr.losses import build_loss
@@ -80,7 +82,9 @@ class EvalSession:
         self.predictions: dict[str, dict[str, str]] = {}  # training key -> {epoch: encoded test predictions}
 
     # --- identities -------------------------------------------------------------------------------
-    def seed(self, role: str, round: int, lr: float) -> int:
+    def seed(self, role: str, round: int, lr: float, recipe: TrainRecipe | None = None) -> int:
+        if recipe is not None and shares_random_seed(self.protocol, role):
+            return content_seed(self.protocol, self.data.name, self.ipc, round, lr, recipe)
         return derive_seed(protocol=self.protocol.ref, dataset=self.data.name, ipc=self.ipc, role=role,
                            round=round, lr=lr)
 
@@ -91,6 +95,7 @@ class EvalSession:
             self.progress(f"teachers: {', '.join(t.model for t in self.protocol.soft.teachers)}")
             self._teacher = provide_teachers(self.protocol, self.data, self.device, self.cache.root,
                                              self.teacher_paths)
+            warn_self_trained(self._teacher[1])
         return self._teacher
 
     # --- trainings --------------------------------------------------------------------------------
@@ -147,7 +152,7 @@ class EvalSession:
             recipe = job["recipe"]
             if recipe.augmentation or recipe.loss != "ce":
                 continue  # trained alone by train()
-            seed = self.seed(job["role"], job["round"], job["lr"]) if job.get("seed") is None else job["seed"]
+            seed = self.seed(job["role"], job["round"], job["lr"], recipe) if job.get("seed") is None else job["seed"]
             spec = self._spec(job["x"], job["y"], recipe, job["lr"], seed, job.get("set_digest"))
             if any(self.cache.get(self._key(spec, t)) is not None for t in (self.batched_tag, self.single_tag)):
                 continue
@@ -174,7 +179,7 @@ class EvalSession:
               soft_targets: torch.Tensor | None = None, teacher: bool = False, ddp: int = 0) -> dict[str, Any]:
         """Train (or fetch from the cache, or from prefetch) one student and record it. `ddp` > 1: a
         hard-label training data-parallel over that many processes (ddr.train.ddp), cached under its own name."""
-        seed = self.seed(role, round, lr) if seed is None else seed
+        seed = self.seed(role, round, lr, recipe) if seed is None else seed
         teacher_net, teacher_info = self.teachers() if teacher else (None, None)
         spec = self._spec(x, y, recipe, lr, seed, set_digest, soft_targets, teacher_info)
         if ddp > 1:
@@ -304,6 +309,14 @@ class EvalSession:
 def timer() -> Callable[[], float]:
     t0 = time.perf_counter()
     return lambda: time.perf_counter() - t0
+
+
+def warn_self_trained(infos: list[dict[str, Any]]) -> None:
+    from ddr.eval.teachers import self_trained_warning
+
+    line = self_trained_warning(infos)
+    if line:
+        print(line, file=sys.stderr)
 
 
 def teacher_inputs(session: EvalSession) -> list[dict[str, Any]] | None:

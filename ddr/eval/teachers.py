@@ -17,6 +17,7 @@ from ddr.protocols import Protocol, TeacherSpec
 from ddr.seeds import derive_seed
 from ddr.teachers import TeacherEnsemble, load_teacher, state_digest, train_teacher
 from ddr.train.cache import training_key
+from ddr.train.engine import accuracy
 
 
 def teacher_seed(data: RealData, spec: TeacherSpec, index: int) -> int:
@@ -67,7 +68,8 @@ def provide_teachers(protocol: Protocol, data: RealData, device: torch.device, c
                 raise DDRError(f"no such teacher checkpoint: {ckpt}")
             net = load_teacher(ckpt, spec.model, data.channels, data.num_classes, data.im_size, spec.model_args)
             info = {"model": spec.model, "path": str(ckpt), "sha256": state_digest(net),
-                    "file_sha256": file_sha256(ckpt), "trained_by": "user"}
+                    "file_sha256": file_sha256(ckpt), "trained_by": "user",
+                    "test_acc": accuracy(net, data.x_test, data.y_test)}
         else:
             key = training_key({"teacher": spec.as_dict(), "data": data.digest, "seed": teacher_seed(data, spec, i),
                                 "device": device.type})
@@ -85,3 +87,12 @@ def provide_teachers(protocol: Protocol, data: RealData, device: torch.device, c
         nets.append(net)
         infos.append(info)
     return TeacherEnsemble(nets).to(device), infos
+
+
+def self_trained_warning(infos: list[dict[str, Any]]) -> str | None:
+    """One line when any teacher was trained by ddr rather than given as a checkpoint, else None."""
+    own = [f"{i['model']} (test acc {i['test_acc']:.4f})" for i in infos if i.get("trained_by") == "ddr"]
+    if not own:
+        return None
+    return (f"warning: soft labels from teacher(s) ddr trained itself: {', '.join(own)}; DD-Ranking used given "
+            f"checkpoints, pass yours with --teacher to compare with its leaderboard")

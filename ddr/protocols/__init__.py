@@ -20,6 +20,9 @@ from ddr.errors import DDRError, unknown
 from ddr.protocols.checks import check_protocol_fields, check_recipe
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
+FIVE_LR_GRID = (0.001, 0.005, 0.01, 0.05, 0.1)  # DD-Ranking's search grid (reference 1.1)
+BATCH_MIXING = ("mixup", "cutmix")  # the only ops DD-Ranking dropped from the hard-label run
+IOR_RANDOM_SIDES = ("method", "search")
 SCHEDULERS = ("step", "cosine", "cosineannealing", "constant")
 
 
@@ -155,6 +158,9 @@ class Protocol:
     model_args: dict[str, Any] = field(default_factory=dict)
     soft: SoftLabels | None = None
     zca: dict[str, Any] | None = None  # {eps: 0.1}: whiten train, test and random sets (MTT/DATM preprocessing)
+    hard_lr_grid: tuple[float, ...] = FIVE_LR_GRID  # searched for Acc(syn, hard) of a soft-label protocol
+    paired: bool = False  # syn and random students of a round share initialisation and batch order
+    ior_random: str = "method"  # lr_policy method: the random side the score's IOR uses (both are recorded)
     ddp: bool = False  # the real-data reference trains data-parallel over several GPUs when present (ddr.train.ddp)
     description: str = ""
     notes: str = ""
@@ -163,10 +169,12 @@ class Protocol:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def hard_recipe(self) -> TrainRecipe:
-        """Acc(syn, hard) of soft-label LRS: the recipe with cross-entropy, augmented only if use_aug_for_hard."""
-        keep_aug = self.soft is not None and self.soft.use_aug_for_hard
-        return dataclasses.replace(self.train, loss="ce", loss_args={},
-                                   augmentation=self.train.augmentation if keep_aug else None)
+        """Acc(syn, hard) of soft-label LRS: the recipe with cross-entropy. Without use_aug_for_hard only
+        the batch mixing (Mixup/CutMix) is dropped: DD-Ranking's image pipeline still applied the
+        per-image transforms (crop, flip, patch shuffle, DSA) to this run."""
+        keep_all = self.soft is not None and self.soft.use_aug_for_hard
+        aug = self.train.augmentation if keep_all else without_batch_mixing(self.train.augmentation)
+        return dataclasses.replace(self.train, loss="ce", loss_args={}, augmentation=aug)
 
     def noaug_recipe(self) -> TrainRecipe:
         return dataclasses.replace(self.train, augmentation=None)
@@ -180,9 +188,21 @@ class Protocol:
         return hashlib.sha256(json.dumps(self.raw, sort_keys=True).encode()).hexdigest()
 
 
+def without_batch_mixing(spec: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An augmentation spec without its Mixup/CutMix ops (None when nothing else is left)."""
+    if spec is None or spec.get("name") in BATCH_MIXING:
+        return None
+    if spec.get("name") != "sequence":
+        return spec
+    ops = [op for op in spec.get("ops") or [] if op.get("name") not in BATCH_MIXING]
+    if not ops:
+        return None
+    return ops[0] if len(ops) == 1 else {**spec, "ops": ops}
+
+
 _TOP = {"name", "version", "dataset", "model", "model_args", "train", "real", "lr_grid", "rounds",
-        "seed_base", "weight", "label", "lr_policy", "description", "notes", "soft", "zca", "ddp", "selection",
-        "val_fraction"}
+        "seed_base", "weight", "label", "lr_policy", "description", "notes", "soft", "zca", "hard_lr_grid",
+        "paired", "ior_random", "ddp", "selection", "val_fraction"}
 _REQUIRED = ("name", "version", "dataset", "model", "train", "real", "lr_grid")
 
 
@@ -196,9 +216,13 @@ def parse_protocol(raw: Any, source: str) -> Protocol:
     if extra:
         raise DDRError(f"protocol {source}: unknown field '{extra[0]}'; valid: {', '.join(sorted(_TOP))}")
     check_protocol_fields(raw, source)
-    grid = tuple(sorted(float(v) for v in raw["lr_grid"]))
-    if not grid or any(v <= 0 for v in grid):
-        raise DDRError(f"protocol {source}: lr_grid must list positive learning rates")
+    grid = _lr_list(raw["lr_grid"], f"protocol {source}: lr_grid")
+    hard_grid = _lr_list(raw.get("hard_lr_grid", FIVE_LR_GRID), f"protocol {source}: hard_lr_grid")
+    ior_random = str(raw.get("ior_random", "method"))
+    if ior_random not in IOR_RANDOM_SIDES:
+        raise DDRError(f"protocol {source}: ior_random must be one of {', '.join(IOR_RANDOM_SIDES)}")
+    if not isinstance(raw.get("paired", False), bool):
+        raise DDRError(f"protocol {source}: paired must be true or false")
     train = _recipe(raw["train"], f"protocol {source}: train")
     real = _recipe(raw["real"], f"protocol {source}: real")
     if real.lr is None:
@@ -236,9 +260,20 @@ def parse_protocol(raw: Any, source: str) -> Protocol:
         weight=float(raw.get("weight", 0.5)), label=label,
         lr_policy=str(raw.get("lr_policy", "search")), model_args=dict(raw.get("model_args") or {}),
         soft=soft, zca=zca, description=str(raw.get("description", "")), notes=str(raw.get("notes", "")), raw=raw,
+        hard_lr_grid=hard_grid, paired=bool(raw.get("paired", False)), ior_random=ior_random,
         ddp=bool(raw.get("ddp", False)),
         selection=selection, val_fraction=val_fraction,
     )
+
+
+def _lr_list(raw: Any, where: str) -> tuple[float, ...]:
+    try:
+        grid = tuple(sorted(float(v) for v in raw))
+    except (TypeError, ValueError):
+        grid = ()
+    if not grid or any(v <= 0 for v in grid):
+        raise DDRError(f"{where} must list positive learning rates")
+    return grid
 
 
 def _shipped() -> dict[str, Any]:
@@ -296,10 +331,32 @@ def _read_raw(name_or_path: str, depth: int = 0) -> tuple[dict[str, Any], str]:
 def load_protocol(name_or_path: str) -> Protocol:
     """A shipped protocol by name, or a YAML file by path. `include: NAME` inherits from another protocol
     (this file's keys override, mappings merge); files with `abstract: true` are bases, not protocols."""
+    from ddr.protocols.cross_arch import derive_student, split_name
+
+    derived = split_name(name_or_path)
+    if derived is not None:  # BASE:STUDENT, the cross-architecture protocol of BASE
+        return derive_student(load_protocol(derived[0]), derived[1])
     raw, source = _read_raw(name_or_path)
     if raw.get("abstract"):
         raise DDRError(f"protocol {source} is an abstract base; use a protocol that includes it")
     return parse_protocol(raw, source)
+
+
+def raw_protocol(name_or_path: str) -> dict[str, Any]:
+    """The protocol's YAML with its `include:` chain merged, without building it (building validates
+    augmentations and losses, which imports torch): for listings and `show`, which train nothing."""
+    raw, source = _read_raw(name_or_path)
+    if raw.get("abstract"):
+        raise DDRError(f"protocol {source} is an abstract base; use a protocol that includes it")
+    return raw
+
+
+def protocol_summary(name_or_path: str) -> dict[str, Any]:
+    """Name, version, data set, model, label and description as the YAML states them (see raw_protocol)."""
+    raw = raw_protocol(name_or_path)
+    return {"name": str(raw.get("name", name_or_path)), "version": int(raw.get("version", 0)),
+            "dataset": str(raw.get("dataset", "")), "model": str(raw.get("model", "")),
+            "label": str(raw.get("label", "hard")), "description": str(raw.get("description", ""))}
 
 
 def default_protocol(dataset: str, metric: str = "lrs", label: str = "hard") -> str:

@@ -186,10 +186,13 @@ def test_benchmark_script_runs_on_cpu_and_the_reference_loop_agrees(tmp_path):
 
 
 def test_soft_label_protocol_batches_its_hard_side_only(tmp_path, digits):
-    """Mode M (augmented, teacher-relabelled) trainings stay on the plain engine; Acc(syn, hard) is batched."""
+    """Mode M (augmented, teacher-relabelled) trainings stay on the plain engine; Acc(syn, hard) is batched
+    when it is unaugmented (the method's augmentation is only batch mixing, which the hard run drops)."""
     from pathlib import Path
 
-    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "tiny-soft.yaml"
+    base = Path(__file__).resolve().parents[1] / "fixtures" / "tiny-soft.yaml"
+    fixture = tmp_path / "mix-only.yaml"
+    fixture.write_text(f"name: tiny-soft-mix\nversion: 1\ninclude: {base}\ntrain: {{augmentation: {{name: mixup}}}}\n")
     ds = random_baseline(digits, 2, 5)
     common = dict(distilled=ds.images, dataset="digits", ipc=2, protocol=str(fixture), label="soft", track=False,
                   rounds=1, cache_dir=tmp_path / "cache")

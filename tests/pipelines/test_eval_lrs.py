@@ -147,7 +147,9 @@ def test_lr_policy_method_trains_both_sides_at_the_sets_lr(project, digits):
     res = ddr.evaluate("lrs", distilled=random_baseline(digits, 2, 3).images, lr=0.02, dataset="digits", ipc=2,
                        protocol="m.yaml", track=False)
     lrs = {(t["role"], t["lr"]) for t in res.trainings if t["role"] != "real"}
-    assert lrs == {("syn", 0.02), ("random", 0.02)}  # symmetric: the random side gets no extra search
+    # the score is symmetric (both sides at the set's LR); DD-Ranking's searched random side is recorded beside it
+    assert lrs == {("syn", 0.02), ("random", 0.02), ("random_search", 0.01), ("random_search", 0.05)}
+    assert res.metrics["ior"] == res.metrics["ior_random_method"] and "ior_random_search" in res.metrics
 
 
 def test_shipped_digits_protocol_one_round(project, digits):
