@@ -26,7 +26,7 @@ def cli() -> None:
     """
 
 
-from pipelines import data_cmd, distill_cmd, eval_cmd, grid_cmd, misc_cmd, teacher_cmd  # noqa: E402  (commands register on import)
+from pipelines import data_cmd, distill_cmd, eval_cmd, grid_cmd, misc_cmd, submit_cmd, teacher_cmd  # noqa: E402  (commands register on import)
 from pipelines.appendix import report_cmd  # noqa: E402
 from registry.cli import registry_group  # noqa: E402
 from pipelines import leaderboard_cmd  # noqa: E402
@@ -41,6 +41,7 @@ cli.add_command(distill_cmd.distill_cmd)
 eval_cmd.eval_group.add_command(grid_cmd.grid_cmd)
 cli.add_command(grid_cmd.server_cmd)
 cli.add_command(registry_group)
+cli.add_command(submit_cmd.submit_cmd)
 cli.add_command(leaderboard_cmd.leaderboard)
 cli.add_command(report_cmd)
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import click
 
-from ddr.data import load_dataset, random_baseline, write_distilled
 from ddr.errors import DDRError
 
 
@@ -30,6 +29,8 @@ def random_cmd(dataset: str, ipc: int, seed: int, count: int, out: str, root: st
       ddr data random --dataset digits --ipc 10 --seed 0 --count 5 --out data/random/digits-ipc10
     """
     from pathlib import Path
+
+    from ddr.data import load_dataset, random_baseline, write_distilled
 
     if count < 1:
         raise DDRError(f"--count must be at least 1, got {count}")
@@ -64,6 +65,8 @@ def real_cmd(dataset: str, out: str, root: str | None) -> None:
     """
     import json
     from pathlib import Path
+
+    from ddr.data import load_dataset
 
     real = load_dataset(dataset, root)
     manifest = {"dataset": real.name, "source": real.source, "num_classes": real.num_classes,

@@ -6,8 +6,6 @@ import time
 import click
 import yaml
 
-from ddr.data import load_dataset, validate, write_distilled
-from ddr.distill import DISTILLERS, distill, distiller_params
 from ddr.errors import DDRError
 
 
@@ -51,6 +49,9 @@ def distill_cmd(method: str, dataset: str, ipc: int, seed: int, out: str, root: 
       ddr distill dm --dataset digits --ipc 10 --seed 0 --out data/distilled/dm-digits-ipc10
       ddr distill herding --dataset digits --ipc 1 --out data/herding-ipc1 --param feature_space=pixels
     """
+    from ddr.data import load_dataset, validate, write_distilled
+    from ddr.distill import DISTILLERS, distill, distiller_params
+
     if method not in DISTILLERS:
         distiller_params(method)  # raises 'unknown distillation method' with a suggestion
     kwargs = parse_params(params)

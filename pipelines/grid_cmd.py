@@ -13,9 +13,9 @@ from pipelines.progress import GridProgress
 
 @click.command("grid")
 @click.argument("spec", type=click.Path())
-@click.option("--executor", "executor_name", type=click.Choice(["serial", "local", "ray"]), default="serial",
-              show_default=True, help="serial: this process; local: worker processes (one per GPU, or N CPU "
-              "workers); ray: Ray tasks (pip install .[ray]).")
+@click.option("--executor", "executor_name", type=click.Choice(["serial", "local", "ray"]), default=None,
+              help="serial (default): this process; local: worker processes (one per GPU, or N CPU workers); "
+              "ray: Ray tasks (pip install .[ray]). For params.yaml: default evaluate.executor.kind.")
 @click.option("--workers", default=None, type=int, help="local: worker processes (default one per GPU, else one "
               "per CPU); ray without --address: CPUs of the private Ray.")
 @click.option("--address", default=None, help="ray: join an existing cluster (HOST:PORT or 'auto').")
@@ -31,8 +31,12 @@ from pipelines.progress import GridProgress
 @click.option("--max-attempts", default=3, show_default=True, type=int, help="Attempts per cell before it is "
               "reported failed.")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, or auto (workers see their own GPU).")
+@click.option("--threads", default=None, type=int, help="Torch threads per worker on CPU (default 1: one "
+              "per worker; for params.yaml, evaluate.executor.threads).")
+@click.option("--export", default=None, type=click.Path(), help="Also write every cell's result.json as "
+              "EXPORT/<dataset>-ipc<ipc>/<kind>-<label>/<method>/ (the pipeline's results/; replaced whole).")
 def grid_cmd(spec, executor_name, workers, address, gpus_per_cell, out, tracking_uri, no_mlflow, cache_dir,
-             max_attempts, device) -> None:
+             max_attempts, device, threads, export) -> None:
     """Run an evaluation grid (methods x data sets x ipc x metrics): each cell once, found by its content hash.
 
     A finished cell is never recomputed; an interrupted grid (Ctrl-C, a killed worker or machine) resumes
@@ -43,14 +47,30 @@ def grid_cmd(spec, executor_name, workers, address, gpus_per_cell, out, tracking
       ddr eval grid grid.yaml                                  # serial, in this process
       ddr eval grid grid.yaml --executor local --workers 2     # two CPU workers (or one per GPU)
       ddr eval grid grid.yaml --executor ray --address auto    # an existing Ray cluster
+      ddr eval grid params.yaml --export results               # the DVC pipeline's evaluate step
+
+    SPEC may be the pipeline's params.yaml: its reference distillers and submissions, evaluated under
+    evaluate.metrics on the executor evaluate.executor names (flags override it).
     """
     from ddr.grid.executors import make_executor
     from ddr.grid.runner import run_grid
     from ddr.grid.spec import load_grid
 
+    grid = load_grid(spec)
+    import yaml
+
+    from ddr.grid.pipeline import executor_settings, is_pipeline_params
+
+    raw = yaml.safe_load(Path(spec).read_text())
+    if is_pipeline_params(raw):
+        settings = executor_settings(raw)
+        if executor_name is None:
+            executor_name, workers = settings["kind"], workers or settings["workers"]
+            address = address or settings["address"]
+        threads = threads or settings["threads"]
+    executor_name = executor_name or "serial"
     if address and executor_name != "ray":
         raise DDRError("--address is for --executor ray")
-    grid = load_grid(spec)
     if out is None:
         from ddr.checks import confined
 
@@ -58,7 +78,8 @@ def grid_cmd(spec, executor_name, workers, address, gpus_per_cell, out, tracking
     executor = make_executor(executor_name, workers=workers, address=address, gpus_per_cell=gpus_per_cell)
     with GridProgress() as progress:
         report = run_grid(grid, executor, out=out, tracking_uri=tracking_uri, track=not no_mlflow,
-                          cache_dir=cache_dir, max_attempts=max_attempts, device=device, progress=progress)
+                          cache_dir=cache_dir, max_attempts=max_attempts, device=device, progress=progress,
+                          threads=threads or 1)
     click.echo(f"{'cell':<17} {'method':<16} {'dataset':<10} {'ipc':>4} {'metric':<6} {'score':>17}  status")
     for r in report.cells:
         c = r.cell
@@ -69,6 +90,11 @@ def grid_cmd(spec, executor_name, workers, address, gpus_per_cell, out, tracking
         click.echo(f"{c.id:<17} {c.method:<16} {c.dataset:<10} {c.ipc:>4} {c.metric:<6} {score:>17}  {r.status}")
     click.echo(f"  {len(report.cells)} cells in {report.wall_time_s:.1f}s; results: {Path(out) / 'cells'}; "
                f"summary: {Path(out) / 'grid.json'}")
+    if export:
+        from ddr.grid.pipeline import export_results
+
+        written = export_results(report, export, Path.cwd())
+        click.echo(f"  exported {len(written)} result.json files to {export}")
 
 
 @click.command("server")

@@ -7,7 +7,7 @@ import sys
 import click
 import yaml
 
-from ddr.protocols import list_protocols, load_protocol
+from ddr.protocols import list_protocols, protocol_summary, raw_protocol
 from ddr.tracking import resolve_tracking_uri
 
 
@@ -24,12 +24,13 @@ def protocols_ls() -> None:
     Example:
       ddr protocols ls
     """
-    rows = [(name, load_protocol(name)) for name in list_protocols()]
+    rows = [(name, protocol_summary(name)) for name in list_protocols()]
     wn = max(len(n) for n, _ in rows) + 2
-    wd = max(len(p.dataset) for _, p in rows) + 2
-    wm = max(len(p.model) for _, p in rows) + 2
+    wd = max(len(p["dataset"]) for _, p in rows) + 2
+    wm = max(len(p["model"]) for _, p in rows) + 2
     for name, p in rows:
-        click.echo(f"{name:<{wn}}v{p.version:<3} {p.dataset:<{wd}}{p.model:<{wm}}{p.label:<5} {p.description}")
+        click.echo(f"{name:<{wn}}v{p['version']:<3} {p['dataset']:<{wd}}{p['model']:<{wm}}{p['label']:<5} "
+                   f"{p['description']}")
 
 
 @protocols.command("show")
@@ -41,7 +42,7 @@ def protocols_show(name: str) -> None:
     Example:
       ddr protocols show digits-lrs-hard
     """
-    click.echo(yaml.safe_dump(load_protocol(name).raw, sort_keys=False).rstrip())
+    click.echo(yaml.safe_dump(raw_protocol(name), sort_keys=False).rstrip())
 
 
 def evaluation_links(uri: str, base: str) -> list[tuple[str, str]]:
@@ -70,4 +71,5 @@ def ui(port: int, tracking_uri: str | None) -> None:
         click.echo(f"  {name}, evaluations only (their trainings are child runs): {link}", err=True)
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
     os.execve(sys.executable, [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
-                               "--host", "127.0.0.1", "--port", str(port)], env)
+                               "--host", "127.0.0.1", "--port", str(port),
+                               "--workers", "1"], env)  # one person's browser: one worker (MLflow starts 4)

@@ -8,8 +8,6 @@ from typing import Any
 
 import yaml
 
-from ddr.data.distilled import read_distilled, validate
-from ddr.data.real import load_dataset
 from ddr.errors import DDRError
 
 META_KEYS = ("method", "dataset", "ipc", "pixel_space", "label_kind", "source", "licence")
@@ -25,6 +23,9 @@ def _repo_root(start: Path) -> Path:
 def add_distilled(path: str | Path, *, method: str, dataset: str, ipc: int, root: str | None = None,
                   source: str | None = None, licence: str | None = None) -> dict[str, Any]:
     """Validate a distilled set, write its meta.json, and `dvc add` it. Returns the meta with its DVC md5."""
+    from ddr.data.distilled import read_distilled, validate
+    from ddr.data.real import load_dataset
+
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
     path = Path(path).resolve()
     data = load_dataset(dataset, root)

@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
 export PATH="$PWD/.venv/bin:$PATH" MLFLOW_DISABLE_TELEMETRY=true DVC_NO_ANALYTICS=1
+# One torch thread per process unless told otherwise: the evaluate step's workers (evaluate.executor) fill
+# the cores; a second thread per process only waits for a core, and spins while it waits.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 start=$(date +%s)
 dvc repro "$@"
 echo

@@ -224,7 +224,7 @@ class StreamedData(RealData):
         return [file_sha256(self.x_train.paths[i]) for i in idx]
 
     def _all_sha256s(self) -> list[str]:
-        from ddr.eval.api import default_cache_dir
+        from ddr.paths import default_cache_dir
 
         names = self.train_relpaths()
         store = default_cache_dir() / "files" / f"{hashlib.sha256(self.root.encode()).hexdigest()[:32]}.json"

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from ddr.eval.selection import carve_validation, selection_record
 from ddr.eval.session import EvalSession, Progress, parse_engine, teacher_inputs, timer, utc_now
 from ddr.eval.zca_space import whiten
 from ddr.mlflow_notes import evaluation_note
+from ddr.paths import default_cache_dir  # noqa: F401  (also imported from here)
 from ddr.protocols import Protocol, default_protocol, load_protocol
 from ddr.protocols.cross_arch import student_of
 from ddr.tracking import Tracker
@@ -34,10 +34,6 @@ from ddr.train.engine import resolve_device
 # Each evaluation module has run(session, ds, rounds, weight) and count_trainings(protocol, grid, rounds).
 EVALUATIONS = {"lrs": lrs_eval, "ars": ars_eval, "acc": acc_eval}
 KINDS = tuple(EVALUATIONS)
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("DDR_CACHE_DIR") or Path.cwd() / ".ddr" / "cache")
 
 
 def _as_distilled(distilled: Any, labels: torch.Tensor | None, lr: float | None, data) -> DistilledSet:

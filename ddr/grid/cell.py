@@ -35,14 +35,26 @@ class Cell:
     digest: str  # the distilled set's DVC md5 (folders) or 'mem:<md5>' (generated random baselines)
     source: dict[str, Any] = field(default_factory=dict)  # {"path": abs} or {"random_seed": n}
     root: str | None = None  # local folder of the real data set, if it needs one
+    label_kind: str = "hard"  # the protocol's labels, hard or soft (the pipeline's results/<kind>-<label>/)
+    engine: str = "plain"
+    teachers: list[dict[str, str]] = field(default_factory=list)  # [{"path": abs, "md5": dvc md5}] (soft labels)
+    random: list[dict[str, str]] = field(default_factory=list)  # versioned random-baseline folders, same form
 
     def identity(self) -> dict[str, Any]:
         """What the hash covers: everything that can move the cell's numbers, nothing that cannot
         (not the method's display name, not the folder's location)."""
-        return {"schema": CELL_SCHEMA, "digest": self.digest, "protocol": self.protocol_name,
-                "protocol_version": self.protocol_version, "dataset": self.dataset, "ipc": self.ipc,
-                "metric": self.metric, "seed_base": self.seed_base, "rounds": self.rounds,
-                "weight": self.weight}
+        ident: dict[str, Any] = {
+            "schema": CELL_SCHEMA, "digest": self.digest, "protocol": self.protocol_name,
+            "protocol_version": self.protocol_version, "dataset": self.dataset, "ipc": self.ipc,
+            "metric": self.metric, "seed_base": self.seed_base, "rounds": self.rounds, "weight": self.weight}
+        # optional inputs enter the hash only when given, so cells without them keep their ids
+        if self.engine != "plain":
+            ident["engine"] = self.engine
+        if self.teachers:
+            ident["teachers"] = [t["md5"] for t in self.teachers]
+        if self.random:
+            ident["random"] = [r["md5"] for r in self.random]
+        return ident
 
     @property
     def id(self) -> str:

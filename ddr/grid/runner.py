@@ -135,14 +135,16 @@ def _grid_lock(out: Path):
 
 def run_grid(spec: GridSpec, executor: Executor | None = None, *, out: str | Path, tracking_uri: str | None = None,
              track: bool = True, cache_dir: str | Path | None = None, max_attempts: int = 3,
-             device: str | None = None, progress: Progress | None = None, serve: bool = True) -> GridReport:
+             device: str | None = None, progress: Progress | None = None, serve: bool = True,
+             threads: int | None = None) -> GridReport:
     """Run every cell of `spec` not already finished under `out`; returns a GridReport.
 
     tracking_uri: as ddr.evaluate (default MLFLOW_TRACKING_URI, else sqlite:///./mlflow.db). With a
     parallel executor and a sqlite store, an `mlflow server` is started over the store for the grid's
     duration (serve=False: don't) and workers log over HTTP. Failed attempts are retried up to
     `max_attempts` per run of the grid; bad input (DDRError) is not retried. Raises DDRError at the end
-    if a cell failed (the other cells are finished and stored)."""
+    if a cell failed (the other cells are finished and stored). threads: torch threads per worker on CPU
+    (None: torch's default)."""
     from ddr.eval.api import default_cache_dir
     from ddr.eval.result import EvalResult
     from ddr.eval.session import utc_now
@@ -190,6 +192,8 @@ def run_grid(spec: GridSpec, executor: Executor | None = None, *, out: str | Pat
                    "DDR_CACHE_DIR": cache}
             if worker_uri:
                 env["MLFLOW_TRACKING_URI"] = worker_uri
+            if threads:
+                env["OMP_NUM_THREADS"] = str(threads)
             if todo:
                 executor.start(env, say)
             queue = list(todo)
@@ -210,7 +214,7 @@ def run_grid(spec: GridSpec, executor: Executor | None = None, *, out: str | Pat
                     started[c.id] = time.perf_counter()
                     executor.submit(c.id, {"cell": c.to_dict(), "attempt": n, "tracking_uri": worker_uri,
                                            "cache_dir": cache, "device": device, "executor": executor.name,
-                                           "grid": spec.name})
+                                           "grid": spec.name, "threads": threads})
                     inflight.add(c.id)
                     say(f"{c.id} {c.label}: attempt {n} dispatched")
                 for o in executor.poll(timeout=0.5):

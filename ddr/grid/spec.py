@@ -3,11 +3,15 @@
     name: digits-small
     datasets: [digits]
     ipc: [1, 10]
-    metrics: [lrs]
-    protocol: tiny-lrs.yaml          # one for all, or {digits: ..., cifar10: ...}; default <dataset>-<metric>-hard
+    metrics: [lrs, lrs-soft]         # <kind> or <kind>-<label> (label hard by default)
+    protocol: tiny-lrs.yaml          # one for all, or {digits: ..., cifar10: ...}; default <dataset>-<kind>-<label>
     methods:
       random: {random_seed: 0}                          # a random baseline drawn from the real data
       herding: {path: "sets/herding/{dataset}-ipc{ipc}"}  # a distilled-set folder; {dataset} {ipc} {method}
+      mine: {path: sets/mine, ipc: 10, labels: [soft]}  # optional: only this ipc, only these labels
+    teacher: "models/teacher-{dataset}"  # optional: soft-label teacher checkpoint(s) (default: trained, cached)
+    random: "baselines/{dataset}-ipc{ipc}"  # optional: versioned random baselines (`ddr data random --count`)
+    engine: plain                    # optional: as `ddr eval --engine`
     rounds: 2                        # optional: overrides every protocol's rounds
     weight: 0.5                      # optional: overrides every protocol's LRS weight
     roots: {cifar10: /data/cifar10}  # optional: local folders of real data sets
@@ -27,8 +31,10 @@ from ddr.checks import number
 from ddr.errors import DDRError
 from ddr.grid.cell import Cell
 
-_TOP = {"name", "datasets", "ipc", "metrics", "protocol", "methods", "rounds", "weight", "roots"}
+_TOP = {"name", "datasets", "ipc", "metrics", "protocol", "methods", "rounds", "weight", "roots", "teacher", "random",
+        "engine"}
 _METHOD = {"path", "random_seed"}
+_FILTERS = {"ipc", "labels", "method"}  # per method: only this ipc, only these labels, the display name
 
 
 @dataclass
@@ -43,13 +49,16 @@ class GridSpec:
     weight: float | None = None
     roots: dict[str, str] = field(default_factory=dict)
     base: Path = field(default_factory=Path.cwd)
+    teacher: str | dict[str, str] | None = None
+    random: str | None = None
+    engine: str = "plain"
 
-    def protocol_for(self, dataset: str, metric: str) -> str:
+    def protocol_for(self, dataset: str, metric: str, label: str = "hard") -> str:
         from ddr.protocols import default_protocol
 
         p = self.protocol.get(dataset) if isinstance(self.protocol, dict) else self.protocol
         if p is None:
-            return default_protocol(dataset, metric)
+            return default_protocol(dataset, metric, label)
         return self._path(p) if p.endswith((".yaml", ".yml")) else p
 
     def _path(self, p: str) -> str:
@@ -66,9 +75,14 @@ class GridSpec:
         seen: dict[str, Cell] = {}
         for dataset in self.datasets:
             for ipc in self.ipcs:
-                for metric in self.metrics:
-                    protocol = self.protocol_for(dataset, metric)
-                    for method, src in self.methods.items():
+                for entry in self.metrics:
+                    metric, _, label = entry.partition("-")
+                    label = label or "hard"
+                    protocol = self.protocol_for(dataset, metric, label)
+                    for key, src in self.methods.items():
+                        if src.get("ipc") not in (None, ipc) or label not in src.get("labels", (label,)):
+                            continue
+                        method = str(src.get("method") or key)
                         where = f"grid {self.name}: {method}/{dataset}/ipc{ipc}"
                         root = self.roots.get(dataset)
                         if "path" in src:
@@ -90,20 +104,42 @@ class GridSpec:
                                 distilled = random_baseline(load_dataset(dataset, root), ipc, source["random_seed"])
                             proto, _data, ds, n_rounds = prepare(metric, distilled=distilled, dataset=dataset,
                                                                  ipc=ipc, protocol=protocol, rounds=self.rounds,
-                                                                 root=root)
+                                                                 root=root, label=label)
+                            teachers = self._inputs(self._teacher(dataset), dataset, ipc) if proto.soft else []
+                            random = self._inputs(self.random, dataset, ipc)
                         except DDRError as exc:
                             raise DDRError(f"{where}: {exc}") from None
                         weight = proto.weight if self.weight is None else float(self.weight)
                         cell = Cell(method=method, dataset=dataset, ipc=ipc, metric=metric, protocol=protocol,
                                     protocol_name=proto.name, protocol_version=proto.version,
                                     seed_base=proto.seed_base, rounds=n_rounds, weight=weight,
-                                    digest=ds.digest(), source=source, root=root)
+                                    digest=ds.digest(), source=source, root=root, label_kind=proto.label,
+                                    engine=self.engine, teachers=teachers, random=random)
                         if cell.id in seen:
                             raise DDRError(f"{where}: the same cell as {seen[cell.id].label} (same distilled set "
                                            f"{cell.digest}); list each distilled set once")
                         seen[cell.id] = cell
                         cells.append(cell)
         return cells
+
+    def _teacher(self, dataset: str) -> str | None:
+        return self.teacher.get(dataset) if isinstance(self.teacher, dict) else self.teacher
+
+    def _inputs(self, template: str | None, dataset: str, ipc: int) -> list[dict[str, str]]:
+        """A versioned input folder (teacher checkpoint, random baselines) as {path, md5}: its DVC md5
+        enters the cell's hash, since a different teacher or baseline moves the numbers."""
+        from ddr.data.digest import dvc_md5
+
+        if template is None:
+            return []
+        try:
+            filled = template.format(dataset=dataset, ipc=ipc)
+        except (KeyError, IndexError, ValueError, AttributeError):
+            raise DDRError(f"{template!r} may use only {{dataset}} and {{ipc}}") from None
+        path = Path(self._path(filled))
+        if not path.exists():
+            raise DDRError(f"no such folder: {path}")
+        return [{"path": str(path), "md5": dvc_md5(path)}]
 
 
 def _list(raw: Any, key: str, kind: type, source: str) -> list:
@@ -137,8 +173,11 @@ def parse_grid(raw: Any, source: str, base: Path) -> GridSpec:
     from ddr.errors import unknown
 
     for m in metrics:
-        if m not in KINDS:
+        kind, _, label = m.partition("-")
+        if kind not in KINDS:
             raise unknown("metric", m, KINDS)
+        if label not in ("", "hard", "soft"):
+            raise DDRError(f"grid {source}: metric '{m}': the label after '-' must be hard or soft")
     methods = raw.get("methods")
     if not isinstance(methods, dict) or not methods:
         raise DDRError(f"grid {source}: 'methods' must map method names to {{path: ...}} or {{random_seed: N}}")
@@ -146,8 +185,11 @@ def parse_grid(raw: Any, source: str, base: Path) -> GridSpec:
     for name, src in methods.items():
         if isinstance(src, str):
             src = {"path": src}
-        if not isinstance(src, dict) or len(set(src) & _METHOD) != 1 or set(src) - _METHOD:
-            raise DDRError(f"grid {source}: method '{name}' needs exactly one of: path, random_seed")
+        if not isinstance(src, dict) or len(set(src) & _METHOD) != 1 or set(src) - _METHOD - _FILTERS:
+            raise DDRError(f"grid {source}: method '{name}' needs exactly one of: path, random_seed "
+                           f"(optional: {', '.join(sorted(_FILTERS))})")
+        if "labels" in src and (not isinstance(src["labels"], list) or set(src["labels"]) - {"hard", "soft"}):
+            raise DDRError(f"grid {source}: method '{name}': labels must list hard and/or soft")
         if "random_seed" in src:
             seed = src["random_seed"]
             if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -170,10 +212,18 @@ def parse_grid(raw: Any, source: str, base: Path) -> GridSpec:
     roots = raw.get("roots") or {}
     if not isinstance(roots, dict):
         raise DDRError(f"grid {source}: 'roots' must map data set names to folders")
+    teacher = raw.get("teacher")
+    if teacher is not None and not isinstance(teacher, (str, dict)):
+        raise DDRError(f"grid {source}: 'teacher' must be a folder or a mapping data set -> folder")
+    engine = str(raw.get("engine") or "plain")
+    from ddr.eval.session import parse_engine
+
+    parse_engine(engine)
     return GridSpec(name=str(raw.get("name") or Path(source).stem), datasets=datasets, ipcs=ipcs, metrics=metrics,
                     methods=parsed, protocol=protocol, rounds=None if rounds is None else int(rounds),
                     weight=None if weight is None else float(weight),
-                    roots={str(k): str(Path(base, v)) for k, v in roots.items()}, base=base)
+                    roots={str(k): str(Path(base, v)) for k, v in roots.items()}, base=base, teacher=teacher,
+                    random=None if raw.get("random") is None else str(raw["random"]), engine=engine)
 
 
 def load_grid(path: str | Path) -> GridSpec:
@@ -184,4 +234,8 @@ def load_grid(path: str | Path) -> GridSpec:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise DDRError(f"grid {path}: invalid YAML ({str(exc).splitlines()[0]})") from None
+    from ddr.grid.pipeline import is_pipeline_params, spec_from_params
+
+    if is_pipeline_params(raw):  # the DVC pipeline's params.yaml: its evaluate step
+        return spec_from_params(raw, str(path), path.resolve().parent)
     return parse_grid(raw, str(path), path.resolve().parent)

@@ -20,7 +20,8 @@ def worker_id() -> str:
 
 def run_task(task: dict[str, Any], progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Evaluate one cell. `task`: cell (Cell.to_dict()), attempt, tracking_uri (None: no MLflow),
-    cache_dir, device, executor. Returns result.json's dict; the caller stores it."""
+    cache_dir, device, executor, threads (torch threads on CPU; None: torch's default). Returns result.json's
+    dict; the caller stores it."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     from ddr.data.digest import dvc_md5
     from ddr.errors import DDRError
@@ -40,6 +41,11 @@ def run_task(task: dict[str, Any], progress: Callable[[str], None] | None = None
         from ddr.data.real import load_dataset
 
         distilled = random_baseline(load_dataset(cell.dataset, cell.root), cell.ipc, cell.source["random_seed"])
+    for item in [*cell.teachers, *cell.random]:  # the versioned inputs the cell's hash names
+        if not os.path.exists(item["path"]) or dvc_md5(item["path"]) != item["md5"]:
+            raise DDRError(f"cell {cell.id}: {item['path']} is missing or changed since the grid was planned "
+                           f"(md5 is not {item['md5']}); run the grid again to plan it anew")
+    set_threads(task.get("threads"), task.get("device"))
     tags = {"ddr.cell": cell.id, "ddr.attempt": task.get("attempt", 1), "ddr.worker": worker_id(),
             "ddr.executor": task.get("executor", "serial")}
     if task.get("grid"):
@@ -48,13 +54,27 @@ def run_task(task: dict[str, Any], progress: Callable[[str], None] | None = None
     result = evaluate(cell.metric, distilled=distilled, dataset=cell.dataset, ipc=cell.ipc, protocol=cell.protocol,
                       rounds=cell.rounds, weight=cell.weight, root=cell.root, method=cell.method,
                       device=task.get("device"), track=uri is not None, tracking_uri=uri,
-                      cache_dir=task.get("cache_dir"), progress=progress, tags=tags)
+                      cache_dir=task.get("cache_dir"), progress=progress, tags=tags, engine=cell.engine,
+                      teachers=[t["path"] for t in cell.teachers], random=[r["path"] for r in cell.random])
     if result.inputs["distilled"]["md5"] != cell.digest:  # a generated set that does not regenerate the same
         raise DDRError(f"cell {cell.id}: the distilled set's digest {result.inputs['distilled']['md5']} is not "
                        f"the planned {cell.digest}")
     d = result.to_dict()
     d["extra"] = {**d.get("extra", {}), "cell": cell.id, "attempt": task.get("attempt", 1), "worker": worker_id()}
     return d
+
+
+def set_threads(threads: int | None, device: str | None) -> None:
+    """Torch's CPU threads for this worker, set on purpose: torch's default (every core) in N workers
+    oversubscribes the machine, and on a busy machine a thread that waits for a core stalls every step."""
+    if not threads:
+        return
+    import torch
+
+    from ddr.train.engine import resolve_device
+
+    if resolve_device(device).type == "cpu" and torch.get_num_threads() != threads:
+        torch.set_num_threads(int(threads))
 
 
 def _terminate(signum, frame):  # SIGTERM from the driver: unwind, so the MLflow parent ends KILLED

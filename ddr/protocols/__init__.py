@@ -342,6 +342,23 @@ def load_protocol(name_or_path: str) -> Protocol:
     return parse_protocol(raw, source)
 
 
+def raw_protocol(name_or_path: str) -> dict[str, Any]:
+    """The protocol's YAML with its `include:` chain merged, without building it (building validates
+    augmentations and losses, which imports torch): for listings and `show`, which train nothing."""
+    raw, source = _read_raw(name_or_path)
+    if raw.get("abstract"):
+        raise DDRError(f"protocol {source} is an abstract base; use a protocol that includes it")
+    return raw
+
+
+def protocol_summary(name_or_path: str) -> dict[str, Any]:
+    """Name, version, data set, model, label and description as the YAML states them (see raw_protocol)."""
+    raw = raw_protocol(name_or_path)
+    return {"name": str(raw.get("name", name_or_path)), "version": int(raw.get("version", 0)),
+            "dataset": str(raw.get("dataset", "")), "model": str(raw.get("model", "")),
+            "label": str(raw.get("label", "hard")), "description": str(raw.get("description", ""))}
+
+
 def default_protocol(dataset: str, metric: str = "lrs", label: str = "hard") -> str:
     """The shipped protocol used when the command names none: <dataset>-<metric>-<label>, else the
     data set's LRS protocol for that label (the method's recipe serves accuracy and ARS too)."""

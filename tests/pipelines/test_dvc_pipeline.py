@@ -26,15 +26,17 @@ def _dvc(repo: Path, *args: str) -> str:
 def pipeline_repo(tmp_path):
     repo = tmp_path / "project"
     repo.mkdir()
-    for name in ("ddr", "registry", "tools"):
+    for name in ("ddr", "pipelines", "registry", "tools", "submissions"):
         shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "dvc.yaml", repo / "dvc.yaml")
+    shutil.copy(ROOT / ".dvcignore", repo / ".dvcignore")
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["data"]["ipcs"] = [1]
     params["baselines"]["count"] = 1
     params["distill"]["methods"] = ["random", "herding"]
     params["evaluate"]["metrics"] = [["lrs", "hard"]]
     params["evaluate"]["rounds"] = 1
+    params["evaluate"]["executor"] = {"kind": "serial"}  # no MLflow server start-up in a small test
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     _dvc(repo, "init", "-q")

@@ -1,0 +1,163 @@
+"""The DVC pipeline's evaluate step as a grid.
+
+`ddr eval grid params.yaml --export results` reads the pipeline's params.yaml: the reference distillers'
+folders (data/distilled/<dataset>-<method>-ipc<ipc>, written by the distill stage), the declared
+submissions, the (kind, label) pairs, the rounds, the engine, the teacher (models/teacher-<dataset>) and the
+versioned random baselines (data/random/<dataset>-ipc<ipc>), and the executor to run the cells on. The
+finished cells are then exported as results/<dataset>-ipc<ipc>/<kind>-<label>/<method>/result.json, the
+layout rank and release read, each carrying its distilled set's source and licence.
+
+The executor settings are read here, not passed on the stage's command line: they change where cells run,
+never their numbers, so changing them must not make DVC rerun the stage.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ddr.errors import DDRError
+from ddr.grid.spec import GridSpec
+
+DISTILLED = "data/distilled/{dataset}-{method}-ipc{ipc}"
+RANDOM = "data/random/{dataset}-ipc{ipc}"
+TEACHER = "models/teacher-{dataset}"
+SUBMISSION_KEYS = ("method", "dataset", "ipc", "path", "labels", "source", "licence", "md5")
+EXECUTOR_KEYS = ("kind", "workers", "address", "threads")
+
+
+def is_pipeline_params(raw: Any) -> bool:
+    return isinstance(raw, dict) and isinstance(raw.get("data"), dict) and isinstance(raw.get("evaluate"), dict)
+
+
+def _submissions(raw: dict[str, Any], source: str) -> list[dict[str, Any]]:
+    subs = raw.get("submissions") or []
+    if not isinstance(subs, list):
+        raise DDRError(f"{source}: 'submissions' must be a list")
+    for i, s in enumerate(subs):
+        where = f"{source}: submissions[{i}]"
+        if not isinstance(s, dict):
+            raise DDRError(f"{where}: not a mapping")
+        missing = [k for k in ("method", "dataset", "ipc", "path") if k not in s]
+        if missing:
+            raise DDRError(f"{where}: missing required field '{missing[0]}'")
+        extra = sorted(set(s) - set(SUBMISSION_KEYS))
+        if extra:
+            raise DDRError(f"{where}: unknown field '{extra[0]}'; valid: {', '.join(SUBMISSION_KEYS)}")
+        labels = s.get("labels", ["hard"])
+        if not isinstance(labels, list) or not labels or set(labels) - {"hard", "soft"}:
+            raise DDRError(f"{where}: labels must list hard and/or soft")
+    return subs
+
+
+def spec_from_params(raw: dict[str, Any], source: str, base: Path) -> GridSpec:
+    """The evaluate step's grid: every reference distiller at every ipc, every submission at its own ipc
+    and labels, under every (kind, label) pair of `evaluate.metrics` (`[lrs, soft]` or `lrs-soft`)."""
+    from ddr.eval.session import parse_engine
+
+    data, ev = raw["data"], raw["evaluate"]
+    dataset = str(data.get("dataset") or "")
+    if not dataset:
+        raise DDRError(f"{source}: data.dataset is required")
+    ipcs = [int(i) for i in (data.get("ipcs") or [])]
+    metrics = []
+    for m in ev.get("metrics") or []:
+        metrics.append("-".join(str(x) for x in m) if isinstance(m, list) else str(m))
+    if not ipcs or not metrics:
+        raise DDRError(f"{source}: data.ipcs and evaluate.metrics must not be empty")
+    methods: dict[str, dict[str, Any]] = {}
+    for m in (raw.get("distill") or {}).get("methods") or []:
+        methods[str(m)] = {"path": DISTILLED.replace("{method}", str(m))}
+    for s in _submissions(raw, source):
+        if s["dataset"] != dataset:
+            raise DDRError(f"{source}: submission {s['method']} is for {s['dataset']}; this pipeline evaluates "
+                           f"{dataset}")
+        if int(s["ipc"]) not in ipcs:
+            raise DDRError(f"{source}: submission {s['method']} has ipc {s['ipc']}; data.ipcs is {ipcs}")
+        key = f"{s['method']}@ipc{s['ipc']}"
+        if str(s["method"]) in methods or key in methods:
+            raise DDRError(f"{source}: submission {s['method']} (ipc {s['ipc']}) is declared twice or names a "
+                           f"reference distiller")
+        methods[key] = {"path": str(s["path"]), "ipc": int(s["ipc"]), "labels": list(s.get("labels", ["hard"])),
+                        "method": str(s["method"])}
+    engine = str(ev.get("engine") or "plain")
+    parse_engine(engine)
+    teacher = TEACHER if any(m.endswith("-soft") for m in metrics) else None
+    return GridSpec(name="pipeline", datasets=[dataset], ipcs=ipcs, metrics=metrics, methods=methods,
+                    rounds=None if ev.get("rounds") is None else int(ev["rounds"]), base=base, teacher=teacher,
+                    random=RANDOM, engine=engine)
+
+
+def executor_settings(raw: dict[str, Any]) -> dict[str, Any]:
+    """params.yaml's evaluate.executor: {kind: serial|local|ray, workers, address, threads}."""
+    ex = (raw.get("evaluate") or {}).get("executor") or {}
+    if isinstance(ex, str):
+        ex = {"kind": ex}
+    if not isinstance(ex, dict) or set(ex) - set(EXECUTOR_KEYS):
+        raise DDRError(f"evaluate.executor must be a mapping with keys {', '.join(EXECUTOR_KEYS)}")
+    return {k: ex.get(k) or None for k in EXECUTOR_KEYS}
+
+
+def _provenance(cell_source: dict[str, Any]) -> dict[str, Any]:
+    """Source and licence of a distilled-set folder, from the meta.json `ddr data add` or a distiller wrote."""
+    path = cell_source.get("path")
+    meta_file = Path(path) / "meta.json" if path else None
+    if not meta_file or not meta_file.is_file():
+        return {}
+    try:
+        meta = json.loads(meta_file.read_text())
+    except (json.JSONDecodeError, OSError):
+        return {}
+    out = {k: meta[k] for k in ("source", "licence") if meta.get(k)}
+    if "source" not in out and meta.get("method") and "seed" in meta:
+        out["source"] = f"ddr distill {meta['method']} (reference distiller, seed {meta['seed']})"
+    return out
+
+
+def export_results(report, folder: str | Path, base: Path) -> list[Path]:
+    """Write every finished cell of `report` as <folder>/<dataset>-ipc<ipc>/<kind>-<label>/<method>/result.json,
+    replacing `folder` whole (by rename: a failed export leaves the previous one). Paths inside the results are
+    made relative to `base` (the project root), so results do not name the machine's folders."""
+    folder = Path(folder).resolve()
+    if report.failed:
+        raise DDRError("not exporting: some cells failed")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    written = []
+    try:
+        for r in report.cells:
+            c = r.cell
+            d = r.result.to_dict()
+            distilled = dict(d["inputs"].get("distilled") or {})
+            distilled.update(_provenance(c.source))
+            if distilled.get("path"):
+                distilled["path"] = _relative(distilled["path"], base)
+            d["inputs"]["distilled"] = distilled
+            for item in d["inputs"].get("random") or []:
+                if isinstance(item, dict) and item.get("path"):
+                    item["path"] = _relative(item["path"], base)
+            rel = Path(f"{c.dataset}-ipc{c.ipc}") / f"{c.metric}-{c.label_kind}" / c.method / "result.json"
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / rel).write_text(json.dumps(d, indent=2) + "\n")
+            written.append(folder / rel)
+        old = None
+        if folder.exists():
+            old = folder.with_name(f".{folder.name}-old-{os.getpid()}")
+            folder.rename(old)
+        tmp.rename(folder)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return written
+
+
+def _relative(path: str, base: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path

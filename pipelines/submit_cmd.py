@@ -1,0 +1,35 @@
+"""`ddr submit`: a distilled set into the pipeline, so `dvc repro` evaluates and ranks it."""
+from __future__ import annotations
+
+import click
+
+
+@click.command("submit")
+@click.argument("path", type=click.Path())
+@click.option("--method", required=True, help="Method name (as it will appear in the ranking).")
+@click.option("--dataset", required=True, help="Real data set the set was distilled from (the pipeline's).")
+@click.option("--ipc", required=True, type=int, help="Images per class (one of the pipeline's data.ipcs).")
+@click.option("--label", "labels", multiple=True, type=click.Choice(["hard", "soft"]),
+              help="Evaluate under these labels' protocols (repeatable; default: soft for a soft-label set, "
+              "else hard and soft, as the reference distillers).")
+@click.option("--source", default=None, help="Where the set comes from (paper, repository, commit): in the release.")
+@click.option("--licence", default=None, help="The set's licence: in the release.")
+@click.option("--root", default=None, help="Local folder or file of the real data set (not needed for digits).")
+def submit_cmd(path: str, method: str, dataset: str, ipc: int, labels: tuple[str, ...], source: str | None,
+               licence: str | None, root: str | None) -> None:
+    """Submit a distilled set: validate it, copy it to submissions/, version it with DVC and declare it in
+    params.yaml. PATH is a DD-Ranking-format folder (images.pt, labels.pt, optional lr.pt) or an image
+    folder (one folder per class). Run at the pipeline's root.
+
+    \b
+    Example:
+      ddr submit ~/mtt-ipc10 --method mtt --dataset digits --ipc 10 --source "arXiv:2203.11932" --licence MIT
+      git add params.yaml submissions/ && dvc repro     # evaluates only the new cells, ranks, releases
+    """
+    from pipelines.submissions import submit
+
+    entry = submit(path, method=method, dataset=dataset, ipc=ipc, labels=list(labels) or None, source=source,
+                   licence=licence, root=root)
+    click.echo(f"submitted {entry['path']} ({method}, {dataset}, ipc {ipc}, labels {', '.join(entry['labels'])}), "
+               f"md5 {entry['md5']}")
+    click.echo(f"next: git add params.yaml {entry['path']}.dvc submissions/.gitignore && dvc repro")
