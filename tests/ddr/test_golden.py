@@ -37,22 +37,12 @@ def test_prose_edits_do_not_count_as_content(tmp_path):
     assert content_sha256(load_protocol(str(a))) != content_sha256(load_protocol(str(c)))
 
 
-def _pending() -> set[str]:
-    path = GOLDEN_DIR / "PENDING"
-    lines = path.read_text().splitlines() if path.is_file() else []
-    return {ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")}
-
-
 def test_every_digits_protocol_has_golden_results_at_its_version():
     have = {p.stem for p in GOLDEN}
-    pending = _pending()
-    assert pending <= set(list_protocols()), f"tests/golden/PENDING names unknown protocols: {pending - set(list_protocols())}"
     for name in list_protocols():
         proto = load_protocol(name)
-        if proto.dataset == "digits" and name not in pending:
+        if proto.dataset == "digits":
             assert proto.ref in have, f"no tests/golden/{proto.ref}.json: {REGEN.format(name)}"
-        if name in pending:
-            assert proto.ref not in have, f"{name} has its golden record: remove it from tests/golden/PENDING"
 
 
 @pytest.mark.parametrize("path", GOLDEN, ids=[p.stem for p in GOLDEN])
