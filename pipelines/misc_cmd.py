@@ -71,4 +71,5 @@ def ui(port: int, tracking_uri: str | None) -> None:
         click.echo(f"  {name}, evaluations only (their trainings are child runs): {link}", err=True)
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
     os.execve(sys.executable, [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
-                               "--host", "127.0.0.1", "--port", str(port)], env)
+                               "--host", "127.0.0.1", "--port", str(port),
+                               "--workers", "1"], env)  # one person's browser: one worker (MLflow starts 4)

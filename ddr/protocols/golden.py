@@ -8,8 +8,7 @@ number without a version bump fails them too. After a bump, regenerate with one 
     PYTHONPATH=$PWD OMP_NUM_THREADS=1 python -m ddr.protocols.golden digits-lrs-hard   # results + hashes
     PYTHONPATH=$PWD python -m ddr.protocols.golden --hashes                            # hashes only
 
-A digits protocol listed in `tests/golden/PENDING` may lack its record for now (remove the line once the
-record is generated). Only the numbers and identities are kept (no timings, paths or hosts), so a file changes only when a
+Only the numbers and identities are kept (no timings, paths or hosts), so a file changes only when a
 number does.
 """
 from __future__ import annotations
