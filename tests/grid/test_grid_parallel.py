@@ -37,7 +37,9 @@ def test_two_local_workers_log_to_one_mlflow_server_and_equal_serial(gridproj, s
                                   filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
         assert len(kids) == len(c.result.trainings) == 9  # children made in the worker attach to its parent
         assert {k.info.status for k in kids} == {"FINISHED"}
-        assert [a.path for a in client.list_artifacts(parent.info.run_id)] == ["result.json"]
+        # result.json and the per-test-image predictions it names, logged by the worker into its parent
+        assert [a.path for a in client.list_artifacts(parent.info.run_id)] == \
+            sorted(["result.json", c.result.predictions["file"]])
     assert len(workers) == 2 and os.getpid() not in {int(w.rsplit(":", 1)[1]) for w in workers}
     assert "database is locked" not in (gridproj / "out" / "mlflow-server.log").read_text()
 
