@@ -22,7 +22,7 @@ from ddr.errors import DDRError
 from ddr.kernel.atomic import write_text_atomic
 from registry import ATTESTATIONS_DIR, ENVELOPE_NAME, REPRODUCTION_PREDICATE_TYPE
 from registry.keyring import Keyring, keyid_of, parse_public, public_raw
-from registry.reproduce import compare_metrics
+from registry.reproduction import compare_metrics
 from registry.signing import VerifyError, sign_statement, statement, verify_envelope
 from registry.util import dump_json, read_json, sha256_file, utc_now
 
@@ -128,7 +128,7 @@ def carried_reproductions(releases_dir: str | Path, results: list) -> dict[str, 
     """For a release being published: {cell id: key ids} of matching attestations, in earlier releases,
     of the very same result file (same cell, same sha256). Attestations that fail are not counted."""
     by_cell = {r.cell_id: r.sha256 for r in results}
-    from registry.release import list_versions
+    from registry.layout import list_versions
 
     out: dict[str, list[str]] = {}
     for v in list_versions(releases_dir):

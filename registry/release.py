@@ -1,4 +1,4 @@
-"""Build and write release folders ``releases/<version>/`` atomically, and read them back.
+"""Build and write release folders ``releases/<version>/`` atomically (registry/layout.py reads them).
 
 Layout::
 
@@ -13,7 +13,6 @@ never overwritten, and a new version must be newer (semver) than every existing 
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import os
 import platform
 import shutil
@@ -27,12 +26,13 @@ from ddr.kernel.git import git, git_commit
 from ddr.locks import exclusive_lock
 from registry import ENVELOPE_NAME, PROVENANCE_SCHEMA, REGISTRY_SCHEMA_V2
 from registry.keyring import Keyring, keyid_of
+from registry.layout import envelope_digest, list_versions
 from registry.ranking import (DEFAULT_RESAMPLES, DEFAULT_SEED, Result, build_ranking, predictions_path,
                               result_filename)
 from registry.render import to_csv, to_html, to_markdown
 from registry.sensitivity import build_sensitivity
 from registry.signing import sign_statement, statement
-from registry.util import check_semver, dump_json, is_semver, list_files, semver_key, sha256_file, utc_now
+from registry.util import check_semver, dump_json, list_files, semver_key, sha256_file, utc_now
 
 PACKAGES = ("ddr", "torch", "numpy", "pandas", "mlflow", "dvc", "click", "securesystemslib", "cryptography")
 
@@ -41,52 +41,6 @@ def publish_lock(releases_dir: str | Path) -> Path:
     """The lock file of a releases folder: beside it, so the folder holds releases only."""
     root = Path(releases_dir).resolve()
     return root.with_name(f".{root.name}.publish.lock")
-
-
-def list_versions(releases_dir: str | Path) -> list[str]:
-    """Release versions present in releases_dir, oldest first (semver order). Hidden and non-semver
-    entries (temporary folders, a README) are ignored."""
-    root = Path(releases_dir)
-    if not root.is_dir():
-        return []
-    return sorted((p.name for p in root.iterdir() if p.is_dir() and is_semver(p.name)), key=semver_key)
-
-
-def envelope_digest(release_dir: str | Path) -> str:
-    return sha256_file(Path(release_dir) / ENVELOPE_NAME)
-
-
-def read_statement_unverified(release_dir: str | Path) -> dict:
-    """The statement inside a release's envelope, WITHOUT checking signatures (for ls/show/diff)."""
-    import base64
-
-    path = Path(release_dir) / ENVELOPE_NAME
-    try:
-        env = json.loads(path.read_text())
-        return json.loads(base64.b64decode(env["payload"]))
-    except FileNotFoundError:
-        raise DDRError(f"{path} does not exist") from None
-    except (ValueError, KeyError, TypeError):
-        raise DDRError(f"{path} is not a readable DSSE envelope") from None
-
-
-def resolve_release(releases_dir: str | Path, version: str) -> Path:
-    """A release folder by version ('latest' = newest), or a path to a release folder."""
-    p = Path(version)
-    if (p / ENVELOPE_NAME).is_file():
-        return p
-    versions = list_versions(releases_dir)
-    if version == "latest":
-        if not versions:
-            raise DDRError(f"no releases in {releases_dir}")
-        version = versions[-1]
-    if version not in versions:
-        from ddr.errors import unknown
-
-        if not versions:
-            raise DDRError(f"no releases in {releases_dir}")
-        raise unknown("release", version, versions)
-    return Path(releases_dir) / version
 
 
 def _packages() -> dict[str, str | None]:

@@ -51,7 +51,7 @@ class EvalSession:
                  zca=None, raw_data: RealData | None = None, engine: str = "plain",
                  real_checkpoint: tuple[torch.nn.Module, dict[str, str]] | None = None):
         self.protocol, self.data, self.ipc, self.device = protocol, data, ipc, device
-        # The engine (issue 6): 'plain' trains one student after another (the reference numbers);
+        # The engine: 'plain' trains one student after another (the reference numbers);
         # 'batched' trains the hard-label, unaugmented students of one recipe and set size together
         # (prefetch), within a stated tolerance of plain (benchmarks/RESULTS.md). A training's cache key
         # names the engine that produced it unless that is the plain engine without options.
