@@ -227,7 +227,8 @@ def build_cell(args):
     import torch
 
     from ddr.data import load_dataset, random_baseline
-    from ddr.data.real import CIFAR_MEAN, CIFAR_STD, RealData, _normalise
+    from ddr.data.real import CIFAR_MEAN, CIFAR_STD
+    from ddr.data.real_data import DATASETS, RealData, normalise_splits
     from ddr.protocols import TrainRecipe, load_protocol
 
     if args.mode == "digits":
@@ -250,16 +251,14 @@ def build_cell(args):
             xte = g.integers(0, 256, (args.test_size, 3, 32, 32), dtype=np.uint8)
             ytr = np.sort(np.arange(n_train) % 10).astype(np.int64)
             yte = g.integers(0, 10, args.test_size).astype(np.int64)
-            xt, xe = _normalise(xtr.astype(np.float32) / scale, xte.astype(np.float32) / scale, CIFAR_MEAN, CIFAR_STD)
+            xt, xe = normalise_splits(xtr.astype(np.float32) / scale, xte.astype(np.float32) / scale, CIFAR_MEAN, CIFAR_STD)
             data = RealData("bench-cifar", xt, torch.from_numpy(ytr), xe, torch.from_numpy(yte), 10, CIFAR_MEAN,
                             CIFAR_STD, source="random uint8, numpy seed 0")
         if len(data.x_test) > args.test_size:  # a smaller test set (CPU smoke runs), under its own name
             data = RealData(data.name + "-bench", data.x_train, data.y_train, data.x_test[:args.test_size],
                             data.y_test[:args.test_size], data.num_classes, data.mean, data.std, data.source)
-        from ddr.data import real as real_mod
-
-        real_mod.DATASETS[data.name] = lambda root, d=data: d
-        real_mod.load_dataset.cache_clear()
+        if data.name not in DATASETS:  # the evaluation loads its data set by name
+            DATASETS.register(data.name, lambda root, d=data: d)
         g = torch.Generator().manual_seed(99)
         x_syn = torch.randn(10 * args.ipc, 3, 32, 32, generator=g)  # a CIFAR-shaped IPC-10 'distilled' set
         y_syn = torch.arange(10).repeat_interleave(args.ipc)

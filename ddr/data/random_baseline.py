@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from ddr.data.distilled import DistilledSet
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 from ddr.errors import DDRError
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 from ddr.kernel.atomic import write_text_atomic
 from ddr.kernel.digests import sha256_bytes, sha256_file
 

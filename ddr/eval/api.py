@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import torch
@@ -12,7 +13,7 @@ from ddr.data.distilled import DistilledSet, read_distilled, validate
 from ddr.data.folder_checks import check_images
 from ddr.data.random_baseline import load_random_baselines
 from ddr.data.real import load_dataset
-from ddr.errors import DDRError, unknown
+from ddr.errors import DDRError
 from ddr.models import build_model
 from ddr.eval import acc as acc_eval
 from ddr.eval import ars as ars_eval
@@ -24,6 +25,7 @@ from ddr.eval.selection import carve_validation, selection_record
 from ddr.eval.session import EvalSession, Progress, parse_engine, teacher_inputs, timer
 from ddr.eval.zca_space import whiten
 from ddr.kernel.clock import utc_now
+from ddr.kernel.registry import Registry
 from ddr.mlflow_notes import evaluation_note
 from ddr.paths import default_cache_dir  # noqa: F401  (also imported from here)
 from ddr.protocols import Protocol, default_protocol, load_protocol
@@ -33,8 +35,10 @@ from ddr.train.cache import TrainingCache
 from ddr.train.engine import resolve_device
 
 # Each evaluation module has run(session, ds, rounds, weight) and count_trainings(protocol, grid, rounds).
-EVALUATIONS = {"lrs": lrs_eval, "ars": ars_eval, "acc": acc_eval}
-KINDS = tuple(EVALUATIONS)
+EVALUATIONS: Registry[ModuleType] = Registry("evaluation")
+for _kind, _module in (("lrs", lrs_eval), ("ars", ars_eval), ("acc", acc_eval)):
+    EVALUATIONS.register(_kind, _module)
+KINDS = EVALUATIONS.names()
 
 
 def _as_distilled(distilled: Any, labels: torch.Tensor | None, lr: float | None, data) -> DistilledSet:
@@ -58,8 +62,7 @@ def prepare(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str 
             root: str | None, labels: torch.Tensor | None = None, lr: float | None = None, label: str = "hard"
             ) -> tuple[Protocol, Any, DistilledSet, int]:
     """Everything that can refuse the input, before anything is written or logged."""
-    if kind not in KINDS:
-        raise unknown("evaluation", kind, KINDS)
+    EVALUATIONS.get(kind)  # an unknown kind is refused before anything is read
     if label not in ("hard", "soft"):
         raise DDRError(f"label must be 'hard' or 'soft', got '{label}'")
     data = load_dataset(dataset, root)
@@ -150,7 +153,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
     if proto.zca is not None:
         data, zca = whiten(data, float(proto.zca.get("eps", 0.1)))
     session = EvalSession(protocol=proto, data=data, ipc=ipc, device=dev, cache=cache, tracker=tracker,
-                          progress=progress, total=EVALUATIONS[kind].count_trainings(proto, grid, n_rounds),
+                          progress=progress, total=EVALUATIONS.get(kind).count_trainings(proto, grid, n_rounds),
                           random_sets=random_sets, zca=zca, raw_data=raw, engine=engine,
                           real_checkpoint=real_ref if kind == "lrs" else None)
     session._teacher = preloaded
@@ -170,7 +173,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
         tracker.log_input(f"{method_name}-{data.name}-ipc{ipc}", digest, str(ds.path or "memory"), "training")
         tracker.log_input(data.name, data.digest[:32], data.source, "testing")
     try:
-        body = EVALUATIONS[kind].run(session, ds, n_rounds, w)
+        body = EVALUATIONS.get(kind).run(session, ds, n_rounds, w)
         scratch = Path(out) if out else Path(tempfile.mkdtemp(prefix="ddr-"))
         pred_info, per_class, pred_path = write_predictions(session, data, scratch)
         result = EvalResult(
