@@ -27,6 +27,7 @@ from ddr.grid.cell import Cell, CellStore, write_json_atomic
 from ddr.grid.executors import Executor, Outcome, SerialExecutor
 from ddr.grid.messages import Task
 from ddr.grid.spec import GridSpec
+from ddr.kernel.clock import utc_now
 
 Progress = Callable[[str], None]
 
@@ -194,8 +195,6 @@ def _plan(cells: list[Cell], store: CellStore, report: GridReport) -> list[Cell]
 
 
 def _write_summary(report: GridReport, uri: str | None) -> None:
-    from ddr.eval.session import utc_now
-
     write_json_atomic(report.out / "grid.json", {
         "schema": "ddr.grid/v1", "name": report.name, "executor": report.executor, "finished_at": utc_now(),
         "wall_time_s": report.wall_time_s, "tracking_uri": uri, "cells": [r.summary() for r in report.cells]})
@@ -262,8 +261,6 @@ class _Dispatch:
                                                     result=self.store.load_result(c)))
                 return False
             self.book.end_stale(c)
-        from ddr.eval.session import utc_now
-
         n = self.store.next_attempt(c)
         self.tries[c.id] = self.tries.get(c.id, 0) + 1
         self.store.log_attempt(c, {"event": "start", "attempt": n, "at": utc_now(), "executor": self.executor.name})
@@ -276,7 +273,6 @@ class _Dispatch:
     def _settle(self, c: Cell, o: Outcome, uri: str | None) -> bool:
         """Store or report an attempt's outcome; True when the cell goes back on the queue for a retry."""
         from ddr.eval.result import EvalResult
-        from ddr.eval.session import utc_now
 
         secs = time.perf_counter() - self.started[c.id]
         if o.ok:
