@@ -79,12 +79,10 @@ class MlflowBook:
     def ensure_experiments(self, names: set[str], store: str | None) -> None:
         """Created here, once, not raced by N workers; over a private server, with the artifact location
         the direct sqlite path would give them (so `ddr eval lrs` on the store can log to them too)."""
-        from ddr.tracking import _artifact_root
+        from ddr.tracking import ensure_experiment
 
-        root = _artifact_root(store) if store else None
         for name in sorted(names):
-            if self.client.get_experiment_by_name(name) is None:
-                self.client.create_experiment(name, artifact_location=f"{root}/{name}" if root else None)
+            ensure_experiment(self.client, name, store=store)
 
     def parents(self, cell: Cell, status: str) -> list[Any]:
         exps = [e.experiment_id for e in self.client.search_experiments()]
@@ -148,8 +146,8 @@ def run_grid(spec: GridSpec, executor: Executor | None = None, *, out: str | Pat
     from ddr.eval.api import default_cache_dir
     from ddr.eval.result import EvalResult
     from ddr.eval.session import utc_now
-    from ddr.grid.server import MlflowServer, sqlite_path
-    from ddr.tracking import resolve_tracking_uri
+    from ddr.grid.server import MlflowServer
+    from ddr.tracking import resolve_tracking_uri, sqlite_db
 
     if max_attempts < 1:
         raise DDRError("max_attempts must be at least 1")
@@ -181,7 +179,7 @@ def run_grid(spec: GridSpec, executor: Executor | None = None, *, out: str | Pat
         started: dict[str, float] = {}
         try:
             worker_uri = uri
-            if todo and uri and executor.parallel and serve and sqlite_path(uri):
+            if todo and uri and executor.parallel and serve and sqlite_db(uri):
                 server = MlflowServer(uri, log=out / "mlflow-server.log").start()
                 worker_uri = server.uri
                 say(f"MLflow server {server.uri} over {uri} (workers log over HTTP)")
