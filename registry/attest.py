@@ -19,6 +19,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ddr.errors import DDRError
+from ddr.kernel.atomic import write_text_atomic
 from registry import ATTESTATIONS_DIR, ENVELOPE_NAME, REPRODUCTION_PREDICATE_TYPE
 from registry.keyring import Keyring, keyid_of, parse_public, public_raw
 from registry.reproduction import compare_metrics
@@ -52,13 +53,8 @@ def write_attestation(release_dir: str | Path, cell: dict, report: dict, key: Ed
             "reproducer": {"keyid": kid, "public": public_raw(key.public_key()).hex()}}
     subjects = {f"{version}/{ENVELOPE_NAME}": sha256_file(release_dir / ENVELOPE_NAME),
                 f"{version}/{cell['result']}": sha256_file(release_dir / cell["result"])}
-    out_dir = attestations_dir(release_dir.parent, version)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    out = out_dir / f"{cell['id'].replace('/', '_')}.{kid[:16]}.dsse.json"
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(dump_json(sign_statement(statement(subjects, pred, REPRODUCTION_PREDICATE_TYPE), [key])))
-    tmp.replace(out)
-    return out
+    out = attestations_dir(release_dir.parent, version) / f"{cell['id'].replace('/', '_')}.{kid[:16]}.dsse.json"
+    return write_text_atomic(out, dump_json(sign_statement(statement(subjects, pred, REPRODUCTION_PREDICATE_TYPE), [key])))
 
 
 def verify_attestation(path: str | Path, release_dir: str | Path) -> dict:

@@ -16,13 +16,13 @@ import importlib.metadata
 import os
 import platform
 import shutil
-import subprocess
-import uuid
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ddr.errors import DDRError
+from ddr.kernel.atomic import atomic_folder
+from ddr.kernel.git import git, git_commit
 from ddr.locks import exclusive_lock
 from registry import ENVELOPE_NAME, PROVENANCE_SCHEMA, REGISTRY_SCHEMA_V2
 from registry.keyring import Keyring, keyid_of
@@ -41,14 +41,6 @@ def publish_lock(releases_dir: str | Path) -> Path:
     """The lock file of a releases folder: beside it, so the folder holds releases only."""
     root = Path(releases_dir).resolve()
     return root.with_name(f".{root.name}.publish.lock")
-
-
-def _git(repo: Path, *args: str) -> str | None:
-    try:
-        out = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
 
 
 def _packages() -> dict[str, str | None]:
@@ -101,8 +93,8 @@ def build_provenance(results: list[Result], version: str, created_at: str, repo:
         "created_at": created_at,
         "protocols": [{"name": n, "version": v, "sha256": s} for n, v, s in protocols],
         "dvc_lock": {"publisher": dvc_lock, "results": _unique(e.get("dvc_lock_md5") for e in envs)},
-        "git": {"commit": _git(repo, "rev-parse", "HEAD"),
-                "dirty": (lambda s: None if s is None else bool(s))(_git(repo, "status", "--porcelain", "--untracked-files=no")),
+        "git": {"commit": git_commit(repo),
+                "dirty": (lambda s: None if s is None else bool(s))(git(repo, "status", "--porcelain", "--untracked-files=no")),
                 "results": _unique(e.get("git_commit") for e in envs)},
         "packages": {"publisher": _packages(),
                      "results": _unique({k: e.get(k) for k in ("ddr", "python", "torch")} for e in envs)},
@@ -201,10 +193,7 @@ def _publish_locked(results: list[Result], releases_dir: Path, version: str, key
     if notes:
         meta["notes"] = notes
 
-    releases_dir.mkdir(parents=True, exist_ok=True)
-    tmp = releases_dir / f".{version}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
+    with atomic_folder(final) as tmp:
         (tmp / "results").mkdir()
         for r in results:
             shutil.copyfile(r.path, tmp / "results" / result_filename(r))
@@ -238,10 +227,6 @@ def _publish_locked(results: list[Result], releases_dir: Path, version: str, key
         (tmp / ENVELOPE_NAME).write_text(dump_json(envelope))
         if final.exists():
             raise DDRError(f"release {version} appeared in {releases_dir} while publishing; not overwriting it")
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     write_timestamp(releases_dir, version, keys,
                     expires_days=DEFAULT_EXPIRES_DAYS if expires_days is None else expires_days)
     return final

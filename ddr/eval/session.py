@@ -1,12 +1,10 @@
 """One evaluation's shared machinery: derived seeds, the training cache, teachers, MLflow children, progress."""
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,8 @@ from ddr.errors import DDRError
 from ddr.eval.identity import content_seed, shares_random_seed
 from ddr.eval.predictions import encode as encode_predictions
 from ddr.eval.selection import ValidationSplit, choose_lr, selected_point
+from ddr.kernel.clock import utc_now
+from ddr.kernel.digests import json_sha256
 from ddr.losses import build_loss
 from ddr.protocols import Protocol, TrainRecipe
 from ddr.seeds import derive_seed
@@ -42,10 +42,6 @@ def parse_engine(engine: str) -> tuple[str, tuple[str, ...]]:
     if bad:
         raise DDRError(f"engine '{engine}': unknown option '{bad[0]}'; valid: {', '.join(ENGINE_FLAGS)}")
     return base, tuple(sorted(set(flags)))
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class EvalSession:
@@ -271,7 +267,7 @@ class EvalSession:
             info["path"], info["md5"] = str(ds.path), ds.digest()
         else:
             ds = random_baseline(self.raw_data, self.ipc, seed)
-        info["indices_sha256"] = hashlib.sha256(json.dumps(ds.indices).encode()).hexdigest()
+        info["indices_sha256"] = json_sha256(ds.indices)
         if self.zca is not None:  # the same images, in the protocol's whitened space
             whitened = self.zca.transform(self.raw_data.denormalise(ds.images))
             ds = DistilledSet(whitened, ds.labels, ds.lr, ds.meta, ds.path, ds.indices)
@@ -323,4 +319,4 @@ def teacher_inputs(session: EvalSession) -> list[dict[str, Any]] | None:
     return session._teacher[1] if session._teacher is not None else None
 
 
-__all__ = ["ENGINES", "EvalSession", "Path", "Progress", "parse_engine", "teacher_inputs", "timer", "utc_now"]
+__all__ = ["ENGINES", "EvalSession", "Path", "Progress", "parse_engine", "teacher_inputs", "timer"]

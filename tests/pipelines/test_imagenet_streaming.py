@@ -10,7 +10,8 @@ import torchvision
 
 import ddr
 from ddr.data import DistilledSet, load_dataset, write_distilled
-from ddr.data.streaming import StreamedData, file_sha256
+from ddr.kernel.digests import sha256_file
+from ddr.data.streaming import StreamedData
 from ddr.models import build_model
 from tests.ddr.test_streaming import image_folder
 
@@ -96,11 +97,11 @@ def test_lrs_hard_streamed_equals_resident_and_takes_a_real_checkpoint(imagenet,
     assert code == 0, err
     res = json.loads((project / "res-ckpt" / "result.json").read_text())
     assert res["inputs"]["real_checkpoint"] == {"path": str(project / "real.pth"),
-                                                "sha256": file_sha256(project / "real.pth")}
+                                                "sha256": sha256_file(project / "real.pth")}
     expected = (net.eval()(data.x_test[:]).argmax(1) == data.y_test).float().mean().item()
     assert res["accuracies"]["real"] == pytest.approx(expected)
     (real,) = [t for t in res["trainings"] if t["role"] == "real"]
-    assert real["checkpoint"]["sha256"] == file_sha256(project / "real.pth")
+    assert real["checkpoint"]["sha256"] == sha256_file(project / "real.pth")
     assert res["accuracies"]["syn"] == streamed.accuracies["syn"]  # the rest of the evaluation is unchanged
 
     code, out, err = ddr_cli("eval", "lrs", "--distilled", "syn", "--dataset", "imagenet1k", "--ipc", "2",
@@ -114,7 +115,7 @@ def test_lrs_soft_mode_m_and_ars_with_a_torchvision_weight_file(imagenet, projec
     torch.manual_seed(7)
     teacher = torchvision.models.shufflenet_v2_x0_5(weights=None, num_classes=3)  # random init, as a user's file
     torch.save(teacher.state_dict(), project / "shufflenet_v2_x0_5.pth")
-    sha = file_sha256(project / "shufflenet_v2_x0_5.pth")
+    sha = sha256_file(project / "shufflenet_v2_x0_5.pth")
 
     soft = run("lrs", root, "tiny-in-soft.yaml", teachers=[str(project / "shufflenet_v2_x0_5.pth")])
     roles = list(dict.fromkeys(t["role"] for t in soft.trainings))  # Acc(syn, hard) searches its own LR grid
