@@ -8,12 +8,13 @@ random side less of each original than the methods' loaders did, lowering Acc(ra
 
 So when a recipe's augmentation starts with per-image transforms that include a RandomResizedCrop, the random
 side of a folder data set trains on an `OriginalImages`: its files, decoded batch by batch by DataLoader
-workers (ddr.data.streaming; memory stays flat), each original normalised at full size and passed through
-the per-image transforms (the crop is resized to im_size there). The rest of the augmentation (CutMix,
+workers (ddr.data.streaming; memory stays flat), each original passed through the per-image transforms at
+full size (the crop is resized to im_size there). The rest of the augmentation (CutMix,
 Mixup, DSA) stays a batch operation of the engine. All draws of a batch come from one seed that the
 training's augmentation generator draws, so a training is a pure function of its seed whatever the number of
-workers. The crop box is drawn as torchvision's RandomResizedCrop.get_params draws it (ddr.augment.transforms);
-the resize is torch's antialiased bilinear interpolation, as torchvision's tensor path resizes.
+workers. The crop box is drawn as torchvision's RandomResizedCrop.get_params draws it (ddr.augment.transforms)
+and resized by PIL's antialiased bilinear filter, as torchvision's RandomResizedCrop does on a PIL image; the
+pixels are normalised after the geometric transforms (ToTensor + Normalize), before any value transform.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from ddr.augment import build_augmentation, split_per_image
-from ddr.augment.transforms import RandomResizedCrop, rrc_boxes
+from ddr.augment.transforms import RandomHorizontalFlip, RandomResizedCrop, ShufflePatches, rrc_boxes
 from ddr.data.digest import tensor_sha256
 from ddr.data.distilled import DistilledSet
 from ddr.data.folder_data import FolderData
@@ -60,22 +61,31 @@ class OriginalImages(FolderImages):
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
     def transformed(self, i: int, gen: torch.Generator) -> torch.Tensor:
-        """Image i: the original, normalised, through the per-image transforms (C x H x W at the crop's size)."""
+        """Image i: the original through the per-image transforms, normalised (C x H x W at the crop's size).
+        Crop, flip and patch shuffle move uint8 pixels (the crop's resize is PIL's, as torchvision resizes a
+        PIL image); the value ops (noise, zero-padded crop) and anything after them act in the normalised
+        space, as on tensors."""
         try:
-            with Image.open(self.paths[i]) as img:
-                arr = np.array(img.convert(self.mode), dtype=np.uint8)
+            with Image.open(self.paths[i]) as raw:
+                img: Image.Image | torch.Tensor = raw.convert(self.mode)
         except OSError as exc:
             raise DDRError(f"cannot read image {self.paths[i]}: {exc}") from None
-        t = torch.from_numpy(arr)
-        x = normalise_uint8((t[None] if t.ndim == 2 else t.permute(2, 0, 1))[None], self.mean, self.std)
+        x = None  # the normalised float image, once a value op needs it
         for op in self.ops:
-            if isinstance(op, RandomResizedCrop):
-                top, left, h, w = rrc_boxes(x.shape[2], x.shape[3], 1, gen, op.scale, op.ratio)[0].tolist()
-                x = F.interpolate(x[:, :, top:top + h, left:left + w], size=op.size or self.size, mode="bilinear",
-                                  align_corners=False, antialias=True)
-            else:  # flip, patch shuffle, noise, padded crop: the tensor ops, on this one image
-                x = op(x, gen)
-        return x[0]
+            if x is None and isinstance(op, _GEOMETRIC):
+                img = _geometric(op, img, gen, self.size)
+            else:
+                x = self._normalised(img) if x is None else x
+                if isinstance(op, RandomResizedCrop):
+                    top, left, h, w = rrc_boxes(x.shape[2], x.shape[3], 1, gen, op.scale, op.ratio)[0].tolist()
+                    x = F.interpolate(x[:, :, top:top + h, left:left + w], size=op.size or self.size,
+                                      mode="bilinear", align_corners=False, antialias=True)
+                else:
+                    x = op(x, gen)
+        return (self._normalised(img) if x is None else x)[0]
+
+    def _normalised(self, img: Image.Image | torch.Tensor) -> torch.Tensor:
+        return normalise_uint8(_as_uint8(img), self.mean, self.std)
 
     def decode_item(self, item: tuple[Sequence[int], int], threads: int | None = None) -> torch.Tensor:
         """One batch: (image indices, the seed of its draws)."""
@@ -91,6 +101,37 @@ class OriginalImages(FolderImages):
         order = [perm[i:i + batch_size].tolist() for i in range(0, len(perm), batch_size)]
         seeds = torch.randint(0, 2**62, (len(order),), generator=gen).tolist()
         return self.stream(list(zip(order, seeds)), workers, pin_memory)
+
+
+_GEOMETRIC = (RandomResizedCrop, RandomHorizontalFlip, ShufflePatches)
+
+
+def _as_uint8(img: Image.Image | torch.Tensor) -> torch.Tensor:
+    """1 x C x H x W uint8."""
+    if isinstance(img, torch.Tensor):
+        return img
+    t = torch.from_numpy(np.array(img, dtype=np.uint8))
+    return (t[None] if t.ndim == 2 else t.permute(2, 0, 1))[None]
+
+
+def _as_pil(img: Image.Image | torch.Tensor) -> Image.Image:
+    if isinstance(img, Image.Image):
+        return img
+    arr = img[0].permute(1, 2, 0).numpy()
+    return Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr)
+
+
+def _geometric(op, img: Image.Image | torch.Tensor, gen: torch.Generator, size: tuple[int, int]):
+    """A crop, flip or patch shuffle of uint8 pixels, with the draws the tensor op makes for one image."""
+    if isinstance(op, RandomResizedCrop):
+        img = _as_pil(img)
+        top, left, h, w = rrc_boxes(img.height, img.width, 1, gen, op.scale, op.ratio)[0].tolist()
+        out_h, out_w = op.size or size
+        return img.crop((left, top, left + w, top + h)).resize((out_w, out_h), Image.BILINEAR)
+    if isinstance(op, RandomHorizontalFlip):
+        flip = bool(torch.rand(1, generator=gen)[0] < op.p)
+        return _as_pil(img).transpose(Image.FLIP_LEFT_RIGHT) if flip else img
+    return op(_as_uint8(img), gen)  # patch shuffle: a permutation of pixel strips, any dtype
 
 
 def original_images(data: RealData, ds: DistilledSet, augmentation: dict[str, Any] | None) -> OriginalImages | None:
