@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +21,7 @@ from ddr.data.digest import dvc_md5, tensor_sha256
 from ddr.data.folder_checks import check_tensor_kinds, read_files, read_indices, read_meta
 from ddr.data.real import RealData
 from ddr.errors import DDRError
+from ddr.kernel.atomic import atomic_folder
 
 # how image files at another size are brought to the data set's size (torchvision's Resize on a PIL
 # image, as DD-Ranking's loader did): (name recorded in the result, PIL filter)
@@ -188,9 +186,7 @@ def write_distilled(path: str | Path, ds: DistilledSet, overwrite: bool = False)
     path = Path(path)
     if path.exists() and not overwrite:
         raise DDRError(f"{path} exists; pass --force to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    with atomic_folder(path) as tmp:
         torch.save(ds.images.detach().cpu().contiguous(), tmp / "images.pt")
         if ds.labels is not None:
             torch.save(ds.labels.detach().cpu().contiguous(), tmp / "labels.pt")
@@ -201,15 +197,4 @@ def write_distilled(path: str | Path, ds: DistilledSet, overwrite: bool = False)
         if ds.files is not None:
             (tmp / "files.json").write_text(json.dumps(ds.files, indent=1) + "\n")
         (tmp / "meta.json").write_text(json.dumps(ds.meta, indent=2, sort_keys=True) + "\n")
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return path

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ddr.data.real import RealData
+from ddr.kernel.digests import sha256_file
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,9 +31,7 @@ class FolderData(RealData):
         return [p.relative_to(base).as_posix() if p.is_relative_to(base) else str(p) for p in paths]
 
     def train_sha256s(self, idx: Sequence[int]) -> list[str]:
-        from ddr.data.streaming import file_sha256
-
-        return [file_sha256(self.train_paths[i]) for i in idx]
+        return [sha256_file(self.train_paths[i]) for i in idx]
 
     def train_files(self, idx: Sequence[int]) -> list[dict[str, object]]:
         """The original files behind training indices `idx`: path (relative to the root), sha256, label."""

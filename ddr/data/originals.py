@@ -18,8 +18,6 @@ pixels are normalised after the geometric transforms (ToTensor + Normalize), bef
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -37,6 +35,7 @@ from ddr.data.folder_data import FolderData
 from ddr.data.real import RealData
 from ddr.data.streaming import FolderImages, normalise_uint8
 from ddr.errors import DDRError
+from ddr.kernel.digests import json_sha256, sha256_bytes
 
 # Part of a training's data digest (its cache key): bump when decoding or transforming the originals changes.
 ORIGINALS_VERSION = 1
@@ -58,7 +57,7 @@ class OriginalImages(FolderImages):
         """sha256 over the files' contents and everything that turns them into training batches."""
         content = [ORIGINALS_VERSION, list(self.size), self.mode, list(self.mean), list(self.std), self.per_image,
                    self.sha256s]
-        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+        return json_sha256(content)
 
     def transformed(self, i: int, gen: torch.Generator) -> torch.Tensor:
         """Image i: the original through the per-image transforms, normalised (C x H x W at the crop's size).
@@ -150,5 +149,5 @@ def original_images(data: RealData, ds: DistilledSet, augmentation: dict[str, An
 def training_digest(x, y: torch.Tensor, soft_targets: torch.Tensor | None = None) -> str:
     """The identity of a training set in cache keys: its tensors, or its originals and their transforms."""
     if isinstance(x, OriginalImages):
-        return hashlib.sha256(f"originals:{x.digest}:{tensor_sha256(y, soft_targets)}".encode()).hexdigest()
+        return sha256_bytes(f"originals:{x.digest}:{tensor_sha256(y, soft_targets)}".encode())
     return tensor_sha256(x, y, soft_targets)

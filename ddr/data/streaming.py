@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,6 +28,8 @@ import numpy as np
 import torch
 
 from ddr.data.folder_data import FolderData
+from ddr.kernel.atomic import write_text_atomic
+from ddr.kernel.digests import sha256_bytes, sha256_file
 
 # Part of a streamed data set's digest: bump when decoding (resize, crop, normalisation) changes.
 DECODE_VERSION = 1
@@ -60,14 +61,6 @@ def channel_stats(chunks: Iterator[torch.Tensor] | Sequence[torch.Tensor]) -> tu
         mean.append(m)
         std.append(max(float(np.sqrt((row * (v - m) ** 2).sum() / n)), 1e-8))
     return tuple(mean), tuple(std)
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def data_workers() -> int:
@@ -225,7 +218,7 @@ class StreamedData(FolderData):
         from ddr.paths import default_cache_dir
 
         names = self.train_relpaths()
-        store = default_cache_dir() / "files" / f"{hashlib.sha256(self.root.encode()).hexdigest()[:32]}.json"
+        store = default_cache_dir() / "files" / f"{sha256_bytes(self.root.encode())[:32]}.json"
         try:
             known = json.loads(store.read_text())
         except (OSError, ValueError):
@@ -236,18 +229,14 @@ class StreamedData(FolderData):
             entry = known.get(names[i])
             if isinstance(entry, list) and entry[:2] == [stats[i].st_size, stats[i].st_mtime_ns]:
                 return entry[2]
-            return file_sha256(self.x_train.paths[i])
+            return sha256_file(self.x_train.paths[i])
 
         with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
             out = list(pool.map(digest, range(len(names))))
         fresh = {n: [s.st_size, s.st_mtime_ns, d] for n, s, d in zip(names, stats, out)}
         if fresh != known:
             try:
-                store.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=store.parent, prefix=".tmp-")
-                with os.fdopen(fd, "w") as f:
-                    json.dump(fresh, f)
-                os.replace(tmp, store)
+                write_text_atomic(store, json.dumps(fresh))
             except OSError:
                 pass  # a read-only cache only costs the next process a re-read
         return out

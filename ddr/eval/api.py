@@ -21,8 +21,9 @@ from ddr.eval.environment import environment
 from ddr.eval.predictions import write_predictions
 from ddr.eval.result import EvalResult, training_resources
 from ddr.eval.selection import carve_validation, selection_record
-from ddr.eval.session import EvalSession, Progress, parse_engine, teacher_inputs, timer, utc_now
+from ddr.eval.session import EvalSession, Progress, parse_engine, teacher_inputs, timer
 from ddr.eval.zca_space import whiten
+from ddr.kernel.clock import utc_now
 from ddr.mlflow_notes import evaluation_note
 from ddr.paths import default_cache_dir  # noqa: F401  (also imported from here)
 from ddr.protocols import Protocol, default_protocol, load_protocol

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ddr.data.digest import tensors_sha256
 from ddr.data.folder_data import FolderData
 from ddr.data.real import RealData
 
@@ -34,8 +35,6 @@ class ValidationSplit:
 
 def carve_validation(data: RealData, fraction: float, seed: int = VAL_SEED) -> tuple[RealData, ValidationSplit]:
     """Split `fraction` of every class off the training set (at least one image per class)."""
-    import hashlib
-
     rng = np.random.default_rng(seed)
     val: list[int] = []
     for idx in data.class_indices():
@@ -47,11 +46,7 @@ def carve_validation(data: RealData, fraction: float, seed: int = VAL_SEED) -> t
     rest = dataclasses.replace(data, x_train=data.x_train[keep].clone(), y_train=data.y_train[keep].clone(),
                                _digest=[], **files)
     x, y = data.x_train[val].clone(), data.y_train[val].clone()
-    h = hashlib.sha256()
-    for t in (x, y):
-        h.update(str(tuple(t.shape)).encode())
-        h.update(t.contiguous().numpy().tobytes())
-    return rest, ValidationSplit(x, y, val, fraction, h.hexdigest())
+    return rest, ValidationSplit(x, y, val, fraction, tensors_sha256(x, y))
 
 
 def selected_point(record: dict[str, Any], mode: str) -> dict[str, Any]:

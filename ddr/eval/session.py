@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,8 @@ from ddr.errors import DDRError
 from ddr.eval.identity import content_seed, shares_random_seed
 from ddr.eval.predictions import encode as encode_predictions
 from ddr.eval.selection import ValidationSplit, choose_lr, selected_point
+from ddr.kernel.clock import utc_now
+from ddr.kernel.digests import json_sha256
 from ddr.losses import build_loss
 from ddr.protocols import Protocol, TrainRecipe
 from ddr.seeds import derive_seed
@@ -45,10 +45,6 @@ def parse_engine(engine: str) -> tuple[str, tuple[str, ...]]:
     return base, tuple(sorted(set(flags)))
 
 
-def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class EvalSession:
     def __init__(self, *, protocol: Protocol, data: RealData, ipc: int, device: torch.device,
                  cache: TrainingCache, tracker: Tracker | None, progress: Progress | None, total: int,
@@ -56,7 +52,7 @@ class EvalSession:
                  zca=None, raw_data: RealData | None = None, engine: str = "plain",
                  real_checkpoint: tuple[torch.nn.Module, dict[str, str]] | None = None):
         self.protocol, self.data, self.ipc, self.device = protocol, data, ipc, device
-        # The engine (issue 6): 'plain' trains one student after another (the reference numbers);
+        # The engine: 'plain' trains one student after another (the reference numbers);
         # 'batched' trains the hard-label, unaugmented students of one recipe and set size together
         # (prefetch), within a stated tolerance of plain (benchmarks/RESULTS.md). A training's cache key
         # names the engine that produced it unless that is the plain engine without options.
@@ -279,9 +275,9 @@ class EvalSession:
             info["path"], info["md5"] = str(ds.path), ds.digest()
         else:
             ds = random_baseline(self.raw_data, self.ipc, seed)
-        info["indices_sha256"] = hashlib.sha256(json.dumps(ds.indices).encode()).hexdigest()
+        info["indices_sha256"] = json_sha256(ds.indices)
         if ds.files is not None:  # an image-folder data set: the original files (path, sha256, label)
-            info["files_sha256"] = hashlib.sha256(json.dumps(ds.files, sort_keys=True).encode()).hexdigest()
+            info["files_sha256"] = json_sha256(ds.files)
         if self.zca is not None:  # the same images, in the protocol's whitened space
             ds = dataclasses.replace(ds, images=self.zca.transform(self.raw_data.denormalise(ds.images)))
         return ds, info
@@ -332,4 +328,4 @@ def teacher_inputs(session: EvalSession) -> list[dict[str, Any]] | None:
     return session._teacher[1] if session._teacher is not None else None
 
 
-__all__ = ["ENGINES", "EvalSession", "Path", "Progress", "parse_engine", "teacher_inputs", "timer", "utc_now"]
+__all__ = ["ENGINES", "EvalSession", "Path", "Progress", "parse_engine", "teacher_inputs", "timer"]

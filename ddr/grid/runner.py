@@ -147,7 +147,7 @@ def run_grid(spec: GridSpec, executor: Executor | None = None, *, out: str | Pat
     (None: torch's default)."""
     from ddr.eval.api import default_cache_dir
     from ddr.eval.result import EvalResult
-    from ddr.eval.session import utc_now
+    from ddr.kernel.clock import utc_now
     from ddr.grid.server import MlflowServer, sqlite_path
     from ddr.tracking import resolve_tracking_uri
 

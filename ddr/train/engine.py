@@ -140,8 +140,9 @@ def train_student(
     Every random draw (initialisation, batch order, augmentation) comes from `seed`, so on CPU the result
     repeats bit for bit. Test points are epochs e with e % test_interval == 0, and the last epoch.
     Test correct-counts stay on the device and are read once after the last epoch (at once only when
-    `on_test` is given). Speed switches, off by default (issue 6; benchmarks/RESULTS.md): `amp` (bf16
-    autocast), `channels_last`, `compile` (torch.compile of the student).
+    `on_test` is given). Speed switches, off by default because they may move a number (within the
+    tolerance stated in benchmarks/RESULTS.md): `amp` (bf16 autocast), `channels_last`, `compile`
+    (torch.compile of the student).
     With a validation split (`x_val`, `y_val`) its accuracy is measured at the same test points
     (`val_history`), for selecting the checkpoint without the test set.
     """

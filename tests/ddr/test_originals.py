@@ -14,7 +14,8 @@ from PIL import Image
 from ddr.data import load_dataset, random_baseline
 from ddr.data.folders import IMAGENET_MEAN, IMAGENET_STD
 from ddr.data.originals import OriginalImages, original_images
-from ddr.data.streaming import StreamedData, file_sha256
+from ddr.data.streaming import StreamedData
+from ddr.kernel.digests import sha256_file
 from ddr.protocols import load_protocol
 
 STRIP = 15  # px of red at the left and right edge of every original
@@ -83,7 +84,7 @@ def test_ddr_data_random_lists_the_originals_as_a_pure_function_of_dataset_ipc_s
     assert [f["path"] for f in files] == data.train_relpaths(flat)  # relative to the data set's root
     assert [f["label"] for f in files] == [0, 0, 1, 1, 2, 2]
     assert all(f["path"].startswith(f"train/n0000000{f['label']}/") for f in files)
-    assert all(f["sha256"] == file_sha256(folder / f["path"]) for f in files)
+    assert all(f["sha256"] == sha256_file(folder / f["path"]) for f in files)
 
 
 @pytest.mark.parametrize("cap", [None, 1_000_000], ids=["resident", "streamed"])

@@ -3,7 +3,6 @@ smaller than the data, so the training split is streamed from its files: LRS-har
 resident path; the real reference from a checkpoint), LRS-soft mode M with a local torchvision weight file as
 teacher, and ARS, whose random side crops from the original files (a versioned random baseline's files.json,
 refused once an original changed). Test-sized protocols: ConvNet-2 at 224 px, two epochs."""
-import hashlib
 import json
 
 import pytest
@@ -13,7 +12,8 @@ from PIL import Image
 
 import ddr
 from ddr.data import DistilledSet, load_dataset, write_distilled
-from ddr.data.streaming import StreamedData, file_sha256
+from ddr.kernel.digests import json_sha256, sha256_file
+from ddr.data.streaming import StreamedData
 from ddr.models import build_model
 from tests.ddr.test_streaming import image_folder
 
@@ -99,11 +99,11 @@ def test_lrs_hard_streamed_equals_resident_and_takes_a_real_checkpoint(imagenet,
     assert code == 0, err
     res = json.loads((project / "res-ckpt" / "result.json").read_text())
     assert res["inputs"]["real_checkpoint"] == {"path": str(project / "real.pth"),
-                                                "sha256": file_sha256(project / "real.pth")}
+                                                "sha256": sha256_file(project / "real.pth")}
     expected = (net.eval()(data.x_test[:]).argmax(1) == data.y_test).float().mean().item()
     assert res["accuracies"]["real"] == pytest.approx(expected)
     (real,) = [t for t in res["trainings"] if t["role"] == "real"]
-    assert real["checkpoint"]["sha256"] == file_sha256(project / "real.pth")
+    assert real["checkpoint"]["sha256"] == sha256_file(project / "real.pth")
     assert res["accuracies"]["syn"] == streamed.accuracies["syn"]  # the rest of the evaluation is unchanged
 
     code, out, err = ddr_cli("eval", "lrs", "--distilled", "syn", "--dataset", "imagenet1k", "--ipc", "2",
@@ -117,7 +117,7 @@ def test_lrs_soft_mode_m_and_ars_with_a_torchvision_weight_file(imagenet, projec
     torch.manual_seed(7)
     teacher = torchvision.models.shufflenet_v2_x0_5(weights=None, num_classes=3)  # random init, as a user's file
     torch.save(teacher.state_dict(), project / "shufflenet_v2_x0_5.pth")
-    sha = file_sha256(project / "shufflenet_v2_x0_5.pth")
+    sha = sha256_file(project / "shufflenet_v2_x0_5.pth")
 
     soft = run("lrs", root, "tiny-in-soft.yaml", teachers=[str(project / "shufflenet_v2_x0_5.pth")])
     roles = list(dict.fromkeys(t["role"] for t in soft.trainings))  # Acc(syn, hard) searches its own LR grid
@@ -144,8 +144,7 @@ def test_lrs_soft_mode_m_and_ars_with_a_torchvision_weight_file(imagenet, projec
     # round 0 is seed 0's draw from the streamed training files, whether drawn or read from the folder
     rnd = ars.inputs["random"][0]
     assert rnd["seed"] == 0 and rnd["path"] == "rb"
-    assert rnd["files_sha256"] == soft.inputs["random"][0]["files_sha256"] == \
-        hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+    assert rnd["files_sha256"] == soft.inputs["random"][0]["files_sha256"] == json_sha256(files)
     assert rnd["indices_sha256"] == soft.inputs["random"][0]["indices_sha256"]
 
     # a changed original: one line, exit status 2, before any training
