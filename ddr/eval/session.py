@@ -1,6 +1,7 @@
 """One evaluation's shared machinery: derived seeds, the training cache, teachers, MLflow children, progress."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -12,8 +13,8 @@ from typing import Any
 import torch
 
 from ddr.augment import build_augmentation
-from ddr.data.digest import tensor_sha256
 from ddr.data.distilled import DistilledSet
+from ddr.data.originals import OriginalImages, original_images, training_digest
 from ddr.data.random_baseline import random_baseline
 from ddr.data.real import RealData
 from ddr.errors import DDRError
@@ -128,7 +129,7 @@ class EvalSession:
     def _spec(self, x, y, recipe: TrainRecipe, lr: float, seed: int, set_digest: str | None,
               soft_targets: torch.Tensor | None = None, teacher_info=None) -> dict[str, Any]:
         return {
-            "train_data": set_digest or tensor_sha256(x, y, soft_targets), "test_data": self.data.digest,
+            "train_data": set_digest or training_digest(x, y, soft_targets), "test_data": self.data.digest,
             "model": self.protocol.model, "model_args": self.protocol.model_args, "recipe": recipe.as_dict(),
             "lr": lr, "seed": seed, "device": self.device.type,
             "teachers": [t["sha256"] for t in teacher_info] if teacher_info else None,
@@ -225,7 +226,8 @@ class EvalSession:
             res = self.trainer(
                 model=self.protocol.model, model_args=self.protocol.model_args, x=x, y=y, x_test=self.x_test,
                 y_test=self.y_test, num_classes=self.data.num_classes, recipe=recipe, lr=lr, seed=seed,
-                device=self.device, augment=build_augmentation(recipe.augmentation), soft_targets=soft_targets,
+                device=self.device, soft_targets=soft_targets,
+                augment=build_augmentation(x.batch_spec if isinstance(x, OriginalImages) else recipe.augmentation),
                 teacher=teacher_net, loss_fn=None if recipe.loss == "ce" else build_loss(recipe.loss, **recipe.loss_args),
                 amp="bf16" in self.flags, channels_last="cl" in self.flags, compile="compile" in self.flags,
                 x_val=self.validation.x if self.validation is not None else None,
@@ -234,6 +236,8 @@ class EvalSession:
             self.cache.put(key, record)
         record = {"role": role, "round": round, "lr": lr, "seed": seed, **record, "key": key,
                   "cached": cached, "selected": False}
+        if isinstance(x, OriginalImages):  # per-image transforms on the original files, not on the tensors
+            record["originals"] = True
         if "predictions" in record:  # kept beside the record: result.json carries only their bundle's sha256
             self.predictions[key] = record.pop("predictions")
         if self.tracker is not None:
@@ -249,7 +253,7 @@ class EvalSession:
                recipe: TrainRecipe, soft_targets: torch.Tensor | None = None, teacher: bool = False) -> dict[str, Any]:
         """Train at every LR and keep the best under the protocol's selection (strictly greater wins: ties keep
         the smaller LR). Under 'val'/'last' the returned copy's best_acc is the reported test accuracy."""
-        digest = tensor_sha256(x, y, soft_targets)
+        digest = training_digest(x, y, soft_targets)
         records = [self.train(role=role, round=round, lr=lr, x=x, y=y, recipe=recipe, set_digest=digest,
                               soft_targets=soft_targets, teacher=teacher) for lr in sorted(lrs)]
         best, point = choose_lr(records, self.protocol.selection)
@@ -267,14 +271,18 @@ class EvalSession:
     def search_labelled(self, *, role: str, round: int, lrs: tuple[float, ...], ds: DistilledSet,
                         recipe: TrainRecipe, is_random: bool) -> dict[str, Any]:
         """Train under the protocol's label regime: hard labels, mode S (stored soft labels; a random
-        set is labelled once by the teachers) or mode M (the teachers relabel every augmented batch)."""
+        set is labelled once by the teachers) or mode M (the teachers relabel every augmented batch).
+        A random set of an image-folder data set trains from its original files where the recipe crops per
+        image (ddr.data.originals); a whitened (ZCA) protocol keeps the tensors, the space it trains in."""
         x = ds.images.to(self.device)
         y = ds.hard_labels(self.data.num_classes).to(self.device)
+        originals = original_images(self.raw_data, ds, recipe.augmentation) if is_random and self.zca is None else None
+        train_x = x if originals is None else originals
         soft = self.protocol.soft
         if self.protocol.label == "hard" or recipe.loss == "ce":
-            return self.search(role=role, round=round, lrs=lrs, x=x, y=y, recipe=recipe)
+            return self.search(role=role, round=round, lrs=lrs, x=train_x, y=y, recipe=recipe)
         if soft.mode == "M":
-            return self.search(role=role, round=round, lrs=lrs, x=x, y=y, recipe=recipe, teacher=True)
+            return self.search(role=role, round=round, lrs=lrs, x=train_x, y=y, recipe=recipe, teacher=True)
         if is_random:
             net, _ = self.teachers()
             with torch.no_grad():
@@ -283,7 +291,7 @@ class EvalSession:
             if ds.labels is None or ds.labels.ndim != 2:
                 raise DDRError("soft-label mode S needs the set's own soft labels (labels.pt of N x K)")
             targets = ds.labels.float().to(self.device)
-        return self.search(role=role, round=round, lrs=lrs, x=x, y=y, recipe=recipe, soft_targets=targets)
+        return self.search(role=role, round=round, lrs=lrs, x=train_x, y=y, recipe=recipe, soft_targets=targets)
 
     # --- shared inputs ----------------------------------------------------------------------------
     def random_baseline(self, round: int) -> tuple[DistilledSet, dict[str, Any]]:
@@ -296,9 +304,10 @@ class EvalSession:
         else:
             ds = random_baseline(self.raw_data, self.ipc, seed)
         info["indices_sha256"] = json_sha256(ds.indices)
+        if ds.files is not None:  # an image-folder data set: the original files (path, sha256, label)
+            info["files_sha256"] = json_sha256(ds.files)
         if self.zca is not None:  # the same images, in the protocol's whitened space
-            whitened = self.zca.transform(self.raw_data.denormalise(ds.images))
-            ds = DistilledSet(whitened, ds.labels, ds.lr, ds.meta, ds.path, ds.indices)
+            ds = dataclasses.replace(ds, images=self.zca.transform(self.raw_data.denormalise(ds.images)))
         return ds, info
 
     def real_reference(self) -> dict[str, Any]:

@@ -81,12 +81,10 @@ class MlflowBook:
     def ensure_experiments(self, names: set[str], store: str | None) -> None:
         """Created here, once, not raced by N workers; over a private server, with the artifact location
         the direct sqlite path would give them (so `ddr eval lrs` on the store can log to them too)."""
-        from ddr.tracking import _artifact_root
+        from ddr.tracking import ensure_experiment
 
-        root = _artifact_root(store) if store else None
         for name in sorted(names):
-            if self.client.get_experiment_by_name(name) is None:
-                self.client.create_experiment(name, artifact_location=f"{root}/{name}" if root else None)
+            ensure_experiment(self.client, name, store=store)
 
     def parents(self, cell: Cell, status: str) -> list[Any]:
         exps = [e.experiment_id for e in self.client.search_experiments()]
@@ -215,13 +213,14 @@ class _Dispatch:
 
     def run(self, todo: list[Cell], uri: str | None, serve: bool) -> None:
         """Until every cell of `todo` is finished or failed. `uri`: the store (None: no MLflow)."""
-        from ddr.grid.server import MlflowServer, sqlite_path
+        from ddr.grid.server import MlflowServer
+        from ddr.tracking import sqlite_db
 
         executor, say = self.executor, self.say
         by_id = {c.id: c for c in todo}
         try:
             worker_uri = uri
-            if todo and uri and executor.parallel and serve and sqlite_path(uri):
+            if todo and uri and executor.parallel and serve and sqlite_db(uri):
                 self.server = MlflowServer(uri, log=self.store.out / "mlflow-server.log").start()
                 worker_uri = self.server.uri
                 say(f"MLflow server {self.server.uri} over {uri} (workers log over HTTP)")
