@@ -90,5 +90,19 @@ for _name, (_cls, _keys) in TRANSFORMS.items():
     AUGMENTATIONS.register(_name, AugmentationKind(("name", *_keys), _transform(_cls)))
 
 
+def split_per_image(spec: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """(the leading per-image transforms, the rest) of an augmentation spec: DD-Ranking's torchvision train
+    transform, applied per image as it is loaded, and its batch augmentation (Mixup, CutMix, DSA)."""
+    if spec is None:
+        return [], None
+    ops = list(spec.get("ops") or []) if spec.get("name") == "sequence" else [spec]
+    k = 0
+    while k < len(ops) and ops[k].get("name") in TRANSFORMS:
+        k += 1
+    rest = ops[k:]
+    batch = None if not rest else rest[0] if len(rest) == 1 else {"name": "sequence", "ops": rest}
+    return ops[:k], batch
+
+
 __all__ = ["AUGMENTATIONS", "DSA", "DSAParams", "Augmentation", "AugmentationKind", "CutMix", "MixAugmentation",
-           "MixRecord", "Mixup", "Sequence", "ZCA", "build_augmentation"]
+           "MixRecord", "Mixup", "Sequence", "ZCA", "build_augmentation", "split_per_image"]

@@ -2,7 +2,8 @@
 
 Folder format (a superset of DD-Ranking's): images.pt (N x C x H x W float, class-major, normalised
 pixel space), optional labels.pt (N hard labels or N x K soft labels/logits), optional lr.pt (the
-method's learned LR), meta.json (method, dataset, ipc, ...), and for random baselines indices.json.
+method's learned LR), meta.json (method, dataset, ipc, ...), and for random baselines indices.json (plus
+files.json for an image-folder data set: the original files, path + sha256 + label, class-major).
 A folder of class sub-folders holding image files is read too.
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 import torch
 
 from ddr.data.digest import dvc_md5, tensor_sha256
-from ddr.data.folder_checks import check_tensor_kinds, read_indices, read_meta
+from ddr.data.folder_checks import check_tensor_kinds, read_files, read_indices, read_meta
 from ddr.data.real_data import RealData
 from ddr.errors import DDRError
 from ddr.kernel.atomic import atomic_folder
@@ -36,6 +37,7 @@ class DistilledSet:
     meta: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     indices: list[list[int]] | None = None  # random baselines: training-set indices per class
+    files: list[dict[str, Any]] | None = None  # random baselines of a folder data set: their original files
 
     @property
     def label_kind(self) -> str:
@@ -128,7 +130,8 @@ def read_distilled(path: str | Path, data: RealData | None = None) -> DistilledS
     check_tensor_kinds(path, images, labels)
     meta = read_meta(path / "meta.json") if (path / "meta.json").is_file() else {}
     indices = read_indices(path / "indices.json") if (path / "indices.json").is_file() else None
-    return DistilledSet(images.detach().float(), labels, lr, meta, path, indices)
+    files = read_files(path / "files.json") if (path / "files.json").is_file() else None
+    return DistilledSet(images.detach().float(), labels, lr, meta, path, indices, files)
 
 
 def validate(ds: DistilledSet, data: RealData, ipc: int) -> None:
@@ -191,5 +194,7 @@ def write_distilled(path: str | Path, ds: DistilledSet, overwrite: bool = False)
             torch.save(torch.tensor(float(ds.lr)), tmp / "lr.pt")
         if ds.indices is not None:
             (tmp / "indices.json").write_text(json.dumps(ds.indices) + "\n")
+        if ds.files is not None:
+            (tmp / "files.json").write_text(json.dumps(ds.files, indent=1) + "\n")
         (tmp / "meta.json").write_text(json.dumps(ds.meta, indent=2, sort_keys=True) + "\n")
     return path

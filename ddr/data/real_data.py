@@ -61,7 +61,7 @@ class RealData:
 
 def normalise_splits(x_train: np.ndarray, x_test: np.ndarray, mean: Sequence[float],
                      std: Sequence[float]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Both splits' float pixels (N x C x H x W) as (x - mean) / std per channel, float32 tensors."""
+    """Both splits (N x C x H x W, pixels in [0, 1]) in the normalised space: (x - mean) / std per channel."""
     m = np.asarray(mean, dtype=np.float32).reshape(1, -1, 1, 1)
     s = np.asarray(std, dtype=np.float32).reshape(1, -1, 1, 1)
     return (

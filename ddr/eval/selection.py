@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ddr.data.digest import tensors_sha256
+from ddr.data.folder_data import FolderData
 from ddr.data.real_data import RealData
 
 SELECTIONS = ("test", "val", "last")
@@ -41,8 +42,9 @@ def carve_validation(data: RealData, fraction: float, seed: int = VAL_SEED) -> t
         val += [int(i) for i in rng.choice(idx, size=take, replace=False)]
     val.sort()
     keep = np.setdiff1d(np.arange(len(data.y_train)), np.asarray(val, dtype=np.int64))
+    files = {"train_paths": tuple(data.train_paths[i] for i in keep)} if isinstance(data, FolderData) else {}
     rest = dataclasses.replace(data, x_train=data.x_train[keep].clone(), y_train=data.y_train[keep].clone(),
-                               _digest=[])
+                               _digest=[], **files)
     x, y = data.x_train[val].clone(), data.y_train[val].clone()
     return rest, ValidationSplit(x, y, val, fraction, tensors_sha256(x, y))
 

@@ -118,11 +118,11 @@ def test_random_baseline_of_a_streamed_set_lists_its_original_files(folder, tmp_
     finally:
         load_dataset.cache_clear()
     assert code == 0, err
-    meta = json.loads((tmp_path / "rb" / "meta.json").read_text())
+    files = json.loads((tmp_path / "rb" / "files.json").read_text())
     indices = json.loads((tmp_path / "rb" / "indices.json").read_text())
     flat = [i for per_class in indices for i in per_class]
-    assert [f["path"] for f in meta["files"]] == data.train_relpaths(flat)
-    assert all(f["sha256"] == sha256_file(folder / f["path"]) for f in meta["files"])
+    assert [f["path"] for f in files] == data.train_relpaths(flat)
+    assert all(f["sha256"] == sha256_file(folder / f["path"]) for f in files)
     images = torch.load(tmp_path / "rb" / "images.pt")
     assert torch.equal(images, data.x_train[flat])  # the tensors, decoded from exactly those files
 
