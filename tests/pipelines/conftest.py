@@ -16,3 +16,9 @@ def project(tmp_path, monkeypatch):
     for f in FIXTURES.glob("tiny-*.yaml"):
         shutil.copy(f, tmp_path / f.name)
     return tmp_path
+
+
+@pytest.fixture
+def store(project, new_store):
+    """The project's own MLflow store (project/mlflow.db, where `ddr` logs by default), brand new."""
+    return new_store(project)

@@ -9,7 +9,7 @@ from ddr.data import random_baseline, write_distilled
 
 
 @pytest.fixture
-def finished(project, ddr_cli, digits):
+def finished(project, store, ddr_cli, digits):
     """A project with one finished evaluation whose store and result must survive every bad command."""
     write_distilled(project / "good", random_baseline(digits, 2, 0))
     code, _, err = ddr_cli("eval", "lrs", "--distilled", "good", "--dataset", "digits", "--ipc", "2",
