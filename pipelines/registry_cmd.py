@@ -77,9 +77,10 @@ def publish_cmd(version, results, releases_dir, key_paths, passphrase_env, keyri
     click.echo(f"published {path} ({len(rs)} results)")
     if use_mlflow:
         from registry.layout import read_statement_unverified
-        from registry.tracking import default_tracking_uri, log_release
+        from ddr.tracking import resolve_tracking_uri
+        from registry.release_run import log_release
 
-        uri = tracking_uri or default_tracking_uri()
+        uri = resolve_tracking_uri(tracking_uri)
         runs = [rid for rid in dict.fromkeys((r.data.get("mlflow") or {}).get("run_id") for r in rs) if rid]
         signers = read_statement_unverified(path)["predicate"].get("signers")
         rid = log_release(path, version, runs, uri, signers)
