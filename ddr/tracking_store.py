@@ -26,13 +26,12 @@ CELL_TAGS = ("ddr.kind", "ddr.label", "ddr.method", "ddr.dataset", "ddr.ipc", "d
 def prepare_store(uri: str) -> None:
     """Create/migrate a sqlite store under a lock; check an HTTP server answers. Raises DDRError."""
     if uri.startswith("sqlite:///"):
-        from pathlib import Path
-
         from mlflow import MlflowClient
 
         from ddr.locks import exclusive_lock
+        from ddr.tracking import sqlite_db
 
-        db = Path(uri[len("sqlite:///"):])
+        db = sqlite_db(uri)
         db.parent.mkdir(parents=True, exist_ok=True)
         with exclusive_lock(db.with_name(db.name + ".lock")):
             MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # creates and migrates it

@@ -1,7 +1,6 @@
 """`ddr eval grid SPEC.yaml` (a ranking grid on a serial, local or Ray executor) and `ddr server`."""
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -112,14 +111,14 @@ def server_cmd(port: int, tracking_uri: str | None) -> None:
       export MLFLOW_TRACKING_URI=http://127.0.0.1:5000
       ddr eval grid grid.yaml --executor local
     """
-    from ddr.grid.server import MlflowServer, sqlite_path
-    from ddr.tracking import DEFAULT_DB
+    from ddr.grid.server import MlflowServer
+    from ddr.tracking import default_store_uri, resolve_tracking_uri, sqlite_db
 
-    uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-    if not uri or not sqlite_path(uri):
+    uri = resolve_tracking_uri(tracking_uri)
+    if not sqlite_db(uri):
         if tracking_uri:
             raise DDRError(f"ddr server serves a sqlite:/// store, not {tracking_uri}")
-        uri = f"sqlite:///{Path.cwd() / DEFAULT_DB}"
+        uri = default_store_uri()
     import signal
 
     def _terminate(signum, frame):  # `kill <pid>`: stop the server too (it runs in its own session)

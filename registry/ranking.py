@@ -8,7 +8,6 @@ one below it). Each row also says whether the 95% interval of its improvement ov
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from ddr.errors import DDRError
 from registry import RANKING_SCHEMA
 from registry.certainty import CONFIDENCE, competition_ranks, rank_certainty, rounds_paired, t_interval
 from registry.result_checks import check_result_fields, check_summaries
-from registry.util import read_json, sha256_file
+from registry.util import read_json, sha256_bytes, sha256_file
 
 RESULT_SCHEMA = "ddr.result/v1"
 SCORES = ("lrs", "ars")
@@ -255,7 +254,7 @@ def result_filename(r: Result) -> str:
     raw = f"{dataset}-ipc{ipc}-{label}-{method}-{kind}"
     safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in raw)
     if safe != raw or safe.startswith("."):
-        safe = f"{safe}~{hashlib.sha256(raw.encode('utf-8')).hexdigest()[:16]}"
+        safe = f"{safe}~{sha256_bytes(raw.encode('utf-8'))[:16]}"
     return f"{safe}.json"
 
 

@@ -67,5 +67,19 @@ def build_augmentation(spec: dict[str, Any] | None) -> Augmentation | None:
     return CutMix(float(spec.get("beta", 1.0)), bool(spec.get("mix_labels", False)))
 
 
+def split_per_image(spec: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """(the leading per-image transforms, the rest) of an augmentation spec: DD-Ranking's torchvision train
+    transform, applied per image as it is loaded, and its batch augmentation (Mixup, CutMix, DSA)."""
+    if spec is None:
+        return [], None
+    ops = list(spec.get("ops") or []) if spec.get("name") == "sequence" else [spec]
+    k = 0
+    while k < len(ops) and ops[k].get("name") in TRANSFORMS:
+        k += 1
+    rest = ops[k:]
+    batch = None if not rest else rest[0] if len(rest) == 1 else {"name": "sequence", "ops": rest}
+    return ops[:k], batch
+
+
 __all__ = ["DSA", "DSAParams", "Augmentation", "CutMix", "MixAugmentation", "MixRecord", "Mixup", "Sequence", "ZCA",
-           "build_augmentation"]
+           "build_augmentation", "split_per_image"]

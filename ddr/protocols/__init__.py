@@ -7,8 +7,6 @@ change; the version is part of every training's seed and cache key.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 import yaml
 
 from ddr.errors import DDRError, unknown
+from ddr.kernel.digests import json_sha256
 from ddr.protocols.checks import check_protocol_fields, check_recipe
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -185,7 +184,7 @@ class Protocol:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(json.dumps(self.raw, sort_keys=True).encode()).hexdigest()
+        return json_sha256(self.raw)
 
 
 def without_batch_mixing(spec: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -206,6 +205,19 @@ _TOP = {"name", "version", "dataset", "model", "model_args", "train", "real", "l
 _REQUIRED = ("name", "version", "dataset", "model", "train", "real", "lr_grid")
 
 
+def _field_defaults(cls: type) -> dict[str, Any]:
+    return {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
+
+
+# What a protocol file may leave out: the dataclasses above are the one place these values are stated.
+DEFAULTS: dict[str, Any] = _field_defaults(Protocol)
+RECIPE_DEFAULTS: dict[str, Any] = _field_defaults(TrainRecipe)
+
+
+def _get(raw: dict[str, Any], key: str) -> Any:
+    return raw.get(key, DEFAULTS[key])
+
+
 def parse_protocol(raw: Any, source: str) -> Protocol:
     if not isinstance(raw, dict):
         raise DDRError(f"protocol {source}: not a YAML mapping")
@@ -216,22 +228,27 @@ def parse_protocol(raw: Any, source: str) -> Protocol:
     if extra:
         raise DDRError(f"protocol {source}: unknown field '{extra[0]}'; valid: {', '.join(sorted(_TOP))}")
     check_protocol_fields(raw, source)
+    loss = raw["train"].get("loss", RECIPE_DEFAULTS["loss"]) if isinstance(raw.get("train"), dict) \
+        else RECIPE_DEFAULTS["loss"]
+    if _get(raw, "label") == "hard" and loss != "ce":
+        raise DDRError(f"protocol {source}: label 'hard' trains with cross-entropy ('ce'); loss {loss!r} needs "
+                       "soft labels (label: soft with a soft section)")
     grid = _lr_list(raw["lr_grid"], f"protocol {source}: lr_grid")
-    hard_grid = _lr_list(raw.get("hard_lr_grid", FIVE_LR_GRID), f"protocol {source}: hard_lr_grid")
-    ior_random = str(raw.get("ior_random", "method"))
+    hard_grid = _lr_list(_get(raw, "hard_lr_grid"), f"protocol {source}: hard_lr_grid")
+    ior_random = str(_get(raw, "ior_random"))
     if ior_random not in IOR_RANDOM_SIDES:
         raise DDRError(f"protocol {source}: ior_random must be one of {', '.join(IOR_RANDOM_SIDES)}")
-    if not isinstance(raw.get("paired", False), bool):
+    if not isinstance(_get(raw, "paired"), bool):
         raise DDRError(f"protocol {source}: paired must be true or false")
     train = _recipe(raw["train"], f"protocol {source}: train")
     real = _recipe(raw["real"], f"protocol {source}: real")
     if real.lr is None:
         raise DDRError(f"protocol {source}: real needs a fixed lr (the reference is trained once, not searched)")
-    if raw.get("lr_policy", "search") not in ("search", "method"):
+    if _get(raw, "lr_policy") not in ("search", "method"):
         raise DDRError(f"protocol {source}: lr_policy must be 'search' or 'method'")
-    if not 0 <= float(raw.get("weight", 0.5)) <= 1:
+    if not 0 <= float(_get(raw, "weight")) <= 1:
         raise DDRError(f"protocol {source}: weight must lie in [0, 1]")
-    label = str(raw.get("label", "hard"))
+    label = str(_get(raw, "label"))
     if label not in ("hard", "soft"):
         raise DDRError(f"protocol {source}: label must be 'hard' or 'soft'")
     soft = _soft(raw["soft"], f"protocol {source}: soft") if raw.get("soft") is not None else None
@@ -239,15 +256,15 @@ def parse_protocol(raw: Any, source: str) -> Protocol:
         raise DDRError(f"protocol {source}: label 'soft' needs a 'soft' section (mode, teachers)")
     if label == "soft" and train.loss == "ce":
         raise DDRError(f"protocol {source}: label 'soft' needs a soft loss in train (kl, sce or mse_gt)")
-    if not isinstance(raw.get("ddp", False), bool):
+    if not isinstance(_get(raw, "ddp"), bool):
         raise DDRError(f"protocol {source}: ddp must be true or false")
     zca = raw.get("zca")
     if zca is not None and (not isinstance(zca, dict) or set(zca) - {"eps"}):
         raise DDRError(f"protocol {source}: zca must be a mapping with only 'eps'")
-    selection = str(raw.get("selection", "test"))
+    selection = str(_get(raw, "selection"))
     if selection not in ("test", "val", "last"):
         raise DDRError(f"protocol {source}: selection must be 'test', 'val' or 'last'")
-    val_fraction = float(raw.get("val_fraction", 0.2))
+    val_fraction = float(_get(raw, "val_fraction"))
     if not 0.0 < val_fraction < 0.5:
         raise DDRError(f"protocol {source}: val_fraction must lie in (0, 0.5)")
     if selection == "val" and zca is not None:
@@ -256,12 +273,12 @@ def parse_protocol(raw: Any, source: str) -> Protocol:
     return Protocol(
         name=str(raw["name"]), version=int(raw["version"]), dataset=str(raw["dataset"]), model=str(raw["model"]),
         train=train, real=real, lr_grid=grid,
-        rounds=int(raw.get("rounds", 5)), seed_base=int(raw.get("seed_base", 0)),
-        weight=float(raw.get("weight", 0.5)), label=label,
-        lr_policy=str(raw.get("lr_policy", "search")), model_args=dict(raw.get("model_args") or {}),
-        soft=soft, zca=zca, description=str(raw.get("description", "")), notes=str(raw.get("notes", "")), raw=raw,
-        hard_lr_grid=hard_grid, paired=bool(raw.get("paired", False)), ior_random=ior_random,
-        ddp=bool(raw.get("ddp", False)),
+        rounds=int(_get(raw, "rounds")), seed_base=int(_get(raw, "seed_base")),
+        weight=float(_get(raw, "weight")), label=label,
+        lr_policy=str(_get(raw, "lr_policy")), model_args=dict(raw.get("model_args") or {}),
+        soft=soft, zca=zca, description=str(_get(raw, "description")), notes=str(_get(raw, "notes")), raw=raw,
+        hard_lr_grid=hard_grid, paired=bool(_get(raw, "paired")), ior_random=ior_random,
+        ddp=bool(_get(raw, "ddp")),
         selection=selection, val_fraction=val_fraction,
     )
 
@@ -356,7 +373,7 @@ def protocol_summary(name_or_path: str) -> dict[str, Any]:
     raw = raw_protocol(name_or_path)
     return {"name": str(raw.get("name", name_or_path)), "version": int(raw.get("version", 0)),
             "dataset": str(raw.get("dataset", "")), "model": str(raw.get("model", "")),
-            "label": str(raw.get("label", "hard")), "description": str(raw.get("description", ""))}
+            "label": str(_get(raw, "label")), "description": str(_get(raw, "description"))}
 
 
 def default_protocol(dataset: str, metric: str = "lrs", label: str = "hard") -> str:

@@ -77,8 +77,3 @@ def check_protocol_fields(raw: dict[str, Any], source: str) -> None:
     for key in ("model_args", "train", "real"):
         if key in raw and raw[key] is not None and not isinstance(raw[key], dict):
             raise DDRError(f"{where}: {key} must be a mapping")
-    label = raw.get("label", "hard")
-    loss = (raw.get("train") or {}).get("loss", "ce") if isinstance(raw.get("train"), dict) else "ce"
-    if label == "hard" and loss != "ce":
-        raise DDRError(f"{where}: label 'hard' trains with cross-entropy ('ce'); loss {loss!r} needs soft labels "
-                       "(label: soft with a soft section)")

@@ -14,12 +14,12 @@ number does.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from ddr.kernel.digests import json_sha256
 from ddr.protocols import Protocol, list_protocols, load_protocol
 
 GOLDEN_DIR = Path(__file__).resolve().parents[2] / "tests" / "golden"
@@ -31,7 +31,7 @@ _NOT_CONTENT = ("description", "notes")  # prose: editing it moves no number
 def content_sha256(protocol: Protocol) -> str:
     """sha256 of the resolved protocol (includes merged) without its prose fields."""
     raw = {k: v for k, v in protocol.raw.items() if k not in _NOT_CONTENT}
-    return hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
+    return json_sha256(raw)
 
 
 def golden_kind(protocol: Protocol) -> str:

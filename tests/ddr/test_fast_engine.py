@@ -1,5 +1,5 @@
-"""The fast paths against the plain engine (issue 6: 'a fast path may never move the protocol's results
-beyond a stated tolerance').
+"""The fast paths against the plain engine: a fast path may never move the protocol's results beyond a
+stated tolerance, since the plain engine defines the reference numbers.
 
 Tolerances (also in benchmarks/RESULTS.md):
 - batched engine, fp32: best accuracy within 0.5 percentage points on average over the students of a

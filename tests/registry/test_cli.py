@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from registry.cli import registry_group
+from pipelines.registry_cmd import registry_group
 from tests.registry.helpers import invoke, write_results
 
 COMMANDS = ["keygen", "timestamp", "trust", "publish", "verify", "ls", "show", "diff", "reproduce"]

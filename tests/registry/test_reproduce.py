@@ -4,7 +4,7 @@ import json
 import pytest
 
 from ddr.errors import DDRError
-from registry.reproduce import compare_metrics, find_cells, format_report, parse_cell
+from registry.reproduction import compare_metrics, find_cells, format_report, parse_cell
 
 EXP = {"lrs": {"mean": 0.5, "std": 0.0, "per_round": [0.51, 0.49]},
        "hlr": {"mean": 0.1, "std": 0.0, "per_round": [0.1, 0.1]}}
