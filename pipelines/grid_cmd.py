@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ddr.errors import DDRError
-from ddr.grid.executors import EXECUTORS
+from ddr.grid.executor_registry import EXECUTORS
 from pipelines.progress import GridProgress
 
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ddr.errors import DDRError
+from ddr.grid.executor_registry import EXECUTORS
 from ddr.grid.messages import Done, ProgressLine, Ready, Task, WorkerMessage
-from ddr.kernel.registry import Registry
 
 Progress = Callable[[str], None]
 
@@ -345,24 +345,18 @@ class RayExecutor:
             self.started = False
 
 
-# name -> factory(workers=, address=, gpus_per_cell=); `ddr eval grid --executor` offers these names
-EXECUTORS: Registry[Callable[..., Executor]] = Registry("executor")
-
-
-@EXECUTORS.register("serial")
-def _serial(*, workers: int | None, address: str | None, gpus_per_cell: float | None) -> Executor:
+# The factories EXECUTORS (ddr.grid.executor_registry) names; `ddr eval grid --executor` offers the names.
+def serial_executor(*, workers: int | None, address: str | None, gpus_per_cell: float | None) -> Executor:
     if workers not in (None, 1):
         raise DDRError("the serial executor runs one cell at a time; use --executor local or ray for workers")
     return SerialExecutor()
 
 
-@EXECUTORS.register("local")
-def _local(*, workers: int | None, address: str | None, gpus_per_cell: float | None) -> Executor:
+def local_executor(*, workers: int | None, address: str | None, gpus_per_cell: float | None) -> Executor:
     return LocalExecutor(workers=workers)
 
 
-@EXECUTORS.register("ray")
-def _ray(*, workers: int | None, address: str | None, gpus_per_cell: float | None) -> Executor:
+def ray_executor(*, workers: int | None, address: str | None, gpus_per_cell: float | None) -> Executor:
     return RayExecutor(address=address, workers=workers, gpus_per_cell=gpus_per_cell)
 
 

@@ -62,7 +62,8 @@ def test_lazy_entry_is_imported_on_first_get_only():
 def test_cli_choices_are_the_registry_names():
     import click
 
-    from ddr.grid.executors import EXECUTORS, make_executor
+    from ddr.grid.executor_registry import EXECUTORS
+    from ddr.grid.executors import make_executor
     from pipelines.grid_cmd import grid_cmd
 
     option = next(p for p in grid_cmd.params if p.name == "executor_name")
@@ -77,7 +78,7 @@ def test_every_extension_point_is_a_registry():
     from ddr.data.real_data import DATASETS
     from ddr.distill import DISTILLERS
     from ddr.eval.api import EVALUATIONS
-    from ddr.grid.executors import EXECUTORS
+    from ddr.grid.executor_registry import EXECUTORS
     from ddr.losses import LOSSES
     from ddr.models import FAMILIES
 
