@@ -134,7 +134,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
         if progress:
             progress(f"note: protocol {proto.name} uses hard labels; --teacher ignored")
     if teachers:
-        from ddr.eval.teachers import provide_teachers
+        from ddr.eval.teacher_store import provide_teachers
 
         preloaded = provide_teachers(proto, data, dev, None, list(teachers))  # a checkpoint that does not fit fails here
     w = proto.weight if weight is None else float(weight)

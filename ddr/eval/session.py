@@ -87,7 +87,7 @@ class EvalSession:
 
     def teachers(self) -> tuple[torch.nn.Module, list[dict[str, Any]]]:
         if self._teacher is None:
-            from ddr.eval.teachers import provide_teachers
+            from ddr.eval.teacher_store import provide_teachers
 
             self.progress(f"teachers: {', '.join(t.model for t in self.protocol.soft.teachers)}")
             self._teacher = provide_teachers(self.protocol, self.data, self.device, self.cache.root,
@@ -317,7 +317,7 @@ def timer() -> Callable[[], float]:
 
 
 def warn_self_trained(infos: list[dict[str, Any]]) -> None:
-    from ddr.eval.teachers import self_trained_warning
+    from ddr.eval.teacher_store import self_trained_warning
 
     line = self_trained_warning(infos)
     if line:
