@@ -71,7 +71,8 @@ class RealData:
         return (x - mean) / std
 
 
-def _normalise(x_train: np.ndarray, x_test: np.ndarray, mean, std):
+def normalise_splits(x_train: np.ndarray, x_test: np.ndarray, mean, std) -> tuple[torch.Tensor, torch.Tensor]:
+    """Both splits (N x C x H x W, pixels in [0, 1]) in the normalised space: (x - mean) / std per channel."""
     m = np.asarray(mean, dtype=np.float32).reshape(1, -1, 1, 1)
     s = np.asarray(std, dtype=np.float32).reshape(1, -1, 1, 1)
     return (
@@ -96,7 +97,7 @@ def load_digits(root: str | None = None) -> RealData:
     order = np.lexsort((np.arange(len(y_tr)), y_tr))
     x_tr, y_tr = x_tr[order], y_tr[order]
     mean, std = (float(x_tr.mean()),), (float(x_tr.std()),)
-    xt, xe = _normalise(x_tr, x_te, mean, std)
+    xt, xe = normalise_splits(x_tr, x_te, mean, std)
     return RealData("digits", xt, torch.from_numpy(y_tr), xe, torch.from_numpy(y_te), 10, mean, std,
                     source="sklearn.datasets.load_digits")
 
@@ -131,7 +132,7 @@ def _cifar(root: str | None, name: str, folder: str, train_files: list[str], tes
 
     x_tr, y_tr = read(train_files)
     x_te, y_te = read([test_file])
-    xt, xe = _normalise(x_tr, x_te, CIFAR_MEAN, CIFAR_STD)
+    xt, xe = normalise_splits(x_tr, x_te, CIFAR_MEAN, CIFAR_STD)
     return RealData(name, xt, torch.from_numpy(y_tr), xe, torch.from_numpy(y_te), num_classes,
                     CIFAR_MEAN, CIFAR_STD, source=str(base))
 
@@ -179,7 +180,7 @@ def load_npz(root: str | None = None) -> RealData:
     num_classes = int(max(y_tr.max(), y_te.max())) + 1
     mean = tuple(float(v) for v in x_tr.mean(axis=(0, 2, 3)))
     std = tuple(float(v) for v in x_tr.std(axis=(0, 2, 3)))
-    xt, xe = _normalise(x_tr, x_te, mean, std)
+    xt, xe = normalise_splits(x_tr, x_te, mean, std)
     return RealData("npz", xt, torch.from_numpy(y_tr), xe, torch.from_numpy(y_te), num_classes, mean, std,
                     source=str(path.resolve()))
 

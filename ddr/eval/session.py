@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,11 @@ from ddr.protocols import Protocol, TrainRecipe
 from ddr.seeds import derive_seed
 from ddr.tracking import Tracker
 from ddr.train.cache import TrainingCache, training_key
-from ddr.train.engine import train_student
+from ddr.train.engine import TrainingResult, train_student
 
 Progress = Callable[[str], None]
+Trainer = Callable[..., TrainingResult]  # train_student's keyword arguments in, its TrainingResult out
+Teachers = tuple[torch.nn.Module, list[dict[str, Any]]]  # (the ensemble, one record per teacher)
 ENGINES = ("plain", "batched")
 ENGINE_FLAGS = ("bf16", "cl", "compile")  # bf16 autocast, channels_last, torch.compile
 
@@ -45,13 +48,36 @@ def parse_engine(engine: str) -> tuple[str, tuple[str, ...]]:
     return base, tuple(sorted(set(flags)))
 
 
+@dataclass(frozen=True)
+class PrefetchJob:
+    """One training the batched engine may train ahead: exactly the arguments search_labelled will pass
+    to EvalSession.train() for it (hard labels, unaugmented, cross-entropy), so that train() finds it."""
+
+    role: str
+    round: int
+    lr: float
+    x: torch.Tensor
+    y: torch.Tensor
+    recipe: TrainRecipe
+    set_digest: str | None = None
+    seed: int | None = None  # None: the session derives it, as train() does
+
+
 class EvalSession:
+    """`teachers`: the soft-label teachers already loaded (else they are provided on first use, from
+    `teacher_paths` or trained and cached). `trainer`: trains one student alone (default train_student;
+    a benchmark passes a reference loop with the same signature). `validation`: the split carved off
+    the training set under selection 'val' (ddr.eval.selection)."""
+
     def __init__(self, *, protocol: Protocol, data: RealData, ipc: int, device: torch.device,
                  cache: TrainingCache, tracker: Tracker | None, progress: Progress | None, total: int,
                  random_sets: dict[int, DistilledSet] | None = None, teacher_paths: list[str] | None = None,
                  zca=None, raw_data: RealData | None = None, engine: str = "plain",
-                 real_checkpoint: tuple[torch.nn.Module, dict[str, str]] | None = None):
+                 real_checkpoint: tuple[torch.nn.Module, dict[str, str]] | None = None,
+                 teachers: Teachers | None = None, trainer: Trainer = train_student,
+                 validation: ValidationSplit | None = None):
         self.protocol, self.data, self.ipc, self.device = protocol, data, ipc, device
+        self.trainer = trainer
         # The engine: 'plain' trains one student after another (the reference numbers);
         # 'batched' trains the hard-label, unaugmented students of one recipe and set size together
         # (prefetch), within a stated tolerance of plain (benchmarks/RESULTS.md). A training's cache key
@@ -70,11 +96,11 @@ class EvalSession:
         self.teacher_paths = teacher_paths
         self.zca = zca  # a fitted ddr.augment.ZCA when the protocol whitens (`data` is then whitened)
         self.raw_data = raw_data or data  # the normalised data random baselines are drawn from
-        self._teacher: tuple[torch.nn.Module, list[dict[str, Any]]] | None = None
+        self._teachers = teachers
         self.real_checkpoint = real_checkpoint  # (network, file info): Acc(real) is its test accuracy
         self.x_test = data.x_test.to(device)
         self.y_test = data.y_test.to(device)
-        self.validation: ValidationSplit | None = None  # set under selection 'val' (ddr.eval.selection)
+        self.validation = validation
         self.selection_log: list[dict[str, Any]] = []  # per selected training: test maximum vs reported
         self.predictions: dict[str, dict[str, str]] = {}  # training key -> {epoch: encoded test predictions}
 
@@ -85,15 +111,19 @@ class EvalSession:
         return derive_seed(protocol=self.protocol.ref, dataset=self.data.name, ipc=self.ipc, role=role,
                            round=round, lr=lr)
 
-    def teachers(self) -> tuple[torch.nn.Module, list[dict[str, Any]]]:
-        if self._teacher is None:
+    def teachers(self) -> Teachers:
+        if self._teachers is None:
             from ddr.eval.teacher_store import provide_teachers
 
             self.progress(f"teachers: {', '.join(t.model for t in self.protocol.soft.teachers)}")
-            self._teacher = provide_teachers(self.protocol, self.data, self.device, self.cache.root,
-                                             self.teacher_paths)
-            warn_self_trained(self._teacher[1])
-        return self._teacher
+            self._teachers = provide_teachers(self.protocol, self.data, self.device, self.cache.root,
+                                              self.teacher_paths)
+            warn_self_trained(self._teachers[1])
+        return self._teachers
+
+    def teacher_inputs(self) -> list[dict[str, Any]] | None:
+        """The teachers' records for result.json, None when this evaluation used no teacher."""
+        return self._teachers[1] if self._teachers is not None else None
 
     # --- trainings --------------------------------------------------------------------------------
     def _spec(self, x, y, recipe: TrainRecipe, lr: float, seed: int, set_digest: str | None,
@@ -135,36 +165,34 @@ class EvalSession:
             record["predictions"] = {str(e): encode_predictions(p) for e, p in sorted(res.predictions.items())}
         return record
 
-    def prefetch(self, jobs: list[dict[str, Any]]) -> None:
+    def prefetch(self, jobs: list[PrefetchJob]) -> None:
         """Batched engine: train every job not yet cached, all students of one recipe and set size at
-        once. A job is train()'s keyword arguments for a hard-label, unaugmented, cross-entropy training
-        (role, round, lr, x, y, recipe, set_digest); train() with the same arguments then records the
-        result. A no-op under the plain engine."""
+        once; train() with the job's arguments then records the result. A no-op under the plain engine."""
         if not self.batched or self.validation is not None:  # the batched engine measures no validation split
             return
         from ddr.train.batched import train_students_batched
 
-        groups: dict[Any, list[tuple[dict[str, Any], int, str]]] = {}
+        groups: dict[Any, list[tuple[PrefetchJob, int, str]]] = {}
         for job in jobs:
-            recipe = job["recipe"]
+            recipe = job.recipe
             if recipe.augmentation or recipe.loss != "ce":
                 continue  # trained alone by train()
-            seed = self.seed(job["role"], job["round"], job["lr"], recipe) if job.get("seed") is None else job["seed"]
-            spec = self._spec(job["x"], job["y"], recipe, job["lr"], seed, job.get("set_digest"))
+            seed = self.seed(job.role, job.round, job.lr, recipe) if job.seed is None else job.seed
+            spec = self._spec(job.x, job.y, recipe, job.lr, seed, job.set_digest)
             if any(self.cache.get(self._key(spec, t)) is not None for t in (self.batched_tag, self.single_tag)):
                 continue
             key = self._key(spec, self.batched_tag)
             if key in self._fresh:
                 continue
-            groups.setdefault((json.dumps(recipe.as_dict(), sort_keys=True, default=str), tuple(job["x"].shape)),
+            groups.setdefault((json.dumps(recipe.as_dict(), sort_keys=True, default=str), tuple(job.x.shape)),
                               []).append((job, seed, key))
         for members in groups.values():
             self.progress(f"training {len(members)} students at once (engine {self.batched_tag})")
             results = train_students_batched(
                 model=self.protocol.model, model_args=self.protocol.model_args,
-                x=[j["x"] for j, _, _ in members], y=[j["y"] for j, _, _ in members], x_test=self.x_test,
-                y_test=self.y_test, num_classes=self.data.num_classes, recipe=members[0][0]["recipe"],
-                lrs=[j["lr"] for j, _, _ in members], seeds=[s for _, s, _ in members], device=self.device,
+                x=[j.x for j, _, _ in members], y=[j.y for j, _, _ in members], x_test=self.x_test,
+                y_test=self.y_test, num_classes=self.data.num_classes, recipe=members[0][0].recipe,
+                lrs=[j.lr for j, _, _ in members], seeds=[s for _, s, _ in members], device=self.device,
                 amp="bf16" in self.flags, channels_last="cl" in self.flags, compile="compile" in self.flags)
             for (_, _, key), res in zip(members, results):
                 record = self._record(res, self.batched_tag)
@@ -195,7 +223,7 @@ class EvalSession:
                       "finished_at": utc_now(), "engine": f"ddp{ddp}"}
             self.cache.put(key, record)
         elif record is None:
-            res = train_student(
+            res = self.trainer(
                 model=self.protocol.model, model_args=self.protocol.model_args, x=x, y=y, x_test=self.x_test,
                 y_test=self.y_test, num_classes=self.data.num_classes, recipe=recipe, lr=lr, seed=seed,
                 device=self.device, soft_targets=soft_targets,
@@ -324,8 +352,4 @@ def warn_self_trained(infos: list[dict[str, Any]]) -> None:
         print(line, file=sys.stderr)
 
 
-def teacher_inputs(session: EvalSession) -> list[dict[str, Any]] | None:
-    return session._teacher[1] if session._teacher is not None else None
-
-
-__all__ = ["ENGINES", "EvalSession", "Path", "Progress", "parse_engine", "teacher_inputs", "timer"]
+__all__ = ["ENGINES", "EvalSession", "Path", "PrefetchJob", "Progress", "Teachers", "Trainer", "parse_engine", "timer"]

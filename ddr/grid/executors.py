@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ddr.errors import DDRError
+from ddr.grid.messages import Done, ProgressLine, Ready, Task, WorkerMessage
 
 Progress = Callable[[str], None]
 
@@ -37,7 +38,7 @@ class Executor(Protocol):
 
     def start(self, env: dict[str, str], progress: Progress) -> None: ...
     def capacity(self) -> int: ...  # how many more tasks it takes now
-    def submit(self, key: str, task: dict[str, Any]) -> None: ...
+    def submit(self, key: str, task: Task) -> None: ...
     def poll(self, timeout: float) -> list[Outcome]: ...
     def stop(self) -> None: ...  # Ctrl-C: interrupt what runs (their MLflow parents end KILLED)
     def close(self) -> None: ...
@@ -47,7 +48,7 @@ class SerialExecutor:
     name, parallel = "serial", False
 
     def __init__(self) -> None:
-        self.queue: list[tuple[str, dict[str, Any]]] = []
+        self.queue: list[tuple[str, Task]] = []
         self.progress: Progress = lambda msg: None
 
     def start(self, env: dict[str, str], progress: Progress) -> None:
@@ -56,7 +57,7 @@ class SerialExecutor:
     def capacity(self) -> int:
         return 0 if self.queue else 1
 
-    def submit(self, key: str, task: dict[str, Any]) -> None:
+    def submit(self, key: str, task: Task) -> None:
         self.queue.append((key, task))
 
     def poll(self, timeout: float) -> list[Outcome]:
@@ -105,7 +106,7 @@ class LocalExecutor:
         self.conns: list[Any] = []
         self.busy: list[str | None] = []
         self.ready: list[bool] = []
-        self.queued: dict[int, dict[str, Any]] = {}
+        self.queued: dict[int, Task] = {}
         self.env: dict[str, str] = {}
         self.progress: Progress = lambda msg: None
 
@@ -140,7 +141,7 @@ class LocalExecutor:
     def capacity(self) -> int:
         return sum(b is None for b in self.busy)
 
-    def submit(self, key: str, task: dict[str, Any]) -> None:
+    def submit(self, key: str, task: Task) -> None:
         i = self.busy.index(None)
         self.busy[i] = key
         if self.ready[i]:
@@ -148,7 +149,7 @@ class LocalExecutor:
         else:  # still importing: sent when it says ready
             self.queued[i] = task
 
-    def _send(self, i: int, task: dict[str, Any]) -> None:
+    def _send(self, i: int, task: Task) -> None:
         try:
             self.conns[i].send(task)
         except OSError:
@@ -185,21 +186,20 @@ class LocalExecutor:
                 self._spawn(i)
         return outcomes
 
-    def _handle(self, i: int, msg: tuple) -> list[Outcome]:
-        kind = msg[0]
-        if kind == "ready":
+    def _handle(self, i: int, msg: WorkerMessage) -> list[Outcome]:
+        if isinstance(msg, Ready):
             self.ready[i] = True
             task = self.queued.pop(i, None)
             if task is not None:
                 self._send(i, task)
             return []
-        if kind == "progress":
-            self.progress(f"{self.busy[i]} {msg[1]}")
+        if isinstance(msg, ProgressLine):
+            self.progress(f"{self.busy[i]} {msg.text}")
             return []
         key, self.busy[i] = self.busy[i], None
-        if kind == "done":
-            return [Outcome(key, True, msg[1])]
-        return [Outcome(key, False, error=msg[1], retriable=msg[2])]
+        if isinstance(msg, Done):
+            return [Outcome(key, True, msg.result)]
+        return [Outcome(key, False, error=msg.error, retriable=msg.retriable)]  # Failed
 
     def stop(self) -> None:
         import signal
@@ -300,7 +300,7 @@ class RayExecutor:
     def capacity(self) -> int:
         return self.slots() - len(self.refs)
 
-    def submit(self, key: str, task: dict[str, Any]) -> None:
+    def submit(self, key: str, task: Task) -> None:
         self.refs[self.remote.remote(task)] = key
 
     def poll(self, timeout: float) -> list[Outcome]:
