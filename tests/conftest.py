@@ -33,6 +33,23 @@ def digits():
     return load_dataset("digits")
 
 
+@pytest.fixture(scope="session")
+def migrated_store(tmp_path_factory):
+    """One MLflow sqlite store, created and migrated once per session (tests/stores.py says why)."""
+    from tests.stores import migrate
+
+    return migrate(tmp_path_factory.mktemp("mlflow-template"))
+
+
+@pytest.fixture
+def new_store(migrated_store):
+    """new_store(folder) -> sqlite URI of a brand-new store at folder/mlflow.db, copied from the migrated one
+    (where `ddr` looks when run in `folder` without MLFLOW_TRACKING_URI)."""
+    from tests.stores import copy_store
+
+    return lambda folder: copy_store(migrated_store, folder)
+
+
 @pytest.fixture
 def ddr_cli(capsys):
     """Run the real `ddr` entry point in-process: returns (exit status, stdout, stderr)."""

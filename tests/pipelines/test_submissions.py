@@ -13,7 +13,7 @@ from PIL import Image
 from ddr.data import load_dataset, random_baseline, write_distilled
 from ddr.data.digest import dvc_md5
 from ddr.grid.spec import load_grid
-from tests.pipelines.test_dvc_pipeline import _dvc, pipeline_repo  # noqa: F401  (fixture)
+from tests.pipelines.dvc_project import dvc, edit_params, ran
 
 
 def _image_folder(folder, seed: int) -> None:
@@ -60,15 +60,13 @@ def test_submit_declares_versions_and_keeps_params_comments(pipeline_repo, tmp_p
 
 
 @pytest.mark.slow
-def test_repro_evaluates_only_the_new_cells_and_the_release_ranks_them(pipeline_repo, tmp_path):
-    repo = pipeline_repo
-    params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["distill"]["methods"] = ["random"]
-    params["evaluate"]["executor"] = {"kind": "local", "workers": 2, "threads": 1}  # what users run
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    _dvc(repo, "repro")
+def test_repro_evaluates_only_the_new_cells_and_the_release_ranks_them(reproduced_copy, tmp_path):
+    repo = reproduced_copy  # random and herding, reproduced with the serial executor
     first = json.loads((repo / "releases" / "0.1.0" / "ranking.json").read_text())
-    assert {r["method"] for t in first["tables"] for r in t["rows"]} == {"random"}
+    assert {r["method"] for t in first["tables"] for r in t["rows"]} == {"random", "herding"}
+    # what users run; the executor never moves a number, so changing it reruns nothing by itself
+    edit_params(repo, evaluate={"executor": {"kind": "local", "workers": 2, "threads": 1}})
+    assert ran(dvc(repo, "repro")) == []
 
     write_distilled(tmp_path / "dd-format", random_baseline(load_dataset("digits"), 1, 77))
     _image_folder(tmp_path / "images", 5)
@@ -79,15 +77,13 @@ def test_repro_evaluates_only_the_new_cells_and_the_release_ranks_them(pipeline_
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["release"]["version"] = "0.2.0"
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    out = _dvc(repo, "repro")
-    ran = sorted(line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage"))
-    assert ran == ["evaluate", "rank", "release"]  # no distiller, baseline or teacher reruns
+    assert ran(dvc(repo, "repro")) == ["evaluate", "rank", "release"]  # no distiller, baseline or teacher reruns
     grid = json.loads((repo / ".ddr" / "grid" / "pipeline" / "grid.json").read_text())
     status = {c["label"].split("/")[0]: c["status"] for c in grid["cells"]}
-    assert status == {"random": "cached", "mine": "ran", "pixels": "ran"}  # only the new cells computed
+    assert status == {"random": "cached", "herding": "cached", "mine": "ran", "pixels": "ran"}  # only the new cells
 
     release = json.loads((repo / "releases" / "0.2.0" / "ranking.json").read_text())
-    assert {r["method"] for t in release["tables"] for r in t["rows"]} == {"random", "mine", "pixels"}
+    assert {r["method"] for t in release["tables"] for r in t["rows"]} == {"random", "herding", "mine", "pixels"}
     prov = json.loads((repo / "releases" / "0.2.0" / "provenance.json").read_text())
     cells = {c["method"]: c for c in prov["cells"]}
     for method in ("mine", "pixels"):
