@@ -255,7 +255,7 @@ def _given_teachers(options: EvalOptions, proto: Protocol, data: RealData, dev: 
         return None
     if not options.teachers:
         return None
-    from ddr.eval.teachers import provide_teachers
+    from ddr.eval.teacher_store import provide_teachers
 
     return provide_teachers(proto, data, dev, None, list(options.teachers))
 
