@@ -16,7 +16,7 @@ from ddr.augment import build_augmentation
 from ddr.data.distilled import DistilledSet
 from ddr.data.originals import OriginalImages, original_images, training_digest
 from ddr.data.random_baseline import random_baseline
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 from ddr.errors import DDRError
 from ddr.eval.identity import content_seed, shares_random_seed
 from ddr.eval.predictions import encode as encode_predictions

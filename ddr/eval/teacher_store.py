@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 from ddr.errors import DDRError
 from ddr.kernel.atomic import atomic_folder
 from ddr.kernel.digests import sha256_file
