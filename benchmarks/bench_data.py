@@ -17,7 +17,8 @@ ratios against the smallest N (flat memory: the streamed ratio stays ~1 while th
 CPU (this machine):  python benchmarks/bench_data.py --sizes 500 1000 2000 4000
                      python benchmarks/bench_data.py --sizes 500 1000 2000 --paths streamed originals
 GPU machine:         python benchmarks/bench_data.py --sizes 5000 20000 80000 --workers 8 --batch 256 \
-                         --device cuda --train ResNet-18-BN-tv --skip-resident-above 20000
+                         --device cuda --train ResNet-18-BN-tv --skip-resident-above 20000 \
+                         --paths streamed resident originals
 """
 from __future__ import annotations
 

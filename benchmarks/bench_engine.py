@@ -227,7 +227,8 @@ def build_cell(args):
     import torch
 
     from ddr.data import load_dataset, random_baseline
-    from ddr.data.real import CIFAR_MEAN, CIFAR_STD, RealData, normalise_splits
+    from ddr.data.real import CIFAR_MEAN, CIFAR_STD
+    from ddr.data.real_data import RealData, normalise_splits
     from ddr.protocols import TrainRecipe, load_protocol
 
     if args.mode == "digits":

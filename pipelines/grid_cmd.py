@@ -7,12 +7,13 @@ from pathlib import Path
 import click
 
 from ddr.errors import DDRError
+from ddr.grid.executor_registry import EXECUTORS
 from pipelines.progress import GridProgress
 
 
 @click.command("grid")
 @click.argument("spec", type=click.Path())
-@click.option("--executor", "executor_name", type=click.Choice(["serial", "local", "ray"]), default=None,
+@click.option("--executor", "executor_name", type=click.Choice(EXECUTORS.names()), default=None,
               help="serial (default): this process; local: worker processes (one per GPU, or N CPU workers); "
               "ray: Ray tasks (pip install .[ray]). For params.yaml: default evaluate.executor.kind.")
 @click.option("--workers", default=None, type=int, help="local: worker processes (default one per GPU, else one "

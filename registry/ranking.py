@@ -15,12 +15,11 @@ from typing import Any
 import numpy as np
 
 from ddr.errors import DDRError
+from ddr.eval.result_checks import check_result_fields, check_summaries
 from registry import RANKING_SCHEMA
 from registry.certainty import CONFIDENCE, competition_ranks, rank_certainty, rounds_paired, t_interval
-from registry.result_checks import check_result_fields, check_summaries
 from registry.util import read_json, sha256_bytes, sha256_file
 
-RESULT_SCHEMA = "ddr.result/v1"
 SCORES = ("lrs", "ars")
 COMPONENTS = {"lrs": ("hlr", "ior"), "ars": ("delta_aug", "delta_noaug")}
 DEFAULT_SEED = 20261126
@@ -81,11 +80,6 @@ def find_result_files(inputs: list[str | Path]) -> list[Path]:
 
 
 def _validate(d: Any, path: Path) -> None:
-    if not isinstance(d, dict) or d.get("schema") != RESULT_SCHEMA:
-        raise DDRError(f"{path}: not a {RESULT_SCHEMA} result (schema field is {d.get('schema') if isinstance(d, dict) else None!r})")
-    for key in ("kind", "label", "method", "dataset", "ipc", "metrics", "protocol"):
-        if key not in d:
-            raise DDRError(f"{path}: result.json lacks '{key}'")
     check_result_fields(d, path)
     kind = d["kind"]
     if kind in SCORES:

@@ -26,11 +26,36 @@ def pytest_configure(config):
         config.addinivalue_line("markers", f"{name}: {what}")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Modules holding a slow test run first, each module's tests kept together (so a module-scoped
+    fixture is built once): with parallel workers (tools/test.sh) the long tests start at once and the
+    short ones fill in around them, instead of one long test running alone at the end."""
+    has_slow = {getattr(item, "module", None) for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: getattr(item, "module", None) not in has_slow)  # stable: else in collection order
+
+
 @pytest.fixture(scope="session")
 def digits():
     from ddr.data import load_dataset
 
     return load_dataset("digits")
+
+
+@pytest.fixture(scope="session")
+def migrated_store(tmp_path_factory):
+    """One MLflow sqlite store, created and migrated once per session (tests/stores.py says why)."""
+    from tests.stores import migrate
+
+    return migrate(tmp_path_factory.mktemp("mlflow-template"))
+
+
+@pytest.fixture
+def new_store(migrated_store):
+    """new_store(folder) -> sqlite URI of a brand-new store at folder/mlflow.db, copied from the migrated one
+    (where `ddr` looks when run in `folder` without MLFLOW_TRACKING_URI)."""
+    from tests.stores import copy_store
+
+    return lambda folder: copy_store(migrated_store, folder)
 
 
 @pytest.fixture

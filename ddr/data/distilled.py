@@ -19,7 +19,7 @@ import torch
 
 from ddr.data.digest import dvc_md5, tensor_sha256
 from ddr.data.folder_checks import check_tensor_kinds, read_files, read_indices, read_meta
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 from ddr.errors import DDRError
 from ddr.kernel.atomic import atomic_folder
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 from ddr.kernel.digests import sha256_file
 
 

@@ -32,7 +32,7 @@ import torch
 from PIL import Image
 
 from ddr.data.folder_data import FolderData
-from ddr.data.real import RealData
+from ddr.data.real_data import DATASETS, RealData
 from ddr.errors import DDRError, unknown
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -311,3 +311,5 @@ FOLDER_DATASETS = {
     "imagefolder": load_imagefolder,
     **{name: _subset_loader(name) for name in IMAGENET_SUBSETS},
 }
+for _name, _loader in FOLDER_DATASETS.items():
+    DATASETS.register(_name, _loader)

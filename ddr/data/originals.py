@@ -9,11 +9,12 @@ random side less of each original than the methods' loaders did, lowering Acc(ra
 So when a recipe's augmentation starts with per-image transforms that include a RandomResizedCrop, the random
 side of a folder data set trains on an `OriginalImages`: its files, decoded batch by batch by DataLoader
 workers (ddr.data.streaming; memory stays flat), each original passed through the per-image transforms at
-full size (the crop is resized to im_size there). The rest of the augmentation (CutMix,
-Mixup, DSA) stays a batch operation of the engine. All draws of a batch come from one seed that the
-training's augmentation generator draws, so a training is a pure function of its seed whatever the number of
-workers. The crop box is drawn as torchvision's RandomResizedCrop.get_params draws it (ddr.augment.transforms)
-and resized by PIL's antialiased bilinear filter, as torchvision's RandomResizedCrop does on a PIL image; the
+full size (the crop is resized to im_size there). The rest of the augmentation (CutMix, Mixup, DSA) stays a
+batch operation of the engine. All draws of a batch come from one seed that the training's augmentation
+generator draws, so a training is a pure function of its seed whatever the number of workers.
+
+The crop box is drawn as torchvision's RandomResizedCrop.get_params draws it (ddr.augment.transforms) and
+resized by PIL's antialiased bilinear filter, as torchvision's RandomResizedCrop does on a PIL image; the
 pixels are normalised after the geometric transforms (ToTensor + Normalize), before any value transform.
 """
 from __future__ import annotations
@@ -32,7 +33,7 @@ from ddr.augment.transforms import RandomHorizontalFlip, RandomResizedCrop, Shuf
 from ddr.data.digest import tensor_sha256
 from ddr.data.distilled import DistilledSet
 from ddr.data.folder_data import FolderData
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 from ddr.data.streaming import FolderImages, normalise_uint8
 from ddr.errors import DDRError
 from ddr.kernel.digests import json_sha256, sha256_bytes

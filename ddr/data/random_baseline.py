@@ -10,7 +10,7 @@ import torch
 
 from ddr.data.distilled import DistilledSet
 from ddr.data.folder_data import FolderData
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 from ddr.errors import DDRError
 
 

@@ -5,6 +5,7 @@ import dataclasses
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NamedTuple
 
 import torch
@@ -12,8 +13,9 @@ import torch
 from ddr.data.distilled import DistilledSet, read_distilled, validate
 from ddr.data.folder_checks import check_images
 from ddr.data.random_baseline import load_random_baselines
-from ddr.data.real import RealData, load_dataset
-from ddr.errors import DDRError, unknown
+from ddr.data.real import load_dataset
+from ddr.data.real_data import RealData
+from ddr.errors import DDRError
 from ddr.models import build_model
 from ddr.eval import acc as acc_eval
 from ddr.eval import ars as ars_eval
@@ -25,6 +27,7 @@ from ddr.eval.selection import carve_validation, selection_record
 from ddr.eval.session import EvalSession, Progress, Teachers, Trainer, parse_engine, timer
 from ddr.eval.zca_space import whiten
 from ddr.kernel.clock import utc_now
+from ddr.kernel.registry import Registry
 from ddr.mlflow_notes import evaluation_note
 from ddr.paths import default_cache_dir  # noqa: F401  (also imported from here)
 from ddr.protocols import Protocol, default_protocol, load_protocol
@@ -34,8 +37,10 @@ from ddr.train.cache import TrainingCache
 from ddr.train.engine import resolve_device, train_student
 
 # Each evaluation module has run(session, ds, rounds, weight) and count_trainings(protocol, grid, rounds).
-EVALUATIONS = {"lrs": lrs_eval, "ars": ars_eval, "acc": acc_eval}
-KINDS = tuple(EVALUATIONS)
+EVALUATIONS: Registry[ModuleType] = Registry("evaluation")
+for _kind, _module in (("lrs", lrs_eval), ("ars", ars_eval), ("acc", acc_eval)):
+    EVALUATIONS.register(_kind, _module)
+KINDS = EVALUATIONS.names()
 
 
 @dataclass(frozen=True)
@@ -96,8 +101,7 @@ def prepare(options: EvalOptions, data: RealData | None = None) -> Prepared:
     """Everything that can refuse the input, before anything is written or logged. `data`: the real
     data set already in memory (else `options.dataset` is loaded by name)."""
     kind, dataset, ipc, rounds = options.kind, options.dataset, options.ipc, options.rounds
-    if kind not in KINDS:
-        raise unknown("evaluation", kind, KINDS)
+    EVALUATIONS.get(kind)  # an unknown kind is refused before anything is read
     if options.label not in ("hard", "soft"):
         raise DDRError(f"label must be 'hard' or 'soft', got '{options.label}'")
     data = load_dataset(dataset, options.root) if data is None else data
@@ -194,7 +198,7 @@ def run_evaluation(options: EvalOptions, *, data: RealData | None = None,
     if proto.zca is not None:
         data, zca = whiten(data, float(proto.zca.get("eps", 0.1)))
     session = EvalSession(protocol=proto, data=data, ipc=ipc, device=dev, cache=cache, tracker=tracker,
-                          progress=progress, total=EVALUATIONS[kind].count_trainings(proto, grid, n_rounds),
+                          progress=progress, total=EVALUATIONS.get(kind).count_trainings(proto, grid, n_rounds),
                           random_sets=random_sets, zca=zca, raw_data=raw, engine=options.engine,
                           real_checkpoint=real_ref if kind == "lrs" else None, teachers=preloaded,
                           trainer=trainer, validation=validation)
@@ -202,7 +206,7 @@ def run_evaluation(options: EvalOptions, *, data: RealData | None = None,
     if tracker is not None:
         _start_parent(tracker, options, proto, data, ds, method_name, digest, env, n_rounds, w, dev)
     try:
-        body = EVALUATIONS[kind].run(session, ds, n_rounds, w)
+        body = EVALUATIONS.get(kind).run(session, ds, n_rounds, w)
         out = options.out
         scratch = Path(out) if out else Path(tempfile.mkdtemp(prefix="ddr-"))
         pred_info, per_class, pred_path = write_predictions(session, data, scratch)
@@ -251,7 +255,7 @@ def _given_teachers(options: EvalOptions, proto: Protocol, data: RealData, dev: 
         return None
     if not options.teachers:
         return None
-    from ddr.eval.teachers import provide_teachers
+    from ddr.eval.teacher_store import provide_teachers
 
     return provide_teachers(proto, data, dev, None, list(options.teachers))
 

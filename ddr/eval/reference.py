@@ -13,11 +13,11 @@ from typing import Any
 
 import torch
 
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 from ddr.errors import DDRError
 from ddr.kernel.digests import sha256_file
 from ddr.protocols import Protocol
-from ddr.teachers import load_teacher
+from ddr.teacher_nets import load_teacher
 from ddr.train.engine import accuracy
 
 

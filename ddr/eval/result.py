@@ -6,9 +6,21 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ddr.errors import DDRError
 from ddr.kernel.atomic import write_text_atomic
 
 SCHEMA = "ddr.result/v1"
+
+
+class ResultSchemaError(DDRError, ValueError):
+    """Not a result.json of this schema: bad input to the registry (DDRError), an unreadable result to
+    the grid, which recomputes the cell (ValueError)."""
+
+
+def check_schema(d: Any, path: str | Path) -> None:
+    if not isinstance(d, dict) or d.get("schema") != SCHEMA:
+        got = d.get("schema") if isinstance(d, dict) else None
+        raise ResultSchemaError(f"{path}: not a {SCHEMA} result (schema field is {got!r})")
 
 
 @dataclass
@@ -59,8 +71,7 @@ class EvalResult:
     @classmethod
     def load(cls, path: str | Path) -> EvalResult:
         d = json.loads(Path(path).read_text())
-        if d.get("schema") != SCHEMA:
-            raise ValueError(f"{path}: not a {SCHEMA} result (schema {d.get('schema')!r})")
+        check_schema(d, path)
         return cls(**d)
 
 

@@ -18,7 +18,7 @@ import torch
 
 from ddr.data.digest import tensors_sha256
 from ddr.data.folder_data import FolderData
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 
 SELECTIONS = ("test", "val", "last")
 VAL_SEED = 0  # fixed: the split is part of the data's identity under 'val'

@@ -16,7 +16,7 @@ from ddr.augment import build_augmentation
 from ddr.data.distilled import DistilledSet
 from ddr.data.originals import OriginalImages, original_images, training_digest
 from ddr.data.random_baseline import random_baseline
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 from ddr.errors import DDRError
 from ddr.eval.identity import content_seed, shares_random_seed
 from ddr.eval.predictions import encode as encode_predictions
@@ -113,7 +113,7 @@ class EvalSession:
 
     def teachers(self) -> Teachers:
         if self._teachers is None:
-            from ddr.eval.teachers import provide_teachers
+            from ddr.eval.teacher_store import provide_teachers
 
             self.progress(f"teachers: {', '.join(t.model for t in self.protocol.soft.teachers)}")
             self._teachers = provide_teachers(self.protocol, self.data, self.device, self.cache.root,
@@ -345,7 +345,7 @@ def timer() -> Callable[[], float]:
 
 
 def warn_self_trained(infos: list[dict[str, Any]]) -> None:
-    from ddr.eval.teachers import self_trained_warning
+    from ddr.eval.teacher_store import self_trained_warning
 
     line = self_trained_warning(infos)
     if line:

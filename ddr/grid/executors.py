@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ddr.errors import DDRError
+from ddr.grid.executor_registry import EXECUTORS
 from ddr.grid.messages import Done, ProgressLine, Ready, Task, WorkerMessage
 
 Progress = Callable[[str], None]
@@ -344,19 +345,21 @@ class RayExecutor:
             self.started = False
 
 
-EXECUTORS = ("serial", "local", "ray")
+# The factories EXECUTORS (ddr.grid.executor_registry) names; `ddr eval grid --executor` offers the names.
+def serial_executor(*, workers: int | None, address: str | None, gpus_per_cell: float | None) -> Executor:
+    if workers not in (None, 1):
+        raise DDRError("the serial executor runs one cell at a time; use --executor local or ray for workers")
+    return SerialExecutor()
+
+
+def local_executor(*, workers: int | None, address: str | None, gpus_per_cell: float | None) -> Executor:
+    return LocalExecutor(workers=workers)
+
+
+def ray_executor(*, workers: int | None, address: str | None, gpus_per_cell: float | None) -> Executor:
+    return RayExecutor(address=address, workers=workers, gpus_per_cell=gpus_per_cell)
 
 
 def make_executor(name: str, *, workers: int | None = None, address: str | None = None,
                   gpus_per_cell: float | None = None) -> Executor:
-    if name == "serial":
-        if workers not in (None, 1):
-            raise DDRError("the serial executor runs one cell at a time; use --executor local or ray for workers")
-        return SerialExecutor()
-    if name == "local":
-        return LocalExecutor(workers=workers)
-    if name == "ray":
-        return RayExecutor(address=address, workers=workers, gpus_per_cell=gpus_per_cell)
-    from ddr.errors import unknown
-
-    raise unknown("executor", name, EXECUTORS)
+    return EXECUTORS.get(name)(workers=workers, address=address, gpus_per_cell=gpus_per_cell)

@@ -57,3 +57,33 @@ def test_lazy_entry_is_imported_on_first_get_only():
         reg.get("broken")
     with pytest.raises(ValueError, match="module:attr"):
         reg.register_lazy("bad", "json.dumps")
+
+
+def test_cli_choices_are_the_registry_names():
+    import click
+
+    from ddr.grid.executor_registry import EXECUTORS
+    from ddr.grid.executors import make_executor
+    from pipelines.grid_cmd import grid_cmd
+
+    option = next(p for p in grid_cmd.params if p.name == "executor_name")
+    assert isinstance(option.type, click.Choice) and tuple(option.type.choices) == EXECUTORS.names()
+    assert EXECUTORS.names() == ("serial", "local", "ray")
+    with pytest.raises(DDRError, match="unknown executor 'serail'; did you mean 'serial'"):
+        make_executor("serail")
+
+
+def test_every_extension_point_is_a_registry():
+    from ddr.augment import AUGMENTATIONS
+    from ddr.data.real_data import DATASETS
+    from ddr.distill import DISTILLERS
+    from ddr.eval.api import EVALUATIONS
+    from ddr.grid.executor_registry import EXECUTORS
+    from ddr.losses import LOSSES
+    from ddr.models import FAMILIES
+
+    for reg in (AUGMENTATIONS, DATASETS, DISTILLERS, EVALUATIONS, EXECUTORS, LOSSES, FAMILIES):
+        assert isinstance(reg, Registry) and len(reg) >= 3, reg
+    assert LOSSES.names() == ("ce", "kl", "sce", "mse_gt") and EVALUATIONS.names() == ("lrs", "ars", "acc")
+    assert {"digits", "cifar10", "npz", "tinyimagenet", "imagefolder"} <= set(DATASETS)  # both loader modules
+    assert AUGMENTATIONS.names()[:4] == ("dsa", "mixup", "cutmix", "sequence")

@@ -9,7 +9,7 @@ import sys
 import pytest
 import yaml
 
-from tests.pipelines.test_dvc_pipeline import _dvc, pipeline_repo  # noqa: F401  (fixture)
+from tests.pipelines.dvc_project import SHARES_REPRODUCED, dvc, ran
 
 
 def _git(repo, *args):
@@ -18,35 +18,29 @@ def _git(repo, *args):
     subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
 
 
-def _ran(out: str) -> list[str]:
-    return sorted(line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage"))
-
-
 @pytest.mark.slow
-def test_run_cache_remote_queued_sweep_and_metrics_diff_between_release_tags(pipeline_repo, tmp_path):
-    repo = pipeline_repo
-    params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["distill"]["methods"] = ["random", "herding"]
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    _dvc(repo, "remote", "add", "-d", "store", str(tmp_path / "remote"))
-    _dvc(repo, "repro")
+@SHARES_REPRODUCED
+def test_run_cache_remote_queued_sweep_and_metrics_diff_between_release_tags(reproduced_copy, tmp_path):
+    repo = reproduced_copy  # random and herding, reproduced
+    dvc(repo, "remote", "add", "-d", "store", str(tmp_path / "remote"))
+    assert ran(dvc(repo, "repro")) == []
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "release 0.1.0")
     _git(repo, "tag", "v0.1.0")
-    _dvc(repo, "push", "--run-cache")
+    dvc(repo, "push", "--run-cache")
 
     # a fresh clone: pull the outputs and the run cache, and nothing is computed again
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
-    _dvc(clone, "pull", "--run-cache")
-    assert _ran(_dvc(clone, "repro")) == []
-    assert json.loads(_dvc(clone, "status", "--json")) == {}
+    dvc(clone, "pull", "--run-cache")
+    assert ran(dvc(clone, "repro")) == []
+    assert json.loads(dvc(clone, "status", "--json")) == {}
 
     # a sweep of the bootstrap seed, queued and run as DVC experiments; exp show lists each one's scores
     for seed in (1, 2):
-        _dvc(repo, "exp", "run", "--queue", "-S", f"rank.seed={seed}")
-    _dvc(repo, "exp", "run", "--run-all")
-    rows = _exp_rows(json.loads(_dvc(repo, "exp", "show", "--json")))
+        dvc(repo, "exp", "run", "--queue", "-S", f"rank.seed={seed}")
+    dvc(repo, "exp", "run", "--run-all")
+    rows = _exp_rows(json.loads(dvc(repo, "exp", "show", "--json")))
     seeds = {r["params"]["rank"]["seed"] for r in rows}
     assert {1, 2} <= seeds, rows
     assert all("digits/ipc1/hard/lrs" in r["metrics"] for r in rows), rows
@@ -55,12 +49,12 @@ def test_run_cache_remote_queued_sweep_and_metrics_diff_between_release_tags(pip
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["release"]["version"] = "0.2.0"
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    out = _dvc(repo, "repro")
-    assert _ran(out) == ["release"]  # the ranking and every evaluation are reused
+    out = dvc(repo, "repro")
+    assert ran(out) == ["release"]  # the ranking and every evaluation are reused
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "release 0.2.0")
     _git(repo, "tag", "v0.2.0")
-    diff = json.loads(_dvc(repo, "metrics", "diff", "v0.1.0", "v0.2.0", "--all", "--json"))
+    diff = json.loads(dvc(repo, "metrics", "diff", "v0.1.0", "v0.2.0", "--all", "--json"))
     (entry,) = diff.values()
     assert any(k.startswith("digits/ipc1/hard/lrs") for k in entry), entry
     proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "registry", "verify", "--releases", "releases",

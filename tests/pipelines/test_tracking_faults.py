@@ -11,7 +11,7 @@ from mlflow import MlflowClient
 import ddr
 from ddr.data import random_baseline, write_distilled
 from ddr.grid.server import free_port
-from ddr.tracking_store import prepare_store
+from ddr.tracking import prepare_store
 
 CLI = [sys.executable, "-m", "pipelines.cli"]
 
@@ -22,9 +22,9 @@ def _parents(client, status=None):
     return [r for r in runs if "mlflow.parentRunId" not in r.data.tags and (status is None or r.info.status == status)]
 
 
-def test_a_killed_evaluations_parent_is_ended_failed_by_the_next_one(project, digits):
+def test_a_killed_evaluations_parent_is_ended_failed_by_the_next_one(project, store, digits):
     write_distilled(project / "set", random_baseline(digits, 2, 7))
-    uri = f"sqlite:///{project / 'mlflow.db'}"
+    uri = store
     args = ["eval", "lrs", "--distilled", "set", "--dataset", "digits", "--ipc", "2", "--protocol", "tiny-lrs.yaml",
             "--out", "res"]
     log = open(project.parent / "eval.log", "w")
@@ -56,12 +56,12 @@ def test_a_killed_evaluations_parent_is_ended_failed_by_the_next_one(project, di
     assert _parents(client, "RUNNING") == []
 
 
-def test_a_running_evaluation_of_the_same_cell_is_left_alone(project, digits):
+def test_a_running_evaluation_of_the_same_cell_is_left_alone(project, store, digits):
     """Only a parent whose process is gone is ended: a live one (here: this test's own process) stays."""
     from ddr.tracking import Tracker
 
     write_distilled(project / "set", random_baseline(digits, 2, 8))
-    uri = f"sqlite:///{project / 'mlflow.db'}"
+    uri = store
     res = ddr.evaluate("lrs", distilled="set", dataset="digits", ipc=2, protocol="tiny-lrs.yaml", tracking_uri=uri,
                        rounds=1)
     tags = MlflowClient(uri).get_run(res.mlflow["run_id"]).data.tags

@@ -21,8 +21,9 @@ def test_group_commands():
     assert sorted(registry_group.commands) == sorted(COMMANDS)
 
 
-def test_full_cycle_with_mlflow(tmp_path, monkeypatch):
+def test_full_cycle_with_mlflow(tmp_path, monkeypatch, new_store):
     monkeypatch.chdir(tmp_path)
+    new_store(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setenv("DDR_PASS", "correct horse")
     res = write_results(tmp_path / "runs")

@@ -10,8 +10,8 @@ from tests.pipelines.test_stage_deps import ROOT, closure
 
 REGISTRY = ROOT / "registry"
 # where the project trains: the engine, the distillers, evaluations and grids of them, teacher training
-TRAINING = ("ddr/train", "ddr/distill", "ddr/grid", "ddr/eval/api.py", "ddr/eval/session.py", "ddr/teacher_recipes.py",
-            "ddr/teachers.py")
+TRAINING = ("ddr/train", "ddr/distill", "ddr/grid", "ddr/eval/api.py", "ddr/eval/session.py", "ddr/eval/teacher_store.py",
+            "ddr/teacher_nets.py")
 
 
 def _registry_modules() -> dict[str, bool]:

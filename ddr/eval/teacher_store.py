@@ -7,13 +7,13 @@ from typing import Any
 
 import torch
 
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 from ddr.errors import DDRError
 from ddr.kernel.atomic import atomic_folder
 from ddr.kernel.digests import sha256_file
 from ddr.protocols import Protocol, TeacherSpec
 from ddr.seeds import derive_seed
-from ddr.teachers import TeacherEnsemble, load_teacher, state_digest, train_teacher
+from ddr.teacher_nets import TeacherEnsemble, load_teacher, state_digest, train_teacher
 from ddr.train.cache import training_key
 from ddr.train.engine import accuracy
 
