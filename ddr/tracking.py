@@ -1,5 +1,10 @@
 """The one place that says where MLflow tracks: the tracking URI, the artifact root beside a sqlite store,
-experiments (created once, described for the UI) and the evaluation's runs.
+opening the store, experiments (created once, described for the UI) and the evaluation's runs.
+
+Opening a store: a brand-new sqlite store is created and migrated by MLflow on first use; two processes
+doing that at once race in the migration, so the first use happens under a lock file beside the database.
+An HTTP tracking server that does not answer would make MLflow retry for minutes: it is probed once, with
+a short timeout, and refused with one line.
 
 Runs: one parent run per evaluation, one child run per training (brief section 5). Uses MlflowClient with
 an explicit tracking URI (never the global fluent state), and logs each child run only once its training
@@ -10,13 +15,18 @@ from __future__ import annotations
 
 import os
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from ddr.errors import DDRError
+
 DEFAULT_DB = "mlflow.db"
 ARTIFACTS_DIR = "mlartifacts"  # beside a sqlite store, never the working directory
+PROBE_TIMEOUT_S = 5.0
 
 
 def default_store_uri() -> str:
@@ -43,13 +53,34 @@ def artifact_root(uri: str) -> str | None:
     return None if db is None else (db.parent / ARTIFACTS_DIR).resolve().as_uri()
 
 
+def prepare_store(uri: str) -> None:
+    """Create/migrate a sqlite store under a lock; check an HTTP server answers. Raises DDRError."""
+    if uri.startswith("sqlite:///"):
+        from mlflow import MlflowClient
+
+        from ddr.locks import exclusive_lock
+
+        db = sqlite_db(uri)
+        db.parent.mkdir(parents=True, exist_ok=True)
+        with exclusive_lock(db.with_name(db.name + ".lock")):
+            MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # creates and migrates it
+    elif uri.startswith(("http://", "https://")):
+        try:
+            with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=PROBE_TIMEOUT_S):
+                pass
+        except urllib.error.HTTPError:
+            pass  # it answers; what it says about /health is its own business
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            raise DDRError(f"MLflow tracking server {uri} does not answer ({reason}); start it (ddr server) or "
+                           "pass --no-mlflow") from None
+
+
 def open_client(uri: str | None = None) -> Any:
     """An MlflowClient on the resolved URI, its store made ready first (a new sqlite store created under a
     lock; a server that does not answer refused in seconds, with one line)."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     from mlflow import MlflowClient
-
-    from ddr.tracking_store import prepare_store
 
     uri = resolve_tracking_uri(uri)
     prepare_store(uri)
@@ -105,7 +136,7 @@ class Tracker:
 
         from ddr.mlflow_notes import EVALUATION, LEVEL_TAG
         from ddr.system_metrics import ResourceMonitor
-        from ddr.tracking_store import end_stale_parents, owner_tags
+        from ddr.stale_runs import end_stale_parents, owner_tags
 
         self.experiment_id = self.experiment(experiment)
         end_stale_parents(self.client, self.experiment_id, tags)  # left RUNNING by a killed evaluation

@@ -11,7 +11,7 @@ from mlflow import MlflowClient
 import ddr
 from ddr.data import random_baseline, write_distilled
 from ddr.grid.server import free_port
-from ddr.tracking_store import prepare_store
+from ddr.tracking import prepare_store
 
 CLI = [sys.executable, "-m", "pipelines.cli"]
 
