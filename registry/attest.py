@@ -20,11 +20,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ddr.errors import DDRError
 from ddr.kernel.atomic import write_text_atomic
+from ddr.kernel.clock import utc_now
+from ddr.kernel.digests import sha256_file
 from registry import ATTESTATIONS_DIR, ENVELOPE_NAME, REPRODUCTION_PREDICATE_TYPE
 from registry.keyring import Keyring, keyid_of, parse_public, public_raw
 from registry.reproduction import compare_metrics
 from registry.signing import VerifyError, sign_statement, statement, verify_envelope
-from registry.util import dump_json, read_json, sha256_file, utc_now
+from registry.util import dump_json, read_json
 
 
 def attestations_dir(releases_dir: str | Path, version: str) -> Path:

@@ -17,10 +17,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ddr.errors import DDRError
 from ddr.kernel.atomic import write_text_atomic
+from ddr.kernel.clock import utc_now
+from ddr.kernel.digests import sha256_file
 from registry import ENVELOPE_NAME, TIMESTAMP_NAME, TIMESTAMP_PREDICATE_TYPE
 from registry.keyring import Keyring
 from registry.signing import VerifyError, sign_statement, statement, verify_envelope
-from registry.util import dump_json, semver_key, sha256_file, utc_now
+from registry.util import dump_json, semver_key
 
 DEFAULT_EXPIRES_DAYS = 30.0
 _FMT = "%Y-%m-%dT%H:%M:%SZ"

@@ -26,7 +26,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ddr.errors import DDRError
 from ddr.kernel.atomic import write_text_atomic
-from registry.util import dump_json, read_json, sha256_bytes, utc_now
+from ddr.kernel.clock import utc_now
+from ddr.kernel.digests import sha256_bytes
+from registry.util import dump_json, read_json
 
 SCHEME = "ed25519"
 

@@ -16,8 +16,9 @@ import json
 from pathlib import Path
 
 from ddr.errors import DDRError, unknown
+from ddr.kernel.digests import sha256_file
 from registry import ENVELOPE_NAME
-from registry.util import is_semver, semver_key, sha256_file
+from registry.util import is_semver, semver_key
 
 
 def list_versions(releases_dir: str | Path) -> list[str]:

@@ -16,9 +16,10 @@ import numpy as np
 
 from ddr.errors import DDRError
 from ddr.eval.result_checks import check_result_fields, check_summaries
+from ddr.kernel.digests import sha256_bytes, sha256_file
 from registry import RANKING_SCHEMA
 from registry.certainty import CONFIDENCE, competition_ranks, rank_certainty, rounds_paired, t_interval
-from registry.util import read_json, sha256_bytes, sha256_file
+from registry.util import read_json
 
 SCORES = ("lrs", "ars")
 COMPONENTS = {"lrs": ("hlr", "ior"), "ars": ("delta_aug", "delta_noaug")}

@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ddr.errors import DDRError
 from ddr.kernel.atomic import atomic_folder
+from ddr.kernel.clock import utc_now
+from ddr.kernel.digests import sha256_file
 from ddr.kernel.git import git, git_commit
 from ddr.locks import exclusive_lock
 from registry import ENVELOPE_NAME, PROVENANCE_SCHEMA, REGISTRY_SCHEMA_V2
@@ -32,7 +34,7 @@ from registry.ranking import (DEFAULT_RESAMPLES, DEFAULT_SEED, Result, build_ran
 from registry.render import to_csv, to_html, to_markdown
 from registry.sensitivity import build_sensitivity
 from registry.signing import sign_statement, statement
-from registry.util import check_semver, dump_json, list_files, semver_key, sha256_file, utc_now
+from registry.util import check_semver, dump_json, list_files, semver_key
 
 PACKAGES = ("ddr", "torch", "numpy", "pandas", "mlflow", "dvc", "click", "securesystemslib", "cryptography")
 

@@ -7,9 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from ddr.errors import DDRError
-# The registry's modules take the kernel's digests and clock through this module, beside its own helpers.
-from ddr.kernel.clock import utc_now  # noqa: F401
-from ddr.kernel.digests import canonical_json, sha256_bytes, sha256_file  # noqa: F401
 
 # semver.org 2.0.0 core + optional pre-release (build metadata is not allowed: it would not order).
 SEMVER_RE = re.compile(

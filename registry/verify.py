@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ddr.errors import DDRError
+from ddr.kernel.digests import sha256_file
 from registry import ENVELOPE_NAME, PREDICATE_TYPE_V2
 from registry.keyring import Keyring
 from registry.layout import envelope_digest, list_versions, read_statement_unverified
 from registry.signing import VerifyError, verify_envelope
 from registry.trust_state import TrustState
-from registry.util import list_files, sha256_file
+from registry.util import list_files
 
 
 @dataclass

@@ -26,6 +26,14 @@ def pytest_configure(config):
         config.addinivalue_line("markers", f"{name}: {what}")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Modules holding a slow test run first, each module's tests kept together (so a module-scoped
+    fixture is built once): with parallel workers (tools/test.sh) the long tests start at once and the
+    short ones fill in around them, instead of one long test running alone at the end."""
+    has_slow = {getattr(item, "module", None) for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: getattr(item, "module", None) not in has_slow)  # stable: else in collection order
+
+
 @pytest.fixture(scope="session")
 def digits():
     from ddr.data import load_dataset

@@ -24,7 +24,7 @@ from ddr.eval.environment import environment
 from ddr.eval.predictions import write_predictions
 from ddr.eval.result import EvalResult, training_resources
 from ddr.eval.selection import carve_validation, selection_record
-from ddr.eval.session import EvalSession, Progress, Trainer, parse_engine, timer
+from ddr.eval.session import EvalSession, Progress, Teachers, Trainer, parse_engine, timer
 from ddr.eval.zca_space import whiten
 from ddr.kernel.clock import utc_now
 from ddr.kernel.registry import Registry
@@ -246,7 +246,7 @@ def run_evaluation(options: EvalOptions, *, data: RealData | None = None,
         raise
 
 
-def _given_teachers(options: EvalOptions, proto: Protocol, data: RealData, dev: torch.device):
+def _given_teachers(options: EvalOptions, proto: Protocol, data: RealData, dev: torch.device) -> Teachers | None:
     """The user's teacher checkpoints, loaded now (one that does not fit fails before anything is logged);
     None when the evaluation provides its own teachers, or uses none."""
     if options.teachers and proto.soft is None:

@@ -11,6 +11,7 @@ import signal
 import socket
 import traceback
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 from typing import Any
 
 from ddr.grid.messages import Done, Failed, ProgressLine, Ready, Task
@@ -81,7 +82,7 @@ def _terminate(signum, frame):  # SIGTERM from the driver: unwind, so the MLflow
     raise KeyboardInterrupt
 
 
-def serve(conn) -> None:
+def serve(conn: Connection) -> None:
     """A local worker: receive Tasks on `conn` (None: stop), send back Ready once, then ProgressLine
     messages and Done or Failed for each task (ddr.grid.messages). Ctrl-C is the driver's to handle
     (SIGINT ignored here); the driver stops workers with SIGTERM. Its environment (CUDA_VISIBLE_DEVICES,
@@ -114,6 +115,5 @@ def serve(conn) -> None:
 
 if __name__ == "__main__":
     import sys
-    from multiprocessing.connection import Connection
 
     serve(Connection(int(sys.argv[1])))

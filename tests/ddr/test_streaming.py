@@ -10,9 +10,9 @@ from PIL import Image
 
 from ddr.data import load_dataset
 from ddr.data.folders import IMAGENET_MEAN, IMAGENET_STD, load_imagefolder, load_imagenet1k
-from ddr.kernel.digests import sha256_file
 from ddr.data.streaming import FolderImages, StreamedData, Uint8Images, channel_stats
 from ddr.errors import DDRError
+from ddr.kernel.digests import sha256_file
 from ddr.protocols import TrainRecipe
 from ddr.train.engine import train_student
 

@@ -4,10 +4,14 @@ import os
 import signal
 import threading
 
+import pytest
+
 from ddr.grid.executors import LocalExecutor
 from ddr.grid.runner import run_grid
 from ddr.grid.spec import load_grid
 from tests.grid.conftest import numbers, parent_runs, wait_for_running_parent, write_grid
+
+pytestmark = pytest.mark.slow  # worker processes and an MLflow server per test
 
 
 def test_two_local_workers_log_to_one_mlflow_server_and_equal_serial(gridproj, new_store, serial_reference):

@@ -12,9 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+# the tests that read the session's reproduced repository run in one worker under pytest-xdist, so it is
+# reproduced once, not once per worker
+SHARES_REPRODUCED = pytest.mark.xdist_group("reproduced-pipeline")
 
 
 def dvc(repo: Path, *args: str) -> str:

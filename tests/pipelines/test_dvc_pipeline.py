@@ -3,11 +3,14 @@ import json
 import subprocess
 import sys
 
+import pytest
 import yaml
 
-from tests.pipelines.dvc_project import dvc, edit_params, params_version, ran
+from tests.pipelines.dvc_project import SHARES_REPRODUCED, dvc, edit_params, params_version, ran
 
 
+@pytest.mark.slow
+@SHARES_REPRODUCED
 def test_reduced_pipeline_end_to_end_noop_and_partial_rerun(reproduced_repo, reproduced_copy):
     repo, first = reproduced_repo
     assert ran(first) == sorted(yaml.safe_load((repo / "dvc.lock").read_text())["stages"])  # every stage ran

@@ -9,7 +9,7 @@ import sys
 import pytest
 import yaml
 
-from tests.pipelines.dvc_project import dvc, ran
+from tests.pipelines.dvc_project import SHARES_REPRODUCED, dvc, ran
 
 
 def _git(repo, *args):
@@ -19,6 +19,7 @@ def _git(repo, *args):
 
 
 @pytest.mark.slow
+@SHARES_REPRODUCED
 def test_run_cache_remote_queued_sweep_and_metrics_diff_between_release_tags(reproduced_copy, tmp_path):
     repo = reproduced_copy  # random and herding, reproduced
     dvc(repo, "remote", "add", "-d", "store", str(tmp_path / "remote"))

@@ -12,8 +12,8 @@ from PIL import Image
 
 import ddr
 from ddr.data import DistilledSet, load_dataset, write_distilled
-from ddr.kernel.digests import json_sha256, sha256_file
 from ddr.data.streaming import StreamedData
+from ddr.kernel.digests import json_sha256, sha256_file
 from ddr.models import build_model
 from tests.ddr.test_streaming import image_folder
 
