@@ -1,7 +1,8 @@
 """The reduced DVC pipeline in a temporary git + DVC repository: made, run with `dvc`, and copied.
 
 Reproducing it costs minutes on two cores, so tests share one reproduced repository (a session fixture in
-conftest.py) and each works on its own copy: the copy is the same repository, with the same DVC cache,
+conftest.py; its tests live in one module, test_dvc_pipeline.py, which pytest-xdist's --dist loadfile keeps
+in one worker) and each works on its own copy: the copy is the same repository, with the same DVC cache,
 lock and outputs, and an MLflow store re-pointed at the copy's own folder.
 """
 from __future__ import annotations
@@ -12,13 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+import numpy as np
 import yaml
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
-# the tests that read the session's reproduced repository run in one worker under pytest-xdist, so it is
-# reproduced once, not once per worker
-SHARES_REPRODUCED = pytest.mark.xdist_group("reproduced-pipeline")
 
 
 def dvc(repo: Path, *args: str) -> str:
@@ -35,6 +34,21 @@ def dvc(repo: Path, *args: str) -> str:
 def ran(out: str) -> list[str]:
     """The stages a `dvc repro` output says it ran."""
     return sorted(line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage"))
+
+
+def submit(repo: Path, *argv: str) -> tuple[int, str, str]:
+    """`ddr submit ARGS` in `repo`, in its own process (DVC's logging binds the stream it first sees)."""
+    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "submit", *argv], cwd=repo, capture_output=True,
+                          text=True)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def image_folder(folder: Path, seed: int) -> None:
+    """A 10-class digits image folder (8x8 greyscale PNGs, one per class), as a user would upload."""
+    rng = np.random.default_rng(seed)
+    for c in range(10):
+        (folder / str(c)).mkdir(parents=True)
+        Image.fromarray(rng.integers(0, 256, (8, 8), dtype=np.uint8), mode="L").save(folder / str(c) / "0.png")
 
 
 def make_pipeline_repo(repo: Path) -> Path:
