@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import click
 
 from ddr.errors import DDRError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 RELEASES_OPT = click.option("--releases", "releases_dir", default="releases", show_default=True, envvar="DDR_RELEASES",
                             type=click.Path(file_okay=False), help="Folder holding releases/<version>/ (env DDR_RELEASES).")
@@ -17,6 +22,7 @@ KEYRING_OPT = click.option("--keyring", "keyring_path", default="keys/keyring.js
 
 
 def passphrase(env_var: str | None, prompt: bool, confirm: bool = False) -> str | None:
+    """The passphrase in environment variable `env_var`, else one prompted for, else None."""
     if env_var:
         if env_var not in os.environ:
             raise DDRError(f"--passphrase-env {env_var}: that environment variable is not set")
@@ -26,7 +32,8 @@ def passphrase(env_var: str | None, prompt: bool, confirm: bool = False) -> str 
     return None
 
 
-def load_keys(paths, passphrase_env: str | None) -> list:
+def load_keys(paths: Iterable[str], passphrase_env: str | None) -> list[Ed25519PrivateKey]:
+    """The private keys at `paths`; an encrypted one without --passphrase-env is asked for on a terminal."""
     from registry.keyring import load_private_key
 
     keys = []

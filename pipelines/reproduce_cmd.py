@@ -38,8 +38,8 @@ def reproduce_cmd(version, cells, releases_dir, keyring_path, no_verify, device,
     Example:
       ddr registry reproduce 1.0.0 --cell digits/10/hard/herding --device cpu
     """
-    from registry.layout import resolve_release
     from pipelines.reproduce import reproduce_cell
+    from registry.layout import resolve_release
     from registry.reproduction import find_cells, format_report
     from registry.util import read_json
 

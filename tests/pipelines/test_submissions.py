@@ -13,7 +13,7 @@ from PIL import Image
 from ddr.data import load_dataset, random_baseline, write_distilled
 from ddr.data.digest import dvc_md5
 from ddr.grid.spec import load_grid
-from tests.pipelines.dvc_project import SHARES_REPRODUCED, dvc, edit_params, ran
+from tests.pipelines.dvc_project import dvc, edit_params, ran
 
 
 def _image_folder(folder, seed: int) -> None:
@@ -24,20 +24,16 @@ def _image_folder(folder, seed: int) -> None:
         Image.fromarray(rng.integers(0, 256, (8, 8), dtype=np.uint8), mode="L").save(folder / str(c) / "0.png")
 
 
-@pytest.fixture
-def submit(ddr_cli, monkeypatch):
-    """submit(repo, ARGS...) -> (exit status, stdout, stderr) of `ddr submit ARGS` run in `repo`, in this
-    process (the console script's own exit path is tested in test_eval_lrs.py)."""
-    def run(repo, *argv):
-        monkeypatch.chdir(repo)
-        return ddr_cli("submit", *argv)
-    return run
+def _submit(repo, *argv):
+    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "submit", *argv], cwd=repo, capture_output=True,
+                          text=True)
+    return proc.returncode, proc.stdout, proc.stderr
 
 
-def test_submit_declares_versions_and_keeps_params_comments(pipeline_repo, tmp_path, submit):
+def test_submit_declares_versions_and_keeps_params_comments(pipeline_repo, tmp_path):
     repo = pipeline_repo
     write_distilled(tmp_path / "outside", random_baseline(load_dataset("digits"), 1, 77))
-    code, out, err = submit(repo, str(tmp_path / "outside"), "--method", "mine", "--dataset", "digits", "--ipc", "1",
+    code, out, err = _submit(repo, str(tmp_path / "outside"), "--method", "mine", "--dataset", "digits", "--ipc", "1",
                              "--source", "a test", "--licence", "CC0-1.0")
     assert code == 0, err
     text = (repo / "params.yaml").read_text()
@@ -58,14 +54,13 @@ def test_submit_declares_versions_and_keeps_params_comments(pipeline_repo, tmp_p
         for k, v in base.items():
             if k not in argv:
                 args += [k, v]
-        code, out, err = submit(repo, *args, *argv)
+        code, out, err = _submit(repo, *args, *argv)
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
     assert (repo / "params.yaml").read_text() == text
 
 
 @pytest.mark.slow
-@SHARES_REPRODUCED
-def test_repro_evaluates_only_the_new_cells_and_the_release_ranks_them(reproduced_copy, tmp_path, submit):
+def test_repro_evaluates_only_the_new_cells_and_the_release_ranks_them(reproduced_copy, tmp_path):
     repo = reproduced_copy  # random and herding, reproduced with the serial executor
     first = json.loads((repo / "releases" / "0.1.0" / "ranking.json").read_text())
     assert {r["method"] for t in first["tables"] for r in t["rows"]} == {"random", "herding"}
@@ -76,7 +71,7 @@ def test_repro_evaluates_only_the_new_cells_and_the_release_ranks_them(reproduce
     write_distilled(tmp_path / "dd-format", random_baseline(load_dataset("digits"), 1, 77))
     _image_folder(tmp_path / "images", 5)
     for folder, method in (("dd-format", "mine"), ("images", "pixels")):
-        code, out, err = submit(repo, str(tmp_path / folder), "--method", method, "--dataset", "digits",
+        code, out, err = _submit(repo, str(tmp_path / folder), "--method", method, "--dataset", "digits",
                                  "--ipc", "1", "--label", "hard", "--source", f"test {method}", "--licence", "MIT")
         assert code == 0, err
     params = yaml.safe_load((repo / "params.yaml").read_text())
