@@ -10,6 +10,10 @@ os.environ["DO_NOT_TRACK"] = "1"
 # registry verifiers remember what they verified; tests keep that out of ~/.local/state
 os.environ["DDR_STATE"] = os.path.join(tempfile.mkdtemp(prefix="ddr-test-state-"), "verifier-state.json")
 
+from ddr.kernel.cpu_isa import pin_cpu_isa  # noqa: E402
+
+pin_cpu_isa()  # golden numbers were recorded under AVX2 kernels; AVX-512 ones move a digit (see the module)
+
 import pytest  # noqa: E402
 import torch  # noqa: E402
 

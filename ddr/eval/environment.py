@@ -23,6 +23,8 @@ def environment(device: torch.device) -> dict:
         "device": device.type,
         "hardware": hardware,
         "torch_threads": torch.get_num_threads(),
+        # CPU kernels differ by instruction set (ddr.kernel.cpu_isa): part of where a CPU number came from
+        "cpu_capability": torch.backends.cpu.get_cpu_capability() if device.type == "cpu" else None,
         "platform": platform.platform(),
         "git_commit": git_commit(),
         "dvc_lock_md5": file_md5(lock) if lock.is_file() else None,

@@ -9,7 +9,8 @@ number without a version bump fails them too. After a bump, regenerate with one 
     PYTHONPATH=$PWD python -m ddr.protocols.golden --hashes                            # hashes only
 
 Only the numbers and identities are kept (no timings, paths or hosts), so a file changes only when a
-number does.
+number does. Records are computed with oneDNN and ATen capped at AVX2 (`ddr.kernel.cpu_isa`): their
+AVX-512 kernels add in another order, and a record must match on every x86-64 machine.
 """
 from __future__ import annotations
 
@@ -96,6 +97,9 @@ def update_hashes(root: Path = GOLDEN_DIR) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from ddr.kernel.cpu_isa import pin_cpu_isa
+
+    pin_cpu_isa()
     import torch
 
     torch.set_num_threads(1)
