@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from mlflow import MlflowClient
 
 import ddr
@@ -74,6 +75,7 @@ def test_a_running_evaluation_of_the_same_cell_is_left_alone(project, store, dig
     live.abort_parent("KILLED")
 
 
+@pytest.mark.slow  # four interpreters importing MLflow, racing to create and migrate one store
 def test_several_evaluations_open_a_brand_new_store_at_once(tmp_path):
     uri = f"sqlite:///{tmp_path / 'new' / 'mlflow.db'}"
     code = ("import sys; from ddr.tracking import Tracker; t = Tracker(sys.argv[1]); "
