@@ -70,11 +70,16 @@ def test_worker_killed_mid_cell_the_grid_completes(gridproj, mlflow_server, seri
     for cid in ids:
         finished = parent_runs(mlflow_server.uri, cid, "FINISHED")
         assert len(finished) == 1  # exactly one finished parent per cell
+    attempts = [json.loads(line) for line in (gridproj / "out" / "cells" / killed / "attempts.jsonl").read_text().splitlines()]
+    events = [a["event"] for a in attempts]
+    # Normally one retry; on a loaded machine a respawned worker has been seen to die as well, which costs
+    # another attempt. Any failure that is not a worker's death is a bug.
+    assert events[:2] == ["start", "failed"] and events[-2:] == ["start", "done"] \
+        and events[2:-2] == ["start", "failed"] * ((len(events) - 4) // 2), attempts
+    assert all("died" in a["error"] for a in attempts if a["event"] == "failed"), attempts
     rerun = parent_runs(mlflow_server.uri, killed, "FINISHED")[0]
-    assert rerun.data.tags["ddr.attempt"] == "2" and rerun.data.tags["ddr.worker"] != victim.data.tags["ddr.worker"]
-    events = [json.loads(line)["event"]
-              for line in (gridproj / "out" / "cells" / killed / "attempts.jsonl").read_text().splitlines()]
-    assert events == ["start", "failed", "start", "done"]
+    assert rerun.data.tags["ddr.attempt"] == str(events.count("start")), attempts
+    assert rerun.data.tags["ddr.worker"] != victim.data.tags["ddr.worker"]
 
 
 def test_ctrl_c_stops_local_workers_cleanly_and_the_grid_resumes(gridproj, new_store, serial_reference):
