@@ -12,7 +12,7 @@ import click
 
 from ddr.errors import DDRError
 from pipelines import registry_keys_cmd, registry_view_cmd, reproduce_cmd
-from pipelines.registry_options import KEYRING_OPT, RELEASES_OPT, load_keys
+from pipelines.registry_options import KEYRING_OPT, PASSPHRASE_OPT, RELEASES_OPT, SIGNING_KEYS_OPT, load_keys
 
 
 @click.group("registry")
@@ -32,9 +32,8 @@ def registry_group() -> None:
 @click.option("--results", "results", multiple=True, required=True, type=click.Path(),
               help="result.json files or folders searched recursively (repeatable).")
 @RELEASES_OPT
-@click.option("--key", "key_paths", multiple=True, required=True, type=click.Path(dir_okay=False),
-              help="Private signing key (repeatable, for threshold > 1).")
-@click.option("--passphrase-env", default=None, metavar="VAR", help="Passphrase of the key(s) in env VAR.")
+@SIGNING_KEYS_OPT
+@PASSPHRASE_OPT
 @KEYRING_OPT
 @click.option("--seed", type=int, default=None, help="Bootstrap seed (recorded in the release).")
 @click.option("--resamples", type=int, default=None, help="Rank-certainty draws (default 10000).")
@@ -142,9 +141,8 @@ def verify_cmd(version, releases_dir, keyring_path, latest, state_path, no_state
 
 @click.command("timestamp")
 @RELEASES_OPT
-@click.option("--key", "key_paths", multiple=True, required=True, type=click.Path(dir_okay=False),
-              help="Private signing key (repeatable, for threshold > 1).")
-@click.option("--passphrase-env", default=None, metavar="VAR", help="Passphrase of the key(s) in env VAR.")
+@SIGNING_KEYS_OPT
+@PASSPHRASE_OPT
 @KEYRING_OPT
 @click.option("--expires-days", type=float, default=None, help="Days until the timestamp expires (default 30).")
 def timestamp_cmd(releases_dir, key_paths, passphrase_env, keyring_path, expires_days):

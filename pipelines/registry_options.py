@@ -19,6 +19,9 @@ RELEASES_OPT = click.option("--releases", "releases_dir", default="releases", sh
 KEYRING_OPT = click.option("--keyring", "keyring_path", default="keys/keyring.json", show_default=True,
                            envvar="DDR_KEYRING", type=click.Path(dir_okay=False),
                            help="Keyring of trusted public keys (env DDR_KEYRING).")
+SIGNING_KEYS_OPT = click.option("--key", "key_paths", multiple=True, required=True, type=click.Path(dir_okay=False),
+                                help="Private signing key (repeatable, for threshold > 1).")
+PASSPHRASE_OPT = click.option("--passphrase-env", default=None, metavar="VAR", help="Passphrase of the key(s) in env VAR.")
 
 
 def passphrase(env_var: str | None, prompt: bool, confirm: bool = False) -> str | None:
