@@ -7,13 +7,18 @@ in a fresh subprocess per (path, N):
   - resident: load_dataset (whole split decoded to float32 in memory), then one epoch of batch slicing;
   - streamed: load_dataset under a 1-byte-above-the-test-split cap (training split left on disk), then one
     epoch of `x_train.batches(perm, batch)` through DataLoader workers;
+  - originals: as streamed, but every training image read as the random side of an ImageNet protocol reads
+    its baseline (ddr.data.originals): the full-resolution original through sre2l-imagenet1k's per-image
+    RandomResizedCrop + flip, per epoch (CutMix stays on the batch and is not timed);
   optionally (--train MODEL) one training epoch of MODEL on the streamed split via train_student.
 It prints peak RSS of the process (ru_maxrss) and of its largest worker, load time, epoch images/s, and the
 ratios against the smallest N (flat memory: the streamed ratio stays ~1 while the resident one grows ~N).
 
 CPU (this machine):  python benchmarks/bench_data.py --sizes 500 1000 2000 4000
+                     python benchmarks/bench_data.py --sizes 500 1000 2000 --paths streamed originals
 GPU machine:         python benchmarks/bench_data.py --sizes 5000 20000 80000 --workers 8 --batch 256 \
-                         --device cuda --train ResNet-18-BN-tv --skip-resident-above 20000
+                         --device cuda --train ResNet-18-BN-tv --skip-resident-above 20000 \
+                         --paths streamed resident originals
 """
 from __future__ import annotations
 
@@ -58,7 +63,7 @@ def child(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     os.environ["DDR_DATA_WORKERS"] = str(args.workers)
     pixels = 3 * 224 * 224
-    if args.path == "streamed":
+    if args.path in ("streamed", "originals"):
         os.environ["DDR_MAX_DATA_BYTES"] = str(VAL * pixels + 1)  # the test split fits, nothing else does
     else:
         os.environ["DDR_MAX_DATA_BYTES"] = str(1 << 50)
@@ -68,12 +73,23 @@ def child(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     data = load_dataset("imagenet1k", args.root)
     load_s = time.perf_counter() - t0
-    assert isinstance(data, StreamedData) == (args.path == "streamed")
+    assert isinstance(data, StreamedData) == (args.path != "resident")
     n = len(data.x_train)
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(0))
     t0 = time.perf_counter()
     seen = 0
-    if args.path == "streamed":
+    if args.path == "originals":
+        from ddr.augment import split_per_image
+        from ddr.data.originals import OriginalImages
+        from ddr.protocols import load_protocol
+
+        per_image, batch_spec = split_per_image(load_protocol("sre2l-imagenet1k").train.augmentation)
+        x = OriginalImages(data.train_paths, ["0" * 64] * n, data.im_size, "RGB", data.mean, data.std, per_image,
+                           batch_spec)  # sha256s only name the files in cache keys; not needed to time a pass
+        for xb in x.batches(perm, args.batch, pin_memory=args.device == "cuda", gen=torch.Generator().manual_seed(0)):
+            xb = xb.to(args.device, non_blocking=True)
+            seen += len(xb)
+    elif args.path == "streamed":
         for xb in data.x_train.batches(perm, args.batch, pin_memory=args.device == "cuda"):
             xb = xb.to(args.device, non_blocking=True)
             seen += len(xb)
@@ -114,6 +130,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="torch threads per process")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--train", default=None, help="also time one training epoch of this model on the streamed split")
+    ap.add_argument("--paths", nargs="+", default=["streamed", "resident"], choices=["streamed", "resident", "originals"])
     ap.add_argument("--skip-resident-above", type=int, default=None, help="do not run the resident path above this N")
     ap.add_argument("--workdir", default="/tmp/ddr-bench-data")
     ap.add_argument("--json", default=None, help="also write the rows here")
@@ -129,7 +146,7 @@ def main() -> None:
         t0 = time.perf_counter()
         root = make_folder(Path(args.workdir), n)
         print(f"# folder of {n} training images ready ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
-        for path in ("streamed", "resident"):
+        for path in args.paths:
             if path == "resident" and args.skip_resident_above is not None and n > args.skip_resident_above:
                 continue
             cmd = [sys.executable, __file__, "--child", "--path", path, "--root", str(root), "--batch",
@@ -144,12 +161,18 @@ def main() -> None:
             print(json.dumps(row), flush=True)
     print("\n| path | N train | load s | epoch images/s | peak RSS MiB | x smallest N | largest worker MiB |")
     print("|---|---|---|---|---|---|---|")
-    for path in ("streamed", "resident"):
+    for path in args.paths:
         sel = [r for r in rows if r["path"] == path]
         for r in sel:
             ratio = r["peak_rss_mib"] / sel[0]["peak_rss_mib"]
             print(f"| {path} | {r['n']} | {r['load_s']} | {r['images_per_s']} | {r['peak_rss_mib']} | {ratio:.2f} | "
                   f"{r['worker_peak_rss_mib']} |")
+    by = {(r["path"], r["n"]): r for r in rows}
+    for n in args.sizes:
+        if ("originals", n) in by and ("streamed", n) in by:
+            ratio = by["originals", n]["images_per_s"] / by["streamed", n]["images_per_s"]
+            print(f"originals (RRC + flip per full-size image) vs streamed centre-crop decode, N={n}: "
+                  f"{ratio:.2f}x the images/s")
     for r in rows:
         if "train_epoch_s" in r:
             print(f"training epoch ({args.train}, N={r['n']}): {r['train_epoch_s']} s, {r['train_images_per_s']} images/s"

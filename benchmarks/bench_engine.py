@@ -18,9 +18,9 @@ order (RandomSampler / randperm with a Generator seeded by `seed`), so on CPU th
 plain engine compute the same numbers; the table reports each engine's best-accuracy difference to the
 reference (mean and max over the seeds, percentage points).
 
-Part 2 (`--full`): one full LRS-hard evaluation through ddr.evaluate (real reference + rounds x 2 sides x
-LR grid), once per engine and once with every training done by the reference loop (same protocol, same
-seeds), no cache, no MLflow. Digits uses the shipped digits-lrs-hard protocol; cifar-cell a protocol with
+Part 2 (`--full`): one full LRS-hard evaluation through ddr.evaluate's core, `run_evaluation` (real
+reference + rounds x 2 sides x LR grid), once per engine and once with the reference loop as its trainer
+(same protocol, same seeds), no cache, no MLflow; the cell's data set is passed in, not registered. Digits uses the shipped digits-lrs-hard protocol; cifar-cell a protocol with
 the cell's recipe (its real reference trains `--real-epochs` epochs on the CIFAR-shaped training split).
 
 Peak memory: on CUDA torch.cuda.max_memory_allocated per phase; on CPU the peak resident set size of
@@ -227,7 +227,8 @@ def build_cell(args):
     import torch
 
     from ddr.data import load_dataset, random_baseline
-    from ddr.data.real import CIFAR_MEAN, CIFAR_STD, RealData, _normalise
+    from ddr.data.real import CIFAR_MEAN, CIFAR_STD
+    from ddr.data.real_data import RealData, normalise_splits
     from ddr.protocols import TrainRecipe, load_protocol
 
     if args.mode == "digits":
@@ -250,16 +251,12 @@ def build_cell(args):
             xte = g.integers(0, 256, (args.test_size, 3, 32, 32), dtype=np.uint8)
             ytr = np.sort(np.arange(n_train) % 10).astype(np.int64)
             yte = g.integers(0, 10, args.test_size).astype(np.int64)
-            xt, xe = _normalise(xtr.astype(np.float32) / scale, xte.astype(np.float32) / scale, CIFAR_MEAN, CIFAR_STD)
+            xt, xe = normalise_splits(xtr.astype(np.float32) / scale, xte.astype(np.float32) / scale, CIFAR_MEAN, CIFAR_STD)
             data = RealData("bench-cifar", xt, torch.from_numpy(ytr), xe, torch.from_numpy(yte), 10, CIFAR_MEAN,
                             CIFAR_STD, source="random uint8, numpy seed 0")
         if len(data.x_test) > args.test_size:  # a smaller test set (CPU smoke runs), under its own name
             data = RealData(data.name + "-bench", data.x_train, data.y_train, data.x_test[:args.test_size],
                             data.y_test[:args.test_size], data.num_classes, data.mean, data.std, data.source)
-        from ddr.data import real as real_mod
-
-        real_mod.DATASETS[data.name] = lambda root, d=data: d
-        real_mod.load_dataset.cache_clear()
         g = torch.Generator().manual_seed(99)
         x_syn = torch.randn(10 * args.ipc, 3, 32, 32, generator=g)  # a CIFAR-shaped IPC-10 'distilled' set
         y_syn = torch.arange(10).repeat_interleave(args.ipc)
@@ -357,10 +354,8 @@ def run_cell(args, cell, dev, variants, ref_train):
 
 
 def run_full(args, cell, dev, variants, ref_train):
-    import ddr
-    import ddr.eval.session as session_mod
-
     from ddr.data import random_baseline
+    from ddr.eval.api import EvalOptions, run_evaluation
 
     data = cell["data"]
     if isinstance(cell["protocol"], dict):
@@ -380,15 +375,10 @@ def run_full(args, cell, dev, variants, ref_train):
         sync(dev)
         with Peak(dev) as peak:
             t0 = time.perf_counter()
-            if name == "ref":
-                orig = session_mod.train_student
-                session_mod.train_student = ref_train
-                try:
-                    res = ddr.evaluate("lrs", **common)
-                finally:
-                    session_mod.train_student = orig
+            if name == "ref":  # every student trained by the reference loop instead of ddr's engine
+                res = run_evaluation(EvalOptions("lrs", **common), data=data, trainer=ref_train)
             else:
-                res = ddr.evaluate("lrs", engine=name, **common)
+                res = run_evaluation(EvalOptions("lrs", engine=name, **common), data=data)
             sync(dev)
             wall = time.perf_counter() - t0
         real_s = sum(t["seconds"] for t in res.trainings if t["role"] == "real")

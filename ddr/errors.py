@@ -11,8 +11,11 @@ class DDRError(Exception):
     exit_code = 2
 
 
-def unknown(kind: str, name: str, known: Iterable[str]) -> DDRError:
-    """An 'unknown X' error with a did-you-mean suggestion drawn from the known names."""
+def unknown(kind: str, name: str, known: Iterable[str], list_valid: bool = False) -> DDRError:
+    """An 'unknown X' error with a did-you-mean suggestion drawn from the known names, or with
+    `list_valid` every valid name in the given order (for short, fixed lists)."""
+    if list_valid:
+        return DDRError(f"unknown {kind} '{name}'; valid: {', '.join(known)}")
     known = sorted(known)
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
     if not close:  # case-insensitive second chance: 'convnet-3' -> 'ConvNet-3'

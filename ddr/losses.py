@@ -17,10 +17,10 @@ from collections.abc import Callable
 import torch.nn.functional as F
 from torch import Tensor
 
-from ddr.errors import DDRError, unknown
+from ddr.errors import DDRError
+from ddr.kernel.registry import Registry
 
 LossFn = Callable[[Tensor, Tensor, Tensor], Tensor]
-LOSSES = ("ce", "kl", "sce", "mse_gt")
 
 
 def _is_soft(t: Tensor) -> bool:
@@ -39,6 +39,10 @@ def _ce(student: Tensor, targets: Tensor, hard_targets: Tensor) -> Tensor:
     return F.cross_entropy(student, hard.long())
 
 
+# name -> make(T, factor, mse_weight, ce_weight) -> LossFn, where factor is T^2 or 1 (scale_t2)
+LOSSES: Registry[Callable[[float, float, float, float], LossFn]] = Registry("loss")
+
+
 def build_loss(name: str, temperature: float = 1.0, scale_t2: bool = False, mse_weight: float = 1.0,
                ce_weight: float = 0.0) -> LossFn:
     """The loss called `name`: 'ce', 'kl', 'sce' or 'mse_gt' (reference 2.2).
@@ -49,39 +53,48 @@ def build_loss(name: str, temperature: float = 1.0, scale_t2: bool = False, mse_
     For kl/sce, `targets` are logits (teacher outputs or DATM-style learned labels), as in DD-Ranking.
     DD-Ranking's defaults are T = 1.2 for kl and sce; the protocol must state T explicitly.
     """
-    if name not in LOSSES:
-        raise unknown("loss", name, LOSSES)
+    make = LOSSES.get(name)
     if temperature <= 0:
         raise DDRError(f"loss {name}: temperature must be positive, got {temperature}")
     T = float(temperature)
-    factor = T * T if scale_t2 else 1.0
+    return make(T, T * T if scale_t2 else 1.0, mse_weight, ce_weight)
 
-    if name == "ce":
-        return _ce
 
-    def soft_only(targets: Tensor) -> None:
-        if not _is_soft(targets):
-            raise DDRError(f"loss {name} needs soft targets (teacher logits or soft-label vectors, B x C float); "
-                           f"got {tuple(targets.shape)} {targets.dtype} - use 'ce' for hard labels")
+def _soft_only(name: str, targets: Tensor) -> None:
+    if not _is_soft(targets):
+        raise DDRError(f"loss {name} needs soft targets (teacher logits or soft-label vectors, B x C float); "
+                       f"got {tuple(targets.shape)} {targets.dtype} - use 'ce' for hard labels")
 
-    if name == "kl":
-        def kl(student: Tensor, targets: Tensor, hard_targets: Tensor) -> Tensor:
-            soft_only(targets)
-            p_log = F.log_softmax(targets.detach().float() / T, dim=1)
-            q_log = F.log_softmax(student.float() / T, dim=1)
-            # log_target form: exact at p = 0 and no log(softmax) round trip
-            return F.kl_div(q_log, p_log, reduction="batchmean", log_target=True) * factor
-        return kl
 
-    if name == "sce":
-        def sce(student: Tensor, targets: Tensor, hard_targets: Tensor) -> Tensor:
-            soft_only(targets)
-            p = F.softmax(targets.detach().float() / T, dim=1)  # detached: fixes 6.1.17
-            return -(p * F.log_softmax(student.float() / T, dim=1)).sum(dim=1).mean() * factor
-        return sce
+@LOSSES.register("ce")
+def _make_ce(T: float, factor: float, mse_weight: float, ce_weight: float) -> LossFn:
+    return _ce
 
+
+@LOSSES.register("kl")
+def _make_kl(T: float, factor: float, mse_weight: float, ce_weight: float) -> LossFn:
+    def kl(student: Tensor, targets: Tensor, hard_targets: Tensor) -> Tensor:
+        _soft_only("kl", targets)
+        p_log = F.log_softmax(targets.detach().float() / T, dim=1)
+        q_log = F.log_softmax(student.float() / T, dim=1)
+        # log_target form: exact at p = 0 and no log(softmax) round trip
+        return F.kl_div(q_log, p_log, reduction="batchmean", log_target=True) * factor
+    return kl
+
+
+@LOSSES.register("sce")
+def _make_sce(T: float, factor: float, mse_weight: float, ce_weight: float) -> LossFn:
+    def sce(student: Tensor, targets: Tensor, hard_targets: Tensor) -> Tensor:
+        _soft_only("sce", targets)
+        p = F.softmax(targets.detach().float() / T, dim=1)  # detached: fixes 6.1.17
+        return -(p * F.log_softmax(student.float() / T, dim=1)).sum(dim=1).mean() * factor
+    return sce
+
+
+@LOSSES.register("mse_gt")
+def _make_mse_gt(T: float, factor: float, mse_weight: float, ce_weight: float) -> LossFn:
     def mse_gt(student: Tensor, targets: Tensor, hard_targets: Tensor) -> Tensor:
-        soft_only(targets)
+        _soft_only("mse_gt", targets)
         loss = mse_weight * F.mse_loss(student, targets.detach().to(student.dtype))
         if ce_weight:
             if hard_targets is None or hard_targets.is_floating_point() or hard_targets.dim() != 1:

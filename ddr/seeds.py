@@ -5,13 +5,12 @@ here the seed is a hash of the training's identity, so the same command repeats 
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
+
+from ddr.kernel.digests import json_sha256
 
 
 def derive_seed(**parts: Any) -> int:
     """A 31-bit seed from named parts, independent of their order, e.g.
     derive_seed(protocol="digits-lrs-hard@1", dataset="digits", ipc=10, role="syn", round=0, lr=0.01)."""
-    canonical = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
-    return int.from_bytes(hashlib.sha256(canonical.encode()).digest()[:4], "big") & 0x7FFFFFFF
+    return int(json_sha256(parts, compact=True)[:8], 16) & 0x7FFFFFFF  # the digest's first 4 bytes, big-endian

@@ -66,8 +66,10 @@ def log_teachers(client: Any, experiment_id: str, run_id: str, teachers: list[di
         versions = client.search_model_versions(f"name = '{name}'")
         version = next((v for v in versions if v.tags.get(SHA_TAG) == info["sha256"]), None)
         if version is None:  # the source is the model's folder: a models:/ source would be resolved through
-            # the process-global tracking URI, not this client's
+            # the process-global tracking URI, not this client's. A server accepts a local folder only inside
+            # the artifacts of the logged model named by model_id (or of the run, which it is not).
             version = client.create_model_version(name, source=model.artifact_location, run_id=run_id,
+                                                  model_id=model.model_id,
                                                   tags={SHA_TAG: info["sha256"], MODEL_TAG: model.model_id})
         client.set_registered_model_alias(name, alias(protocol.version), version.version)
     client.log_inputs(run_id, models=[LoggedModelInput(i) for i in ids])

@@ -1,32 +1,117 @@
-"""MLflow logging: one parent run per evaluation, one child run per training (brief section 5).
+"""The one place that says where MLflow tracks: the tracking URI, the artifact root beside a sqlite store,
+opening the store, experiments (created once, described for the UI) and the evaluation's runs.
 
-Uses MlflowClient with an explicit tracking URI (never the global fluent state), and logs each child
-run only once its training has finished, so an interrupted evaluation leaves finished children and a
-parent marked KILLED or FAILED, never a half-logged training.
+Opening a store: a brand-new sqlite store is created and migrated by MLflow on first use; two processes
+doing that at once race in the migration, so the first use happens under a lock file beside the database.
+An HTTP tracking server that does not answer would make MLflow retry for minutes: it is probed once, with
+a short timeout, and refused with one line.
+
+Runs: one parent run per evaluation, one child run per training (brief section 5). Uses MlflowClient with
+an explicit tracking URI (never the global fluent state), and logs each child run only once its training
+has finished, so an interrupted evaluation leaves finished children and a parent marked KILLED or FAILED,
+never a half-logged training.
 """
 from __future__ import annotations
 
 import os
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
+
+from ddr.errors import DDRError
 
 DEFAULT_DB = "mlflow.db"
+ARTIFACTS_DIR = "mlartifacts"  # beside a sqlite store, never the working directory
+PROBE_TIMEOUT_S = 5.0
+
+
+def default_store_uri() -> str:
+    """The project's store: sqlite:///<cwd>/mlflow.db."""
+    return f"sqlite:///{Path.cwd() / DEFAULT_DB}"
 
 
 def resolve_tracking_uri(uri: str | None = None) -> str:
     """Explicit URI, else MLFLOW_TRACKING_URI, else sqlite:///<cwd>/mlflow.db (the project's store)."""
-    uri = uri or os.environ.get("MLFLOW_TRACKING_URI")
-    if uri:
-        return uri
-    return f"sqlite:///{Path.cwd() / DEFAULT_DB}"
+    return uri or os.environ.get("MLFLOW_TRACKING_URI") or default_store_uri()
 
 
-def _artifact_root(uri: str) -> str | None:
-    """Artifacts beside a sqlite store (mlartifacts/); a server decides for itself."""
+def sqlite_db(uri: str) -> Path | None:
+    """The database file of a sqlite:/// URI, None for any other store. sqlite:////abs/x.db -> /abs/x.db;
+    sqlite:///x.db -> x.db (relative to the working directory); %-escapes decoded, a ?query dropped."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    return Path(unquote(uri[len("sqlite:///"):].split("?", 1)[0]))
+
+
+def artifact_root(uri: str) -> str | None:
+    """Artifacts beside a sqlite store (file:.../mlartifacts); a server decides for itself (None)."""
+    db = sqlite_db(uri)
+    return None if db is None else (db.parent / ARTIFACTS_DIR).resolve().as_uri()
+
+
+def prepare_store(uri: str) -> None:
+    """Create/migrate a sqlite store under a lock; check an HTTP server answers. Raises DDRError."""
     if uri.startswith("sqlite:///"):
-        return (Path(uri[len("sqlite:///"):]).parent / "mlartifacts").resolve().as_uri()
-    return None
+        from mlflow import MlflowClient
+
+        from ddr.locks import exclusive_lock
+
+        db = sqlite_db(uri)
+        db.parent.mkdir(parents=True, exist_ok=True)
+        with exclusive_lock(db.with_name(db.name + ".lock")):
+            MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # creates and migrates it
+    elif uri.startswith(("http://", "https://")):
+        try:
+            with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=PROBE_TIMEOUT_S):
+                pass
+        except urllib.error.HTTPError:
+            pass  # it answers; what it says about /health is its own business
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            raise DDRError(f"MLflow tracking server {uri} does not answer ({reason}); start it (ddr server) or "
+                           "pass --no-mlflow") from None
+
+
+def open_client(uri: str | None = None) -> Any:
+    """An MlflowClient on the resolved URI, its store made ready first (a new sqlite store created under a
+    lock; a server that does not answer refused in seconds, with one line)."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    from mlflow import MlflowClient
+
+    uri = resolve_tracking_uri(uri)
+    prepare_store(uri)
+    return MlflowClient(tracking_uri=uri)
+
+
+def ensure_experiment(client: Any, name: str, *, store: str | None = None,
+                      note: Callable[[str], str] | None = None) -> str:
+    """The id of experiment `name`, created if missing with its artifacts in <artifact root>/<name>.
+    `store`: the URI whose artifact root to use (default the client's own; a grid's private server is
+    given its sqlite store, so runs logged directly to that store and through the server sit together).
+    `note(experiment_id)`: the description shown in the UI (a description a person wrote is kept)."""
+    from mlflow.exceptions import MlflowException
+
+    from ddr.mlflow_notes import label_experiment
+
+    exp = client.get_experiment_by_name(name)
+    if exp is not None:
+        eid = exp.experiment_id
+    else:
+        root = artifact_root(store or client.tracking_uri)
+        try:
+            eid = client.create_experiment(name, artifact_location=f"{root}/{name}" if root else None)
+        except MlflowException:  # another process created it a moment ago
+            exp = client.get_experiment_by_name(name)
+            if exp is None:
+                raise
+            eid = exp.experiment_id
+    if note is not None:
+        label_experiment(client, eid, note(eid))
+    return eid
 
 
 def _now_ms() -> int:
@@ -35,44 +120,23 @@ def _now_ms() -> int:
 
 class Tracker:
     def __init__(self, tracking_uri: str | None = None):
-        os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-        from mlflow import MlflowClient
-
-        from ddr.tracking_store import prepare_store
-
         self.uri = resolve_tracking_uri(tracking_uri)
-        prepare_store(self.uri)  # a new sqlite store under a lock; an unreachable server fails in seconds
-        self.client = MlflowClient(tracking_uri=self.uri)
+        self.client = open_client(self.uri)
         self.parent_id: str | None = None
         self.experiment_id: str | None = None
         self.monitor = None  # the parent run's system metrics (ddr.system_metrics.ResourceMonitor)
 
     def experiment(self, name: str) -> str:
-        from ddr.mlflow_notes import evaluations_note, label_experiment
+        from ddr.mlflow_notes import evaluations_note
 
-        exp = self.client.get_experiment_by_name(name)
-        if exp is not None:
-            eid = exp.experiment_id
-        else:
-            root = _artifact_root(self.uri)
-            from mlflow.exceptions import MlflowException
-
-            try:
-                eid = self.client.create_experiment(name, artifact_location=f"{root}/{name}" if root else None)
-            except MlflowException:  # another evaluation created it a moment ago
-                exp = self.client.get_experiment_by_name(name)
-                if exp is None:
-                    raise
-                eid = exp.experiment_id
-        label_experiment(self.client, eid, evaluations_note(name, eid))
-        return eid
+        return ensure_experiment(self.client, name, store=self.uri, note=lambda eid: evaluations_note(name, eid))
 
     def start_parent(self, experiment: str, run_name: str, tags: dict[str, Any], params: dict[str, Any]) -> str:
         from mlflow.entities import Param
 
         from ddr.mlflow_notes import EVALUATION, LEVEL_TAG
         from ddr.system_metrics import ResourceMonitor
-        from ddr.tracking_store import end_stale_parents, owner_tags
+        from ddr.stale_runs import end_stale_parents, owner_tags
 
         self.experiment_id = self.experiment(experiment)
         end_stale_parents(self.client, self.experiment_id, tags)  # left RUNNING by a killed evaluation

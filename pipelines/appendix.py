@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from ddr.errors import DDRError
+from ddr.eval.result import check_schema
 
 _PARTS = {"lrs": ("hlr", "ior"), "ars": ("delta_aug", "delta_noaug"), "acc": ()}
 _ACC_NAMES = {"real": "the full real training set", "syn": "the distilled set", "random": "the random subset",
@@ -120,8 +121,7 @@ def summarise(path: str | Path) -> str:
         d = json.loads(p.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DDRError(f"{p}: not JSON ({exc})") from None
-    if not isinstance(d, dict) or d.get("schema") != "ddr.result/v1":
-        raise DDRError(f"{p}: not a ddr.result/v1 result.json")
+    check_schema(d, p)
     return result_summary(d)
 
 

@@ -28,7 +28,7 @@ def cli() -> None:
 
 from pipelines import data_cmd, distill_cmd, eval_cmd, grid_cmd, misc_cmd, submit_cmd, teacher_cmd  # noqa: E402  (commands register on import)
 from pipelines.appendix import report_cmd  # noqa: E402
-from registry.cli import registry_group  # noqa: E402
+from pipelines.registry_cmd import registry_group  # noqa: E402
 from pipelines import leaderboard_cmd  # noqa: E402
 
 cli.add_command(data_cmd.data)

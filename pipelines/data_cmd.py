@@ -22,6 +22,8 @@ def data() -> None:
 @click.option("--force", is_flag=True, help="Replace an existing folder.")
 def random_cmd(dataset: str, ipc: int, seed: int, count: int, out: str, root: str | None, force: bool) -> None:
     """Write random baselines: IPC real training images per class, a pure function of (data set, ipc, seed).
+    Of an image-folder data set (TinyImageNet, ImageNet, ...) also files.json: the original files (path,
+    sha256, label) the random side's per-image transforms read; an evaluation refuses a changed original.
 
     \b
     Examples:
@@ -41,14 +43,11 @@ def random_cmd(dataset: str, ipc: int, seed: int, count: int, out: str, root: st
     real = load_dataset(dataset, root)
     seeds = range(seed, seed + count)
     targets = [(seed, Path(out))] if count == 1 else [(s, Path(out) / f"seed{s}") for s in seeds]
-    from ddr.data.streaming import StreamedData
-
     for seed, folder in targets:
-        ds = random_baseline(real, ipc, seed)
-        if isinstance(real, StreamedData):  # versioned as the original files too, not only as tensors
-            ds.meta["files"] = real.train_files([i for per_class in ds.indices for i in per_class])
+        ds = random_baseline(real, ipc, seed)  # of an image-folder set: also its original files (files.json)
         write_distilled(folder, ds, overwrite=force)
-        click.echo(f"wrote {folder}: {len(ds.images)} images ({ipc} per class), seed {seed}")
+        originals = f", {len(ds.files)} original files listed" if ds.files is not None else ""
+        click.echo(f"wrote {folder}: {len(ds.images)} images ({ipc} per class), seed {seed}{originals}")
 
 
 @data.command("real")

@@ -50,10 +50,9 @@ def distill_cmd(method: str, dataset: str, ipc: int, seed: int, out: str, root: 
       ddr distill herding --dataset digits --ipc 1 --out data/herding-ipc1 --param feature_space=pixels
     """
     from ddr.data import load_dataset, validate, write_distilled
-    from ddr.distill import DISTILLERS, distill, distiller_params
+    from ddr.distill import DISTILLERS, distill
 
-    if method not in DISTILLERS:
-        distiller_params(method)  # raises 'unknown distillation method' with a suggestion
+    DISTILLERS.get(method)  # an unknown method is refused (with a suggestion) before the data set is loaded
     kwargs = parse_params(params)
     real = load_dataset(dataset, root)
     start = time.perf_counter()

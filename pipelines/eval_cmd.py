@@ -26,7 +26,7 @@ def _common(fn):
                      help="Label regime; picks the default protocol <dataset>-<kind>-<label>."),
         click.option("--protocol", default=None, help="Protocol name or YAML path (overrides --label's default)."),
         click.option("--rounds", default=None, type=int, help="Override the protocol's number of rounds."),
-        click.option("--weight", default=None, type=float, help="w of LRS / gamma of ARS (default: the protocol's, 0.5)."),
+        click.option("--weight", default=None, type=float, help="w of LRS / gamma of ARS (default: the protocol's)."),
         click.option("--out", default=None, type=click.Path(), help="Folder for result.json (default runs/<kind>/<dataset>-ipc<ipc>/<method>)."),
         click.option("--method", default=None, help="Method name (default: meta.json's, else the folder name)."),
         click.option("--teacher", "teachers", multiple=True, type=click.Path(), help="Teacher checkpoint (repeatable, one per protocol teacher); default: trained by ddr and cached."),

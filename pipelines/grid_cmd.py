@@ -1,19 +1,19 @@
 """`ddr eval grid SPEC.yaml` (a ranking grid on a serial, local or Ray executor) and `ddr server`."""
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 import click
 
 from ddr.errors import DDRError
+from ddr.grid.executor_registry import EXECUTORS
 from pipelines.progress import GridProgress
 
 
 @click.command("grid")
 @click.argument("spec", type=click.Path())
-@click.option("--executor", "executor_name", type=click.Choice(["serial", "local", "ray"]), default=None,
+@click.option("--executor", "executor_name", type=click.Choice(EXECUTORS.names()), default=None,
               help="serial (default): this process; local: worker processes (one per GPU, or N CPU workers); "
               "ray: Ray tasks (pip install .[ray]). For params.yaml: default evaluate.executor.kind.")
 @click.option("--workers", default=None, type=int, help="local: worker processes (default one per GPU, else one "
@@ -112,14 +112,14 @@ def server_cmd(port: int, tracking_uri: str | None) -> None:
       export MLFLOW_TRACKING_URI=http://127.0.0.1:5000
       ddr eval grid grid.yaml --executor local
     """
-    from ddr.grid.server import MlflowServer, sqlite_path
-    from ddr.tracking import DEFAULT_DB
+    from ddr.grid.server import MlflowServer
+    from ddr.tracking import default_store_uri, resolve_tracking_uri, sqlite_db
 
-    uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-    if not uri or not sqlite_path(uri):
+    uri = resolve_tracking_uri(tracking_uri)
+    if not sqlite_db(uri):
         if tracking_uri:
             raise DDRError(f"ddr server serves a sqlite:/// store, not {tracking_uri}")
-        uri = f"sqlite:///{Path.cwd() / DEFAULT_DB}"
+        uri = default_store_uri()
     import signal
 
     def _terminate(signum, frame):  # `kill <pid>`: stop the server too (it runs in its own session)

@@ -32,7 +32,7 @@ def train_cmd(dataset: str, protocol: str | None, index: int, model: str | None,
       ddr eval lrs --label soft --teacher teachers/digits-convnet2 --distilled ... --dataset digits --ipc 10
     """
     from ddr.data import load_dataset
-    from ddr.eval.teachers import make_teacher, write_teacher
+    from ddr.eval.teacher_store import make_teacher, write_teacher
     from ddr.models import build_model
     from ddr.protocols import default_protocol, load_protocol
     from ddr.train.engine import resolve_device

@@ -19,11 +19,14 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ddr.errors import DDRError
+from ddr.kernel.atomic import write_text_atomic
+from ddr.kernel.clock import utc_now
+from ddr.kernel.digests import sha256_file
 from registry import ATTESTATIONS_DIR, ENVELOPE_NAME, REPRODUCTION_PREDICATE_TYPE
 from registry.keyring import Keyring, keyid_of, parse_public, public_raw
-from registry.reproduce import compare_metrics
+from registry.reproduction import compare_metrics
 from registry.signing import VerifyError, sign_statement, statement, verify_envelope
-from registry.util import dump_json, read_json, sha256_file, utc_now
+from registry.util import dump_json, read_json
 
 
 def attestations_dir(releases_dir: str | Path, version: str) -> Path:
@@ -52,13 +55,8 @@ def write_attestation(release_dir: str | Path, cell: dict, report: dict, key: Ed
             "reproducer": {"keyid": kid, "public": public_raw(key.public_key()).hex()}}
     subjects = {f"{version}/{ENVELOPE_NAME}": sha256_file(release_dir / ENVELOPE_NAME),
                 f"{version}/{cell['result']}": sha256_file(release_dir / cell["result"])}
-    out_dir = attestations_dir(release_dir.parent, version)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    out = out_dir / f"{cell['id'].replace('/', '_')}.{kid[:16]}.dsse.json"
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(dump_json(sign_statement(statement(subjects, pred, REPRODUCTION_PREDICATE_TYPE), [key])))
-    tmp.replace(out)
-    return out
+    out = attestations_dir(release_dir.parent, version) / f"{cell['id'].replace('/', '_')}.{kid[:16]}.dsse.json"
+    return write_text_atomic(out, dump_json(sign_statement(statement(subjects, pred, REPRODUCTION_PREDICATE_TYPE), [key])))
 
 
 def verify_attestation(path: str | Path, release_dir: str | Path) -> dict:
@@ -132,7 +130,7 @@ def carried_reproductions(releases_dir: str | Path, results: list) -> dict[str, 
     """For a release being published: {cell id: key ids} of matching attestations, in earlier releases,
     of the very same result file (same cell, same sha256). Attestations that fail are not counted."""
     by_cell = {r.cell_id: r.sha256 for r in results}
-    from registry.release import list_versions
+    from registry.layout import list_versions
 
     out: dict[str, list[str]] = {}
     for v in list_versions(releases_dir):

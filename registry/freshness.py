@@ -16,10 +16,13 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ddr.errors import DDRError
+from ddr.kernel.atomic import write_text_atomic
+from ddr.kernel.clock import utc_now
+from ddr.kernel.digests import sha256_file
 from registry import ENVELOPE_NAME, TIMESTAMP_NAME, TIMESTAMP_PREDICATE_TYPE
 from registry.keyring import Keyring
 from registry.signing import VerifyError, sign_statement, statement, verify_envelope
-from registry.util import dump_json, semver_key, sha256_file, utc_now
+from registry.util import dump_json, semver_key
 
 DEFAULT_EXPIRES_DAYS = 30.0
 _FMT = "%Y-%m-%dT%H:%M:%SZ"
@@ -62,11 +65,7 @@ def write_timestamp(releases_dir: str | Path, head: str, keys: list[Ed25519Priva
     pred = {"head": head, "counter": counter + 1, "issued_at": _iso(now),
             "expires": _iso(now + timedelta(days=expires_days))}
     stmt = statement({f"{head}/{ENVELOPE_NAME}": sha256_file(env_path)}, pred, TIMESTAMP_PREDICATE_TYPE)
-    out = releases_dir / TIMESTAMP_NAME
-    tmp = releases_dir / f".{TIMESTAMP_NAME}.tmp"
-    tmp.write_text(dump_json(sign_statement(stmt, keys)))
-    tmp.replace(out)
-    return out
+    return write_text_atomic(releases_dir / TIMESTAMP_NAME, dump_json(sign_statement(stmt, keys)))
 
 
 def verify_timestamp(releases_dir: Path, keyring: Keyring) -> dict | None:

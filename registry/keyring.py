@@ -25,7 +25,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ddr.errors import DDRError
-from registry.util import dump_json, read_json, sha256_bytes, utc_now
+from ddr.kernel.atomic import write_text_atomic
+from ddr.kernel.clock import utc_now
+from ddr.kernel.digests import sha256_bytes
+from registry.util import dump_json, read_json
 
 SCHEME = "ed25519"
 
@@ -170,12 +173,9 @@ class Keyring:
         path = Path(path or self.path)
         if self.threshold > max(1, len(self.keys)):
             raise DDRError(f"threshold {self.threshold} exceeds the {len(self.keys)} keys in the keyring")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
         d = {"keys": self.keys, "threshold": self.threshold}
         if self.version > 1 or self.updates:
             d.update(version=self.version, root=self.root, updates=self.updates)
-        tmp.write_text(dump_json(d))
-        os.replace(tmp, path)
+        write_text_atomic(path, dump_json(d))
         self.path = path
         return path

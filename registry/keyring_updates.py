@@ -11,10 +11,10 @@ from __future__ import annotations
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ddr.errors import DDRError
+from ddr.kernel.digests import canonical_json, sha256_bytes
 from registry import KEYRING_PREDICATE_TYPE
 from registry.keyring import SCHEME, Keyring, keyid_of, parse_public
 from registry.signing import VerifyError, sign_statement, statement, verify_envelope
-from registry.util import canonical_json, sha256_bytes
 
 
 def content_digest(content: dict) -> str:

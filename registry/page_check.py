@@ -14,10 +14,10 @@ import json
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ddr.kernel.digests import sha256_bytes
 from registry import PAGE_PREDICATE_TYPE
 from registry.keyring import keyid_of, public_raw
 from registry.signing import sign_statement, statement
-from registry.util import sha256_bytes
 
 SCRIPT_ID = "ddr-signed-ranking"
 BANNER_ID = "ddr-verify"

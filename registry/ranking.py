@@ -8,7 +8,6 @@ one below it). Each row also says whether the 95% interval of its improvement ov
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,12 @@ from typing import Any
 import numpy as np
 
 from ddr.errors import DDRError
+from ddr.eval.result_checks import check_result_fields, check_summaries
+from ddr.kernel.digests import sha256_bytes, sha256_file
 from registry import RANKING_SCHEMA
 from registry.certainty import CONFIDENCE, competition_ranks, rank_certainty, rounds_paired, t_interval
-from registry.result_checks import check_result_fields, check_summaries
-from registry.util import read_json, sha256_file
+from registry.util import read_json
 
-RESULT_SCHEMA = "ddr.result/v1"
 SCORES = ("lrs", "ars")
 COMPONENTS = {"lrs": ("hlr", "ior"), "ars": ("delta_aug", "delta_noaug")}
 DEFAULT_SEED = 20261126
@@ -82,11 +81,6 @@ def find_result_files(inputs: list[str | Path]) -> list[Path]:
 
 
 def _validate(d: Any, path: Path) -> None:
-    if not isinstance(d, dict) or d.get("schema") != RESULT_SCHEMA:
-        raise DDRError(f"{path}: not a {RESULT_SCHEMA} result (schema field is {d.get('schema') if isinstance(d, dict) else None!r})")
-    for key in ("kind", "label", "method", "dataset", "ipc", "metrics", "protocol"):
-        if key not in d:
-            raise DDRError(f"{path}: result.json lacks '{key}'")
     check_result_fields(d, path)
     kind = d["kind"]
     if kind in SCORES:
@@ -255,7 +249,7 @@ def result_filename(r: Result) -> str:
     raw = f"{dataset}-ipc{ipc}-{label}-{method}-{kind}"
     safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in raw)
     if safe != raw or safe.startswith("."):
-        safe = f"{safe}~{hashlib.sha256(raw.encode('utf-8')).hexdigest()[:16]}"
+        safe = f"{safe}~{sha256_bytes(raw.encode('utf-8'))[:16]}"
     return f"{safe}.json"
 
 

@@ -1,4 +1,4 @@
-"""Build and write release folders ``releases/<version>/`` atomically, and read them back.
+"""Build and write release folders ``releases/<version>/`` atomically (registry/layout.py reads them).
 
 Layout::
 
@@ -13,26 +13,28 @@ never overwritten, and a new version must be newer (semver) than every existing 
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import os
 import platform
 import shutil
-import subprocess
-import uuid
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ddr.errors import DDRError
+from ddr.kernel.atomic import atomic_folder
+from ddr.kernel.clock import utc_now
+from ddr.kernel.digests import sha256_file
+from ddr.kernel.git import git, git_commit
 from ddr.locks import exclusive_lock
 from registry import ENVELOPE_NAME, PROVENANCE_SCHEMA, REGISTRY_SCHEMA_V2
 from registry.keyring import Keyring, keyid_of
+from registry.layout import envelope_digest, list_versions
 from registry.ranking import (DEFAULT_RESAMPLES, DEFAULT_SEED, Result, build_ranking, predictions_path,
                               result_filename)
 from registry.render import to_csv, to_html, to_markdown
 from registry.sensitivity import build_sensitivity
 from registry.signing import sign_statement, statement
-from registry.util import check_semver, dump_json, is_semver, list_files, semver_key, sha256_file, utc_now
+from registry.util import check_semver, dump_json, list_files, semver_key
 
 PACKAGES = ("ddr", "torch", "numpy", "pandas", "mlflow", "dvc", "click", "securesystemslib", "cryptography")
 
@@ -41,60 +43,6 @@ def publish_lock(releases_dir: str | Path) -> Path:
     """The lock file of a releases folder: beside it, so the folder holds releases only."""
     root = Path(releases_dir).resolve()
     return root.with_name(f".{root.name}.publish.lock")
-
-
-def list_versions(releases_dir: str | Path) -> list[str]:
-    """Release versions present in releases_dir, oldest first (semver order). Hidden and non-semver
-    entries (temporary folders, a README) are ignored."""
-    root = Path(releases_dir)
-    if not root.is_dir():
-        return []
-    return sorted((p.name for p in root.iterdir() if p.is_dir() and is_semver(p.name)), key=semver_key)
-
-
-def envelope_digest(release_dir: str | Path) -> str:
-    return sha256_file(Path(release_dir) / ENVELOPE_NAME)
-
-
-def read_statement_unverified(release_dir: str | Path) -> dict:
-    """The statement inside a release's envelope, WITHOUT checking signatures (for ls/show/diff)."""
-    import base64
-
-    path = Path(release_dir) / ENVELOPE_NAME
-    try:
-        env = json.loads(path.read_text())
-        return json.loads(base64.b64decode(env["payload"]))
-    except FileNotFoundError:
-        raise DDRError(f"{path} does not exist") from None
-    except (ValueError, KeyError, TypeError):
-        raise DDRError(f"{path} is not a readable DSSE envelope") from None
-
-
-def resolve_release(releases_dir: str | Path, version: str) -> Path:
-    """A release folder by version ('latest' = newest), or a path to a release folder."""
-    p = Path(version)
-    if (p / ENVELOPE_NAME).is_file():
-        return p
-    versions = list_versions(releases_dir)
-    if version == "latest":
-        if not versions:
-            raise DDRError(f"no releases in {releases_dir}")
-        version = versions[-1]
-    if version not in versions:
-        from ddr.errors import unknown
-
-        if not versions:
-            raise DDRError(f"no releases in {releases_dir}")
-        raise unknown("release", version, versions)
-    return Path(releases_dir) / version
-
-
-def _git(repo: Path, *args: str) -> str | None:
-    try:
-        out = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
 
 
 def _packages() -> dict[str, str | None]:
@@ -147,8 +95,8 @@ def build_provenance(results: list[Result], version: str, created_at: str, repo:
         "created_at": created_at,
         "protocols": [{"name": n, "version": v, "sha256": s} for n, v, s in protocols],
         "dvc_lock": {"publisher": dvc_lock, "results": _unique(e.get("dvc_lock_md5") for e in envs)},
-        "git": {"commit": _git(repo, "rev-parse", "HEAD"),
-                "dirty": (lambda s: None if s is None else bool(s))(_git(repo, "status", "--porcelain", "--untracked-files=no")),
+        "git": {"commit": git_commit(repo),
+                "dirty": (lambda s: None if s is None else bool(s))(git(repo, "status", "--porcelain", "--untracked-files=no")),
                 "results": _unique(e.get("git_commit") for e in envs)},
         "packages": {"publisher": _packages(),
                      "results": _unique({k: e.get(k) for k in ("ddr", "python", "torch")} for e in envs)},
@@ -247,10 +195,7 @@ def _publish_locked(results: list[Result], releases_dir: Path, version: str, key
     if notes:
         meta["notes"] = notes
 
-    releases_dir.mkdir(parents=True, exist_ok=True)
-    tmp = releases_dir / f".{version}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
+    with atomic_folder(final) as tmp:
         (tmp / "results").mkdir()
         for r in results:
             shutil.copyfile(r.path, tmp / "results" / result_filename(r))
@@ -284,10 +229,6 @@ def _publish_locked(results: list[Result], releases_dir: Path, version: str, key
         (tmp / ENVELOPE_NAME).write_text(dump_json(envelope))
         if final.exists():
             raise DDRError(f"release {version} appeared in {releases_dir} while publishing; not overwriting it")
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     write_timestamp(releases_dir, version, keys,
                     expires_days=DEFAULT_EXPIRES_DAYS if expires_days is None else expires_days)
     return final

@@ -14,9 +14,9 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ddr.kernel.digests import canonical_json
 from registry import PAYLOAD_TYPE, PREDICATE_TYPE_V2, RELEASE_PREDICATE_TYPES, STATEMENT_TYPE
 from registry.keyring import Keyring, keyid_of
-from registry.util import canonical_json
 
 
 class VerifyError(Exception):

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from ddr.errors import DDRError
+from ddr.kernel.atomic import write_text_atomic
 from registry.util import dump_json
 
 STATE_SCHEMA = "ddr.verifier-state/v1"
@@ -54,7 +55,4 @@ class TrustState:
     def update(self, keyring_path: str | Path, entry: dict) -> None:
         """Record the entry and write the file atomically (a crash leaves the old state)."""
         self.data["keyrings"][self.key(keyring_path)] = entry
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
-        tmp.write_text(dump_json(self.data))
-        os.replace(tmp, self.path)
+        write_text_atomic(self.path, dump_json(self.data))

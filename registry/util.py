@@ -1,12 +1,8 @@
-"""Small shared helpers: semantic versions, digests, canonical JSON, timestamps."""
+"""Small shared helpers of the registry: semantic versions, stable JSON, file listings."""
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
-import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -42,26 +38,9 @@ def semver_key(text: str) -> tuple:
     return core + ((0,) + parts,)
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def dump_json(obj: Any) -> str:
     """Stable, human-readable JSON (sorted keys, 2-space indent, trailing newline)."""
     return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def canonical_json(obj: Any) -> bytes:
-    """Compact, sorted JSON bytes: the signed payload."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def read_json(path: str | Path, what: str = "file") -> Any:
@@ -72,13 +51,6 @@ def read_json(path: str | Path, what: str = "file") -> Any:
         raise DDRError(f"{what} {path} does not exist") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise DDRError(f"{what} {path} is not valid JSON: {e}") from None
-
-
-def utc_now() -> str:
-    """ISO-8601 UTC timestamp; SOURCE_DATE_EPOCH pins it for reproducible builds."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    t = int(epoch) if epoch and epoch.isdigit() else int(time.time())
-    return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def list_files(root: Path) -> list[str]:

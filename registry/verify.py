@@ -22,14 +22,14 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import base64
-
+from ddr.errors import DDRError
+from ddr.kernel.digests import sha256_file
 from registry import ENVELOPE_NAME, PREDICATE_TYPE_V2
 from registry.keyring import Keyring
-from registry.release import envelope_digest, list_versions
+from registry.layout import envelope_digest, list_versions, read_statement_unverified
 from registry.signing import VerifyError, verify_envelope
 from registry.trust_state import TrustState
-from registry.util import list_files, sha256_file
+from registry.util import list_files
 
 
 @dataclass
@@ -105,9 +105,8 @@ def _release_holding(release_dir: Path, name: str, digest: str) -> str | None:
         if v == release_dir.name:
             continue
         try:
-            env = json.loads((release_dir.parent / v / ENVELOPE_NAME).read_text(encoding="utf-8"))
-            subjects = json.loads(base64.b64decode(env["payload"]))["subject"]
-        except (OSError, ValueError, KeyError, TypeError):
+            subjects = read_statement_unverified(release_dir.parent / v)["subject"]
+        except (DDRError, OSError, KeyError, TypeError):
             continue
         if any(isinstance(s, dict) and s.get("name") == name and (s.get("digest") or {}).get("sha256") == digest
                for s in subjects):

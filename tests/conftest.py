@@ -10,6 +10,10 @@ os.environ["DO_NOT_TRACK"] = "1"
 # registry verifiers remember what they verified; tests keep that out of ~/.local/state
 os.environ["DDR_STATE"] = os.path.join(tempfile.mkdtemp(prefix="ddr-test-state-"), "verifier-state.json")
 
+from ddr.kernel.cpu_isa import pin_cpu_isa  # noqa: E402
+
+pin_cpu_isa()  # golden numbers were recorded under AVX2 kernels; AVX-512 ones move a digit (see the module)
+
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
@@ -26,11 +30,36 @@ def pytest_configure(config):
         config.addinivalue_line("markers", f"{name}: {what}")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Modules holding a slow test run first, each module's tests kept together (so a module-scoped
+    fixture is built once): with parallel workers (tools/test.sh) the long tests start at once and the
+    short ones fill in around them, instead of one long test running alone at the end."""
+    has_slow = {getattr(item, "module", None) for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: getattr(item, "module", None) not in has_slow)  # stable: else in collection order
+
+
 @pytest.fixture(scope="session")
 def digits():
     from ddr.data import load_dataset
 
     return load_dataset("digits")
+
+
+@pytest.fixture(scope="session")
+def migrated_store(tmp_path_factory):
+    """One MLflow sqlite store, created and migrated once per session (tests/stores.py says why)."""
+    from tests.stores import migrate
+
+    return migrate(tmp_path_factory.mktemp("mlflow-template"))
+
+
+@pytest.fixture
+def new_store(migrated_store):
+    """new_store(folder) -> sqlite URI of a brand-new store at folder/mlflow.db, copied from the migrated one
+    (where `ddr` looks when run in `folder` without MLFLOW_TRACKING_URI)."""
+    from tests.stores import copy_store
+
+    return lambda folder: copy_store(migrated_store, folder)
 
 
 @pytest.fixture

@@ -164,7 +164,7 @@ class RandomCrop:
         return f"RandomCrop(padding={self.padding})"
 
 
-def _shuffle_axis(x: Tensor, factor: int, gen: torch.Generator, dim: int) -> Tensor:
+def shuffle_axis(x: Tensor, factor: int, gen: torch.Generator, dim: int) -> Tensor:
     """Cut axis `dim` (2 = height, 3 = width) into `factor` strips (the last takes the remainder) and
     reorder them with one permutation per sample."""
     n, size = x.shape[0], x.shape[dim]
@@ -198,8 +198,8 @@ class ShufflePatches:
     def __call__(self, x: Tensor, gen: torch.Generator) -> Tensor:
         if self.factor == 1:
             return x
-        x = _shuffle_axis(x, self.factor, gen, 3)
-        return _shuffle_axis(x, self.factor, gen, 2)
+        x = shuffle_axis(x, self.factor, gen, 3)
+        return shuffle_axis(x, self.factor, gen, 2)
 
     def __repr__(self) -> str:
         return f"ShufflePatches(factor={self.factor})"

@@ -5,13 +5,11 @@ import hashlib
 import json
 from pathlib import Path
 
+from ddr.kernel.digests import file_digest
+
 
 def file_md5(path: Path) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return file_digest(path, "md5")
 
 
 def dvc_md5(path: str | Path) -> str:
@@ -37,4 +35,13 @@ def tensor_sha256(*tensors, algorithm: str = "sha256") -> str:
             continue
         h.update(str(tuple(t.shape)).encode() + str(t.dtype).encode())
         h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def tensors_sha256(*tensors) -> str:
+    """sha256 over each tensor's shape and bytes (not its dtype): a real data set's or split's identity."""
+    h = hashlib.sha256()
+    for t in tensors:
+        h.update(str(tuple(t.shape)).encode())
+        h.update(t.contiguous().numpy().tobytes())
     return h.hexdigest()

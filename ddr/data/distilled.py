@@ -2,16 +2,14 @@
 
 Folder format (a superset of DD-Ranking's): images.pt (N x C x H x W float, class-major, normalised
 pixel space), optional labels.pt (N hard labels or N x K soft labels/logits), optional lr.pt (the
-method's learned LR), meta.json (method, dataset, ipc, ...), and for random baselines indices.json.
+method's learned LR), meta.json (method, dataset, ipc, ...), and for random baselines indices.json (plus
+files.json for an image-folder data set: the original files, path + sha256 + label, class-major).
 A folder of class sub-folders holding image files is read too.
 """
 from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,9 +18,10 @@ import numpy as np
 import torch
 
 from ddr.data.digest import dvc_md5, tensor_sha256
-from ddr.data.folder_checks import check_tensor_kinds, read_indices, read_meta
-from ddr.data.real import RealData
+from ddr.data.folder_checks import check_tensor_kinds, read_files, read_indices, read_meta
+from ddr.data.real_data import RealData
 from ddr.errors import DDRError
+from ddr.kernel.atomic import atomic_folder
 
 # how image files at another size are brought to the data set's size (torchvision's Resize on a PIL
 # image, as DD-Ranking's loader did): (name recorded in the result, PIL filter)
@@ -38,6 +37,7 @@ class DistilledSet:
     meta: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     indices: list[list[int]] | None = None  # random baselines: training-set indices per class
+    files: list[dict[str, Any]] | None = None  # random baselines of a folder data set: their original files
 
     @property
     def label_kind(self) -> str:
@@ -130,7 +130,8 @@ def read_distilled(path: str | Path, data: RealData | None = None) -> DistilledS
     check_tensor_kinds(path, images, labels)
     meta = read_meta(path / "meta.json") if (path / "meta.json").is_file() else {}
     indices = read_indices(path / "indices.json") if (path / "indices.json").is_file() else None
-    return DistilledSet(images.detach().float(), labels, lr, meta, path, indices)
+    files = read_files(path / "files.json") if (path / "files.json").is_file() else None
+    return DistilledSet(images.detach().float(), labels, lr, meta, path, indices, files)
 
 
 def validate(ds: DistilledSet, data: RealData, ipc: int) -> None:
@@ -185,9 +186,7 @@ def write_distilled(path: str | Path, ds: DistilledSet, overwrite: bool = False)
     path = Path(path)
     if path.exists() and not overwrite:
         raise DDRError(f"{path} exists; pass --force to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    with atomic_folder(path) as tmp:
         torch.save(ds.images.detach().cpu().contiguous(), tmp / "images.pt")
         if ds.labels is not None:
             torch.save(ds.labels.detach().cpu().contiguous(), tmp / "labels.pt")
@@ -195,16 +194,7 @@ def write_distilled(path: str | Path, ds: DistilledSet, overwrite: bool = False)
             torch.save(torch.tensor(float(ds.lr)), tmp / "lr.pt")
         if ds.indices is not None:
             (tmp / "indices.json").write_text(json.dumps(ds.indices) + "\n")
+        if ds.files is not None:
+            (tmp / "files.json").write_text(json.dumps(ds.files, indent=1) + "\n")
         (tmp / "meta.json").write_text(json.dumps(ds.meta, indent=2, sort_keys=True) + "\n")
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return path

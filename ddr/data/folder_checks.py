@@ -52,6 +52,19 @@ def read_indices(path: Path) -> list[list[int]]:
     return idx
 
 
+def read_files(path: Path) -> list[dict[str, Any]]:
+    """files.json of a random baseline of an image-folder data set: its original files, class-major, each
+    {path (relative to the data set's root), sha256, label}."""
+    files = _read_json(path)
+    ok = isinstance(files, list) and all(
+        isinstance(f, dict) and set(f) == {"path", "sha256", "label"} and isinstance(f["path"], str)
+        and isinstance(f["sha256"], str) and len(f["sha256"]) == 64
+        and isinstance(f["label"], int) and not isinstance(f["label"], bool) for f in files)
+    if not ok:
+        raise DDRError(f"{path}: must hold a list of {{path, sha256, label}} entries, one per image")
+    return files
+
+
 def check_images(images: torch.Tensor, where: str) -> None:
     """Real floating-point pixels in the data set's normalised space (NaN/Inf are reported by validate)."""
     if not images.is_floating_point():

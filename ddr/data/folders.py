@@ -31,7 +31,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ddr.data.real import RealData
+from ddr.data.folder_data import FolderData
+from ddr.data.real_data import DATASETS, RealData
 from ddr.errors import DDRError, unknown
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -152,7 +153,7 @@ def read_images(paths: list[Path], size: tuple[int, int], mode: str = "RGB", thr
 def build_folder_data(name: str, train: tuple[list[Path], list[int]], test: tuple[list[Path], list[int]],
                       num_classes: int, im_size: tuple[int, int], source: str,
                       mean: tuple[float, ...] | None = IMAGENET_MEAN, std: tuple[float, ...] | None = IMAGENET_STD,
-                      mode: str = "RGB", test_crop: float = 1.0) -> RealData:
+                      mode: str = "RGB", test_crop: float = 1.0) -> FolderData:
     """Decode both splits; `mean`/`std` None: the training split's per-channel statistics. `test_crop` < 1:
     the test split is resized to im_size / test_crop and centre-cropped (ImageNet's Resize 256 + CenterCrop
     224). Above the memory cap the training split is streamed from its files (ddr.data.streaming)."""
@@ -173,9 +174,9 @@ def build_folder_data(name: str, train: tuple[list[Path], list[int]], test: tupl
     x_tr, x_te = read_images(train[0], im_size, mode), read_images(test[0], im_size, mode, crop_ratio=test_crop)
     if mean is None or std is None:
         mean, std = channel_stats([x_tr])
-    return RealData(name, normalise_uint8(x_tr, mean, std), torch.tensor(train[1], dtype=torch.int64),
-                    normalise_uint8(x_te, mean, std), torch.tensor(test[1], dtype=torch.int64), num_classes,
-                    tuple(mean), tuple(std), source=source)
+    return FolderData(name, normalise_uint8(x_tr, mean, std), torch.tensor(train[1], dtype=torch.int64),
+                      normalise_uint8(x_te, mean, std), torch.tensor(test[1], dtype=torch.int64), num_classes,
+                      tuple(mean), tuple(std), source=source, root=source, train_paths=tuple(train[0]))
 
 
 def _root(root: str | None, name: str, layout: str) -> Path:
@@ -310,3 +311,5 @@ FOLDER_DATASETS = {
     "imagefolder": load_imagefolder,
     **{name: _subset_loader(name) for name in IMAGENET_SUBSETS},
 }
+for _name, _loader in FOLDER_DATASETS.items():
+    DATASETS.register(_name, _loader)

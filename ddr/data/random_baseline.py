@@ -1,11 +1,16 @@
-"""Random baselines: IPC real training images per class, a pure function of (data set, ipc, seed)."""
+"""Random baselines: IPC real training images per class, a pure function of (data set, ipc, seed).
+
+Of an image-folder data set, a baseline is also its list of original files with their sha256s: the random
+side's per-image train transforms read those originals (ddr.data.originals), so they are what DVC versions
+(files.json) besides the decoded tensors."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
 from ddr.data.distilled import DistilledSet
-from ddr.data.real import RealData
+from ddr.data.folder_data import FolderData
+from ddr.data.real_data import RealData
 from ddr.errors import DDRError
 
 
@@ -30,7 +35,9 @@ def random_baseline(data: RealData, ipc: int, seed: int) -> DistilledSet:
     meta = {"method": "random", "dataset": data.name, "ipc": ipc, "seed": seed,
             "pixel_space": "normalised", "label_kind": "hard", "source": data.source,
             "dataset_sha256": data.digest}
-    return DistilledSet(data.x_train[flat].clone(), data.y_train[flat].clone(), meta=meta, indices=indices)
+    files = data.train_files(flat) if isinstance(data, FolderData) else None
+    return DistilledSet(data.x_train[flat].clone(), data.y_train[flat].clone(), meta=meta, indices=indices,
+                        files=files)
 
 
 def load_random_baselines(paths: list[str], data: RealData, ipc: int) -> dict[int, DistilledSet]:
@@ -55,8 +62,25 @@ def load_random_baselines(paths: list[str], data: RealData, ipc: int) -> dict[in
             raise DDRError(f"{p}: not a random baseline (meta.json needs method 'random' and a seed)")
         seed = meta["seed"]  # a whole number: read_distilled checked it
         expected = random_baseline(data, ipc, seed)
-        if meta.get("dataset") != data.name or meta.get("ipc") != ipc or ds.indices != expected.indices \
-                or not torch.equal(ds.images, expected.images):
-            raise DDRError(f"{p}: does not match the random baseline of ({data.name}, ipc {ipc}, seed {seed})")
+        mismatch = DDRError(f"{p}: does not match the random baseline of ({data.name}, ipc {ipc}, seed {seed})")
+        if meta.get("dataset") != data.name or meta.get("ipc") != ipc or ds.indices != expected.indices:
+            raise mismatch
+        if expected.files is not None:
+            _check_files(p, ds.files, expected.files)
+        if not torch.equal(ds.images, expected.images):
+            raise mismatch
         out[seed] = ds
     return out
+
+
+def _check_files(where, found: list[dict] | None, expected: list[dict]) -> None:
+    """The baseline's files.json against the originals on disk now: a changed original must not pass."""
+    if found is None:
+        raise DDRError(f"{where}: a random baseline of an image-folder data set needs files.json (its original "
+                       f"files; write it with `ddr data random`)")
+    if [(f["path"], f["label"]) for f in found] != [(f["path"], f["label"]) for f in expected]:
+        raise DDRError(f"{where}: files.json does not list the files of this draw")
+    for f, e in zip(found, expected):
+        if f["sha256"] != e["sha256"]:
+            raise DDRError(f"{where}: original {e['path']} has sha256 {e['sha256'][:16]}..., files.json records "
+                           f"{f['sha256'][:16]}... (the file changed after the baseline was written)")

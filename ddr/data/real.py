@@ -1,20 +1,20 @@
 """Real data sets as tensors resident in memory, already in the normalised pixel space.
 
 Every loader reads local files only (no download): `digits` ships with scikit-learn, the others
-take a `root` path. Images are float32 N x C x H x W, labels int64.
+take a `root` path. Images are float32 N x C x H x W, labels int64. The loaders here and the image-folder
+loaders (ddr.data.folders) register themselves in DATASETS; `load_dataset` loads any of them by name.
 """
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ddr.errors import DDRError, unknown
+from ddr.data.folders import FOLDER_DATASETS
+from ddr.data.real_data import DATASETS, RealData, normalise_splits
+from ddr.errors import DDRError
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.2023, 0.1994, 0.2010)  # the DC/DD-Ranking constants (reference 2.10)
@@ -22,64 +22,7 @@ DIGITS_SPLIT_SEED = 0  # fixed: changing it changes every digits number, so it i
 DIGITS_TEST_FRACTION = 0.25
 
 
-@dataclass(frozen=True, eq=False)
-class RealData:
-    """A labelled train/test pair in normalised pixel space."""
-
-    name: str
-    x_train: torch.Tensor
-    y_train: torch.Tensor
-    x_test: torch.Tensor
-    y_test: torch.Tensor
-    num_classes: int
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-    source: str
-    _digest: list = field(default_factory=list, repr=False)
-
-    @property
-    def channels(self) -> int:
-        return int(self.x_train.shape[1])
-
-    @property
-    def im_size(self) -> tuple[int, int]:
-        return int(self.x_train.shape[2]), int(self.x_train.shape[3])
-
-    @property
-    def digest(self) -> str:
-        """sha256 over the exact tensors (train and test): the data's identity in cache keys."""
-        if not self._digest:
-            h = hashlib.sha256()
-            for t in (self.x_train, self.y_train, self.x_test, self.y_test):
-                h.update(str(tuple(t.shape)).encode())
-                h.update(t.contiguous().numpy().tobytes())
-            self._digest.append(h.hexdigest())
-        return self._digest[0]
-
-    def class_indices(self) -> list[np.ndarray]:
-        y = self.y_train.numpy()
-        return [np.flatnonzero(y == c) for c in range(self.num_classes)]
-
-    def denormalise(self, x: torch.Tensor) -> torch.Tensor:
-        mean = torch.tensor(self.mean).view(1, -1, 1, 1)
-        std = torch.tensor(self.std).view(1, -1, 1, 1)
-        return x * std + mean
-
-    def normalise(self, x: torch.Tensor) -> torch.Tensor:
-        mean = torch.tensor(self.mean).view(1, -1, 1, 1)
-        std = torch.tensor(self.std).view(1, -1, 1, 1)
-        return (x - mean) / std
-
-
-def _normalise(x_train: np.ndarray, x_test: np.ndarray, mean, std):
-    m = np.asarray(mean, dtype=np.float32).reshape(1, -1, 1, 1)
-    s = np.asarray(std, dtype=np.float32).reshape(1, -1, 1, 1)
-    return (
-        torch.from_numpy(((x_train - m) / s).astype(np.float32)),
-        torch.from_numpy(((x_test - m) / s).astype(np.float32)),
-    )
-
-
+@DATASETS.register("digits")
 def load_digits(root: str | None = None) -> RealData:
     """scikit-learn's 8x8 digits (1,797 images, 10 classes), split 75/25, stratified, seed 0.
     Pixels 0..16 are scaled to [0, 1], then normalised with the training split's mean and std."""
@@ -96,7 +39,7 @@ def load_digits(root: str | None = None) -> RealData:
     order = np.lexsort((np.arange(len(y_tr)), y_tr))
     x_tr, y_tr = x_tr[order], y_tr[order]
     mean, std = (float(x_tr.mean()),), (float(x_tr.std()),)
-    xt, xe = _normalise(x_tr, x_te, mean, std)
+    xt, xe = normalise_splits(x_tr, x_te, mean, std)
     return RealData("digits", xt, torch.from_numpy(y_tr), xe, torch.from_numpy(y_te), 10, mean, std,
                     source="sklearn.datasets.load_digits")
 
@@ -131,16 +74,18 @@ def _cifar(root: str | None, name: str, folder: str, train_files: list[str], tes
 
     x_tr, y_tr = read(train_files)
     x_te, y_te = read([test_file])
-    xt, xe = _normalise(x_tr, x_te, CIFAR_MEAN, CIFAR_STD)
+    xt, xe = normalise_splits(x_tr, x_te, CIFAR_MEAN, CIFAR_STD)
     return RealData(name, xt, torch.from_numpy(y_tr), xe, torch.from_numpy(y_te), num_classes,
                     CIFAR_MEAN, CIFAR_STD, source=str(base))
 
 
+@DATASETS.register("cifar10")
 def load_cifar10(root: str | None = None) -> RealData:
     return _cifar(root, "cifar10", "cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)],
                   "test_batch", "labels", 10)
 
 
+@DATASETS.register("cifar100")
 def load_cifar100(root: str | None = None) -> RealData:
     return _cifar(root, "cifar100", "cifar-100-python", ["train"], "test", "fine_labels", 100)
 
@@ -155,6 +100,7 @@ def _to_nchw(x: np.ndarray, what: str) -> np.ndarray:
     raise DDRError(f"npz: {what} has shape {x.shape}; expected N x H x W, N x H x W x C or N x C x H x W")
 
 
+@DATASETS.register("npz")
 def load_npz(root: str | None = None) -> RealData:
     """Arrays x_train, y_train, x_test, y_test in one .npz file. uint8 pixels are scaled by 1/255;
     normalisation uses the training split's per-channel mean and std."""
@@ -179,23 +125,12 @@ def load_npz(root: str | None = None) -> RealData:
     num_classes = int(max(y_tr.max(), y_te.max())) + 1
     mean = tuple(float(v) for v in x_tr.mean(axis=(0, 2, 3)))
     std = tuple(float(v) for v in x_tr.std(axis=(0, 2, 3)))
-    xt, xe = _normalise(x_tr, x_te, mean, std)
+    xt, xe = normalise_splits(x_tr, x_te, mean, std)
     return RealData("npz", xt, torch.from_numpy(y_tr), xe, torch.from_numpy(y_te), num_classes, mean, std,
                     source=str(path.resolve()))
 
 
-DATASETS: dict[str, Callable[[str | None], RealData]] = {
-    "digits": load_digits,
-    "cifar10": load_cifar10,
-    "cifar100": load_cifar100,
-    "npz": load_npz,
-}
-
-
 # Image-folder sets (TinyImageNet, ImageNet-1K, ImageNet subsets, any ImageFolder) decode at a chosen size.
-from ddr.data.folders import FOLDER_DATASETS  # noqa: E402  (folders imports RealData from this module)
-
-DATASETS.update(FOLDER_DATASETS)
 RESIZABLE = frozenset(FOLDER_DATASETS)
 
 
@@ -203,10 +138,9 @@ RESIZABLE = frozenset(FOLDER_DATASETS)
 def load_dataset(name: str, root: str | None = None, im_size: tuple[int, int] | None = None) -> RealData:
     """Load a real data set by name (see DATASETS). Cached per process: tensors are read-only by contract.
     `im_size` (H, W) applies to the folder data sets only; None takes the set's default size."""
-    if name not in DATASETS:
-        raise unknown("data set", name, DATASETS)
+    loader = DATASETS.get(name)
     if im_size is None:
-        return DATASETS[name](root)
+        return loader(root)
     if name not in RESIZABLE:
         raise DDRError(f"data set '{name}' has a fixed image size; im_size applies to: {', '.join(sorted(RESIZABLE))}")
-    return DATASETS[name](root, im_size=tuple(im_size))
+    return loader(root, im_size=tuple(im_size))

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,7 +27,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ddr.data.real import RealData
+from ddr.data.folder_data import FolderData
+from ddr.kernel.atomic import write_text_atomic
+from ddr.kernel.digests import sha256_bytes, sha256_file
 
 # Part of a streamed data set's digest: bump when decoding (resize, crop, normalisation) changes.
 DECODE_VERSION = 1
@@ -62,14 +63,6 @@ def channel_stats(chunks: Iterator[torch.Tensor] | Sequence[torch.Tensor]) -> tu
     return tuple(mean), tuple(std)
 
 
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def data_workers() -> int:
     raw = os.environ.get("DDR_DATA_WORKERS")
     return int(raw) if raw else min(8, os.cpu_count() or 1)
@@ -84,8 +77,8 @@ class _BatchDecoder(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.images)
 
-    def __getitem__(self, idx: list[int]) -> torch.Tensor:
-        return self.images.decode(idx, threads=1)  # one process per batch already; no nested thread pool
+    def __getitem__(self, item) -> torch.Tensor:
+        return self.images.decode_item(item, threads=1)  # one process per batch already; no nested thread pool
 
 
 class FolderImages:
@@ -122,6 +115,10 @@ class FolderImages:
     def decode(self, idx: Sequence[int], threads: int | None = None) -> torch.Tensor:
         return normalise_uint8(self.decode_uint8(idx, threads), self.mean, self.std)
 
+    def decode_item(self, item: Sequence[int], threads: int | None = None) -> torch.Tensor:
+        """One batch of `stream`'s order (here: its image indices)."""
+        return self.decode(item, threads)
+
     def __getitem__(self, idx) -> torch.Tensor:
         if isinstance(idx, slice):
             idx = range(len(self))[idx]
@@ -132,17 +129,18 @@ class FolderImages:
         return self.decode([int(i) for i in idx])
 
     def batches(self, perm: torch.Tensor, batch_size: int, workers: int | None = None,
-                pin_memory: bool = False) -> Iterator[torch.Tensor]:
-        """The images of perm[0:bs], perm[bs:2bs], ... in that order, decoded ahead by worker processes."""
+                pin_memory: bool = False, gen: torch.Generator | None = None) -> Iterator[torch.Tensor]:
+        """The images of perm[0:bs], perm[bs:2bs], ... in that order, decoded ahead by worker processes. `gen`
+        is for images decoded with random transforms (ddr.data.originals); these draw nothing from it."""
         return self.stream([perm[i:i + batch_size].tolist() for i in range(0, len(perm), batch_size)], workers,
                            pin_memory)
 
-    def stream(self, order: list[list[int]], workers: int | None = None,
-               pin_memory: bool = False) -> Iterator[torch.Tensor]:
-        """One decoded batch per index list of `order`, in that order (DataLoader workers decode ahead)."""
+    def stream(self, order: list, workers: int | None = None, pin_memory: bool = False) -> Iterator[torch.Tensor]:
+        """One decoded batch per item of `order` (decode_item's argument), in that order (DataLoader workers
+        decode ahead)."""
         workers = data_workers() if workers is None else workers
         if workers == 0:
-            return (self.decode(b) for b in order)
+            return (self.decode_item(b) for b in order)
         loader = torch.utils.data.DataLoader(_BatchDecoder(self), sampler=order, batch_size=None,
                                              num_workers=min(workers, len(order)), pin_memory=pin_memory,
                                              prefetch_factor=2)
@@ -186,12 +184,10 @@ class Uint8Images:
 
 
 @dataclass(frozen=True, eq=False)
-class StreamedData(RealData):
-    """A RealData whose training split is read from files (FolderImages) and whose test split is uint8
+class StreamedData(FolderData):
+    """A FolderData whose training split is read from files (FolderImages) and whose test split is uint8
     (Uint8Images). Its digest covers the training files' bytes, the decoded test pixels and how both are
     decoded, so it names the same data as long as the files are the same."""
-
-    root: str = ""
 
     @property
     def digest(self) -> str:
@@ -208,11 +204,6 @@ class StreamedData(RealData):
             self._digest.append(h.hexdigest())
         return self._digest[0]
 
-    def train_relpaths(self, idx: Sequence[int] | None = None) -> list[str]:
-        paths = self.x_train.paths if idx is None else [self.x_train.paths[i] for i in idx]
-        base = Path(self.root)
-        return [p.relative_to(base).as_posix() if p.is_relative_to(base) else str(p) for p in paths]
-
     def train_sha256s(self, idx: Sequence[int] | None = None) -> list[str]:
         """sha256 of the training files (all, or `idx`). The full list is read in threads once per process and
         remembered in the cache folder by (size, mtime), as DVC's state database does, so a later process
@@ -221,13 +212,13 @@ class StreamedData(RealData):
             if not hasattr(self, "_file_digests"):
                 object.__setattr__(self, "_file_digests", self._all_sha256s())
             return list(self._file_digests)
-        return [file_sha256(self.x_train.paths[i]) for i in idx]
+        return super().train_sha256s(idx)
 
     def _all_sha256s(self) -> list[str]:
         from ddr.paths import default_cache_dir
 
         names = self.train_relpaths()
-        store = default_cache_dir() / "files" / f"{hashlib.sha256(self.root.encode()).hexdigest()[:32]}.json"
+        store = default_cache_dir() / "files" / f"{sha256_bytes(self.root.encode())[:32]}.json"
         try:
             known = json.loads(store.read_text())
         except (OSError, ValueError):
@@ -238,26 +229,17 @@ class StreamedData(RealData):
             entry = known.get(names[i])
             if isinstance(entry, list) and entry[:2] == [stats[i].st_size, stats[i].st_mtime_ns]:
                 return entry[2]
-            return file_sha256(self.x_train.paths[i])
+            return sha256_file(self.x_train.paths[i])
 
         with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
             out = list(pool.map(digest, range(len(names))))
         fresh = {n: [s.st_size, s.st_mtime_ns, d] for n, s, d in zip(names, stats, out)}
         if fresh != known:
             try:
-                store.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=store.parent, prefix=".tmp-")
-                with os.fdopen(fd, "w") as f:
-                    json.dump(fresh, f)
-                os.replace(tmp, store)
+                write_text_atomic(store, json.dumps(fresh))
             except OSError:
                 pass  # a read-only cache only costs the next process a re-read
         return out
-
-    def train_files(self, idx: Sequence[int]) -> list[dict[str, object]]:
-        """The original files behind training indices `idx`: path (relative to the root), sha256, label."""
-        return [{"path": p, "sha256": s, "label": int(self.y_train[i])}
-                for i, p, s in zip(idx, self.train_relpaths(idx), self.train_sha256s(idx))]
 
 
 def streamed_data(name: str, train: tuple[list[Path], list[int]], test: tuple[list[Path], list[int]],
@@ -273,4 +255,4 @@ def streamed_data(name: str, train: tuple[list[Path], list[int]], test: tuple[li
     return StreamedData(name, FolderImages(train[0], im_size, mode, mean, std),
                         torch.tensor(train[1], dtype=torch.int64), Uint8Images(x_te, mean, std),
                         torch.tensor(test[1], dtype=torch.int64), num_classes, tuple(mean), tuple(std),
-                        source=source, root=source)
+                        source=source, root=source, train_paths=tuple(Path(p) for p in train[0]))

@@ -8,13 +8,14 @@ from typing import Any
 
 from ddr.data.distilled import DistilledSet
 from ddr.data.random_baseline import random_baseline
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 from ddr.distill.common import Device
 from ddr.distill.dc import dc
 from ddr.distill.dm import dm
 from ddr.distill.herding import herding
 from ddr.distill.kcenter import kcenter
-from ddr.errors import DDRError, unknown
+from ddr.errors import DDRError
+from ddr.kernel.registry import Registry
 
 
 def random_selection(data: RealData, ipc: int, *, seed: int = 0, device: Device = None) -> DistilledSet:
@@ -23,15 +24,16 @@ def random_selection(data: RealData, ipc: int, *, seed: int = 0, device: Device 
 
 
 Distiller = Callable[..., DistilledSet]
-DISTILLERS: dict[str, Distiller] = {"random": random_selection, "herding": herding, "kcenter": kcenter,
-                                    "dm": dm, "dc": dc}
+# A distiller's tunable parameters are its keyword-only arguments (distiller_params reads its signature).
+DISTILLERS: Registry[Distiller] = Registry("distillation method")
+for _name, _distiller in (("random", random_selection), ("herding", herding), ("kcenter", kcenter), ("dm", dm),
+                          ("dc", dc)):
+    DISTILLERS.register(_name, _distiller)
 
 
 def distiller_params(method: str) -> dict[str, Any]:
     """The tunable parameters of a method and their defaults (None: chosen from data set and ipc)."""
-    if method not in DISTILLERS:
-        raise unknown("distillation method", method, DISTILLERS)
-    sig = inspect.signature(DISTILLERS[method])
+    sig = inspect.signature(DISTILLERS.get(method))
     return {n: p.default for n, p in sig.parameters.items()
             if p.kind is p.KEYWORD_ONLY and n not in ("seed", "device", "features")}
 
@@ -48,7 +50,7 @@ def distill(method: str, data: RealData, ipc: int, seed: int = 0, device: Device
     if isinstance(data, StreamedData) and method != "random":  # the distillers read the whole split at once
         raise DDRError(f"{method}: {data.name} is streamed from its files (above DDR_MAX_DATA_BYTES); the "
                        f"distillers need the training split in memory: raise the limit or use a smaller im_size")
-    return DISTILLERS[method](data, ipc, seed=seed, device=device, **params)
+    return DISTILLERS.get(method)(data, ipc, seed=seed, device=device, **params)
 
 
 __all__ = ["DISTILLERS", "dc", "distill", "distiller_params", "dm", "herding", "kcenter", "random_selection"]

@@ -6,7 +6,7 @@ from typing import Any
 import torch
 
 from ddr.data.distilled import DistilledSet
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 from ddr.errors import DDRError
 
 Device = torch.device | str | None  # None: CUDA when available (resolve_device)

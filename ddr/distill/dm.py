@@ -6,7 +6,7 @@ import torch
 
 from ddr.data.distilled import DistilledSet
 from ddr.data.random_baseline import random_indices
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 from ddr.distill.augment import apply_affine, draw_affine
 from ddr.distill.common import Device, base_meta, check_ipc, class_major_labels
 from ddr.distill.features import class_means, default_depth, default_width, random_convnet, reinit

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 from ddr.models import build_model
 from ddr.train.engine import resolve_device
 

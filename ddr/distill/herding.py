@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ddr.data.distilled import DistilledSet
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 from ddr.distill.common import Device, base_meta, check_ipc, selection
 from ddr.distill.features import EMBED_WIDTH, embed, feature_space_name
 from ddr.errors import DDRError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ddr.data.distilled import DistilledSet
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 from ddr.distill.common import Device
 from ddr.distill.features import EMBED_WIDTH
 from ddr.distill.herding import select_by_features

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, NamedTuple
 
 import torch
 
@@ -12,7 +14,8 @@ from ddr.data.distilled import DistilledSet, read_distilled, validate
 from ddr.data.folder_checks import check_images
 from ddr.data.random_baseline import load_random_baselines
 from ddr.data.real import load_dataset
-from ddr.errors import DDRError, unknown
+from ddr.data.real_data import RealData
+from ddr.errors import DDRError
 from ddr.models import build_model
 from ddr.eval import acc as acc_eval
 from ddr.eval import ars as ars_eval
@@ -21,19 +24,60 @@ from ddr.eval.environment import environment
 from ddr.eval.predictions import write_predictions
 from ddr.eval.result import EvalResult, training_resources
 from ddr.eval.selection import carve_validation, selection_record
-from ddr.eval.session import EvalSession, Progress, parse_engine, teacher_inputs, timer, utc_now
+from ddr.eval.session import EvalSession, Progress, Teachers, Trainer, parse_engine, timer
 from ddr.eval.zca_space import whiten
+from ddr.kernel.clock import utc_now
+from ddr.kernel.registry import Registry
 from ddr.mlflow_notes import evaluation_note
 from ddr.paths import default_cache_dir  # noqa: F401  (also imported from here)
 from ddr.protocols import Protocol, default_protocol, load_protocol
 from ddr.protocols.cross_arch import student_of
 from ddr.tracking import Tracker
 from ddr.train.cache import TrainingCache
-from ddr.train.engine import resolve_device
+from ddr.train.engine import resolve_device, train_student
 
 # Each evaluation module has run(session, ds, rounds, weight) and count_trainings(protocol, grid, rounds).
-EVALUATIONS = {"lrs": lrs_eval, "ars": ars_eval, "acc": acc_eval}
-KINDS = tuple(EVALUATIONS)
+EVALUATIONS: Registry[ModuleType] = Registry("evaluation")
+for _kind, _module in (("lrs", lrs_eval), ("ars", ars_eval), ("acc", acc_eval)):
+    EVALUATIONS.register(_kind, _module)
+KINDS = EVALUATIONS.names()
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """What one evaluation is asked: `evaluate`'s arguments (documented there), passed down as one record."""
+
+    kind: str
+    distilled: Any
+    dataset: str
+    ipc: int
+    protocol: str | None = None
+    rounds: int | None = None
+    weight: float | None = None
+    root: str | None = None
+    labels: torch.Tensor | None = None
+    lr: float | None = None
+    method: str | None = None
+    device: str | None = None
+    track: bool = True
+    tracking_uri: str | None = None
+    cache_dir: str | Path | None = None
+    use_cache: bool = True
+    out: str | Path | None = None
+    random: list[str] | None = None
+    label: str = "hard"
+    teachers: list[str] | None = None
+    progress: Progress | None = None
+    tags: dict[str, Any] | None = None
+    engine: str = "plain"
+    real_checkpoint: str | Path | None = None
+
+
+class Prepared(NamedTuple):
+    protocol: Protocol
+    data: RealData
+    distilled: DistilledSet
+    rounds: int
 
 
 def _as_distilled(distilled: Any, labels: torch.Tensor | None, lr: float | None, data) -> DistilledSet:
@@ -53,20 +97,19 @@ def _as_distilled(distilled: Any, labels: torch.Tensor | None, lr: float | None,
     return ds
 
 
-def prepare(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str | None, rounds: int | None,
-            root: str | None, labels: torch.Tensor | None = None, lr: float | None = None, label: str = "hard"
-            ) -> tuple[Protocol, Any, DistilledSet, int]:
-    """Everything that can refuse the input, before anything is written or logged."""
-    if kind not in KINDS:
-        raise unknown("evaluation", kind, KINDS)
-    if label not in ("hard", "soft"):
-        raise DDRError(f"label must be 'hard' or 'soft', got '{label}'")
-    data = load_dataset(dataset, root)
-    proto = load_protocol(protocol or default_protocol(dataset, kind, label))
+def prepare(options: EvalOptions, data: RealData | None = None) -> Prepared:
+    """Everything that can refuse the input, before anything is written or logged. `data`: the real
+    data set already in memory (else `options.dataset` is loaded by name)."""
+    kind, dataset, ipc, rounds = options.kind, options.dataset, options.ipc, options.rounds
+    EVALUATIONS.get(kind)  # an unknown kind is refused before anything is read
+    if options.label not in ("hard", "soft"):
+        raise DDRError(f"label must be 'hard' or 'soft', got '{options.label}'")
+    data = load_dataset(dataset, options.root) if data is None else data
+    proto = load_protocol(options.protocol or default_protocol(dataset, kind, options.label))
     if proto.dataset not in (dataset, "any"):
         raise DDRError(f"protocol {proto.name} is for data set '{proto.dataset}', not '{dataset}'")
     build_model(proto.model, data.channels, data.num_classes, data.im_size, **proto.model_args)  # refuse early
-    ds = _as_distilled(distilled, labels, lr, data)
+    ds = _as_distilled(options.distilled, options.labels, options.lr, data)
     validate(ds, data, ipc)
     n_rounds = proto.rounds if rounds is None else rounds
     if n_rounds < 1:
@@ -76,7 +119,7 @@ def prepare(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str 
     if proto.label == "soft" and proto.soft.mode == "S" and (ds.labels is None or ds.labels.ndim != 2):
         raise DDRError(f"protocol {proto.name} uses soft-label mode S: the set needs labels.pt with N x "
                        f"{data.num_classes} soft labels")
-    return proto, data, ds, n_rounds
+    return Prepared(proto, data, ds, n_rounds)
 
 
 def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str | None = None,
@@ -106,10 +149,23 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
     `real_checkpoint`: a state dict of the protocol's model whose test accuracy is Acc(real) (LRS), instead
     of training the real-data reference; recorded with its file's sha256 in result.json.
     """
-    parse_engine(engine)  # refuse a bad engine name before anything is loaded
-    proto, data, ds, n_rounds = prepare(kind, distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol,
-                                        rounds=rounds, root=root, labels=labels, lr=lr, label=label)
+    return run_evaluation(EvalOptions(
+        kind=kind, distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol, rounds=rounds, weight=weight,
+        root=root, labels=labels, lr=lr, method=method, device=device, track=track, tracking_uri=tracking_uri,
+        cache_dir=cache_dir, use_cache=use_cache, out=out, random=random, label=label, teachers=teachers,
+        progress=progress, tags=tags, engine=engine, real_checkpoint=real_checkpoint))
+
+
+def run_evaluation(options: EvalOptions, *, data: RealData | None = None,
+                   trainer: Trainer = train_student) -> EvalResult:
+    """`evaluate` with its options as one record, and two seams for benchmarks: `data`, the real data set
+    already in memory (default: `options.dataset` loaded by name), and `trainer`, which trains each
+    student alone (default train_student; anything with its signature, e.g. a reference loop)."""
+    kind, ipc, progress = options.kind, options.ipc, options.progress
+    parse_engine(options.engine)  # refuse a bad engine name before anything is loaded
+    proto, data, ds, n_rounds = prepare(options, data)
     validation = None
+    random = options.random
     if proto.selection == "val":
         # carved before anything else sees the data: random baselines, the real reference and teachers
         # come from the rest of the training set
@@ -120,56 +176,38 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
         random = None
     random_sets = load_random_baselines(list(random or []), data, ipc)
     real_ref = None
-    if real_checkpoint is not None:
+    if options.real_checkpoint is not None:
         from ddr.eval.reference import load_reference
 
-        real_ref = load_reference(real_checkpoint, proto, data)  # a checkpoint that does not fit fails here
+        real_ref = load_reference(options.real_checkpoint, proto, data)  # a checkpoint that does not fit fails here
         if kind != "lrs" and progress:
             progress(f"note: {kind} has no real-data reference; --real-checkpoint ignored")
-    dev = resolve_device(device)
-    preloaded = None
-    if teachers and proto.soft is None:
-        teachers = None  # a hard-label protocol has no teachers; pipelines pass one teacher to every metric
-        if progress:
-            progress(f"note: protocol {proto.name} uses hard labels; --teacher ignored")
-    if teachers:
-        from ddr.eval.teachers import provide_teachers
-
-        preloaded = provide_teachers(proto, data, dev, None, list(teachers))  # a checkpoint that does not fit fails here
-    w = proto.weight if weight is None else float(weight)
+    dev = resolve_device(options.device)
+    preloaded = _given_teachers(options, proto, data, dev)
+    w = proto.weight if options.weight is None else float(options.weight)
     if not 0.0 <= w <= 1.0:
         raise DDRError(f"weight must lie in [0, 1], got {w}")
-    method_name = method or ds.meta.get("method") or (ds.path.name if ds.path else "unknown")
+    method_name = options.method or ds.meta.get("method") or (ds.path.name if ds.path else "unknown")
     digest = ds.digest()
-    cache = TrainingCache((Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None)
-    tracker = Tracker(tracking_uri) if track else None
+    cache_dir = options.cache_dir
+    cache = TrainingCache((Path(cache_dir) if cache_dir else default_cache_dir()) if options.use_cache else None)
+    tracker = Tracker(options.tracking_uri) if options.track else None
     env = environment(dev)
     grid = len(lrs_eval.lr_candidates_for(proto, ds))
     raw, zca = data, None
     if proto.zca is not None:
         data, zca = whiten(data, float(proto.zca.get("eps", 0.1)))
     session = EvalSession(protocol=proto, data=data, ipc=ipc, device=dev, cache=cache, tracker=tracker,
-                          progress=progress, total=EVALUATIONS[kind].count_trainings(proto, grid, n_rounds),
-                          random_sets=random_sets, zca=zca, raw_data=raw, engine=engine,
-                          real_checkpoint=real_ref if kind == "lrs" else None)
-    session._teacher = preloaded
-    session.validation = validation
+                          progress=progress, total=EVALUATIONS.get(kind).count_trainings(proto, grid, n_rounds),
+                          random_sets=random_sets, zca=zca, raw_data=raw, engine=options.engine,
+                          real_checkpoint=real_ref if kind == "lrs" else None, teachers=preloaded,
+                          trainer=trainer, validation=validation)
     started, elapsed = utc_now(), timer()
     if tracker is not None:
-        tracker.start_parent(
-            experiment=data.name, run_name=f"{kind}-{method_name}-ipc{ipc}",
-            tags={**(tags or {}), "ddr.kind": kind, "ddr.label": proto.label, "ddr.method": method_name, "ddr.dataset": data.name,
-                  "ddr.ipc": ipc, "ddr.protocol": proto.name, "ddr.protocol_version": proto.version,
-                  "ddr.git_commit": env["git_commit"] or "", "ddr.dvc_md5": digest,
-                  "ddr.dvc_lock_md5": env["dvc_lock_md5"] or ""},
-            params={"model": proto.model, "epochs": proto.train.epochs, "lr_grid": list(proto.lr_grid),
-                    "lr_policy": proto.lr_policy, "rounds": n_rounds, "weight": w, "seed_base": proto.seed_base,
-                    "device": dev.type, **({"engine": engine} if engine != "plain" else {})},
-        )
-        tracker.log_input(f"{method_name}-{data.name}-ipc{ipc}", digest, str(ds.path or "memory"), "training")
-        tracker.log_input(data.name, data.digest[:32], data.source, "testing")
+        _start_parent(tracker, options, proto, data, ds, method_name, digest, env, n_rounds, w, dev)
     try:
-        body = EVALUATIONS[kind].run(session, ds, n_rounds, w)
+        body = EVALUATIONS.get(kind).run(session, ds, n_rounds, w)
+        out = options.out
         scratch = Path(out) if out else Path(tempfile.mkdtemp(prefix="ddr-"))
         pred_info, per_class, pred_path = write_predictions(session, data, scratch)
         result = EvalResult(
@@ -182,7 +220,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
                                   **({"resized": ds.meta["resized"]} if "resized" in ds.meta else {})},
                     "random": body["random_inputs"],
                     "dataset": {"name": data.name, "sha256": data.digest, "source": data.source},
-                    "teachers": teacher_inputs(session),
+                    "teachers": session.teacher_inputs(),
                     **({"real_checkpoint": real_ref[1]} if real_ref and kind == "lrs" else {})},
             environment=env,
             mlflow={"tracking_uri": tracker.uri, "experiment_id": tracker.experiment_id,
@@ -194,18 +232,9 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
         )
         path = result.save(Path(out) / "result.json") if out else None
         if tracker is not None:
-            flat = {f"{k}_{s}": v[s] for k, v in result.metrics.items() for s in ("mean", "std")}
-            if "real" in result.accuracies:
-                flat["real_acc"] = result.accuracies["real"]
-            for i, t in enumerate(result.inputs.get("teachers") or []):
-                if t.get("test_acc") is not None:
-                    flat[f"teacher{i}_test_acc"] = t["test_acc"]
             if path is None:  # the artifact is the same JSON, written to a scratch file
                 path = result.save(scratch / "result.json")
-            if result.inputs["teachers"]:
-                tracker.log_teachers(result.inputs["teachers"], proto)
-            flat["train_seconds"] = result.resources["train_seconds"]
-            tracker.finish_parent(flat, [path] + ([pred_path] if pred_path else []), note=evaluation_note(result))
+            _finish_parent(tracker, result, proto, [path] + ([pred_path] if pred_path else []))
         return result
     except KeyboardInterrupt:
         if tracker is not None:
@@ -215,3 +244,48 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
         if tracker is not None:
             tracker.abort_parent("FAILED")
         raise
+
+
+def _given_teachers(options: EvalOptions, proto: Protocol, data: RealData, dev: torch.device) -> Teachers | None:
+    """The user's teacher checkpoints, loaded now (one that does not fit fails before anything is logged);
+    None when the evaluation provides its own teachers, or uses none."""
+    if options.teachers and proto.soft is None:
+        if options.progress:  # a hard-label protocol has no teachers; pipelines pass one teacher to every metric
+            options.progress(f"note: protocol {proto.name} uses hard labels; --teacher ignored")
+        return None
+    if not options.teachers:
+        return None
+    from ddr.eval.teacher_store import provide_teachers
+
+    return provide_teachers(proto, data, dev, None, list(options.teachers))
+
+
+def _start_parent(tracker: Tracker, options: EvalOptions, proto: Protocol, data: RealData, ds: DistilledSet,
+                  method_name: str, digest: str, env: dict[str, Any], n_rounds: int, w: float,
+                  dev: torch.device) -> None:
+    kind, ipc, engine = options.kind, options.ipc, options.engine
+    tracker.start_parent(
+        experiment=data.name, run_name=f"{kind}-{method_name}-ipc{ipc}",
+        tags={**(options.tags or {}), "ddr.kind": kind, "ddr.label": proto.label, "ddr.method": method_name,
+              "ddr.dataset": data.name, "ddr.ipc": ipc, "ddr.protocol": proto.name,
+              "ddr.protocol_version": proto.version, "ddr.git_commit": env["git_commit"] or "",
+              "ddr.dvc_md5": digest, "ddr.dvc_lock_md5": env["dvc_lock_md5"] or ""},
+        params={"model": proto.model, "epochs": proto.train.epochs, "lr_grid": list(proto.lr_grid),
+                "lr_policy": proto.lr_policy, "rounds": n_rounds, "weight": w, "seed_base": proto.seed_base,
+                "device": dev.type, **({"engine": engine} if engine != "plain" else {})},
+    )
+    tracker.log_input(f"{method_name}-{data.name}-ipc{ipc}", digest, str(ds.path or "memory"), "training")
+    tracker.log_input(data.name, data.digest[:32], data.source, "testing")
+
+
+def _finish_parent(tracker: Tracker, result: EvalResult, proto: Protocol, artifacts: list[Path]) -> None:
+    flat = {f"{k}_{s}": v[s] for k, v in result.metrics.items() for s in ("mean", "std")}
+    if "real" in result.accuracies:
+        flat["real_acc"] = result.accuracies["real"]
+    for i, t in enumerate(result.inputs.get("teachers") or []):
+        if t.get("test_acc") is not None:
+            flat[f"teacher{i}_test_acc"] = t["test_acc"]
+    if result.inputs["teachers"]:
+        tracker.log_teachers(result.inputs["teachers"], proto)
+    flat["train_seconds"] = result.resources["train_seconds"]
+    tracker.finish_parent(flat, artifacts, note=evaluation_note(result))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import platform
-import subprocess
 import sys
 from pathlib import Path
 
@@ -10,15 +9,7 @@ import torch
 
 import ddr
 from ddr.data.digest import file_md5
-
-
-def git_commit(cwd: Path | None = None) -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd or Path.cwd(), capture_output=True,
-                             text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
+from ddr.kernel.git import git_commit
 
 
 def environment(device: torch.device) -> dict:
@@ -32,6 +23,8 @@ def environment(device: torch.device) -> dict:
         "device": device.type,
         "hardware": hardware,
         "torch_threads": torch.get_num_threads(),
+        # CPU kernels differ by instruction set (ddr.kernel.cpu_isa): part of where a CPU number came from
+        "cpu_capability": torch.backends.cpu.get_cpu_capability() if device.type == "cpu" else None,
         "platform": platform.platform(),
         "git_commit": git_commit(),
         "dvc_lock_md5": file_md5(lock) if lock.is_file() else None,

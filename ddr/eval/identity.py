@@ -8,10 +8,9 @@ its own recipe already (EvalSession.real_reference).
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
+from ddr.kernel.digests import json_sha256
 from ddr.protocols import Protocol, TrainRecipe
 from ddr.seeds import derive_seed
 
@@ -24,7 +23,7 @@ def recipe_identity(protocol: Protocol, recipe: TrainRecipe) -> str:
         labels = {"mode": soft.mode, "teachers": [t.as_dict() for t in soft.teachers]}
     content = {"model": protocol.model, "model_args": protocol.model_args, "recipe": recipe.as_dict(),
                "labels": labels, "zca": protocol.zca, "seed_base": protocol.seed_base}
-    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+    return json_sha256(content)
 
 
 def shares_random_seed(protocol: Protocol, role: str) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 from ddr import metrics
 from ddr.data.digest import tensor_sha256
 from ddr.data.distilled import DistilledSet
-from ddr.eval.session import EvalSession
+from ddr.eval.session import EvalSession, PrefetchJob
 from ddr.protocols import Protocol
 
 
@@ -90,7 +90,7 @@ def run(session: EvalSession, ds: DistilledSet, rounds: int, weight: float) -> d
     }
 
 
-def _hard_jobs(session: EvalSession, ds: DistilledSet, grid: tuple[float, ...], rounds: int) -> list[dict[str, Any]]:
+def _hard_jobs(session: EvalSession, ds: DistilledSet, grid: tuple[float, ...], rounds: int) -> list[PrefetchJob]:
     """The batched engine's share of an LRS evaluation: every hard-label training of every round (both
     sides of a hard protocol; Acc(syn, hard) of a soft one), with the exact arguments that
     search_labelled will pass to train(), so that train() finds them prefetched."""
@@ -107,5 +107,6 @@ def _hard_jobs(session: EvalSession, ds: DistilledSet, grid: tuple[float, ...], 
     for role, r, d in sets:
         x, y = d.images.to(dev), d.hard_labels(nc).to(dev)
         digest = tensor_sha256(x, y, None)
-        jobs += [dict(role=role, round=r, lr=lr, x=x, y=y, recipe=recipe, set_digest=digest) for lr in sorted(grid)]
+        jobs += [PrefetchJob(role=role, round=r, lr=lr, x=x, y=y, recipe=recipe, set_digest=digest)
+                 for lr in sorted(grid)]
     return jobs

@@ -7,13 +7,15 @@ every test image, in test order, at the checkpoint the protocol's selection rule
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ddr.kernel.atomic import atomic_path
+from ddr.kernel.digests import sha256_bytes
 
 PREDICTIONS_FILE = "predictions.npz"
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip member times fixed, so equal predictions give an equal sha256
@@ -55,7 +57,7 @@ def write_bundle(path: str | Path, y_test: np.ndarray, arrays: dict[str, np.ndar
                         compress_type=zipfile.ZIP_DEFLATED)
     raw = buf.getvalue()
     Path(path).write_bytes(raw)
-    return hashlib.sha256(raw).hexdigest()
+    return sha256_bytes(raw)
 
 
 def read_bundle(path: str | Path) -> dict[str, np.ndarray]:
@@ -90,19 +92,13 @@ def mcnemar(a_correct: np.ndarray, b_correct: np.ndarray) -> dict[str, Any]:
 def write_predictions(session: Any, data: Any, folder: Path) -> tuple[dict | None, dict | None, Path | None]:
     """Bundle the selected trainings' predictions into folder/predictions.npz (atomically). Returns
     (result.json's `predictions`, `per_class_accuracy`, the file) or Nones when no training kept them."""
-    import os
-    import tempfile
-
     arrays = selected_predictions(session.trainings, session.predictions)
     if not arrays:
         return None, None, None
     y = data.y_test.cpu().numpy()
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".predictions-", suffix=".npz")
-    os.close(fd)
-    digest = write_bundle(tmp, y, arrays)
     path = folder / PREDICTIONS_FILE
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        digest = write_bundle(tmp, y, arrays)
     selected = sum(1 for t in session.trainings if t.get("selected"))
     info = {"file": PREDICTIONS_FILE, "sha256": digest, "arrays": sorted(arrays), "test_images": int(len(y)),
             "missing": selected - len(arrays)}

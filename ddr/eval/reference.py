@@ -13,11 +13,11 @@ from typing import Any
 
 import torch
 
-from ddr.data.real import RealData
-from ddr.data.streaming import file_sha256
+from ddr.data.real_data import RealData
 from ddr.errors import DDRError
+from ddr.kernel.digests import sha256_file
 from ddr.protocols import Protocol
-from ddr.teachers import load_teacher
+from ddr.teacher_nets import load_teacher
 from ddr.train.engine import accuracy
 
 
@@ -32,7 +32,7 @@ def checkpoint_file(path: str | Path) -> Path:
 
 def checkpoint_info(path: str | Path) -> dict[str, str]:
     p = checkpoint_file(path)
-    return {"path": str(p), "sha256": file_sha256(p)}
+    return {"path": str(p), "sha256": sha256_file(p)}
 
 
 def load_reference(path: str | Path, protocol: Protocol, data: RealData) -> tuple[torch.nn.Module, dict[str, str]]:

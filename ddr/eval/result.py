@@ -2,13 +2,25 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ddr.errors import DDRError
+from ddr.kernel.atomic import write_text_atomic
+
 SCHEMA = "ddr.result/v1"
+
+
+class ResultSchemaError(DDRError, ValueError):
+    """Not a result.json of this schema: bad input to the registry (DDRError), an unreadable result to
+    the grid, which recomputes the cell (ValueError)."""
+
+
+def check_schema(d: Any, path: str | Path) -> None:
+    if not isinstance(d, dict) or d.get("schema") != SCHEMA:
+        got = d.get("schema") if isinstance(d, dict) else None
+        raise ResultSchemaError(f"{path}: not a {SCHEMA} result (schema field is {got!r})")
 
 
 @dataclass
@@ -54,20 +66,12 @@ class EvalResult:
 
     def save(self, path: str | Path) -> Path:
         """Write atomically (temporary file, then rename): a crash never leaves half a result.json."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".result-", suffix=".json")
-        with os.fdopen(fd, "w") as f:
-            json.dump(self.to_dict(), f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-        return path
+        return write_text_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> EvalResult:
         d = json.loads(Path(path).read_text())
-        if d.get("schema") != SCHEMA:
-            raise ValueError(f"{path}: not a {SCHEMA} result (schema {d.get('schema')!r})")
+        check_schema(d, path)
         return cls(**d)
 
 

@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ddr.data.real import RealData
+from ddr.data.digest import tensors_sha256
+from ddr.data.folder_data import FolderData
+from ddr.data.real_data import RealData
 
 SELECTIONS = ("test", "val", "last")
 VAL_SEED = 0  # fixed: the split is part of the data's identity under 'val'
@@ -33,8 +35,6 @@ class ValidationSplit:
 
 def carve_validation(data: RealData, fraction: float, seed: int = VAL_SEED) -> tuple[RealData, ValidationSplit]:
     """Split `fraction` of every class off the training set (at least one image per class)."""
-    import hashlib
-
     rng = np.random.default_rng(seed)
     val: list[int] = []
     for idx in data.class_indices():
@@ -42,14 +42,11 @@ def carve_validation(data: RealData, fraction: float, seed: int = VAL_SEED) -> t
         val += [int(i) for i in rng.choice(idx, size=take, replace=False)]
     val.sort()
     keep = np.setdiff1d(np.arange(len(data.y_train)), np.asarray(val, dtype=np.int64))
+    files = {"train_paths": tuple(data.train_paths[i] for i in keep)} if isinstance(data, FolderData) else {}
     rest = dataclasses.replace(data, x_train=data.x_train[keep].clone(), y_train=data.y_train[keep].clone(),
-                               _digest=[])
+                               _digest=[], **files)
     x, y = data.x_train[val].clone(), data.y_train[val].clone()
-    h = hashlib.sha256()
-    for t in (x, y):
-        h.update(str(tuple(t.shape)).encode())
-        h.update(t.contiguous().numpy().tobytes())
-    return rest, ValidationSplit(x, y, val, fraction, h.hexdigest())
+    return rest, ValidationSplit(x, y, val, fraction, tensors_sha256(x, y))
 
 
 def selected_point(record: dict[str, Any], mode: str) -> dict[str, Any]:

@@ -1,34 +1,38 @@
 """One evaluation's shared machinery: derived seeds, the training cache, teachers, MLflow children, progress."""
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import json
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from ddr.augment import build_augmentation
-from ddr.data.digest import tensor_sha256
 from ddr.data.distilled import DistilledSet
+from ddr.data.originals import OriginalImages, original_images, training_digest
 from ddr.data.random_baseline import random_baseline
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 from ddr.errors import DDRError
 from ddr.eval.identity import content_seed, shares_random_seed
 from ddr.eval.predictions import encode as encode_predictions
 from ddr.eval.selection import ValidationSplit, choose_lr, selected_point
+from ddr.kernel.clock import utc_now
+from ddr.kernel.digests import json_sha256
 from ddr.losses import build_loss
 from ddr.protocols import Protocol, TrainRecipe
 from ddr.seeds import derive_seed
 from ddr.tracking import Tracker
 from ddr.train.cache import TrainingCache, training_key
-from ddr.train.engine import train_student
+from ddr.train.engine import TrainingResult, train_student
 
 Progress = Callable[[str], None]
+Trainer = Callable[..., TrainingResult]  # train_student's keyword arguments in, its TrainingResult out
+Teachers = tuple[torch.nn.Module, list[dict[str, Any]]]  # (the ensemble, one record per teacher)
 ENGINES = ("plain", "batched")
 ENGINE_FLAGS = ("bf16", "cl", "compile")  # bf16 autocast, channels_last, torch.compile
 
@@ -44,17 +48,36 @@ def parse_engine(engine: str) -> tuple[str, tuple[str, ...]]:
     return base, tuple(sorted(set(flags)))
 
 
-def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+@dataclass(frozen=True)
+class PrefetchJob:
+    """One training the batched engine may train ahead: exactly the arguments search_labelled will pass
+    to EvalSession.train() for it (hard labels, unaugmented, cross-entropy), so that train() finds it."""
+
+    role: str
+    round: int
+    lr: float
+    x: torch.Tensor
+    y: torch.Tensor
+    recipe: TrainRecipe
+    set_digest: str | None = None
+    seed: int | None = None  # None: the session derives it, as train() does
 
 
 class EvalSession:
+    """`teachers`: the soft-label teachers already loaded (else they are provided on first use, from
+    `teacher_paths` or trained and cached). `trainer`: trains one student alone (default train_student;
+    a benchmark passes a reference loop with the same signature). `validation`: the split carved off
+    the training set under selection 'val' (ddr.eval.selection)."""
+
     def __init__(self, *, protocol: Protocol, data: RealData, ipc: int, device: torch.device,
                  cache: TrainingCache, tracker: Tracker | None, progress: Progress | None, total: int,
                  random_sets: dict[int, DistilledSet] | None = None, teacher_paths: list[str] | None = None,
                  zca=None, raw_data: RealData | None = None, engine: str = "plain",
-                 real_checkpoint: tuple[torch.nn.Module, dict[str, str]] | None = None):
+                 real_checkpoint: tuple[torch.nn.Module, dict[str, str]] | None = None,
+                 teachers: Teachers | None = None, trainer: Trainer = train_student,
+                 validation: ValidationSplit | None = None):
         self.protocol, self.data, self.ipc, self.device = protocol, data, ipc, device
+        self.trainer = trainer
         # The engine: 'plain' trains one student after another (the reference numbers);
         # 'batched' trains the hard-label, unaugmented students of one recipe and set size together
         # (prefetch), within a stated tolerance of plain (benchmarks/RESULTS.md). A training's cache key
@@ -73,11 +96,11 @@ class EvalSession:
         self.teacher_paths = teacher_paths
         self.zca = zca  # a fitted ddr.augment.ZCA when the protocol whitens (`data` is then whitened)
         self.raw_data = raw_data or data  # the normalised data random baselines are drawn from
-        self._teacher: tuple[torch.nn.Module, list[dict[str, Any]]] | None = None
+        self._teachers = teachers
         self.real_checkpoint = real_checkpoint  # (network, file info): Acc(real) is its test accuracy
         self.x_test = data.x_test.to(device)
         self.y_test = data.y_test.to(device)
-        self.validation: ValidationSplit | None = None  # set under selection 'val' (ddr.eval.selection)
+        self.validation = validation
         self.selection_log: list[dict[str, Any]] = []  # per selected training: test maximum vs reported
         self.predictions: dict[str, dict[str, str]] = {}  # training key -> {epoch: encoded test predictions}
 
@@ -88,21 +111,25 @@ class EvalSession:
         return derive_seed(protocol=self.protocol.ref, dataset=self.data.name, ipc=self.ipc, role=role,
                            round=round, lr=lr)
 
-    def teachers(self) -> tuple[torch.nn.Module, list[dict[str, Any]]]:
-        if self._teacher is None:
-            from ddr.eval.teachers import provide_teachers
+    def teachers(self) -> Teachers:
+        if self._teachers is None:
+            from ddr.eval.teacher_store import provide_teachers
 
             self.progress(f"teachers: {', '.join(t.model for t in self.protocol.soft.teachers)}")
-            self._teacher = provide_teachers(self.protocol, self.data, self.device, self.cache.root,
-                                             self.teacher_paths)
-            warn_self_trained(self._teacher[1])
-        return self._teacher
+            self._teachers = provide_teachers(self.protocol, self.data, self.device, self.cache.root,
+                                              self.teacher_paths)
+            warn_self_trained(self._teachers[1])
+        return self._teachers
+
+    def teacher_inputs(self) -> list[dict[str, Any]] | None:
+        """The teachers' records for result.json, None when this evaluation used no teacher."""
+        return self._teachers[1] if self._teachers is not None else None
 
     # --- trainings --------------------------------------------------------------------------------
     def _spec(self, x, y, recipe: TrainRecipe, lr: float, seed: int, set_digest: str | None,
               soft_targets: torch.Tensor | None = None, teacher_info=None) -> dict[str, Any]:
         return {
-            "train_data": set_digest or tensor_sha256(x, y, soft_targets), "test_data": self.data.digest,
+            "train_data": set_digest or training_digest(x, y, soft_targets), "test_data": self.data.digest,
             "model": self.protocol.model, "model_args": self.protocol.model_args, "recipe": recipe.as_dict(),
             "lr": lr, "seed": seed, "device": self.device.type,
             "teachers": [t["sha256"] for t in teacher_info] if teacher_info else None,
@@ -138,36 +165,34 @@ class EvalSession:
             record["predictions"] = {str(e): encode_predictions(p) for e, p in sorted(res.predictions.items())}
         return record
 
-    def prefetch(self, jobs: list[dict[str, Any]]) -> None:
+    def prefetch(self, jobs: list[PrefetchJob]) -> None:
         """Batched engine: train every job not yet cached, all students of one recipe and set size at
-        once. A job is train()'s keyword arguments for a hard-label, unaugmented, cross-entropy training
-        (role, round, lr, x, y, recipe, set_digest); train() with the same arguments then records the
-        result. A no-op under the plain engine."""
+        once; train() with the job's arguments then records the result. A no-op under the plain engine."""
         if not self.batched or self.validation is not None:  # the batched engine measures no validation split
             return
         from ddr.train.batched import train_students_batched
 
-        groups: dict[Any, list[tuple[dict[str, Any], int, str]]] = {}
+        groups: dict[Any, list[tuple[PrefetchJob, int, str]]] = {}
         for job in jobs:
-            recipe = job["recipe"]
+            recipe = job.recipe
             if recipe.augmentation or recipe.loss != "ce":
                 continue  # trained alone by train()
-            seed = self.seed(job["role"], job["round"], job["lr"], recipe) if job.get("seed") is None else job["seed"]
-            spec = self._spec(job["x"], job["y"], recipe, job["lr"], seed, job.get("set_digest"))
+            seed = self.seed(job.role, job.round, job.lr, recipe) if job.seed is None else job.seed
+            spec = self._spec(job.x, job.y, recipe, job.lr, seed, job.set_digest)
             if any(self.cache.get(self._key(spec, t)) is not None for t in (self.batched_tag, self.single_tag)):
                 continue
             key = self._key(spec, self.batched_tag)
             if key in self._fresh:
                 continue
-            groups.setdefault((json.dumps(recipe.as_dict(), sort_keys=True, default=str), tuple(job["x"].shape)),
+            groups.setdefault((json.dumps(recipe.as_dict(), sort_keys=True, default=str), tuple(job.x.shape)),
                               []).append((job, seed, key))
         for members in groups.values():
             self.progress(f"training {len(members)} students at once (engine {self.batched_tag})")
             results = train_students_batched(
                 model=self.protocol.model, model_args=self.protocol.model_args,
-                x=[j["x"] for j, _, _ in members], y=[j["y"] for j, _, _ in members], x_test=self.x_test,
-                y_test=self.y_test, num_classes=self.data.num_classes, recipe=members[0][0]["recipe"],
-                lrs=[j["lr"] for j, _, _ in members], seeds=[s for _, s, _ in members], device=self.device,
+                x=[j.x for j, _, _ in members], y=[j.y for j, _, _ in members], x_test=self.x_test,
+                y_test=self.y_test, num_classes=self.data.num_classes, recipe=members[0][0].recipe,
+                lrs=[j.lr for j, _, _ in members], seeds=[s for _, s, _ in members], device=self.device,
                 amp="bf16" in self.flags, channels_last="cl" in self.flags, compile="compile" in self.flags)
             for (_, _, key), res in zip(members, results):
                 record = self._record(res, self.batched_tag)
@@ -198,10 +223,11 @@ class EvalSession:
                       "finished_at": utc_now(), "engine": f"ddp{ddp}"}
             self.cache.put(key, record)
         elif record is None:
-            res = train_student(
+            res = self.trainer(
                 model=self.protocol.model, model_args=self.protocol.model_args, x=x, y=y, x_test=self.x_test,
                 y_test=self.y_test, num_classes=self.data.num_classes, recipe=recipe, lr=lr, seed=seed,
-                device=self.device, augment=build_augmentation(recipe.augmentation), soft_targets=soft_targets,
+                device=self.device, soft_targets=soft_targets,
+                augment=build_augmentation(x.batch_spec if isinstance(x, OriginalImages) else recipe.augmentation),
                 teacher=teacher_net, loss_fn=None if recipe.loss == "ce" else build_loss(recipe.loss, **recipe.loss_args),
                 amp="bf16" in self.flags, channels_last="cl" in self.flags, compile="compile" in self.flags,
                 x_val=self.validation.x if self.validation is not None else None,
@@ -210,6 +236,8 @@ class EvalSession:
             self.cache.put(key, record)
         record = {"role": role, "round": round, "lr": lr, "seed": seed, **record, "key": key,
                   "cached": cached, "selected": False}
+        if isinstance(x, OriginalImages):  # per-image transforms on the original files, not on the tensors
+            record["originals"] = True
         if "predictions" in record:  # kept beside the record: result.json carries only their bundle's sha256
             self.predictions[key] = record.pop("predictions")
         if self.tracker is not None:
@@ -225,7 +253,7 @@ class EvalSession:
                recipe: TrainRecipe, soft_targets: torch.Tensor | None = None, teacher: bool = False) -> dict[str, Any]:
         """Train at every LR and keep the best under the protocol's selection (strictly greater wins: ties keep
         the smaller LR). Under 'val'/'last' the returned copy's best_acc is the reported test accuracy."""
-        digest = tensor_sha256(x, y, soft_targets)
+        digest = training_digest(x, y, soft_targets)
         records = [self.train(role=role, round=round, lr=lr, x=x, y=y, recipe=recipe, set_digest=digest,
                               soft_targets=soft_targets, teacher=teacher) for lr in sorted(lrs)]
         best, point = choose_lr(records, self.protocol.selection)
@@ -243,14 +271,18 @@ class EvalSession:
     def search_labelled(self, *, role: str, round: int, lrs: tuple[float, ...], ds: DistilledSet,
                         recipe: TrainRecipe, is_random: bool) -> dict[str, Any]:
         """Train under the protocol's label regime: hard labels, mode S (stored soft labels; a random
-        set is labelled once by the teachers) or mode M (the teachers relabel every augmented batch)."""
+        set is labelled once by the teachers) or mode M (the teachers relabel every augmented batch).
+        A random set of an image-folder data set trains from its original files where the recipe crops per
+        image (ddr.data.originals); a whitened (ZCA) protocol keeps the tensors, the space it trains in."""
         x = ds.images.to(self.device)
         y = ds.hard_labels(self.data.num_classes).to(self.device)
+        originals = original_images(self.raw_data, ds, recipe.augmentation) if is_random and self.zca is None else None
+        train_x = x if originals is None else originals
         soft = self.protocol.soft
         if self.protocol.label == "hard" or recipe.loss == "ce":
-            return self.search(role=role, round=round, lrs=lrs, x=x, y=y, recipe=recipe)
+            return self.search(role=role, round=round, lrs=lrs, x=train_x, y=y, recipe=recipe)
         if soft.mode == "M":
-            return self.search(role=role, round=round, lrs=lrs, x=x, y=y, recipe=recipe, teacher=True)
+            return self.search(role=role, round=round, lrs=lrs, x=train_x, y=y, recipe=recipe, teacher=True)
         if is_random:
             net, _ = self.teachers()
             with torch.no_grad():
@@ -259,7 +291,7 @@ class EvalSession:
             if ds.labels is None or ds.labels.ndim != 2:
                 raise DDRError("soft-label mode S needs the set's own soft labels (labels.pt of N x K)")
             targets = ds.labels.float().to(self.device)
-        return self.search(role=role, round=round, lrs=lrs, x=x, y=y, recipe=recipe, soft_targets=targets)
+        return self.search(role=role, round=round, lrs=lrs, x=train_x, y=y, recipe=recipe, soft_targets=targets)
 
     # --- shared inputs ----------------------------------------------------------------------------
     def random_baseline(self, round: int) -> tuple[DistilledSet, dict[str, Any]]:
@@ -271,10 +303,11 @@ class EvalSession:
             info["path"], info["md5"] = str(ds.path), ds.digest()
         else:
             ds = random_baseline(self.raw_data, self.ipc, seed)
-        info["indices_sha256"] = hashlib.sha256(json.dumps(ds.indices).encode()).hexdigest()
+        info["indices_sha256"] = json_sha256(ds.indices)
+        if ds.files is not None:  # an image-folder data set: the original files (path, sha256, label)
+            info["files_sha256"] = json_sha256(ds.files)
         if self.zca is not None:  # the same images, in the protocol's whitened space
-            whitened = self.zca.transform(self.raw_data.denormalise(ds.images))
-            ds = DistilledSet(whitened, ds.labels, ds.lr, ds.meta, ds.path, ds.indices)
+            ds = dataclasses.replace(ds, images=self.zca.transform(self.raw_data.denormalise(ds.images)))
         return ds, info
 
     def real_reference(self) -> dict[str, Any]:
@@ -312,15 +345,11 @@ def timer() -> Callable[[], float]:
 
 
 def warn_self_trained(infos: list[dict[str, Any]]) -> None:
-    from ddr.eval.teachers import self_trained_warning
+    from ddr.eval.teacher_store import self_trained_warning
 
     line = self_trained_warning(infos)
     if line:
         print(line, file=sys.stderr)
 
 
-def teacher_inputs(session: EvalSession) -> list[dict[str, Any]] | None:
-    return session._teacher[1] if session._teacher is not None else None
-
-
-__all__ = ["ENGINES", "EvalSession", "Path", "Progress", "parse_engine", "teacher_inputs", "timer", "utc_now"]
+__all__ = ["ENGINES", "EvalSession", "Path", "PrefetchJob", "Progress", "Teachers", "Trainer", "parse_engine", "timer"]

@@ -4,7 +4,7 @@ under such a protocol are expected in the whitened space already (as MTT/DATM sa
 from __future__ import annotations
 
 from ddr.augment import ZCA
-from ddr.data.real import RealData
+from ddr.data.real_data import RealData
 from ddr.errors import DDRError
 
 

@@ -8,13 +8,13 @@ seed base), plus the resolved rounds and weight, which also move the numbers. It
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ddr.kernel.atomic import write_text_atomic
+from ddr.kernel.digests import json_sha256
 
 CELL_SCHEMA = "ddr.cell/v1"
 ID_LENGTH = 16  # hex characters of the sha256: 64 bits, the folder name, the MLflow tag ddr.cell
@@ -73,24 +73,12 @@ class Cell:
 
 
 def cell_hash(identity: dict[str, Any]) -> str:
-    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:ID_LENGTH]
+    return json_sha256(identity, compact=True)[:ID_LENGTH]
 
 
 def write_json_atomic(path: Path, data: Any) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """The grid's JSON files (cell.json, result.json, grid.json): 2-space indent, trailing newline."""
+    return write_text_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
 class CellStore:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ddr.errors import DDRError
+from ddr.grid.executor_registry import EXECUTORS
+from ddr.grid.messages import Done, ProgressLine, Ready, Task, WorkerMessage
 
 Progress = Callable[[str], None]
 
@@ -37,7 +39,7 @@ class Executor(Protocol):
 
     def start(self, env: dict[str, str], progress: Progress) -> None: ...
     def capacity(self) -> int: ...  # how many more tasks it takes now
-    def submit(self, key: str, task: dict[str, Any]) -> None: ...
+    def submit(self, key: str, task: Task) -> None: ...
     def poll(self, timeout: float) -> list[Outcome]: ...
     def stop(self) -> None: ...  # Ctrl-C: interrupt what runs (their MLflow parents end KILLED)
     def close(self) -> None: ...
@@ -47,7 +49,7 @@ class SerialExecutor:
     name, parallel = "serial", False
 
     def __init__(self) -> None:
-        self.queue: list[tuple[str, dict[str, Any]]] = []
+        self.queue: list[tuple[str, Task]] = []
         self.progress: Progress = lambda msg: None
 
     def start(self, env: dict[str, str], progress: Progress) -> None:
@@ -56,7 +58,7 @@ class SerialExecutor:
     def capacity(self) -> int:
         return 0 if self.queue else 1
 
-    def submit(self, key: str, task: dict[str, Any]) -> None:
+    def submit(self, key: str, task: Task) -> None:
         self.queue.append((key, task))
 
     def poll(self, timeout: float) -> list[Outcome]:
@@ -105,7 +107,7 @@ class LocalExecutor:
         self.conns: list[Any] = []
         self.busy: list[str | None] = []
         self.ready: list[bool] = []
-        self.queued: dict[int, dict[str, Any]] = {}
+        self.queued: dict[int, Task] = {}
         self.env: dict[str, str] = {}
         self.progress: Progress = lambda msg: None
 
@@ -140,7 +142,7 @@ class LocalExecutor:
     def capacity(self) -> int:
         return sum(b is None for b in self.busy)
 
-    def submit(self, key: str, task: dict[str, Any]) -> None:
+    def submit(self, key: str, task: Task) -> None:
         i = self.busy.index(None)
         self.busy[i] = key
         if self.ready[i]:
@@ -148,7 +150,7 @@ class LocalExecutor:
         else:  # still importing: sent when it says ready
             self.queued[i] = task
 
-    def _send(self, i: int, task: dict[str, Any]) -> None:
+    def _send(self, i: int, task: Task) -> None:
         try:
             self.conns[i].send(task)
         except OSError:
@@ -185,21 +187,20 @@ class LocalExecutor:
                 self._spawn(i)
         return outcomes
 
-    def _handle(self, i: int, msg: tuple) -> list[Outcome]:
-        kind = msg[0]
-        if kind == "ready":
+    def _handle(self, i: int, msg: WorkerMessage) -> list[Outcome]:
+        if isinstance(msg, Ready):
             self.ready[i] = True
             task = self.queued.pop(i, None)
             if task is not None:
                 self._send(i, task)
             return []
-        if kind == "progress":
-            self.progress(f"{self.busy[i]} {msg[1]}")
+        if isinstance(msg, ProgressLine):
+            self.progress(f"{self.busy[i]} {msg.text}")
             return []
         key, self.busy[i] = self.busy[i], None
-        if kind == "done":
-            return [Outcome(key, True, msg[1])]
-        return [Outcome(key, False, error=msg[1], retriable=msg[2])]
+        if isinstance(msg, Done):
+            return [Outcome(key, True, msg.result)]
+        return [Outcome(key, False, error=msg.error, retriable=msg.retriable)]  # Failed
 
     def stop(self) -> None:
         import signal
@@ -300,7 +301,7 @@ class RayExecutor:
     def capacity(self) -> int:
         return self.slots() - len(self.refs)
 
-    def submit(self, key: str, task: dict[str, Any]) -> None:
+    def submit(self, key: str, task: Task) -> None:
         self.refs[self.remote.remote(task)] = key
 
     def poll(self, timeout: float) -> list[Outcome]:
@@ -344,19 +345,21 @@ class RayExecutor:
             self.started = False
 
 
-EXECUTORS = ("serial", "local", "ray")
+# The factories EXECUTORS (ddr.grid.executor_registry) names; `ddr eval grid --executor` offers the names.
+def serial_executor(*, workers: int | None, address: str | None, gpus_per_cell: float | None) -> Executor:
+    if workers not in (None, 1):
+        raise DDRError("the serial executor runs one cell at a time; use --executor local or ray for workers")
+    return SerialExecutor()
+
+
+def local_executor(*, workers: int | None, address: str | None, gpus_per_cell: float | None) -> Executor:
+    return LocalExecutor(workers=workers)
+
+
+def ray_executor(*, workers: int | None, address: str | None, gpus_per_cell: float | None) -> Executor:
+    return RayExecutor(address=address, workers=workers, gpus_per_cell=gpus_per_cell)
 
 
 def make_executor(name: str, *, workers: int | None = None, address: str | None = None,
                   gpus_per_cell: float | None = None) -> Executor:
-    if name == "serial":
-        if workers not in (None, 1):
-            raise DDRError("the serial executor runs one cell at a time; use --executor local or ray for workers")
-        return SerialExecutor()
-    if name == "local":
-        return LocalExecutor(workers=workers)
-    if name == "ray":
-        return RayExecutor(address=address, workers=workers, gpus_per_cell=gpus_per_cell)
-    from ddr.errors import unknown
-
-    raise unknown("executor", name, EXECUTORS)
+    return EXECUTORS.get(name)(workers=workers, address=address, gpus_per_cell=gpus_per_cell)

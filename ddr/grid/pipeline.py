@@ -13,14 +13,13 @@ never their numbers, so changing them must not make DVC rerun the stage.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ddr.errors import DDRError
 from ddr.grid.spec import GridSpec
+from ddr.kernel.atomic import atomic_folder
 
 DISTILLED = "data/distilled/{dataset}-{method}-ipc{ipc}"
 RANDOM = "data/random/{dataset}-ipc{ipc}"
@@ -126,10 +125,8 @@ def export_results(report, folder: str | Path, base: Path) -> list[Path]:
     folder = Path(folder).resolve()
     if report.failed:
         raise DDRError("not exporting: some cells failed")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     written = []
-    try:
+    with atomic_folder(folder) as tmp:
         for r in report.cells:
             c = r.cell
             d = r.result.to_dict()
@@ -148,16 +145,6 @@ def export_results(report, folder: str | Path, base: Path) -> list[Path]:
                 shutil.copyfile(report.out / "cells" / c.id / "eval" / beside, (tmp / rel).parent / beside)
             (tmp / rel).write_text(json.dumps(d, indent=2) + "\n")
             written.append(folder / rel)
-        old = None
-        if folder.exists():
-            old = folder.with_name(f".{folder.name}-old-{os.getpid()}")
-            folder.rename(old)
-        tmp.rename(folder)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return written
 
 

@@ -18,14 +18,16 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ddr.errors import DDRError
 from ddr.grid.cell import Cell, CellStore, write_json_atomic
-from ddr.grid.executors import Executor, SerialExecutor
+from ddr.grid.executors import Executor, Outcome, SerialExecutor
+from ddr.grid.messages import Task
 from ddr.grid.spec import GridSpec
+from ddr.kernel.clock import utc_now
 
 Progress = Callable[[str], None]
 
@@ -79,12 +81,10 @@ class MlflowBook:
     def ensure_experiments(self, names: set[str], store: str | None) -> None:
         """Created here, once, not raced by N workers; over a private server, with the artifact location
         the direct sqlite path would give them (so `ddr eval lrs` on the store can log to them too)."""
-        from ddr.tracking import _artifact_root
+        from ddr.tracking import ensure_experiment
 
-        root = _artifact_root(store) if store else None
         for name in sorted(names):
-            if self.client.get_experiment_by_name(name) is None:
-                self.client.create_experiment(name, artifact_location=f"{root}/{name}" if root else None)
+            ensure_experiment(self.client, name, store=store)
 
     def parents(self, cell: Cell, status: str) -> list[Any]:
         exps = [e.experiment_id for e in self.client.search_experiments()]
@@ -146,9 +146,6 @@ def run_grid(spec: GridSpec, executor: Executor | None = None, *, out: str | Pat
     if a cell failed (the other cells are finished and stored). threads: torch threads per worker on CPU
     (None: torch's default)."""
     from ddr.eval.api import default_cache_dir
-    from ddr.eval.result import EvalResult
-    from ddr.eval.session import utc_now
-    from ddr.grid.server import MlflowServer, sqlite_path
     from ddr.tracking import resolve_tracking_uri
 
     if max_attempts < 1:
@@ -163,106 +160,153 @@ def run_grid(spec: GridSpec, executor: Executor | None = None, *, out: str | Pat
     store = CellStore(out)
     report = GridReport(spec.name, out, executor.name)
     with _grid_lock(out):
-        for c in cells:
-            store.plan(c)
-        done = {c.id for c in cells if store.done(c)}
-        for c in cells:
-            if c.id in done:
-                report.cells.append(CellReport(c, "cached", result=store.load_result(c)))
-        todo = [c for c in cells if c.id not in done]
-        say(f"grid {spec.name}: {len(cells)} cells, {len(done)} finished before, {len(todo)} to run "
+        todo = _plan(cells, store, report)
+        say(f"grid {spec.name}: {len(cells)} cells, {len(cells) - len(todo)} finished before, {len(todo)} to run "
             f"({executor.name} executor)")
         uri = resolve_tracking_uri(tracking_uri) if track else None
         report.tracking_uri = uri
         cache = str(Path(cache_dir or default_cache_dir()).resolve())
-        server = None
+        run = _Dispatch(executor, store, report, say, max_attempts,
+                        Task(cell={}, cache_dir=cache, device=device, executor=executor.name, grid=spec.name,
+                             threads=threads))
+        run.run(todo, uri, serve)
+        order = {c.id: i for i, c in enumerate(cells)}
+        report.cells.sort(key=lambda r: order[r.cell.id])
+        report.wall_time_s = round(time.perf_counter() - t0, 3)
+        _write_summary(report, uri)
+    if report.failed:
+        names = ", ".join(f"{r.cell.id} ({r.cell.label})" for r in report.failed)
+        raise DDRError(f"grid {spec.name}: {len(report.failed)} cell(s) failed: {names}; "
+                       f"see {out}/cells/<id>/attempts.jsonl; run the grid again to retry them")
+    return report
+
+
+def _plan(cells: list[Cell], store: CellStore, report: GridReport) -> list[Cell]:
+    """Plan every cell in the store; report the finished ones as cached and return the rest."""
+    for c in cells:
+        store.plan(c)
+    done = {c.id for c in cells if store.done(c)}
+    for c in cells:
+        if c.id in done:
+            report.cells.append(CellReport(c, "cached", result=store.load_result(c)))
+    return [c for c in cells if c.id not in done]
+
+
+def _write_summary(report: GridReport, uri: str | None) -> None:
+    write_json_atomic(report.out / "grid.json", {
+        "schema": "ddr.grid/v1", "name": report.name, "executor": report.executor, "finished_at": utc_now(),
+        "wall_time_s": report.wall_time_s, "tracking_uri": uri, "cells": [r.summary() for r in report.cells]})
+
+
+class _Dispatch:
+    """One run of the grid's unfinished cells: dispatch each to the executor (or adopt its finished MLflow
+    parent), record every attempt in the store, retry failed attempts, report every cell once."""
+
+    def __init__(self, executor: Executor, store: CellStore, report: GridReport, say: Progress, max_attempts: int,
+                 template: Task):
+        self.executor, self.store, self.report = executor, store, report
+        self.say, self.max_attempts, self.template = say, max_attempts, template
+        self.book: MlflowBook | None = None
+        self.server: Any = None
+        self.tries: dict[str, int] = {}
+        self.started: dict[str, float] = {}
+
+    def run(self, todo: list[Cell], uri: str | None, serve: bool) -> None:
+        """Until every cell of `todo` is finished or failed. `uri`: the store (None: no MLflow)."""
+        from ddr.grid.server import MlflowServer
+        from ddr.tracking import sqlite_db
+
+        executor, say = self.executor, self.say
         by_id = {c.id: c for c in todo}
-        tries: dict[str, int] = {}
-        started: dict[str, float] = {}
         try:
             worker_uri = uri
-            if todo and uri and executor.parallel and serve and sqlite_path(uri):
-                server = MlflowServer(uri, log=out / "mlflow-server.log").start()
-                worker_uri = server.uri
-                say(f"MLflow server {server.uri} over {uri} (workers log over HTTP)")
-            book = MlflowBook(worker_uri) if (worker_uri and todo) else None
-            if book:
-                book.ensure_experiments(_experiment_names(todo), uri)
-            env = {"MLFLOW_DISABLE_TELEMETRY": "true", "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
-                   "DDR_CACHE_DIR": cache}
-            if worker_uri:
-                env["MLFLOW_TRACKING_URI"] = worker_uri
-            if threads:
-                env["OMP_NUM_THREADS"] = str(threads)
+            if todo and uri and executor.parallel and serve and sqlite_db(uri):
+                self.server = MlflowServer(uri, log=self.store.out / "mlflow-server.log").start()
+                worker_uri = self.server.uri
+                say(f"MLflow server {self.server.uri} over {uri} (workers log over HTTP)")
+            self.book = MlflowBook(worker_uri) if (worker_uri and todo) else None
+            if self.book:
+                self.book.ensure_experiments(_experiment_names(todo), uri)
+            self.template = replace(self.template, tracking_uri=worker_uri)  # what every attempt is sent
             if todo:
-                executor.start(env, say)
+                executor.start(_worker_env(self.template), say)
             queue = list(todo)
             inflight: set[str] = set()
             while queue or inflight:
                 while queue and executor.capacity() > 0:
                     c = queue.pop(0)
-                    if book:
-                        if book.adopt(c, store):
-                            say(f"{c.id} {c.label}: adopted the finished MLflow run's result")
-                            report.cells.append(CellReport(c, "adopted", tries.get(c.id, 0),
-                                                           result=store.load_result(c)))
-                            continue
-                        book.end_stale(c)
-                    n = store.next_attempt(c)
-                    tries[c.id] = tries.get(c.id, 0) + 1
-                    store.log_attempt(c, {"event": "start", "attempt": n, "at": utc_now(), "executor": executor.name})
-                    started[c.id] = time.perf_counter()
-                    executor.submit(c.id, {"cell": c.to_dict(), "attempt": n, "tracking_uri": worker_uri,
-                                           "cache_dir": cache, "device": device, "executor": executor.name,
-                                           "grid": spec.name, "threads": threads,
-                                           "out": str(store.dir(c) / "eval")})
-                    inflight.add(c.id)
-                    say(f"{c.id} {c.label}: attempt {n} dispatched")
+                    if self._dispatch(c):
+                        inflight.add(c.id)
                 for o in executor.poll(timeout=0.5):
                     c = by_id[o.key]
                     inflight.discard(c.id)
-                    secs = time.perf_counter() - started[c.id]
-                    if o.ok:
-                        result = o.result
-                        if server is not None and result.get("mlflow"):
-                            result["mlflow"]["tracking_uri"] = uri  # the store, not the grid's private server
-                        store.save_result(c, result)
-                        store.log_attempt(c, {"event": "done", "attempt": result["extra"]["attempt"], "at": utc_now(),
-                                              "worker": result["extra"]["worker"], "seconds": round(secs, 3)})
-                        res = EvalResult(**result)
-                        report.cells.append(CellReport(c, "ran", tries[c.id], seconds=secs, result=res))
-                        scores = "  ".join(f"{k.upper()} {v['mean']:.4f}" for k, v in res.metrics.items())
-                        say(f"{c.id} {c.label}: finished in {secs:.1f}s  {scores}")
-                        continue
-                    store.log_attempt(c, {"event": "failed", "at": utc_now(), "error": o.error[:4000]})
-                    if book:
-                        book.end_stale(c)
-                    first = o.error.splitlines()[0] if o.error else "failed"
-                    if o.retriable and tries[c.id] < max_attempts:
-                        say(f"{c.id} {c.label}: attempt failed ({first}); retrying")
+                    if self._settle(c, o, uri):
                         queue.append(c)
-                    else:
-                        say(f"{c.id} {c.label}: failed ({first})")
-                        report.cells.append(CellReport(c, "failed", tries[c.id], error=o.error, seconds=secs))
         except KeyboardInterrupt:
             say("interrupted: stopping workers; finished cells are kept, run the same grid again to resume")
             executor.stop()
             raise
         finally:
             executor.close()
-            if server is not None:
-                server.stop()
-        order = {c.id: i for i, c in enumerate(cells)}
-        report.cells.sort(key=lambda r: order[r.cell.id])
-        report.wall_time_s = round(time.perf_counter() - t0, 3)
-        write_json_atomic(out / "grid.json", {
-            "schema": "ddr.grid/v1", "name": spec.name, "executor": executor.name, "finished_at": utc_now(),
-            "wall_time_s": report.wall_time_s, "tracking_uri": uri, "cells": [r.summary() for r in report.cells]})
-    if report.failed:
-        names = ", ".join(f"{r.cell.id} ({r.cell.label})" for r in report.failed)
-        raise DDRError(f"grid {spec.name}: {len(report.failed)} cell(s) failed: {names}; "
-                       f"see {out}/cells/<id>/attempts.jsonl; run the grid again to retry them")
-    return report
+            if self.server is not None:
+                self.server.stop()
+
+    def _dispatch(self, c: Cell) -> bool:
+        """Submit the cell's next attempt; False when a finished MLflow parent was adopted instead."""
+        if self.book:
+            if self.book.adopt(c, self.store):
+                self.say(f"{c.id} {c.label}: adopted the finished MLflow run's result")
+                self.report.cells.append(CellReport(c, "adopted", self.tries.get(c.id, 0),
+                                                    result=self.store.load_result(c)))
+                return False
+            self.book.end_stale(c)
+        n = self.store.next_attempt(c)
+        self.tries[c.id] = self.tries.get(c.id, 0) + 1
+        self.store.log_attempt(c, {"event": "start", "attempt": n, "at": utc_now(), "executor": self.executor.name})
+        self.started[c.id] = time.perf_counter()
+        self.executor.submit(c.id, replace(self.template, cell=c.to_dict(), attempt=n,
+                                           out=str(self.store.dir(c) / "eval")))
+        self.say(f"{c.id} {c.label}: attempt {n} dispatched")
+        return True
+
+    def _settle(self, c: Cell, o: Outcome, uri: str | None) -> bool:
+        """Store or report an attempt's outcome; True when the cell goes back on the queue for a retry."""
+        from ddr.eval.result import EvalResult
+
+        secs = time.perf_counter() - self.started[c.id]
+        if o.ok:
+            result = o.result
+            if self.server is not None and result.get("mlflow"):
+                result["mlflow"]["tracking_uri"] = uri  # the store, not the grid's private server
+            self.store.save_result(c, result)
+            self.store.log_attempt(c, {"event": "done", "attempt": result["extra"]["attempt"], "at": utc_now(),
+                                       "worker": result["extra"]["worker"], "seconds": round(secs, 3)})
+            res = EvalResult(**result)
+            self.report.cells.append(CellReport(c, "ran", self.tries[c.id], seconds=secs, result=res))
+            scores = "  ".join(f"{k.upper()} {v['mean']:.4f}" for k, v in res.metrics.items())
+            self.say(f"{c.id} {c.label}: finished in {secs:.1f}s  {scores}")
+            return False
+        self.store.log_attempt(c, {"event": "failed", "at": utc_now(), "error": o.error[:4000]})
+        if self.book:
+            self.book.end_stale(c)
+        first = o.error.splitlines()[0] if o.error else "failed"
+        if o.retriable and self.tries[c.id] < self.max_attempts:
+            self.say(f"{c.id} {c.label}: attempt failed ({first}); retrying")
+            return True
+        self.say(f"{c.id} {c.label}: failed ({first})")
+        self.report.cells.append(CellReport(c, "failed", self.tries[c.id], error=o.error, seconds=secs))
+        return False
+
+
+def _worker_env(template: Task) -> dict[str, str]:
+    """What every worker process runs under (set before its interpreter starts)."""
+    env = {"MLFLOW_DISABLE_TELEMETRY": "true", "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+           "DDR_CACHE_DIR": template.cache_dir or ""}
+    if template.tracking_uri:
+        env["MLFLOW_TRACKING_URI"] = template.tracking_uri
+    if template.threads:
+        env["OMP_NUM_THREADS"] = str(template.threads)
+    return env
 
 
 def _experiment_names(cells: list[Cell]) -> set[str]:

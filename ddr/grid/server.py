@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from ddr.errors import DDRError
+from ddr.tracking import ARTIFACTS_DIR, artifact_root, sqlite_db
 
 
 def free_port() -> int:
@@ -68,15 +69,11 @@ def port_owned_by_group(port: int, pgid: int) -> bool | None:
     return False
 
 
-def sqlite_path(uri: str) -> Path | None:
-    return Path(uri[len("sqlite:///"):]) if uri.startswith("sqlite:///") else None
-
-
 class MlflowServer:
     """`mlflow server` over `store` (a sqlite:/// URI), its artifacts in mlartifacts/ beside it."""
 
     def __init__(self, store: str, port: int | None = None, host: str = "127.0.0.1", log: Path | None = None):
-        db = sqlite_path(store)
+        db = sqlite_db(store)
         if db is None:
             raise DDRError(f"an MLflow server is started over a sqlite:/// store, not {store}")
         self.db = db.resolve()
@@ -92,10 +89,10 @@ class MlflowServer:
     def command(self) -> list[str]:
         return [sys.executable, "-m", "mlflow", "server", "-w", "1", "--host", self.host, "--port", str(self.port),
                 "--backend-store-uri", self.store,
-                "--artifacts-destination", str(self.db.parent / "mlartifacts"),
+                "--artifacts-destination", str(self.db.parent / ARTIFACTS_DIR),
                 # experiments it creates keep their artifacts where `ddr eval lrs` on the sqlite store puts
                 # them (file:, beside the store), so the direct and the served paths read each other's runs
-                "--default-artifact-root", (self.db.parent / "mlartifacts").as_uri()]
+                "--default-artifact-root", artifact_root(self.store)]
 
     def start(self, timeout: float = 90.0) -> MlflowServer:
         if not port_is_free(self.host, self.port):  # else whichever server holds it would answer /health

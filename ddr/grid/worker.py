@@ -11,24 +11,25 @@ import signal
 import socket
 import traceback
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 from typing import Any
+
+from ddr.grid.messages import Done, Failed, ProgressLine, Ready, Task
 
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def run_task(task: dict[str, Any], progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Evaluate one cell. `task`: cell (Cell.to_dict()), attempt, tracking_uri (None: no MLflow),
-    cache_dir, device, executor, threads (torch threads on CPU; None: torch's default). Returns result.json's
-    dict; the caller stores it."""
+def run_task(task: Task, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Evaluate one cell attempt. Returns result.json's dict; the caller stores it."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     from ddr.data.digest import dvc_md5
     from ddr.errors import DDRError
     from ddr.eval.api import evaluate
     from ddr.grid.cell import Cell
 
-    cell = Cell.from_dict(task["cell"])
+    cell = Cell.from_dict(task.cell)
     if "path" in cell.source:
         distilled: Any = cell.source["path"]
         if not os.path.exists(distilled):
@@ -45,23 +46,22 @@ def run_task(task: dict[str, Any], progress: Callable[[str], None] | None = None
         if not os.path.exists(item["path"]) or dvc_md5(item["path"]) != item["md5"]:
             raise DDRError(f"cell {cell.id}: {item['path']} is missing or changed since the grid was planned "
                            f"(md5 is not {item['md5']}); run the grid again to plan it anew")
-    set_threads(task.get("threads"), task.get("device"))
-    tags = {"ddr.cell": cell.id, "ddr.attempt": task.get("attempt", 1), "ddr.worker": worker_id(),
-            "ddr.executor": task.get("executor", "serial")}
-    if task.get("grid"):
-        tags["ddr.grid"] = task["grid"]
-    uri = task.get("tracking_uri")
+    set_threads(task.threads, task.device)
+    tags = {"ddr.cell": cell.id, "ddr.attempt": task.attempt, "ddr.worker": worker_id(), "ddr.executor": task.executor}
+    if task.grid:
+        tags["ddr.grid"] = task.grid
+    uri = task.tracking_uri
     result = evaluate(cell.metric, distilled=distilled, dataset=cell.dataset, ipc=cell.ipc, protocol=cell.protocol,
                       rounds=cell.rounds, weight=cell.weight, root=cell.root, method=cell.method,
-                      device=task.get("device"), track=uri is not None, tracking_uri=uri,
-                      cache_dir=task.get("cache_dir"), progress=progress, tags=tags, engine=cell.engine,
-                      out=task.get("out"),  # files beside the result (predictions.npz); the runner stores result.json
+                      device=task.device, track=uri is not None, tracking_uri=uri,
+                      cache_dir=task.cache_dir, progress=progress, tags=tags, engine=cell.engine,
+                      out=task.out,  # files beside the result (predictions.npz); the runner stores result.json
                       teachers=[t["path"] for t in cell.teachers], random=[r["path"] for r in cell.random])
     if result.inputs["distilled"]["md5"] != cell.digest:  # a generated set that does not regenerate the same
         raise DDRError(f"cell {cell.id}: the distilled set's digest {result.inputs['distilled']['md5']} is not "
                        f"the planned {cell.digest}")
     d = result.to_dict()
-    d["extra"] = {**d.get("extra", {}), "cell": cell.id, "attempt": task.get("attempt", 1), "worker": worker_id()}
+    d["extra"] = {**d.get("extra", {}), "cell": cell.id, "attempt": task.attempt, "worker": worker_id()}
     return d
 
 
@@ -82,11 +82,11 @@ def _terminate(signum, frame):  # SIGTERM from the driver: unwind, so the MLflow
     raise KeyboardInterrupt
 
 
-def serve(conn) -> None:
-    """A local worker: receive tasks on `conn`, send back ("progress", msg), ("done", result) or
-    ("error", message, retriable). Ctrl-C is the driver's to handle (SIGINT ignored here); the driver
-    stops workers with SIGTERM. Its environment (CUDA_VISIBLE_DEVICES, OMP_NUM_THREADS, MLflow) is set
-    by the driver before the interpreter starts."""
+def serve(conn: Connection) -> None:
+    """A local worker: receive Tasks on `conn` (None: stop), send back Ready once, then ProgressLine
+    messages and Done or Failed for each task (ddr.grid.messages). Ctrl-C is the driver's to handle
+    (SIGINT ignored here); the driver stops workers with SIGTERM. Its environment (CUDA_VISIBLE_DEVICES,
+    OMP_NUM_THREADS, MLflow) is set by the driver before the interpreter starts."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _terminate)
     import torch
@@ -94,7 +94,7 @@ def serve(conn) -> None:
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     from ddr.errors import DDRError
 
-    conn.send(("ready", os.getpid()))
+    conn.send(Ready(os.getpid()))
     while True:
         try:
             task = conn.recv()
@@ -103,18 +103,17 @@ def serve(conn) -> None:
         if task is None:
             return
         try:
-            result = run_task(task, progress=lambda msg: conn.send(("progress", msg)))
-            conn.send(("done", result))
+            result = run_task(task, progress=lambda msg: conn.send(ProgressLine(msg)))
+            conn.send(Done(result))
         except KeyboardInterrupt:
             return
         except DDRError as exc:
-            conn.send(("error", str(exc), False))
+            conn.send(Failed(str(exc), retriable=False))
         except Exception as exc:
-            conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}", True))
+            conn.send(Failed(f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}", retriable=True))
 
 
 if __name__ == "__main__":
     import sys
-    from multiprocessing.connection import Connection
 
     serve(Connection(int(sys.argv[1])))

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from torch import nn
 
 from ddr.errors import DDRError, unknown
+from ddr.kernel.registry import Registry
 from ddr.models.alexnet import AlexNet
 from ddr.models.convnet import ConvNet
 from ddr.models.resnet import DEPTHS as RESNET_DEPTHS
@@ -30,9 +32,19 @@ from ddr.models.vgg import CFG as VGG_CFG
 from ddr.models.vgg import VGG
 
 Builder = Callable[..., nn.Module]
-_FAMILIES: dict[str, Builder] = {}
-# family -> (allowed depths: None = any or none, () = none, tuple = one of them and required; suffixes)
-_SPECS: dict[str, tuple[tuple[int, ...] | None, tuple[str, ...]]] = {}
+
+
+@dataclass(frozen=True)
+class Family:
+    """A model family's builder and the names it accepts.
+    depths: None = any depth or none, () = no depth, a tuple = exactly one of those (required)."""
+
+    build: Builder
+    depths: tuple[int, ...] | None
+    suffixes: tuple[str, ...]
+
+
+FAMILIES: Registry[Family] = Registry("model family")
 _NORM_SUFFIX = {"": "instancenorm", "BN": "batchnorm", "LN": "layernorm", "NN": "none", "IN": "instancenorm"}
 
 
@@ -42,10 +54,7 @@ def register_family(name: str, depths: tuple[int, ...] | None = (),
     `depths`: () takes no depth, None any depth (or none), a tuple exactly those; `suffixes`: the accepted
     name suffixes ('' = the family's default, 'BN', 'BN-tv', ...)."""
     def deco(fn: Builder) -> Builder:
-        if name in _FAMILIES:
-            raise ValueError(f"model family {name!r} already registered")
-        _FAMILIES[name] = fn
-        _SPECS[name] = (depths, tuple(suffixes))
+        FAMILIES.register(name, Family(fn, depths, tuple(suffixes)))
         return fn
     return deco
 
@@ -101,7 +110,8 @@ _NAME = re.compile(r"^(?P<family>[A-Za-z]+)(?:-(?P<depth>\d+))?(?:-(?P<suffix>BN
 def list_models() -> list[str]:
     """Canonical example names (every depth works for the depth-taking families)."""
     names = []
-    for fam, (depths, suffixes) in _SPECS.items():
+    for fam, spec in FAMILIES.items():
+        depths, suffixes = spec.depths, spec.suffixes
         if fam == "ConvNet":
             names += [f"ConvNet-{d}{s}" for d in (1, 2, 3, 4, 5, 6) for s in ("", "-BN", "-LN", "-NN")]
             continue
@@ -114,11 +124,11 @@ def parse_model_name(name: str) -> tuple[str, int | None, str]:
     if name.endswith("-tv") and name[:-3] in TORCHVISION_MODELS:
         return name[:-3], None, "tv"
     m = _NAME.match(name)
-    if not m or m.group("family") not in _FAMILIES:
+    if not m or m.group("family") not in FAMILIES:
         raise unknown("model", name, list_models())
     family, suffix = m.group("family"), m.group("suffix") or ""
     depth = int(m.group("depth")) if m.group("depth") else None
-    depths, suffixes = _SPECS[family]
+    depths, suffixes = FAMILIES.get(family).depths, FAMILIES.get(family).suffixes
     depth_ok = (depths is None) or (depth is None if depths == () else depth in depths)
     if not depth_ok or suffix not in suffixes:
         raise unknown("model", name, list_models())
@@ -131,6 +141,6 @@ def build_model(name: str, channels: int, num_classes: int, im_size: tuple[int, 
     if suffix == "tv":
         return _torchvision(family, channels, num_classes, tuple(im_size), **kwargs)
     try:
-        return _FAMILIES[family](depth, suffix, channels, num_classes, tuple(im_size), **kwargs)
+        return FAMILIES.get(family).build(depth, suffix, channels, num_classes, tuple(im_size), **kwargs)
     except TypeError as exc:
         raise DDRError(f"model {name}: bad model_args ({exc})") from None

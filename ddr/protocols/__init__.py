@@ -7,8 +7,6 @@ change; the version is part of every training's seed and cache key.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 import yaml
 
 from ddr.errors import DDRError, unknown
+from ddr.kernel.digests import json_sha256
 from ddr.protocols.checks import check_protocol_fields, check_recipe
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -185,7 +184,7 @@ class Protocol:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(json.dumps(self.raw, sort_keys=True).encode()).hexdigest()
+        return json_sha256(self.raw)
 
 
 def without_batch_mixing(spec: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -9,17 +9,18 @@ number without a version bump fails them too. After a bump, regenerate with one 
     PYTHONPATH=$PWD python -m ddr.protocols.golden --hashes                            # hashes only
 
 Only the numbers and identities are kept (no timings, paths or hosts), so a file changes only when a
-number does.
+number does. Records are computed with oneDNN and ATen capped at AVX2 (`ddr.kernel.cpu_isa`): their
+AVX-512 kernels add in another order, and a record must match on every x86-64 machine.
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from ddr.kernel.digests import json_sha256
 from ddr.protocols import Protocol, list_protocols, load_protocol
 
 GOLDEN_DIR = Path(__file__).resolve().parents[2] / "tests" / "golden"
@@ -31,7 +32,7 @@ _NOT_CONTENT = ("description", "notes")  # prose: editing it moves no number
 def content_sha256(protocol: Protocol) -> str:
     """sha256 of the resolved protocol (includes merged) without its prose fields."""
     raw = {k: v for k, v in protocol.raw.items() if k not in _NOT_CONTENT}
-    return hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
+    return json_sha256(raw)
 
 
 def golden_kind(protocol: Protocol) -> str:
@@ -96,6 +97,9 @@ def update_hashes(root: Path = GOLDEN_DIR) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from ddr.kernel.cpu_isa import pin_cpu_isa
+
+    pin_cpu_isa()
     import torch
 
     torch.set_num_threads(1)

@@ -222,13 +222,18 @@ def train_students_batched(
     out: list[TrainingResult] = []
     for a in range(0, m_all, chunk):
         sl = slice(a, a + chunk)
-        out += _train_group(model, model_args, xs[sl], ys[sl], x_test, y_test, num_classes, recipe,
-                            list(lrs[sl]), list(seeds[sl]), dev, amp, channels_last, compile)
+        out += _train_group(model=model, model_args=model_args, xs=xs[sl], ys=ys[sl], x_test=x_test, y_test=y_test,
+                            num_classes=num_classes, recipe=recipe, lrs=list(lrs[sl]), seeds=list(seeds[sl]),
+                            dev=dev, amp=amp, channels_last=channels_last, compile=compile)
     return out
 
 
-def _train_group(model, model_args, xs, ys, x_test, y_test, num_classes, recipe, lrs, seeds, dev, amp,
-                 channels_last, compile) -> list[TrainingResult]:
+def _train_group(*, model: str, model_args: dict, xs: list[torch.Tensor], ys: list[torch.Tensor],
+                 x_test: torch.Tensor, y_test: torch.Tensor, num_classes: int, recipe: TrainRecipe,
+                 lrs: list[float], seeds: list[int], dev: torch.device, amp: bool, channels_last: bool,
+                 compile: bool) -> list[TrainingResult]:
+    """One chunk of train_students_batched (its arguments, per student as lists): student m on
+    (xs[m], ys[m]) at lrs[m] from seeds[m], all M stacked into one network."""
     start = time.perf_counter()
     m = len(lrs)
     c, im_size = int(xs[0].shape[1]), tuple(int(s) for s in xs[0].shape[2:])

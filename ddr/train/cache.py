@@ -7,22 +7,20 @@ trained once per (data set, model, recipe) and reused.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from ddr.kernel.atomic import write_text_atomic
+from ddr.kernel.digests import json_sha256
 from ddr.train.cache_entry import seal, unseal
 
 ENGINE_VERSION = 1  # bump when the engine changes in a way that can move a number
 
 
 def training_key(spec: dict[str, Any]) -> str:
-    payload = json.dumps({**spec, "engine": ENGINE_VERSION}, sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return json_sha256({**spec, "engine": ENGINE_VERSION})
 
 
 class TrainingCache:
@@ -51,10 +49,6 @@ class TrainingCache:
         if self.root is None:
             return
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w") as f:
-            json.dump(seal(record, key), f)
         if path.is_dir() and not path.is_symlink():  # a damaged entry that is a folder: replace it too
             shutil.rmtree(path, ignore_errors=True)
-        os.replace(tmp, path)
+        write_text_atomic(path, json.dumps(seal(record, key)))

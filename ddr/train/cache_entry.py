@@ -7,16 +7,16 @@ is treated as absent and retrained; an entry is never trusted half-way.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from typing import Any
+
+from ddr.kernel.digests import json_sha256
 
 _NUMBERS = {"best_acc": (0.0, 1.0), "seconds": (0.0, math.inf)}
 
 
 def record_digest(record: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(record, sort_keys=True, allow_nan=True).encode()).hexdigest()
+    return json_sha256(record)
 
 
 def seal(record: dict[str, Any], key: str) -> dict[str, Any]:

@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 
 from ddr.data.streaming import FolderImages
+from ddr.kernel.atomic import write_text_atomic
 from ddr.models import build_model
 from ddr.protocols import TrainRecipe
 from ddr.train.engine import TrainingResult, accuracy
@@ -108,11 +109,9 @@ def _main(spec_path: str, out_path: str) -> None:
         spec["recipe"] = TrainRecipe(**{**spec["recipe"], "betas": tuple(spec["recipe"].get("betas", (0.9, 0.999)))})
         res = train_student_ddp(**spec)
         if res is not None:
-            tmp = Path(out_path).with_suffix(".tmp")
-            tmp.write_text(json.dumps({"best_acc": res.best_acc, "best_epoch": res.best_epoch,
-                                       "history": [list(h) for h in res.history], "seconds": res.seconds,
-                                       "world_size": dist.get_world_size()}))
-            os.replace(tmp, out_path)
+            write_text_atomic(out_path, json.dumps({"best_acc": res.best_acc, "best_epoch": res.best_epoch,
+                                                    "history": [list(h) for h in res.history],
+                                                    "seconds": res.seconds, "world_size": dist.get_world_size()}))
     finally:
         dist.destroy_process_group()
 

@@ -162,7 +162,9 @@ def train_student(
     n, bs = len(x), recipe.batch_size
     result = TrainingResult(best_acc=-1.0, best_epoch=0)
     net.train()
-    streamed = isinstance(x, FolderImages)  # a training split on disk: decoded ahead, batch by batch
+    # a training split on disk: decoded ahead, batch by batch (original files also transformed per image,
+    # their draws seeded from aug_gen: ddr.data.originals)
+    streamed = isinstance(x, FolderImages)
     if channels_last:
         net = net.to(memory_format=torch.channels_last)
         x_test = x_test.contiguous(memory_format=torch.channels_last)
@@ -178,7 +180,7 @@ def train_student(
     for epoch in range(recipe.epochs):
         set_lr(opt, lr * lr_factor(recipe, epoch))
         perm = torch.randperm(n, generator=gen)
-        feed = x.batches(perm, bs, pin_memory=dev.type == "cuda") if streamed else None
+        feed = x.batches(perm, bs, pin_memory=dev.type == "cuda", gen=aug_gen) if streamed else None
         if dev.type == "cuda":  # a pinned source makes the copy truly asynchronous (no wait for the GPU)
             perm = perm.pin_memory()
         perm = perm.to(dev, non_blocking=True)

@@ -164,6 +164,7 @@ def test_zca_errors():
         build_augmentation({"name": "zca"})
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("spec", [{"name": "dsa", "params": {}}, {"name": "mixup"}, {"name": "cutmix"}])
 def test_same_draws_on_cuda(spec):

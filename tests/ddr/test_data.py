@@ -22,7 +22,7 @@ def test_digits_split_is_fixed_stratified_and_normalised(digits):
     assert digits.digest == again.digest
 
 
-def _write_cifar10(root, n_per_batch=20):
+def write_cifar10(root, n_per_batch=20):
     folder = root / "cifar-10-batches-py"
     folder.mkdir()
     rng = np.random.default_rng(0)
@@ -35,7 +35,7 @@ def _write_cifar10(root, n_per_batch=20):
 
 
 def test_cifar10_pickle_loader(tmp_path):
-    folder = _write_cifar10(tmp_path)
+    folder = write_cifar10(tmp_path)
     data = load_dataset("cifar10", str(tmp_path))
     assert data.x_train.shape == (100, 3, 32, 32) and data.x_test.shape == (20, 3, 32, 32)
     with open(folder / "data_batch_1", "rb") as f:

@@ -122,7 +122,8 @@ def random_ipc1_acc(digits) -> float:
     return _mean_best_acc([random_baseline(digits, 1, s) for s in SEEDS], digits)
 
 
-@pytest.mark.parametrize("method,params", [("dm", {"iterations": 200}), ("dc", {"iterations": 100}),
+@pytest.mark.parametrize("method,params", [("dm", {"iterations": 200}),
+                                           pytest.param("dc", {"iterations": 100}, marks=pytest.mark.slow),
                                            ("herding", {}), ("kcenter", {})])
 def test_beats_random_selection_at_ipc1(method, params, digits, random_ipc1_acc):
     # Measured (3 seeds, lr 0.01): random 0.63; DM 0.88, DC 0.88, herding/k-center 0.85. DM and DC start

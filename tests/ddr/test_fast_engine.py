@@ -120,6 +120,7 @@ def test_deferred_test_counts_equal_the_callback_values(digits, sets):
     assert quiet.history == loud.history == seen
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA-only: torch.compile/CUDA graphs are checked on a GPU "
                     "(benchmarks/bench_engine.py --variants batched+compile)")
 def test_compiled_batched_step_on_cuda(digits, sets):  # pragma: no cover - GPU machines only

@@ -83,7 +83,7 @@ def test_gvbsm_follows_its_own_evaluation_script():
 # --- teachers ---------------------------------------------------------------------------------------
 def test_teacher_training_honours_augmentation(digits):
     from ddr.protocols import TeacherSpec, TrainRecipe
-    from ddr.teachers import state_digest, train_teacher
+    from ddr.teacher_nets import state_digest, train_teacher
 
     plain = TrainRecipe(epochs=2, batch_size=256, lr=0.01, scheduler="constant", test_interval=1)
     aug = TrainRecipe(epochs=2, batch_size=256, lr=0.01, scheduler="constant", test_interval=1,

@@ -14,7 +14,7 @@ from ddr.data.safe_pickle import load_data_pickle
 from ddr.errors import DDRError
 from ddr.protocols import load_protocol
 from ddr.train.cache import TrainingCache
-from tests.ddr.test_data import _write_cifar10
+from tests.ddr.test_data import write_cifar10
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures")
 
@@ -30,7 +30,7 @@ class _Payload:
 
 
 def test_a_cifar_batch_cannot_run_code(tmp_path):
-    folder = _write_cifar10(tmp_path)
+    folder = write_cifar10(tmp_path)
     marker = tmp_path / "owned"
     with open(folder / "data_batch_3", "wb") as f:
         pickle.dump({"data": np.zeros((20, 3072), np.uint8), "labels": [0] * 20, "x": _Payload(marker)}, f)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ddr.augment import build_augmentation
-from ddr.data.real import DATASETS
+from ddr.data.real_data import DATASETS
 import ddr.protocols
 from ddr.models import build_model
 from ddr.protocols import list_protocols, load_protocol

@@ -10,8 +10,9 @@ from PIL import Image
 
 from ddr.data import load_dataset
 from ddr.data.folders import IMAGENET_MEAN, IMAGENET_STD, load_imagefolder, load_imagenet1k
-from ddr.data.streaming import FolderImages, StreamedData, Uint8Images, channel_stats, file_sha256
+from ddr.data.streaming import FolderImages, StreamedData, Uint8Images, channel_stats
 from ddr.errors import DDRError
+from ddr.kernel.digests import sha256_file
 from ddr.protocols import TrainRecipe
 from ddr.train.engine import train_student
 
@@ -72,7 +73,7 @@ def test_streamed_digest_names_the_files(folder, tmp_path, monkeypatch):
     assert a.digest != load_imagenet1k(str(folder), im_size=40).digest  # the decode size is part of it
     files = a.train_files([0, 6])
     assert files[0]["path"] == "train/n00000000/0.JPEG" and files[1]["label"] == 1
-    assert files[1]["sha256"] == file_sha256(folder / files[1]["path"])
+    assert files[1]["sha256"] == sha256_file(folder / files[1]["path"])
     copy = tmp_path / "copy"
     import shutil
 
@@ -117,11 +118,11 @@ def test_random_baseline_of_a_streamed_set_lists_its_original_files(folder, tmp_
     finally:
         load_dataset.cache_clear()
     assert code == 0, err
-    meta = json.loads((tmp_path / "rb" / "meta.json").read_text())
+    files = json.loads((tmp_path / "rb" / "files.json").read_text())
     indices = json.loads((tmp_path / "rb" / "indices.json").read_text())
     flat = [i for per_class in indices for i in per_class]
-    assert [f["path"] for f in meta["files"]] == data.train_relpaths(flat)
-    assert all(f["sha256"] == file_sha256(folder / f["path"]) for f in meta["files"])
+    assert [f["path"] for f in files] == data.train_relpaths(flat)
+    assert all(f["sha256"] == sha256_file(folder / f["path"]) for f in files)
     images = torch.load(tmp_path / "rb" / "images.pt")
     assert torch.equal(images, data.x_train[flat])  # the tensors, decoded from exactly those files
 
@@ -153,12 +154,12 @@ def test_file_digests_are_remembered_by_size_and_mtime(folder, tmp_path, monkeyp
     assert len(first.digest) == 64  # computed on first use, not at load
     (store,) = (tmp_path / "cache" / "files").iterdir()
     remembered = json.loads(store.read_text())
-    assert remembered["train/n00000000/0.JPEG"][2] == file_sha256(copy / "train/n00000000/0.JPEG")
+    assert remembered["train/n00000000/0.JPEG"][2] == sha256_file(copy / "train/n00000000/0.JPEG")
     target = copy / "train" / "n00000002" / "1.JPEG"
     Image.new("RGB", (240, 240), (1, 2, 3)).save(target)  # changed: new size and mtime, so it is reread
     second = load_imagenet1k(str(copy), im_size=32)
     assert second.digest != first.digest
-    assert json.loads(store.read_text())["train/n00000002/1.JPEG"][2] == file_sha256(target)
+    assert json.loads(store.read_text())["train/n00000002/1.JPEG"][2] == sha256_file(target)
     # an unchanged file is not reread: a planted entry with its size and mtime is taken as it is
     planted = json.loads(store.read_text())
     planted["train/n00000000/0.JPEG"][2] = "0" * 64

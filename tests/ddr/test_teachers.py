@@ -4,7 +4,7 @@ import torch
 
 from ddr.errors import DDRError
 from ddr.models import build_model
-from ddr.teachers import TeacherEnsemble, load_teacher
+from ddr.teacher_nets import TeacherEnsemble, load_teacher
 
 ARGS = {"width": 8}
 

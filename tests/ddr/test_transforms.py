@@ -126,10 +126,10 @@ def test_unknown_op_lists_valid_names():
 @pytest.mark.parametrize("size", [16, 15])
 def test_shuffle_patches_matches_strip_reference(size, dim):
     """Equal strips (vectorised path) and unequal ones (per-sample path) give the same strip permutation."""
-    from ddr.augment.transforms import _shuffle_axis
+    from ddr.augment.transforms import shuffle_axis
 
     x = torch.randn(4, 3, size, size, generator=g(8))
-    out = _shuffle_axis(x, 2, g(9), dim)
+    out = shuffle_axis(x, 2, g(9), dim)
     perms = torch.argsort(torch.rand(4, 2, generator=g(9)), dim=1)
     half = size // 2
     strips = [(0, half), (half, size)]

@@ -54,12 +54,13 @@ def serial_reference(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def mlflow_server(tmp_path_factory):
+def mlflow_server(tmp_path_factory, migrated_store):
     """One real `mlflow server` on 127.0.0.1 for the session (stopped by pid at the end)."""
     from ddr.grid.server import MlflowServer
+    from tests.stores import copy_store
 
     root = tmp_path_factory.mktemp("mlflow-server")
-    server = MlflowServer(f"sqlite:///{root / 'mlflow.db'}", log=root / "server.log").start()
+    server = MlflowServer(copy_store(migrated_store, root), log=root / "server.log").start()
     yield server
     server.stop()
 

@@ -8,6 +8,7 @@ from ddr.train.ddp import run_ddp
 from ddr.train.engine import train_student
 
 
+@pytest.mark.slow
 def test_ddp_two_ranks_matches_the_plain_engine(digits):
     ds = random_baseline(digits, 10, 4)
     recipe = TrainRecipe(epochs=30, batch_size=32, lr=None, scheduler="step", step_size=15, test_interval=10)

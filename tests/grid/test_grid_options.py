@@ -14,8 +14,8 @@ from tests.grid.conftest import FIXTURES, numbers
 
 
 @pytest.fixture
-def optproj(tmp_path, monkeypatch, ddr_cli):
-    """tiny protocols, a distilled set, two versioned random baselines, a soft-label teacher."""
+def optproj(tmp_path, monkeypatch):
+    """tiny protocols, a distilled set, two versioned random baselines."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     for name in ("tiny-lrs.yaml", "tiny-soft.yaml"):
@@ -24,14 +24,14 @@ def optproj(tmp_path, monkeypatch, ddr_cli):
     write_distilled(tmp_path / "sets" / "mine", random_baseline(real, 1, 100))
     for seed in (0, 1):
         write_distilled(tmp_path / "baselines" / f"seed{seed}", random_baseline(real, 1, seed))
-    code, out, err = ddr_cli("teacher", "train", "--dataset", "digits", "--protocol", "tiny-soft.yaml",
-                             "--out", "teacher", "--device", "cpu")
-    assert code == 0, err
     return tmp_path
 
 
 @pytest.mark.slow
 def test_soft_label_cell_with_teacher_and_random_equals_ddr_eval(optproj, ddr_cli):
+    code, out, err = ddr_cli("teacher", "train", "--dataset", "digits", "--protocol", "tiny-soft.yaml",
+                             "--out", "teacher", "--device", "cpu")
+    assert code == 0, err
     (optproj / "grid.yaml").write_text(yaml.safe_dump({
         "name": "opts", "datasets": ["digits"], "ipc": [1], "metrics": ["lrs-soft"], "protocol": "tiny-soft.yaml",
         "teacher": "teacher", "random": "baselines", "methods": {"mine": {"path": "sets/mine"}}}))

@@ -4,20 +4,24 @@ import os
 import signal
 import threading
 
+import pytest
+
 from ddr.grid.executors import LocalExecutor
 from ddr.grid.runner import run_grid
 from ddr.grid.spec import load_grid
 from tests.grid.conftest import numbers, parent_runs, wait_for_running_parent, write_grid
 
+pytestmark = pytest.mark.slow  # worker processes and an MLflow server per test
 
-def test_two_local_workers_log_to_one_mlflow_server_and_equal_serial(gridproj, serial_reference):
+
+def test_two_local_workers_log_to_one_mlflow_server_and_equal_serial(gridproj, new_store, serial_reference):
     """The default store (sqlite) with two concurrent workers: the runner puts one `mlflow server` on
     127.0.0.1 in front of it for the grid's duration, so no worker writes SQLite directly ("database is
     locked"); the workers' child runs attach to the right parent; the numbers equal the serial executor's."""
     from mlflow import MlflowClient
 
     spec = load_grid(write_grid(gridproj, seed=201))
-    uri = f"sqlite:///{gridproj / 'mlflow.db'}"
+    uri = new_store(gridproj)
     msgs = []
     report = run_grid(spec, LocalExecutor(workers=2), out=gridproj / "out", tracking_uri=uri, progress=msgs.append)
     assert any(m.startswith("MLflow server http://127.0.0.1:") for m in msgs)
@@ -66,14 +70,19 @@ def test_worker_killed_mid_cell_the_grid_completes(gridproj, mlflow_server, seri
     for cid in ids:
         finished = parent_runs(mlflow_server.uri, cid, "FINISHED")
         assert len(finished) == 1  # exactly one finished parent per cell
+    attempts = [json.loads(line) for line in (gridproj / "out" / "cells" / killed / "attempts.jsonl").read_text().splitlines()]
+    events = [a["event"] for a in attempts]
+    # Normally one retry; on a loaded machine a respawned worker has been seen to die as well, which costs
+    # another attempt. Any failure that is not a worker's death is a bug.
+    assert events[:2] == ["start", "failed"] and events[-2:] == ["start", "done"] \
+        and events[2:-2] == ["start", "failed"] * ((len(events) - 4) // 2), attempts
+    assert all("died" in a["error"] for a in attempts if a["event"] == "failed"), attempts
     rerun = parent_runs(mlflow_server.uri, killed, "FINISHED")[0]
-    assert rerun.data.tags["ddr.attempt"] == "2" and rerun.data.tags["ddr.worker"] != victim.data.tags["ddr.worker"]
-    events = [json.loads(line)["event"]
-              for line in (gridproj / "out" / "cells" / killed / "attempts.jsonl").read_text().splitlines()]
-    assert events == ["start", "failed", "start", "done"]
+    assert rerun.data.tags["ddr.attempt"] == str(events.count("start")), attempts
+    assert rerun.data.tags["ddr.worker"] != victim.data.tags["ddr.worker"]
 
 
-def test_ctrl_c_stops_local_workers_cleanly_and_the_grid_resumes(gridproj, serial_reference):
+def test_ctrl_c_stops_local_workers_cleanly_and_the_grid_resumes(gridproj, new_store, serial_reference):
     """Ctrl-C in a terminal (SIGINT to the whole foreground process group) mid-cell: exit status 130, the
     workers and the private MLflow server are gone, no half cell is visible, the running parents end
     KILLED; the same command again finishes the grid with the serial executor's numbers."""
@@ -87,6 +96,7 @@ def test_ctrl_c_stops_local_workers_cleanly_and_the_grid_resumes(gridproj, seria
 
     spec = load_grid(write_grid(gridproj, seed=204))
     ids = [c.id for c in spec.cells()]
+    new_store(gridproj)  # the project's store, where the command logs
     proc = subprocess.Popen([sys.executable, "-c", WIRED, "eval", "grid", "grid.yaml", "--executor", "local",
                              "--workers", "2", "--out", "out"], cwd=gridproj, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)

@@ -27,6 +27,8 @@ from ddr.grid.server import free_port  # noqa: E402
 from ddr.grid.spec import load_grid  # noqa: E402
 from tests.grid.conftest import numbers, parent_runs, wait_for_running_parent, write_grid  # noqa: E402
 
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
+
 NODE_SHIM = ("import sys, ray._private.services as s; s.resolve_ip_for_localhost = lambda h: h; "
              "from ray.scripts.scripts import main; sys.argv[0] = 'ray'; main()")
 

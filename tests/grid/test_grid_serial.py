@@ -11,8 +11,8 @@ from ddr.grid.spec import load_grid
 from tests.grid.conftest import numbers, parent_runs
 
 
-def test_serial_grid_equals_ddr_evaluate_and_is_never_recomputed(gridproj, serial_reference):
-    uri = f"sqlite:///{gridproj / 'mlflow.db'}"
+def test_serial_grid_equals_ddr_evaluate_and_is_never_recomputed(gridproj, new_store, serial_reference):
+    uri = new_store(gridproj)
     spec = load_grid(gridproj / "grid.yaml")
     report = run_grid(spec, out=gridproj / "out", tracking_uri=uri)
     assert [c.status for c in report.cells] == ["ran", "ran"]
@@ -41,8 +41,8 @@ def test_serial_grid_equals_ddr_evaluate_and_is_never_recomputed(gridproj, seria
     assert all(len(parent_runs(uri, c.cell.id)) == 1 for c in again.cells)  # nothing new logged
 
 
-def test_interrupted_grid_resumes_and_never_shows_half_a_cell(gridproj, serial_reference):
-    uri = f"sqlite:///{gridproj / 'mlflow.db'}"
+def test_interrupted_grid_resumes_and_never_shows_half_a_cell(gridproj, new_store, serial_reference):
+    uri = new_store(gridproj)
     spec = load_grid(gridproj / "grid.yaml")
     first, second = [c.id for c in spec.cells()]
     seen = []
@@ -73,9 +73,9 @@ def test_interrupted_grid_resumes_and_never_shows_half_a_cell(gridproj, serial_r
     assert parent_runs(uri, second, "FINISHED")[0].data.tags["ddr.attempt"] == "2"
 
 
-def test_a_finished_mlflow_run_is_adopted_not_recomputed(gridproj):
+def test_a_finished_mlflow_run_is_adopted_not_recomputed(gridproj, new_store):
     """The driver died after the worker finished the cell's MLflow run but before storing result.json."""
-    uri = f"sqlite:///{gridproj / 'mlflow.db'}"
+    uri = new_store(gridproj)
     spec = load_grid(gridproj / "grid.yaml")
     report = run_grid(spec, out=gridproj / "out", tracking_uri=uri)
     lost = report.cells[1].cell

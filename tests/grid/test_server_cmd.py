@@ -14,7 +14,8 @@ WIRED = ("import sys; from pipelines import eval_cmd; from pipelines.cli import 
          "cli.add_command(server_cmd); main(sys.argv[1:])")
 
 
-def test_ddr_server_serves_the_project_store_on_loopback_and_stops_cleanly(tmp_path):
+def test_ddr_server_serves_the_project_store_on_loopback_and_stops_cleanly(tmp_path, new_store):
+    new_store(tmp_path)
     port = free_port()
     env = {**os.environ, "MLFLOW_TRACKING_URI": ""}
     env.pop("MLFLOW_TRACKING_URI")

@@ -1,20 +1,42 @@
 """Bad input: exit status 2, one line on stderr, no traceback, nothing lost."""
 import hashlib
+import shutil
 
 import pytest
 import torch
 from mlflow import MlflowClient
 
 from ddr.data import random_baseline, write_distilled
+from tests.pipelines.conftest import FIXTURES
+from tests.stores import DB, copy_store, relocate
+
+
+@pytest.fixture(scope="module")
+def finished_once(tmp_path_factory, migrated_store, digits):
+    """A project with one finished evaluation (`ddr eval lrs`), made once for the module."""
+    from pipelines.cli import main
+
+    root = tmp_path_factory.mktemp("finished")
+    for f in FIXTURES.glob("tiny-*.yaml"):
+        shutil.copy(f, root / f.name)
+    copy_store(migrated_store, root)
+    write_distilled(root / "good", random_baseline(digits, 2, 0))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+        mp.setenv("DDR_CACHE_DIR", str(root / "cache"))
+        with pytest.raises(SystemExit) as exited:
+            main(["eval", "lrs", "--distilled", "good", "--dataset", "digits", "--ipc", "2", "--protocol",
+                  "tiny-lrs.yaml", "--out", "res"])
+    assert exited.value.code in (0, None)
+    return root
 
 
 @pytest.fixture
-def finished(project, ddr_cli, digits):
-    """A project with one finished evaluation whose store and result must survive every bad command."""
-    write_distilled(project / "good", random_baseline(digits, 2, 0))
-    code, _, err = ddr_cli("eval", "lrs", "--distilled", "good", "--dataset", "digits", "--ipc", "2",
-                           "--protocol", "tiny-lrs.yaml", "--out", "res")
-    assert code == 0, err
+def finished(project, finished_once):
+    """This test's copy of the finished project, whose store and result must survive every bad command."""
+    shutil.copytree(finished_once, project, symlinks=True, dirs_exist_ok=True)
+    relocate(project / DB, finished_once, project)
     return project
 
 

@@ -1,57 +1,25 @@
-"""The DVC pipeline end to end in a temporary git + DVC repository, with reduced params."""
+"""The DVC pipeline end to end in a temporary git + DVC repository, with reduced params, and DVC as its
+users use it on that repository: the run cache through a remote (a fresh clone runs nothing), a queued
+protocol sweep (`dvc exp run --queue -S`, `dvc exp show`), `dvc metrics diff` between two release tags, and
+submissions evaluated by the next repro. One reproduced repository serves the module (conftest.py)."""
 import json
 import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from ddr.data import load_dataset, random_baseline, write_distilled
+from ddr.data.digest import dvc_md5
+from tests.pipelines.dvc_project import dvc, edit_params, image_folder, params_version, ran, submit
 
 
-def _dvc(repo: Path, *args: str) -> str:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "DVC_NO_ANALYTICS": "1", "MLFLOW_DISABLE_TELEMETRY": "true", "OMP_NUM_THREADS": "1"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    env["DDR_CACHE_DIR"] = str(repo / ".ddr" / "cache")
-    proc = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=repo, env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
-
-
-@pytest.fixture
-def pipeline_repo(tmp_path):
-    repo = tmp_path / "project"
-    repo.mkdir()
-    for name in ("ddr", "pipelines", "registry", "tools", "submissions"):
-        shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "dvc.yaml", repo / "dvc.yaml")
-    shutil.copy(ROOT / ".dvcignore", repo / ".dvcignore")
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["data"]["ipcs"] = [1]
-    params["baselines"]["count"] = 1
-    params["distill"]["methods"] = ["random", "herding"]
-    params["evaluate"]["metrics"] = [["lrs", "hard"]]
-    params["evaluate"]["rounds"] = 1
-    params["evaluate"]["executor"] = {"kind": "serial"}  # no MLflow server start-up in a small test
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    _dvc(repo, "init", "-q")
-    _dvc(repo, "config", "core.analytics", "false")
-    _dvc(repo, "config", "core.check_update", "false")
-    return repo
-
-
-def params_version(repo) -> str:
-    return str(yaml.safe_load((repo / "params.yaml").read_text())["release"]["version"])
-
-
-def test_reduced_pipeline_end_to_end_noop_and_partial_rerun(pipeline_repo):
-    repo = pipeline_repo
-    out = _dvc(repo, "repro")
+@pytest.mark.slow
+def test_reduced_pipeline_end_to_end_noop_and_partial_rerun(reproduced_repo, reproduced_copy):
+    repo, first = reproduced_repo
+    assert ran(first) == sorted(yaml.safe_load((repo / "dvc.lock").read_text())["stages"])  # every stage ran
     ranking = json.loads((repo / "ranking" / "ranking.json").read_text())
     (table,) = [t for t in ranking["tables"] if t["score"] == "lrs"]
     assert (table["dataset"], table["ipc"], table["label"]) == ("digits", 1, "hard")
@@ -71,12 +39,118 @@ def test_reduced_pipeline_end_to_end_noop_and_partial_rerun(pipeline_repo):
     assert (release / "sensitivity.json").is_file() and "vs_random" in (release / "ranking.csv").read_text()
     assert len(list((release / "results").glob("*.predictions.npz"))) == 2
 
-    again = _dvc(repo, "repro")
-    assert "Running stage" not in again  # nothing changed, nothing runs
+    repo = reproduced_copy
+    assert ran(dvc(repo, "repro")) == []  # nothing changed, nothing runs
 
+    edit_params(repo, rank={"seed": 1})
+    assert ran(dvc(repo, "repro")) == ["rank", "release"]  # only what depends on rank.seed
+
+
+def _git(repo, *args):
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.org"}
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
+
+
+@pytest.mark.slow
+def test_run_cache_remote_queued_sweep_and_metrics_diff_between_release_tags(reproduced_copy, tmp_path):
+    repo = reproduced_copy  # random and herding, reproduced
+    dvc(repo, "remote", "add", "-d", "store", str(tmp_path / "remote"))
+    assert ran(dvc(repo, "repro")) == []
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "release 0.1.0")
+    _git(repo, "tag", "v0.1.0")
+    dvc(repo, "push", "--run-cache")
+
+    # a fresh clone: pull the outputs and the run cache, and nothing is computed again
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
+    dvc(clone, "pull", "--run-cache")
+    assert ran(dvc(clone, "repro")) == []
+    assert json.loads(dvc(clone, "status", "--json")) == {}
+
+    # a sweep of the bootstrap seed, queued and run as DVC experiments; exp show lists each one's scores
+    for seed in (1, 2):
+        dvc(repo, "exp", "run", "--queue", "-S", f"rank.seed={seed}")
+    dvc(repo, "exp", "run", "--run-all")
+    rows = _exp_rows(json.loads(dvc(repo, "exp", "show", "--json")))
+    seeds = {r["params"]["rank"]["seed"] for r in rows}
+    assert {1, 2} <= seeds, rows
+    assert all("digits/ipc1/hard/lrs" in r["metrics"] for r in rows), rows
+
+    # a second release with another bootstrap seed, tagged; metrics diff names both tags' scores
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["rank"]["seed"] = 1
+    params["release"]["version"] = "0.2.0"
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    partial = _dvc(repo, "repro")
-    ran = sorted(line.split("'")[1] for line in partial.splitlines() if line.startswith("Running stage"))
-    assert ran == ["rank", "release"]  # only what depends on rank.seed
+    out = dvc(repo, "repro")
+    assert ran(out) == ["release"]  # the ranking and every evaluation are reused
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "release 0.2.0")
+    _git(repo, "tag", "v0.2.0")
+    diff = json.loads(dvc(repo, "metrics", "diff", "v0.1.0", "v0.2.0", "--all", "--json"))
+    (entry,) = diff.values()
+    assert any(k.startswith("digits/ipc1/hard/lrs") for k in entry), entry
+    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "registry", "verify", "--releases", "releases",
+                           "--keyring", ".ddr/keys/keyring.json"], cwd=repo, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _exp_rows(shown) -> list[dict]:
+    """(params.yaml, ranking/metrics.json) of every row `dvc exp show --json` lists: baseline and experiments."""
+    rows = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            data = node.get("data")
+            if isinstance(data, dict) and "params" in data:
+                params = (data["params"].get("params.yaml") or {}).get("data")
+                metrics = (data.get("metrics", {}).get("ranking/metrics.json") or {}).get("data")
+                if params and metrics:
+                    rows.append({"params": params, "metrics": metrics})
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(shown)
+    return rows
+
+
+@pytest.mark.slow
+def test_repro_evaluates_only_the_new_cells_and_the_release_ranks_them(reproduced_copy, tmp_path):
+    repo = reproduced_copy  # random and herding, reproduced with the serial executor
+    first = json.loads((repo / "releases" / "0.1.0" / "ranking.json").read_text())
+    assert {r["method"] for t in first["tables"] for r in t["rows"]} == {"random", "herding"}
+    # what users run; the executor never moves a number, so changing it reruns nothing by itself
+    edit_params(repo, evaluate={"executor": {"kind": "local", "workers": 2, "threads": 1}})
+    assert ran(dvc(repo, "repro")) == []
+
+    write_distilled(tmp_path / "dd-format", random_baseline(load_dataset("digits"), 1, 77))
+    image_folder(tmp_path / "images", 5)
+    for folder, method in (("dd-format", "mine"), ("images", "pixels")):
+        code, out, err = submit(repo, str(tmp_path / folder), "--method", method, "--dataset", "digits",
+                                "--ipc", "1", "--label", "hard", "--source", f"test {method}", "--licence", "MIT")
+        assert code == 0, err
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["release"]["version"] = "0.2.0"
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    assert ran(dvc(repo, "repro")) == ["evaluate", "rank", "release"]  # no distiller, baseline or teacher reruns
+    grid = json.loads((repo / ".ddr" / "grid" / "pipeline" / "grid.json").read_text())
+    status = {c["label"].split("/")[0]: c["status"] for c in grid["cells"]}
+    assert status == {"random": "cached", "herding": "cached", "mine": "ran", "pixels": "ran"}  # only the new cells
+
+    release = json.loads((repo / "releases" / "0.2.0" / "ranking.json").read_text())
+    assert {r["method"] for t in release["tables"] for r in t["rows"]} == {"random", "herding", "mine", "pixels"}
+    prov = json.loads((repo / "releases" / "0.2.0" / "provenance.json").read_text())
+    cells = {c["method"]: c for c in prov["cells"]}
+    for method in ("mine", "pixels"):
+        distilled = cells[method]["distilled"]
+        assert distilled["md5"] == dvc_md5(repo / "submissions" / f"{method}-digits-ipc1")
+        assert distilled["source"] == f"test {method}" and distilled["licence"] == "MIT"
+        assert distilled["path"] == f"submissions/{method}-digits-ipc1"
+    assert "ddr distill random" in cells["random"]["distilled"]["source"]
+    verify = subprocess.run([sys.executable, "-m", "pipelines.cli", "registry", "verify", "--releases", "releases",
+                             "--keyring", ".ddr/keys/keyring.json"], cwd=repo, capture_output=True, text=True)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    shutil.rmtree(repo / ".ddr" / "cache", ignore_errors=True)

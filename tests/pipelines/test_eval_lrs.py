@@ -23,7 +23,7 @@ def _all_runs(client):
     return client.search_runs([e.experiment_id for e in exps]) if exps else []
 
 
-def test_eval_lrs_end_to_end_with_mlflow(project, ddr_cli):
+def test_eval_lrs_end_to_end_with_mlflow(project, store, ddr_cli):
     code, out, err = ddr_cli("data", "random", "--dataset", "digits", "--ipc", "3", "--seed", "100", "--out", "sets/r100")
     assert code == 0, err
     code, out, err = ddr_cli("eval", "lrs", "--distilled", "sets/r100", "--dataset", "digits", "--ipc", "3",
@@ -89,9 +89,9 @@ def test_same_command_twice_gives_identical_metrics(project, ddr_cli):
     assert not (project / "mlflow.db").exists()
 
 
-def test_interrupted_evaluation_resumes_from_the_cache(project, digits):
+def test_interrupted_evaluation_resumes_from_the_cache(project, store, digits):
     ds = random_baseline(digits, 2, 11)
-    uri = f"sqlite:///{project / 'mlflow.db'}"
+    uri = store
     seen = []
 
     def stop_after_three(msg):

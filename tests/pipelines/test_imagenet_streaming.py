@@ -1,16 +1,19 @@
 """ImageNet end to end on a folder written here (224 px and larger JPEGs, three classes), under a memory cap
 smaller than the data, so the training split is streamed from its files: LRS-hard (the same numbers as the
 resident path; the real reference from a checkpoint), LRS-soft mode M with a local torchvision weight file as
-teacher, and ARS. Test-sized protocols: ConvNet-2 at 224 px, two epochs."""
+teacher, and ARS, whose random side crops from the original files (a versioned random baseline's files.json,
+refused once an original changed). Test-sized protocols: ConvNet-2 at 224 px, two epochs."""
 import json
 
 import pytest
 import torch
 import torchvision
+from PIL import Image
 
 import ddr
 from ddr.data import DistilledSet, load_dataset, write_distilled
-from ddr.data.streaming import StreamedData, file_sha256
+from ddr.data.streaming import StreamedData
+from ddr.kernel.digests import json_sha256, sha256_file
 from ddr.models import build_model
 from tests.ddr.test_streaming import image_folder
 
@@ -96,11 +99,11 @@ def test_lrs_hard_streamed_equals_resident_and_takes_a_real_checkpoint(imagenet,
     assert code == 0, err
     res = json.loads((project / "res-ckpt" / "result.json").read_text())
     assert res["inputs"]["real_checkpoint"] == {"path": str(project / "real.pth"),
-                                                "sha256": file_sha256(project / "real.pth")}
+                                                "sha256": sha256_file(project / "real.pth")}
     expected = (net.eval()(data.x_test[:]).argmax(1) == data.y_test).float().mean().item()
     assert res["accuracies"]["real"] == pytest.approx(expected)
     (real,) = [t for t in res["trainings"] if t["role"] == "real"]
-    assert real["checkpoint"]["sha256"] == file_sha256(project / "real.pth")
+    assert real["checkpoint"]["sha256"] == sha256_file(project / "real.pth")
     assert res["accuracies"]["syn"] == streamed.accuracies["syn"]  # the rest of the evaluation is unchanged
 
     code, out, err = ddr_cli("eval", "lrs", "--distilled", "syn", "--dataset", "imagenet1k", "--ipc", "2",
@@ -109,12 +112,12 @@ def test_lrs_hard_streamed_equals_resident_and_takes_a_real_checkpoint(imagenet,
     assert code == 2 and "no such checkpoint file" in err
 
 
-def test_lrs_soft_mode_m_and_ars_with_a_torchvision_weight_file(imagenet, project):
+def test_lrs_soft_mode_m_and_ars_with_a_torchvision_weight_file(imagenet, project, ddr_cli):
     root, data = imagenet
     torch.manual_seed(7)
     teacher = torchvision.models.shufflenet_v2_x0_5(weights=None, num_classes=3)  # random init, as a user's file
     torch.save(teacher.state_dict(), project / "shufflenet_v2_x0_5.pth")
-    sha = file_sha256(project / "shufflenet_v2_x0_5.pth")
+    sha = sha256_file(project / "shufflenet_v2_x0_5.pth")
 
     soft = run("lrs", root, "tiny-in-soft.yaml", teachers=[str(project / "shufflenet_v2_x0_5.pth")])
     roles = list(dict.fromkeys(t["role"] for t in soft.trainings))  # Acc(syn, hard) searches its own LR grid
@@ -125,12 +128,33 @@ def test_lrs_soft_mode_m_and_ars_with_a_torchvision_weight_file(imagenet, projec
     for name in ("hlr", "ior", "lrs"):
         assert soft.metrics[name]["mean"] == soft.metrics[name]["mean"]  # finite, not NaN
 
-    ars = run("ars", root, "tiny-in-soft.yaml", teachers=[str(project / "shufflenet_v2_x0_5.pth")])
+    # the random side crops from the original files (the protocol's RRC + flip per image), the rest from tensors
+    assert {t["role"] for t in soft.trainings if t.get("originals")} == {"random"}
+
+    # ARS from a versioned random baseline: `ddr data random` lists the originals it trains from
+    code, out, err = ddr_cli("data", "random", "--dataset", "imagenet1k", "--root", str(root), "--ipc", "2",
+                             "--seed", "0", "--out", "rb")
+    assert code == 0, err
+    files = json.loads((project / "rb" / "files.json").read_text())
+    ars = run("ars", root, "tiny-in-soft.yaml", teachers=[str(project / "shufflenet_v2_x0_5.pth")], random=["rb"])
     assert sorted(ars.accuracies) == ["random_aug", "random_noaug", "syn_aug", "syn_noaug"]
     assert ars.inputs["teachers"][0]["file_sha256"] == sha
     assert 0.0 <= ars.metrics["ars"]["mean"] <= 1.0
-    # the random subsets are drawn from the streamed training files: round 0 is seed 0's draw
-    assert ars.inputs["random"][0]["seed"] == 0 and soft.inputs["random"][0] == ars.inputs["random"][0]
+    assert {t["role"] for t in ars.trainings if t.get("originals")} == {"random_aug"}  # no-aug: the tensors
+    # round 0 is seed 0's draw from the streamed training files, whether drawn or read from the folder
+    rnd = ars.inputs["random"][0]
+    assert rnd["seed"] == 0 and rnd["path"] == "rb"
+    assert rnd["files_sha256"] == soft.inputs["random"][0]["files_sha256"] == json_sha256(files)
+    assert rnd["indices_sha256"] == soft.inputs["random"][0]["indices_sha256"]
+
+    # a changed original: one line, exit status 2, before any training
+    Image.new("RGB", (260, 240), (200, 10, 10)).save(root / files[0]["path"], format="JPEG")
+    load_dataset.cache_clear()
+    code, out, err = ddr_cli("eval", "ars", "--distilled", "syn", "--dataset", "imagenet1k", "--ipc", "2",
+                             "--root", str(root), "--protocol", "tiny-in-soft.yaml", "--no-mlflow", "--random", "rb",
+                             "--teacher", str(project / "shufflenet_v2_x0_5.pth"))
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"original {files[0]['path']} has sha256" in err and "changed after the baseline was written" in err
 
 
 @pytest.mark.slow

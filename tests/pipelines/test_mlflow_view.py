@@ -15,9 +15,11 @@ from tests.pipelines.conftest import FIXTURES
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory, digits):
+def store(tmp_path_factory, migrated_store, digits):
+    from tests.stores import copy_store
+
     root = tmp_path_factory.mktemp("store")
-    uri = f"sqlite:///{root / 'mlflow.db'}"
+    uri = copy_store(migrated_store, root)
     common = dict(dataset="digits", ipc=1, protocol=str(FIXTURES / "tiny-lrs.yaml"), tracking_uri=uri,
                   cache_dir=root / "cache")
     lrs = ddr.evaluate("lrs", distilled=random_baseline(digits, 1, 4), rounds=2, method="r4", out=root / "lrs",

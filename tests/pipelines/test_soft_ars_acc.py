@@ -20,7 +20,7 @@ def herding_like(project, digits):
     return "syn"
 
 
-def test_lrs_soft_mode_m_end_to_end(project, ddr_cli, herding_like):
+def test_lrs_soft_mode_m_end_to_end(project, store, ddr_cli, herding_like):
     code, out, err = ddr_cli("eval", "lrs", "--distilled", herding_like, "--dataset", "digits", "--ipc", "2",
                              "--protocol", "tiny-soft.yaml", "--out", "res")
     assert code == 0, err
@@ -79,7 +79,7 @@ def test_lrs_soft_mode_s_uses_stored_labels_and_refuses_sets_without(project, dd
     assert 0.0 <= res.metrics["lrs"]["mean"] <= 1.0
 
 
-def test_ars_end_to_end(project, ddr_cli, herding_like):
+def test_ars_end_to_end(project, store, ddr_cli, herding_like):
     code, out, err = ddr_cli("eval", "ars", "--distilled", herding_like, "--dataset", "digits", "--ipc", "2",
                              "--protocol", "tiny-ars.yaml", "--out", "ars")
     assert code == 0, err

@@ -11,8 +11,8 @@ from tests.pipelines.conftest import FIXTURES
 
 
 @pytest.mark.slow
-def test_teacher_is_a_registered_model_linked_to_its_runs(tmp_path, digits):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+def test_teacher_is_a_registered_model_linked_to_its_runs(tmp_path, new_store, digits):
+    uri = new_store(tmp_path)
     common = dict(dataset="digits", ipc=1, protocol=str(FIXTURES / "tiny-soft.yaml"), rounds=1,
                   tracking_uri=uri, cache_dir=tmp_path / "cache", label="soft")
     first = ddr.evaluate("acc", distilled=random_baseline(digits, 1, 4), method="a", **common)

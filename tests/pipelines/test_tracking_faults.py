@@ -6,12 +6,13 @@ import subprocess
 import sys
 import time
 
+import pytest
 from mlflow import MlflowClient
 
 import ddr
 from ddr.data import random_baseline, write_distilled
 from ddr.grid.server import free_port
-from ddr.tracking_store import prepare_store
+from ddr.tracking import prepare_store
 
 CLI = [sys.executable, "-m", "pipelines.cli"]
 
@@ -22,9 +23,9 @@ def _parents(client, status=None):
     return [r for r in runs if "mlflow.parentRunId" not in r.data.tags and (status is None or r.info.status == status)]
 
 
-def test_a_killed_evaluations_parent_is_ended_failed_by_the_next_one(project, digits):
+def test_a_killed_evaluations_parent_is_ended_failed_by_the_next_one(project, store, digits):
     write_distilled(project / "set", random_baseline(digits, 2, 7))
-    uri = f"sqlite:///{project / 'mlflow.db'}"
+    uri = store
     args = ["eval", "lrs", "--distilled", "set", "--dataset", "digits", "--ipc", "2", "--protocol", "tiny-lrs.yaml",
             "--out", "res"]
     log = open(project.parent / "eval.log", "w")
@@ -56,12 +57,12 @@ def test_a_killed_evaluations_parent_is_ended_failed_by_the_next_one(project, di
     assert _parents(client, "RUNNING") == []
 
 
-def test_a_running_evaluation_of_the_same_cell_is_left_alone(project, digits):
+def test_a_running_evaluation_of_the_same_cell_is_left_alone(project, store, digits):
     """Only a parent whose process is gone is ended: a live one (here: this test's own process) stays."""
     from ddr.tracking import Tracker
 
     write_distilled(project / "set", random_baseline(digits, 2, 8))
-    uri = f"sqlite:///{project / 'mlflow.db'}"
+    uri = store
     res = ddr.evaluate("lrs", distilled="set", dataset="digits", ipc=2, protocol="tiny-lrs.yaml", tracking_uri=uri,
                        rounds=1)
     tags = MlflowClient(uri).get_run(res.mlflow["run_id"]).data.tags
@@ -74,6 +75,7 @@ def test_a_running_evaluation_of_the_same_cell_is_left_alone(project, digits):
     live.abort_parent("KILLED")
 
 
+@pytest.mark.slow  # four interpreters importing MLflow, racing to create and migrate one store
 def test_several_evaluations_open_a_brand_new_store_at_once(tmp_path):
     uri = f"sqlite:///{tmp_path / 'new' / 'mlflow.db'}"
     code = ("import sys; from ddr.tracking import Tracker; t = Tracker(sys.argv[1]); "

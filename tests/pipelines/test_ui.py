@@ -17,7 +17,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_ddr_ui_serves_the_project_store(project, digits):
+def test_ddr_ui_serves_the_project_store(project, store, digits):
     res = ddr.evaluate("acc", distilled=random_baseline(digits, 1, 4), dataset="digits", ipc=1,
                        protocol="tiny-lrs.yaml", rounds=1)
     port = _free_port()

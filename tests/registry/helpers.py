@@ -78,7 +78,7 @@ def write_results(root: Path, methods: dict | None = None, *, ipcs=(10,), kinds=
 def invoke(*args, input=None):
     """Run `ddr registry ...` the way the top-level ddr wrapper does: DDRError -> one line, exit 2."""
     from ddr.errors import DDRError
-    from registry.cli import registry_group
+    from pipelines.registry_cmd import registry_group
 
     res = CliRunner().invoke(registry_group, [str(a) for a in args], input=input)
     if isinstance(res.exception, DDRError):

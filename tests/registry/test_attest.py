@@ -12,7 +12,7 @@ from registry.attest import attestations_dir, reproductions, verify_attestation,
 from registry.keyring import generate_key
 from registry.ranking import load_results
 from registry.release import publish
-from registry.reproduce import compare_metrics
+from registry.reproduction import compare_metrics
 from registry.signing import VerifyError, sign_statement
 from registry.util import read_json
 from tests.registry.helpers import invoke

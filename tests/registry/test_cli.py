@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from registry.cli import registry_group
+from pipelines.registry_cmd import registry_group
 from tests.registry.helpers import invoke, write_results
 
 COMMANDS = ["keygen", "timestamp", "trust", "publish", "verify", "ls", "show", "diff", "reproduce"]
@@ -21,8 +21,9 @@ def test_group_commands():
     assert sorted(registry_group.commands) == sorted(COMMANDS)
 
 
-def test_full_cycle_with_mlflow(tmp_path, monkeypatch):
+def test_full_cycle_with_mlflow(tmp_path, monkeypatch, new_store):
     monkeypatch.chdir(tmp_path)
+    new_store(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setenv("DDR_PASS", "correct horse")
     res = write_results(tmp_path / "runs")

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from ddr.kernel.digests import sha256_file
 from registry.attest import reproductions
 from registry.diff import diff_rankings, load_ranking
 from registry.keyring import Keyring
 from registry.trust_state import TrustState
-from registry.util import sha256_file
 from registry.verify import verify_chain, verify_registry
 from tests.registry.helpers import invoke
 

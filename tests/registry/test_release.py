@@ -8,12 +8,14 @@ import stat
 import pytest
 
 from ddr.errors import DDRError
+from ddr.kernel.digests import sha256_file
 from registry import ENVELOPE_NAME, PAYLOAD_TYPE
 from registry.keyring import Keyring, generate_key, keyid_of, load_private_key
 from registry.ranking import load_results
-from registry.release import list_versions, publish
+from registry.layout import list_versions
+from registry.release import publish
 from registry.signing import pae
-from registry.util import semver_key, sha256_file
+from registry.util import semver_key
 from registry.verify import verify_chain
 from tests.registry.helpers import write_results
 

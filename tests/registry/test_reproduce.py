@@ -1,10 +1,10 @@
-"""Reproduce: the comparison logic now; the end-to-end CPU run once ddr.evaluate exists."""
+"""Reproduce: the comparison logic, and an end-to-end CPU run (evaluate, publish, reproduce the cell)."""
 import json
 
 import pytest
 
 from ddr.errors import DDRError
-from registry.reproduce import compare_metrics, find_cells, format_report, parse_cell
+from registry.reproduction import compare_metrics, find_cells, format_report, parse_cell
 
 EXP = {"lrs": {"mean": 0.5, "std": 0.0, "per_round": [0.51, 0.49]},
        "hlr": {"mean": 0.1, "std": 0.0, "per_round": [0.1, 0.1]}}
@@ -50,17 +50,10 @@ def test_find_cells():
         find_cells(prov, "digits/10/hard/dn")
 
 
-def _evaluate_or_skip():
-    import ddr
-
-    if not callable(getattr(ddr, "evaluate", None)):
-        pytest.skip("ddr.evaluate is not available yet (the evaluation core lands on main later)")
-    return ddr.evaluate
-
-
+@pytest.mark.slow
 def test_reproduce_matches_on_cpu(tmp_path, monkeypatch, digits, keys):
     """Evaluate a tiny random distilled set on CPU, publish it, reproduce the cell: exact match."""
-    evaluate = _evaluate_or_skip()
+    from ddr import evaluate
     from ddr.data.distilled import write_distilled
     from ddr.data.random_baseline import random_baseline
     from registry.ranking import load_results

@@ -1,6 +1,7 @@
-"""Checks on a result.json's fields before the registry ranks or publishes it: the cell's names and ipc
-have the right types, and every reported summary (mean, std) is finite and is what its per-round values
-give, so a hand-edited mean can neither reorder a ranking nor put NaN into a signed file."""
+"""Checks on a result.json before the registry ranks or publishes it: its schema (ddr/eval/result.py),
+the fields a ranking reads and their types, and every reported summary (mean, std) finite and equal to
+what its per-round values give, so a hand-edited mean can neither reorder a ranking nor put NaN into a
+signed file."""
 from __future__ import annotations
 
 import math
@@ -8,6 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from ddr.errors import DDRError
+from ddr.eval.result import check_schema
+
+# what a ranking reads of a result (the rest is provenance, carried as written)
+RANKED_FIELDS = ("kind", "label", "method", "dataset", "ipc", "metrics", "protocol")
 
 # a reported mean may differ from the recomputed one by float rounding only
 TOLERANCE = 1e-9
@@ -17,7 +22,12 @@ def _finite(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def check_result_fields(d: dict, path: Path) -> None:
+def check_result_fields(d: Any, path: Path) -> None:
+    """The schema, then every field a ranking reads, present and of the right type."""
+    check_schema(d, path)
+    for key in RANKED_FIELDS:
+        if key not in d:
+            raise DDRError(f"{path}: result.json lacks '{key}'")
     for key in ("kind", "label", "method", "dataset"):
         if not isinstance(d[key], str) or not d[key]:
             raise DDRError(f"{path}: '{key}' must be a non-empty string, got {d[key]!r}")

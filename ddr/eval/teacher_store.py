@@ -2,20 +2,18 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ddr.data.real import RealData
-from ddr.data.streaming import file_sha256
+from ddr.data.real_data import RealData
 from ddr.errors import DDRError
+from ddr.kernel.atomic import atomic_folder
+from ddr.kernel.digests import sha256_file
 from ddr.protocols import Protocol, TeacherSpec
 from ddr.seeds import derive_seed
-from ddr.teachers import TeacherEnsemble, load_teacher, state_digest, train_teacher
+from ddr.teacher_nets import TeacherEnsemble, load_teacher, state_digest, train_teacher
 from ddr.train.cache import training_key
 from ddr.train.engine import accuracy
 
@@ -26,17 +24,9 @@ def teacher_seed(data: RealData, spec: TeacherSpec, index: int) -> int:
 
 def write_teacher(out: Path, net: torch.nn.Module, meta: dict[str, Any]) -> Path:
     """ckpt.pt (plain state dict, loadable with weights_only=True) and meta.json, written atomically."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_folder(out) as tmp:
         torch.save(net.state_dict(), tmp / "ckpt.pt")
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
@@ -68,7 +58,7 @@ def provide_teachers(protocol: Protocol, data: RealData, device: torch.device, c
                 raise DDRError(f"no such teacher checkpoint: {ckpt}")
             net = load_teacher(ckpt, spec.model, data.channels, data.num_classes, data.im_size, spec.model_args)
             info = {"model": spec.model, "path": str(ckpt), "sha256": state_digest(net),
-                    "file_sha256": file_sha256(ckpt), "trained_by": "user",
+                    "file_sha256": sha256_file(ckpt), "trained_by": "user",
                     "test_acc": accuracy(net, data.x_test, data.y_test)}
         else:
             key = training_key({"teacher": spec.as_dict(), "data": data.digest, "seed": teacher_seed(data, spec, i),

@@ -1,51 +1,17 @@
-"""Opening a tracking store safely, and ending the parent runs of evaluations that were killed.
+"""Ending the parent runs of evaluations that were killed.
 
-- A brand-new sqlite store is created and migrated by MLflow on first use; two processes doing that at
-  once race in the migration, so the first use happens under a lock file beside the database.
-- An HTTP tracking server that does not answer would make MLflow retry for minutes: it is probed once,
-  with a short timeout, and refused with one line.
-- A plain evaluation killed outright (kill -9) cannot end its parent run; the next evaluation of the
-  same cell ends it FAILED when the process that started it (recorded in tags) is gone from this host.
+A plain evaluation killed outright (kill -9) cannot end its parent run; the next evaluation of the same
+cell ends it FAILED when the process that started it (recorded in tags) is gone from this host.
 """
 from __future__ import annotations
 
 import os
 import socket
-import urllib.error
-import urllib.request
 from typing import Any
 
-from ddr.errors import DDRError
-
-PROBE_TIMEOUT_S = 5.0
 # the tags that make two plain evaluations the same cell (a grid names its cells with ddr.cell instead)
 CELL_TAGS = ("ddr.kind", "ddr.label", "ddr.method", "ddr.dataset", "ddr.ipc", "ddr.protocol",
              "ddr.protocol_version", "ddr.dvc_md5")
-
-
-def prepare_store(uri: str) -> None:
-    """Create/migrate a sqlite store under a lock; check an HTTP server answers. Raises DDRError."""
-    if uri.startswith("sqlite:///"):
-        from pathlib import Path
-
-        from mlflow import MlflowClient
-
-        from ddr.locks import exclusive_lock
-
-        db = Path(uri[len("sqlite:///"):])
-        db.parent.mkdir(parents=True, exist_ok=True)
-        with exclusive_lock(db.with_name(db.name + ".lock")):
-            MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # creates and migrates it
-    elif uri.startswith(("http://", "https://")):
-        try:
-            with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=PROBE_TIMEOUT_S):
-                pass
-        except urllib.error.HTTPError:
-            pass  # it answers; what it says about /health is its own business
-        except (OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", None) or exc
-            raise DDRError(f"MLflow tracking server {uri} does not answer ({reason}); start it (ddr server) or "
-                           "pass --no-mlflow") from None
 
 
 def owner_tags() -> dict[str, str]:
