@@ -65,7 +65,7 @@ _JS = r"""
     if (!subj || hex(await crypto.subtle.digest('SHA-256', bytes)) !== subj.digest.sha256)
       throw new Error('the ranking data differs from the signed digest');
     var ranking = JSON.parse(new TextDecoder().decode(bytes));
-    var tables = document.querySelectorAll('table.rank');
+    var tables = document.querySelectorAll('table.rank:not(.classes)');
     if (tables.length !== ranking.tables.length) throw new Error('the page shows ' + tables.length + ' tables, the signed ranking has ' + ranking.tables.length);
     for (var t = 0; t < tables.length; t++) {
       var heads = Array.prototype.map.call(tables[t].tHead.rows[0].cells, function (c) { return c.textContent.trim(); });
