@@ -97,7 +97,12 @@ def test_ctrl_c_stops_local_workers_cleanly_and_the_grid_resumes(gridproj, new_s
     spec = load_grid(write_grid(gridproj, seed=204))
     ids = [c.id for c in spec.cells()]
     new_store(gridproj)  # the project's store, where the command logs
-    proc = subprocess.Popen([sys.executable, "-c", WIRED, "eval", "grid", "grid.yaml", "--executor", "local",
+    # Ctrl-C reaches a terminal's foreground job with SIGINT at its default. A child of this test process
+    # inherits SIGINT ignored or blocked if an earlier test in the same worker left it so (both survive exec),
+    # and the grid would then finish instead: start the command as a shell would.
+    as_terminal = ("import signal; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); "
+                   "signal.signal(signal.SIGINT, signal.default_int_handler); ")
+    proc = subprocess.Popen([sys.executable, "-c", as_terminal + WIRED, "eval", "grid", "grid.yaml", "--executor", "local",
                              "--workers", "2", "--out", "out"], cwd=gridproj, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     err = []
