@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -91,3 +93,16 @@ def invoke(*args, input=None):
 def copy_tree(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def page_banner(page: Path) -> tuple[str, str]:
+    """(data-state, text) of a release page's verification banner after its scripts ran in headless Chromium."""
+    out = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
+                          "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    m = re.search(r'<div id="ddr-verify" data-state="([^"]+)"[^>]*>([^<]*)</div>', out.stdout)
+    assert m, f"no banner in the rendered page: {out.stdout[:500]} {out.stderr[-500:]}"
+    return m.group(1), m.group(2)
+

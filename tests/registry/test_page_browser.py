@@ -2,26 +2,14 @@
 page statement, SHA-256 of the embedded ranking.json against its signed digest, and the tables shown
 against the verified ranking."""
 import re
-import shutil
-import subprocess
 
 import pytest
 
 from registry.ranking import load_results
 from registry.release import publish
-from tests.registry.helpers import write_results
+from tests.registry.helpers import CHROMIUM, page_banner, write_results
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")]
-
-
-def banner(page) -> tuple[str, str]:
-    """(data-state, text) of the verification banner after the page's scripts ran."""
-    out = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
-                          "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
-    m = re.search(r'<div id="ddr-verify" data-state="([^"]+)"[^>]*>([^<]*)</div>', out.stdout)
-    assert m, f"no banner in the rendered page: {out.stdout[:500]} {out.stderr[-500:]}"
-    return m.group(1), m.group(2)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +27,7 @@ def page(tmp_path_factory):
 
 def test_genuine_page_says_verified(page):
     path, kid = page
-    state, text = banner(path)
+    state, text = page_banner(path)
     assert state == "verified", text
     assert "release 1.0.0" in text and kid[:16] in text
 
@@ -50,7 +38,7 @@ def test_one_byte_of_signed_ranking_changed(page, tmp_path):
     i = html.index('"ranking": "') + len('"ranking": "') + 200  # inside the base64 of ranking.json
     bad = tmp_path / "index.html"
     bad.write_text(html[:i] + ("A" if html[i] != "A" else "B") + html[i + 1:])
-    state, text = banner(bad)
+    state, text = page_banner(bad)
     assert state == "not-verified" and "differs from the signed digest" in text, text
 
 
@@ -62,7 +50,7 @@ def test_one_byte_of_a_shown_number_changed(page, tmp_path):
     digit = str((int(m.group(3)) + 1) % 10)
     bad = tmp_path / "index.html"
     bad.write_text(html[:m.start(3)] + digit + html[m.end(3):])
-    state, text = banner(bad)
+    state, text = page_banner(bad)
     assert state == "not-verified" and "differs from the signed ranking" in text, text
 
 
@@ -75,5 +63,5 @@ def test_signature_by_another_key(page, tmp_path):
     flipped = ("B" if sig[10] == "A" else "A").join((sig[:10], sig[11:]))
     bad = tmp_path / "index.html"
     bad.write_text(html.replace(sig, flipped))
-    state, text = banner(bad)
+    state, text = page_banner(bad)
     assert state == "not-verified" and "no valid signature" in text, text

@@ -12,8 +12,7 @@ from ddr.data.real import load_dataset
 from ddr.errors import DDRError
 from registry.ranking import load_results
 from registry.release import publish
-from tests.registry.helpers import invoke
-from tests.registry.test_page_browser import CHROMIUM, banner
+from tests.registry.helpers import CHROMIUM, invoke, page_banner
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -35,7 +34,7 @@ def test_paired_test_between_methods_of_a_release(tmp_path, keys):
     assert all(len(r["per_class_accuracy"]) == 10 for r in ranking["tables"][0]["rows"])
     assert 'id="per-class"' in (path / "index.html").read_text()
     if CHROMIUM:  # the per-class tables are not ranking tables: the page still verifies itself
-        state, text = banner(path / "index.html")
+        state, text = page_banner(path / "index.html")
         assert state == "verified", text
 
     code, out = invoke("diff", "1.0.0", "1.0.0", "--paired", "r100", "r200", "--releases", rel, "--json")
