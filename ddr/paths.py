@@ -1,11 +1,37 @@
-"""Project folders ddr writes by default. A leaf module (no torch): the data layer and the evaluation both
-use it, and a stage that only reads data must not depend on the evaluation's code."""
+"""Where ddr keeps things by default: one layout that every command's defaults, the pipeline (dvc.yaml,
+tools/main.sh) and the docs agree on. A leaf module (no torch): the data layer and the evaluation both use
+it, and a stage that only reads data must not depend on the evaluation's code.
+
+    .ddr/cache/                 training and file-digest cache (DDR_CACHE_DIR)
+    .ddr/grid/<name>/           a grid's cell store (`ddr eval grid`; the pipeline's is .ddr/grid/pipeline)
+    .ddr/keys/pipeline.key      the pipeline's private signing key (never committed)
+    keys/keyring.json           the keyring of trusted public keys (DDR_KEYRING; committed with the project)
+    runs/<dataset>-ipc<ipc>/<kind>-<label>/<method>/   one `ddr eval` result, in the layout of the
+                                pipeline's results/ (which only the pipeline writes)
+    releases/                   signed releases (DDR_RELEASES)
+
+Cell stores live outside runs/, so `ddr rank runs/` and `ddr registry publish --results runs/` see each
+result once.
+"""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+STATE = Path(".ddr")
+RUNS = Path("runs")
+GRIDS = STATE / "grid"
+PIPELINE_KEY = STATE / "keys" / "pipeline.key"
+KEYRING = Path("keys") / "keyring.json"
+RELEASES = Path("releases")
+
 
 def default_cache_dir() -> Path:
     """The training (and file-digest) cache: DDR_CACHE_DIR, else .ddr/cache under the working folder."""
-    return Path(os.environ.get("DDR_CACHE_DIR") or Path.cwd() / ".ddr" / "cache")
+    return Path(os.environ.get("DDR_CACHE_DIR") or Path.cwd() / STATE / "cache")
+
+
+def result_parts(dataset: str, ipc: int, kind: str, label: str, method: str) -> tuple[str, str, str]:
+    """The folder names of one result under runs/ (and the pipeline's results/): <dataset>-ipc<ipc>,
+    <kind>-<label>, <method>. Outside names: join them only through ddr.checks.confined."""
+    return f"{dataset}-ipc{ipc}", f"{kind}-{label}", method

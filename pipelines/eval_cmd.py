@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ddr.errors import DDRError
 from pipelines.progress import TrainingProgress
 from pipelines.report import ranking_table, result_table
 
@@ -27,7 +28,8 @@ def _common(fn):
         click.option("--protocol", default=None, help="Protocol name or YAML path (overrides --label's default)."),
         click.option("--rounds", default=None, type=int, help="Override the protocol's number of rounds."),
         click.option("--weight", default=None, type=float, help="w of LRS / gamma of ARS (default: the protocol's)."),
-        click.option("--out", default=None, type=click.Path(), help="Folder for result.json (default runs/<kind>/<dataset>-ipc<ipc>/<method>)."),
+        click.option("--out", default=None, type=click.Path(), help="Folder for result.json (default runs/<dataset>-ipc<ipc>/<kind>-<label>/<method>)."),
+        click.option("--force", is_flag=True, help="Replace a finished result already in the output folder."),
         click.option("--method", default=None, help="Method name (default: meta.json's, else the folder name)."),
         click.option("--teacher", "teachers", multiple=True, type=click.Path(), help="Teacher checkpoint (repeatable, one per protocol teacher); default: trained by ddr and cached."),
         click.option("--real-checkpoint", default=None, type=click.Path(),
@@ -48,14 +50,12 @@ def _common(fn):
 
 
 def _run(kind: str, distilled, dataset, ipc, label, protocol, rounds, weight, out, method, teachers, real_checkpoint,
-         random_dirs, root, device, tracking_uri, no_mlflow, cache_dir, no_cache, engine) -> None:
+         random_dirs, root, device, tracking_uri, no_mlflow, cache_dir, no_cache, engine, force) -> None:
     from ddr.eval.api import evaluate
 
-    from ddr.checks import confined
-
-    name = method or _method_name(distilled)
-    # the method name comes from the set's meta.json: it names a folder, never a path out of runs/
-    out = out or str(confined(Path("runs") / kind, f"{dataset}-ipc{ipc}", name, what="method or data set name"))
+    out = out or str(_default_out(kind, dataset, ipc, label, protocol, method or _method_name(distilled)))
+    if (Path(out) / "result.json").exists() and not force:
+        raise DDRError(f"{out} already holds a finished result; pass --force to replace it, or --out another folder")
     with TrainingProgress() as progress:
         result = evaluate(kind, distilled=distilled, dataset=dataset, ipc=ipc, label=label, protocol=protocol,
                           rounds=rounds, weight=weight, root=root, method=method, device=device, track=not no_mlflow,
@@ -92,6 +92,20 @@ def ars_cmd() -> None: ...
 @_command("acc", "Plain test accuracy under the method's recipe (mean and std over rounds).",
           "ddr eval acc --distilled data/herding-ipc10 --dataset digits --ipc 10")
 def acc_cmd() -> None: ...
+
+
+def _default_out(kind: str, dataset: str, ipc: int, label: str, protocol: str | None, method: str) -> Path:
+    """runs/<dataset>-ipc<ipc>/<kind>-<label>/<method>: results of other kinds or labels never share a folder.
+    The label is the protocol's when --protocol names one."""
+    from ddr.checks import confined
+    from ddr.paths import RUNS, result_parts
+
+    if protocol:
+        from ddr.protocols import load_protocol
+
+        label = load_protocol(protocol).label
+    # the method name comes from the set's meta.json: it names a folder, never a path out of runs/
+    return confined(RUNS, *result_parts(dataset, ipc, kind, label, method), what="method or data set name")
 
 
 def _method_name(path: str) -> str:

@@ -21,7 +21,7 @@ from pipelines.progress import GridProgress
 @click.option("--address", default=None, help="ray: join an existing cluster (HOST:PORT or 'auto').")
 @click.option("--gpus-per-cell", default=None, type=float, help="ray: GPUs per cell, fractional for small cells "
               "(default 1 on a GPU cluster, else 0).")
-@click.option("--out", default=None, type=click.Path(), help="Grid folder (default runs/grid/<name>): "
+@click.option("--out", default=None, type=click.Path(), help="Grid folder (default .ddr/grid/<name>): "
               "cells/<hash>/{cell,result}.json and grid.json.")
 @click.option("--tracking-uri", default=None, help="MLflow URI (default MLFLOW_TRACKING_URI, else "
               "sqlite:///./mlflow.db; parallel executors put an mlflow server in front of a sqlite store).")
@@ -73,8 +73,10 @@ def grid_cmd(spec, executor_name, workers, address, gpus_per_cell, out, tracking
         raise DDRError("--address is for --executor ray")
     if out is None:
         from ddr.checks import confined
+        from ddr.paths import GRIDS
 
-        out = str(confined(Path("runs") / "grid", grid.name, what="grid name"))  # the name comes from the spec
+        # outside runs/, so a folder of results (runs/) never holds a cell twice; the name comes from the spec
+        out = str(confined(GRIDS, grid.name, what="grid name"))
     executor = make_executor(executor_name, workers=workers, address=address, gpus_per_cell=gpus_per_cell)
     with GridProgress() as progress:
         report = run_grid(grid, executor, out=out, tracking_uri=tracking_uri, track=not no_mlflow,

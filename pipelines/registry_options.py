@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING
 import click
 
 from ddr.errors import DDRError
+from ddr.paths import KEYRING, RELEASES
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-RELEASES_OPT = click.option("--releases", "releases_dir", default="releases", show_default=True, envvar="DDR_RELEASES",
+RELEASES_OPT = click.option("--releases", "releases_dir", default=str(RELEASES), show_default=True, envvar="DDR_RELEASES",
                             type=click.Path(file_okay=False), help="Folder holding releases/<version>/ (env DDR_RELEASES).")
-KEYRING_OPT = click.option("--keyring", "keyring_path", default="keys/keyring.json", show_default=True,
+KEYRING_OPT = click.option("--keyring", "keyring_path", default=str(KEYRING), show_default=True,
                            envvar="DDR_KEYRING", type=click.Path(dir_okay=False),
                            help="Keyring of trusted public keys (env DDR_KEYRING).")
 SIGNING_KEYS_OPT = click.option("--key", "key_paths", multiple=True, required=True, type=click.Path(dir_okay=False),

@@ -16,7 +16,7 @@ echo "== ranking (results/, bootstrap over rounds) =="
 ddr rank results
 echo
 version=$(python -c "import yaml; print(yaml.safe_load(open('params.yaml'))['release']['version'])")
-ddr registry verify --releases releases --keyring .ddr/keys/keyring.json
-echo "release: releases/$version (signed; verify with the command above)"
+ddr registry verify
+echo "release: releases/$version (signed by .ddr/keys/pipeline.key; keys/keyring.json trusts it: commit the keyring)"
 echo "MLflow:  sqlite:///$PWD/mlflow.db (browse it with: .venv/bin/ddr ui)"
 echo "wall time: $(( $(date +%s) - start )) s"

@@ -55,7 +55,7 @@ def make_pipeline_repo(repo: Path) -> Path:
     """The project's code, dvc.yaml and params (reduced: digits ipc 1, one baseline, random and herding,
     hard-label LRS, one round, the serial executor) in a new git + DVC repository at `repo`."""
     repo.mkdir(parents=True)
-    for name in ("ddr", "pipelines", "registry", "tools", "submissions"):
+    for name in ("ddr", "pipelines", "registry", "tools", "submissions", "verifier", "examples"):
         shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "dvc.yaml", repo / "dvc.yaml")
     shutil.copy(ROOT / ".dvcignore", repo / ".dvcignore")

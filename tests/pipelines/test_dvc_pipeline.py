@@ -7,12 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
 
 from ddr.data import load_dataset, random_baseline, write_distilled
 from ddr.data.digest import dvc_md5
+from tests.pipelines.doc_commands import documented_commands, skip_reason
 from tests.pipelines.dvc_project import dvc, edit_params, image_folder, params_version, ran, submit
 
 
@@ -33,7 +35,7 @@ def test_reduced_pipeline_end_to_end_noop_and_partial_rerun(reproduced_repo, rep
     assert result["inputs"]["distilled"]["md5"] == distilled_md5  # lineage: MLflow/result digest = DVC md5
     assert result["inputs"]["random"][0]["md5"].endswith(".dir")
     verify = subprocess.run([sys.executable, "-m", "pipelines.cli", "registry", "verify", "--releases", "releases",
-                             "--keyring", ".ddr/keys/keyring.json"], cwd=repo, capture_output=True, text=True)
+                             "--keyring", "keys/keyring.json"], cwd=repo, capture_output=True, text=True)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     release = repo / "releases" / params_version(repo)
     assert (release / "sensitivity.json").is_file() and "vs_random" in (release / "ranking.csv").read_text()
@@ -91,7 +93,7 @@ def test_run_cache_remote_queued_sweep_and_metrics_diff_between_release_tags(rep
     (entry,) = diff.values()
     assert any(k.startswith("digits/ipc1/hard/lrs") for k in entry), entry
     proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "registry", "verify", "--releases", "releases",
-                           "--keyring", ".ddr/keys/keyring.json"], cwd=repo, capture_output=True, text=True)
+                           "--keyring", "keys/keyring.json"], cwd=repo, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -151,6 +153,37 @@ def test_repro_evaluates_only_the_new_cells_and_the_release_ranks_them(reproduce
         assert distilled["path"] == f"submissions/{method}-digits-ipc1"
     assert "ddr distill random" in cells["random"]["distilled"]["source"]
     verify = subprocess.run([sys.executable, "-m", "pipelines.cli", "registry", "verify", "--releases", "releases",
-                             "--keyring", ".ddr/keys/keyring.json"], cwd=repo, capture_output=True, text=True)
+                             "--keyring", "keys/keyring.json"], cwd=repo, capture_output=True, text=True)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     shutil.rmtree(repo / ".ddr" / "cache", ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_every_documented_command_runs_as_written_after_the_pipeline(reproduced_copy, tmp_path):
+    """Every command of README.md and docs/*.md (doc_commands.py; `--rounds 1` is their small-size switch), in
+    reading order, in a checkout where the (reduced) pipeline ran: the project's files committed, as in a
+    clone, and the set the submission example names in its home folder."""
+    repo = reproduced_copy
+    tracked = ["ddr", "pipelines", "registry", "tools", "submissions", "verifier", "examples", "dvc.yaml",
+               "params.yaml", ".dvc", ".dvcignore"]
+    _git(repo, "add", *tracked)
+    _git(repo, "commit", "-qm", "the project")
+    home = tmp_path / "home"
+    write_distilled(home / "sets" / "mtt-ipc1", random_baseline(load_dataset("digits"), 1, 77))
+    env = {**os.environ, "HOME": str(home), "PYTHONPATH": str(repo), "DDR_CACHE_DIR": str(repo / ".ddr" / "cache"),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "OMP_NUM_THREADS": "1",
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.org"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    failed = []
+    for doc, command in documented_commands():
+        if skip_reason(command):
+            continue
+        proc = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=repo, env=env, capture_output=True,
+                              text=True)
+        if proc.returncode != 0:
+            failed.append(f"{doc}: {command}\n  exit {proc.returncode}: {(proc.stderr or proc.stdout)[-800:]}")
+    assert not failed, "\n".join(failed)
+    assert (repo / "runs" / "digits-ipc10" / "lrs-soft" / "dm" / "result.json").is_file()  # beside lrs-hard's
+    assert (repo / "runs" / "digits-ipc10" / "lrs-hard" / "dm" / "result.json").is_file()
+    assert (repo / "releases" / "1.0.0").is_dir() and (repo / ".ddr" / "grid" / "example" / "grid.json").is_file()

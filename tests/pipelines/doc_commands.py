@@ -1,0 +1,43 @@
+"""The shell commands the docs show (every line of every ```bash block of README.md and docs/*.md), and the
+few that cannot run in a test, each with the reason. test_dvc_pipeline.py runs the rest, as written, in a
+copy of the reproduced pipeline; test_doc_commands.py keeps this list honest."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ("README.md", "docs/grid.md", "docs/registry.md", "docs/result-schema.md")
+BLOCK = re.compile(r"^```bash\n(.*?)^```", re.S | re.M)
+
+# command prefix -> why a test does not run it (a test elsewhere covers what it can)
+SKIP = {
+    "tools/main.sh": "the main job itself: the reproduced pipeline is its reduced form",
+    "tools/test.sh": "the test suite itself",
+    "DDR_GOLDEN_FULL=1 tools/test.sh": "the test suite itself",
+    "pip install": "needs the network",
+    "dvc push --run-cache": "pushes to the shared remote the docs name; test_run_cache_remote_* pushes to a local one",
+    "git clone ...": "a fresh clone of your remote; test_run_cache_remote_* clones, pulls and reproduces",
+    "dvc exp run": "reruns every evaluation per experiment; test_run_cache_remote_* runs a queued sweep",
+}
+
+
+def documented_commands(root: Path = ROOT) -> list[tuple[str, str]]:
+    """(file, command) for every command line of every ```bash block, in reading order (README first)."""
+    found = []
+    for name in DOCS:
+        text = (root / name).read_text()
+        for block in BLOCK.findall(text):
+            for line in block.splitlines():
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    found.append((name, line))
+    return found
+
+
+def skip_reason(command: str) -> str | None:
+    """Why `command` is not run by the docs test, or None."""
+    for prefix, reason in SKIP.items():
+        if command == prefix or command.startswith(prefix + " "):
+            return reason
+    return None
