@@ -18,7 +18,8 @@ SKIP = {
     "pip install": "needs the network",
     "dvc push --run-cache": "pushes to the shared remote the docs name; test_run_cache_remote_* pushes to a local one",
     "git clone ...": "a fresh clone of your remote; test_run_cache_remote_* clones, pulls and reproduces",
-    "dvc exp run": "reruns every evaluation per experiment; test_run_cache_remote_* runs a queued sweep",
+    "dvc exp run --queue": "reruns every evaluation per experiment; test_run_cache_remote_* runs a queued sweep",
+    "dvc exp run --run-all": "runs the queued sweep above; test_run_cache_remote_* runs one",
 }
 
 

@@ -168,6 +168,9 @@ def test_every_documented_command_runs_as_written_after_the_pipeline(reproduced_
                "params.yaml", ".dvc", ".dvcignore"]
     _git(repo, "add", *tracked)
     _git(repo, "commit", "-qm", "the project")
+    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "registry", "verify"], cwd=repo, text=True,
+                          capture_output=True)  # as the main job ends: the verifier's state pins keyring and head
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     home = tmp_path / "home"
     write_distilled(home / "sets" / "mtt-ipc1", random_baseline(load_dataset("digits"), 1, 77))
     env = {**os.environ, "HOME": str(home), "PYTHONPATH": str(repo), "DDR_CACHE_DIR": str(repo / ".ddr" / "cache"),
@@ -187,3 +190,5 @@ def test_every_documented_command_runs_as_written_after_the_pipeline(reproduced_
     assert (repo / "runs" / "digits-ipc10" / "lrs-soft" / "dm" / "result.json").is_file()  # beside lrs-hard's
     assert (repo / "runs" / "digits-ipc10" / "lrs-hard" / "dm" / "result.json").is_file()
     assert (repo / "releases" / "1.0.0").is_dir() and (repo / ".ddr" / "grid" / "example" / "grid.json").is_file()
+    assert {"v0.1.0", "v0.2.0"} <= set(subprocess.run(["git", "tag"], cwd=repo, capture_output=True,
+                                                      text=True).stdout.split())
