@@ -80,17 +80,17 @@ def _command(kind: str, summary: str, example: str):
 
 
 @_command("lrs", "Label-robust score: HLR, IOR and LRS against random subsets of the same size.",
-          "ddr eval lrs --distilled data/herding-ipc10 --dataset digits --ipc 10 [--label soft]")
+          "ddr eval lrs --distilled data/distilled/digits-herding-ipc10 --dataset digits --ipc 10 [--label soft]")
 def lrs_cmd() -> None: ...
 
 
 @_command("ars", "Augmentation-robust score: syn - random accuracy with and without the protocol's augmentation.",
-          "ddr eval ars --distilled data/herding-ipc10 --dataset digits --ipc 10 --label soft")
+          "ddr eval ars --distilled data/distilled/digits-herding-ipc10 --dataset digits --ipc 10 --label soft")
 def ars_cmd() -> None: ...
 
 
 @_command("acc", "Plain test accuracy under the method's recipe (mean and std over rounds).",
-          "ddr eval acc --distilled data/herding-ipc10 --dataset digits --ipc 10")
+          "ddr eval acc --distilled data/distilled/digits-herding-ipc10 --dataset digits --ipc 10")
 def acc_cmd() -> None: ...
 
 

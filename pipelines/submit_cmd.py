@@ -24,7 +24,8 @@ def submit_cmd(path: str, method: str, dataset: str, ipc: int, labels: tuple[str
     \b
     Example:
       ddr submit ~/mtt-ipc10 --method mtt --dataset digits --ipc 10 --source "arXiv:2203.11932" --licence MIT
-      git add params.yaml submissions/ && dvc repro     # evaluates only the new cells, ranks, releases
+      git add params.yaml submissions/ && git commit -m "submit mtt"
+      dvc exp run -S release.version=0.2.0     # dvc repro as the next release: evaluates only the new cells
     """
     from pipelines.submissions import submit
 
