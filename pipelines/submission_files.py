@@ -72,7 +72,7 @@ def scan(root: str | Path, *, max_file: int = MAX_FILE_BYTES, max_total: int = M
     pending: list[tuple[str, ...]] = [()]
     while pending:
         rel = pending.pop()
-        here = Path(root, *rel)
+        here = confined(root, *rel, what="folder name") if rel else root
         try:
             entries = sorted(os.scandir(here), key=lambda e: e.name)
         except OSError as exc:
@@ -81,7 +81,7 @@ def scan(root: str | Path, *, max_file: int = MAX_FILE_BYTES, max_total: int = M
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            where = Path(*rel, entry.name).as_posix()
+            where = "/".join((*rel, entry.name))
             check_name(entry.name, f"{root}: file name", max_len=MAX_PART)
             other = keys.setdefault(name_key(entry.name), entry.name)
             if other != entry.name:  # one file on a case-insensitive file system (and in the DVC cache's eyes)
