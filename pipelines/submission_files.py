@@ -86,7 +86,10 @@ def scan(root: str | Path, *, max_file: int = MAX_FILE_BYTES, max_total: int = M
             other = keys.setdefault(name_key(entry.name), entry.name)
             if other != entry.name:  # one file on a case-insensitive file system (and in the DVC cache's eyes)
                 raise DDRError(f"{root}: {where!r} and {other!r} differ only by case or spaces; rename one")
-            st = entry.stat(follow_symlinks=False)
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                raise DDRError(f"{root}: cannot read {where}: {exc.strerror or type(exc).__name__}") from None
             if stat.S_ISLNK(st.st_mode):
                 raise DDRError(f"{root}: {where} is a symbolic link; a submission holds plain files only "
                                "(copy what it points to into the folder)")
@@ -127,10 +130,13 @@ def copy_tree(tree: SourceTree, dest: Path) -> None:
             if (st.st_dev, st.st_ino, st.st_size) != (f.dev, f.ino, f.size) or not stat.S_ISREG(st.st_mode):
                 raise DDRError(f"{src} changed while it was being submitted; submit again")
             left = f.size
-            with open(confined(dest, *f.parts, what="file name"), "xb") as w:
-                while left:
-                    chunk = r.read(min(_CHUNK, left))
-                    if not chunk:
-                        raise DDRError(f"{src} shrank while it was being submitted; submit again")
-                    w.write(chunk)
-                    left -= len(chunk)
+            try:
+                with open(confined(dest, *f.parts, what="file name"), "xb") as w:
+                    while left:
+                        chunk = r.read(min(_CHUNK, left))
+                        if not chunk:
+                            raise DDRError(f"{src} shrank while it was being submitted; submit again")
+                        w.write(chunk)
+                        left -= len(chunk)
+            except OSError as exc:  # e.g. the disk filled after all: the caller's temporary folder is removed
+                raise DDRError(f"cannot copy {src}: {exc.strerror or type(exc).__name__}") from None

@@ -85,11 +85,15 @@ def submit(path: str | Path, *, method: str, dataset: str, ipc: int, labels: lis
     subs = params.get("submissions") or []
     if not isinstance(subs, list) or not all(isinstance(s, dict) for s in subs):
         raise DDRError(f"{params_file}: 'submissions' must be a list of mappings")
+    from ddr.distill import DISTILLERS
+
     distillers = [str(m) for m in (params.get("distill") or {}).get("methods") or []]
     if method in distillers:
         raise DDRError(f"'{method}' is a reference distiller of this pipeline; submit under another name")
-    # the same name at another ipc is the same method; a name equal to another up to case or spaces is refused
-    check_name(method, "method", taken=distillers + [str(s.get("method")) for s in subs if s.get("method") != method])
+    # the same name at another ipc is the same method; a name equal to another, or to a distiller ddr ships, up to
+    # case or spaces, is refused
+    others = [str(s.get("method")) for s in subs if s.get("method") != method]
+    check_name(method, "method", taken=[*distillers, *DISTILLERS.names(), *others])
     for label in labels or []:
         if label not in ("hard", "soft"):
             raise DDRError(f"labels must be hard and/or soft, got '{label}'")

@@ -148,6 +148,8 @@ CASES = [
     ("reference distiller", _nothing, "herding", "reference distiller"),
     ("reference distiller by case", _nothing, "Herding", "already taken"),
     ("reference distiller by spaces", _nothing, "her ding", "already taken"),
+    ("distiller ddr ships, not in this pipeline", _nothing, "dc", "already taken"),
+    ("distiller ddr ships, by case", _nothing, "KCenter", "already taken"),
     ("linked file", _linked_file, "mine", "README.txt is a symbolic link"),
     ("linked folder", _linked_folder, "mine", "extra is a symbolic link"),
     ("link inside a folder", _linked_inner, "mine", "notes/key is a symbolic link"),
