@@ -16,6 +16,7 @@ not copied.
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +114,13 @@ def scan(root: str | Path, *, max_file: int = MAX_FILE_BYTES, max_total: int = M
                 raise DDRError(f"{root}: the set holds more than {max_files} files")
     folders.sort(key=len)
     return SourceTree(root, folders, files)
+
+
+def check_room(tree: SourceTree, folder: Path) -> None:
+    """Refuse a set the file system of `folder` has no room for: its copy, then DVC's cache of it."""
+    need, free = 2 * tree.size, shutil.disk_usage(folder).free
+    if need > free:
+        raise DDRError(f"{tree.root}: its copy and DVC's cache of it need {_size(need)}; {_size(free)} are free")
 
 
 def copy_tree(tree: SourceTree, dest: Path) -> None:

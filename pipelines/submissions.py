@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 from ddr.checks import check_name, confined
 from ddr.errors import DDRError
-from pipelines.submission_files import MAX_FILE_BYTES, MAX_TOTAL_BYTES, copy_tree, scan
+from pipelines.submission_files import MAX_FILE_BYTES, MAX_TOTAL_BYTES, check_room, copy_tree, scan
 
 FOLDER = "submissions"
 
@@ -116,9 +115,8 @@ def submit(path: str | Path, *, method: str, dataset: str, ipc: int, labels: lis
     same = _same_content(project, params, subs, content, method=method, dataset=dataset, ipc=ipc, data=data)
     if same:
         raise DDRError(f"{path} holds the same images and labels as {same}; a set is ranked once, under one name")
-    free = shutil.disk_usage(base if base.is_dir() else project).free
-    if not in_place and 2 * tree.size > free:  # the copy, then DVC's cache of it
-        raise DDRError(f"{path} needs {2 * tree.size} bytes (its copy and DVC's cache); {free} are free")
+    if not in_place:
+        check_room(tree, base if base.is_dir() else project)
 
     # checked: now act
     if not in_place:

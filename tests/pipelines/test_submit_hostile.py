@@ -238,3 +238,14 @@ def test_the_size_limits_hold_for_the_library_call(world, monkeypatch):
         with pytest.raises(DDRError, match="at most"):
             submit_set(world / "good", method="mine", dataset="digits", ipc=1, project=repo, **limits)
     assert _snapshot(world) == before
+    # limits raised: a sparse file bigger than the disk's free space is still refused before any copy
+    free = shutil.disk_usage(repo).free
+    if free > 1 << 43:
+        pytest.skip("more free space than a sparse test file can exceed")
+    src = _set(world, "bigger-than-the-disk")
+    with open(src / "junk.bin", "wb") as f:
+        f.truncate(free + GIB)
+    before = _snapshot(world)
+    with pytest.raises(DDRError, match="are free"):
+        submit_set(src, method="mine", dataset="digits", ipc=1, project=repo, max_file=1 << 46, max_total=1 << 46)
+    assert _snapshot(world) == before
