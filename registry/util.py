@@ -60,3 +60,22 @@ def list_files(root: Path) -> list[str]:
         if p.is_file() or p.is_symlink():
             out.append(p.relative_to(root).as_posix())
     return sorted(out)
+
+
+def check_writable(path: str | Path, what: str) -> Path:
+    """Refuse, before anything is verified or signed, a file that could not be written later: its
+    nearest existing folder must be a writable folder (a parent that is a file, a read-only folder or
+    file system), and the file itself, if present, a writable regular file."""
+    import os
+
+    path = Path(path)
+    if path.exists() and (not path.is_file() or not os.access(path, os.W_OK)):
+        raise DDRError(f"{what} {path} is not a writable file")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise DDRError(f"{what} {path} cannot be written: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise DDRError(f"{what} {path} cannot be written: {parent} is not writable")
+    return path

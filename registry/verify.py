@@ -26,7 +26,7 @@ from ddr.errors import DDRError
 from ddr.kernel.digests import sha256_file
 from registry import ENVELOPE_NAME, PREDICATE_TYPE_V2
 from registry.keyring import Keyring
-from registry.layout import envelope_digest, list_versions, read_statement_unverified
+from registry.layout import envelope_digest, list_versions, read_statement_unverified, stray_releases
 from registry.signing import VerifyError, verify_envelope
 from registry.trust_state import TrustState
 from registry.util import list_files
@@ -122,6 +122,9 @@ def verify_chain(releases_dir: str | Path, keyring: Keyring, *, upto: str | None
     report = Report()
     versions = list_versions(releases_dir)
     try:
+        for name in stray_releases(releases_dir):
+            raise VerifyError("extra file", f"{name}/{ENVELOPE_NAME}: a release folder whose name is not a "
+                                            "semantic version")
         if not versions:
             raise VerifyError("missing file", f"no releases in {releases_dir}")
         if latest is not None and versions[-1] != latest:

@@ -13,14 +13,71 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 P = "https://ddr.dev/registry/"
 RELEASE_TYPES, TS_TYPE, RING_TYPE = (P + "release/v1", P + "release/v2"), P + "timestamp/v1", P + "keyring/v1"
-ENV, TS = "release.dsse.json", "timestamp.dsse.json"
-SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$")
+ENV, TS, STATE = "release.dsse.json", "timestamp.dsse.json", "ddr.verifier-state/v1"
+# the registry's semver (registry/util.py): core + optional pre-release, no leading zeros, no build metadata
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+                    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$")
+RAW_HEX = re.compile(r"[0-9a-fA-F]{64}")
 sha = lambda b: hashlib.sha256(b).hexdigest()  # noqa: E731
 fsha = lambda p: sha(Path(p).read_bytes())  # noqa: E731
 cjson = lambda o: json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()  # noqa: E731
 
 class Fail(Exception):
     pass
+
+class Bad(Exception):
+    """Bad input (exit 2): a keyring or state file that is not of the expected shape."""
+
+def posint(x):
+    return isinstance(x, int) and not isinstance(x, bool) and x >= 1
+
+def check_ring(d, where, versioned=True):
+    """A keyring version's rules (as registry/keyring.py check_content): keys id -> {public: 64 hex digits,
+    scheme: ed25519}, each id the sha256 of its key; threshold a positive integer (1 if absent and not versioned)."""
+    if not isinstance(d, dict) or not isinstance(d.get("keys"), dict):
+        raise Bad(f"{where} has no 'keys' mapping")
+    if not posint(d.get("threshold", None if versioned else 1)):
+        raise Bad(f"{where}: threshold must be a positive integer; got {d.get('threshold')!r}")
+    for kid, e in d["keys"].items():
+        if not isinstance(e, dict) or e.get("scheme") != "ed25519":
+            raise Bad(f"{where}: key {str(kid)[:16]} must be a mapping with scheme ed25519")
+        if not isinstance(e.get("public"), str) or not RAW_HEX.fullmatch(e["public"]):
+            raise Bad(f"{where}: key {str(kid)[:16]}: its public key must be 64 hex digits (the raw Ed25519 key)")
+        try:
+            Ed25519PublicKey.from_public_bytes(bytes.fromhex(e["public"]))
+        except ValueError:
+            raise Bad(f"{where}: key {str(kid)[:16]} is not a valid Ed25519 public key")
+        if sha(bytes.fromhex(e["public"])) != kid:
+            raise Bad(f"{where}: key id {str(kid)[:16]} is not the sha256 of its public key")
+
+def check_state(state, where):
+    """Every entry of the trusted state has the shape save() writes (registry/trust_state.py alike)."""
+    shapes = {"keyring": {"version": int, "digest": str}, "head": {"version": str, "envelope": str},
+              "timestamp": {"counter": int, "issued_at": str, "expires": str}}
+    if not isinstance(state, dict) or state.get("schema") != STATE or not isinstance(state.get("keyrings"), dict):
+        raise Bad(f"{where} is not a ddr.verifier-state/v1 file")
+    for ring, entry in state["keyrings"].items():
+        w = f"{where}: the entry of keyring {ring}"
+        if not isinstance(entry, dict):
+            raise Bad(f"{w} is not a mapping")
+        for part, fields in shapes.items():
+            if entry.get(part) is not None and not isinstance(entry[part], dict):
+                raise Bad(f"{w}: '{part}' is not a mapping")
+            for name, kind in fields.items():
+                v = (entry.get(part) or {}).get(name)
+                if v is not None and (not isinstance(v, kind) or isinstance(v, bool)):
+                    raise Bad(f"{w}: '{part}.{name}' is not a {kind.__name__}")
+        if (entry.get("head") or {}).get("version") is not None and not SEMVER.match(entry["head"]["version"]):
+            raise Bad(f"{w}: 'head.version' is not a semantic version")
+
+def check_writable(path, what):
+    if path.exists() and (not path.is_file() or not os.access(path, os.W_OK)):
+        raise Bad(f"{what} {path} is not a writable file")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise Bad(f"{what} {path} cannot be written: {parent} is not a writable folder")
 
 def need(ok, msg):
     if not ok:
@@ -74,11 +131,18 @@ def keyring_lineage(ring):
     plain = top["version"] == 1 and not ring.get("updates") and ring.get("root") is None  # never updated
     cur = top if plain else ring["root"] if isinstance(ring.get("root"), dict) else {}
     need(cur.get("version") == 1 and isinstance(cur.get("keys"), dict), "keyring swap: no version 1 root")
+    try:
+        check_ring(cur, "keyring root")
+    except Bad as e:
+        raise Fail(f"keyring swap: {e}")
     seen = [(1, digest(cur))]
     for env in ring.get("updates") or []:
         where = f"keyring update to version {cur['version'] + 1}"
         try:
             pred = open_envelope(env, cur["keys"], cur["threshold"], where, (RING_TYPE,))["predicate"]
+            check_ring(pred, where)
+        except Bad as e:
+            raise Fail(f"keyring swap: {e}")
         except Fail as e:
             raise Fail(f"keyring swap: {str(e).split(': ', 1)[1]} (not signed by the previous version's keys)")
         prev = pred.get("previous") if isinstance(pred.get("previous"), dict) else {}
@@ -121,6 +185,9 @@ def verify_release(d, ring):
 def verify_registry(root, ring, seen):
     """Verify the chain, the timestamp and what was seen before; return (new state entry, versions)."""
     versions = sorted((p.name for p in root.iterdir() if p.is_dir() and SEMVER.match(p.name)), key=semkey)
+    stray = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+                   and not SEMVER.match(p.name) and (p / ENV).exists())
+    need(not stray, f"extra file: {stray[0] if stray else ''}/{ENV}: a release folder whose name is not a semantic version")
     need(versions, f"missing file: no releases in {root}")
     types = set()
     for i, v in enumerate(versions):
@@ -164,19 +231,34 @@ def main(argv=None):
                                                                    Path.home() / ".local/state") / "ddr/verifier-state.json")
     try:
         ring = json.loads(a.keyring.read_text(encoding="utf-8"))
-        state = json.loads(state_path.read_text()) if state_path.exists() and not a.no_state else {"keyrings": {}}
-        assert isinstance(ring, dict) and isinstance(state.get("keyrings"), dict) and a.path.is_dir()
-    except (OSError, ValueError, AssertionError, AttributeError) as e:
+        state = json.loads(state_path.read_text()) if state_path.exists() and not a.no_state else {"schema": STATE, "keyrings": {}}
+        assert a.path.is_dir(), f"{a.path} is not a folder"
+    except (OSError, ValueError, AssertionError) as e:
         print(f"error: cannot read {a.keyring}, {a.path} or the state file {state_path} ({e})", file=sys.stderr)
+        return 2
+    try:
+        check_ring(ring, f"keyring {a.keyring}", versioned=False)
+        if not posint(ring.get("version", 1)) or not isinstance(ring.get("updates", []), list) \
+                or not isinstance(ring.get("root"), (dict, type(None))):
+            raise Bad(f"keyring {a.keyring}: version must be a positive integer, 'updates' a list and 'root' a mapping")
+        if not a.no_state:
+            check_state(state, f"verifier state {state_path}")
+            check_writable(state_path, "verifier state")
+    except Bad as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
     key = str(a.keyring.resolve())
     def save(entry):  # atomically, so a crash leaves the previous state
         if not a.no_state:
-            state.update(schema="ddr.verifier-state/v1", keyrings=dict(state["keyrings"], **{key: entry}))
-            state_path.parent.mkdir(parents=True, exist_ok=True)
+            state.update(schema=STATE, keyrings=dict(state["keyrings"], **{key: entry}))
             tmp = state_path.with_name(f".{state_path.name}.tmp-{os.getpid()}")
-            tmp.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
-            os.replace(tmp, state_path)
+            try:
+                state_path.parent.mkdir(parents=True, exist_ok=True)
+                tmp.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+                os.replace(tmp, state_path)
+            except OSError as e:
+                tmp.unlink(missing_ok=True)
+                raise Bad(f"verifier state {state_path}: cannot write it ({e.strerror})")
     seen = state["keyrings"].get(key, {})
     try:
         lineage, pin = keyring_lineage(ring), seen.get("keyring")
@@ -192,7 +274,14 @@ def main(argv=None):
     except Fail as e:
         print(f"FAIL {e}")
         return 1
-    save(dict(entry, keyring=seen["keyring"]))
+    except Bad as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        save(dict(entry, keyring=seen["keyring"]))
+    except Bad as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     print(f"OK: {len(versions)} release(s) verified, chain intact, head {versions[-1]}")
     return 0
 
