@@ -194,6 +194,8 @@ class Keyring:
 
     def save(self, path: str | Path | None = None) -> Path:
         path = Path(path or self.path)
+        if not isinstance(self.threshold, int) or self.threshold < 1:
+            raise DDRError(f"threshold must be a positive integer; got {self.threshold!r}")
         if self.threshold > max(1, len(self.keys)):
             raise DDRError(f"threshold {self.threshold} exceeds the {len(self.keys)} keys in the keyring")
         d = {"keys": self.keys, "threshold": self.threshold}
