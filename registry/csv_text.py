@@ -1,7 +1,7 @@
 """The one way the registry writes CSV (ranking.csv, `show --format csv|ddranking-csv`): every text cell
 is made safe for a spreadsheet, numbers are written as numbers.
 
-A text cell that begins with = + - @ (or a tab / carriage return) is a formula to Excel, LibreOffice and
+A text cell that begins with = + - @ (or a tab) is a formula to Excel, LibreOffice and
 Google Sheets (`=HYPERLINK(...)` as a method name); it gets a leading quote mark, which they show as text.
 """
 from __future__ import annotations
@@ -10,17 +10,19 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_LEADS = ("=", "+", "-", "@", "\t")
 
 
 def csv_cell(value: object) -> object:
     """A cell as written: None -> '', int/float unchanged (a negative number stays a number), any
-    other value as text, quoted when it would start a formula."""
+    other value as text (carriage returns as line breaks), quoted when it would start a formula."""
     if value is None:
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
-    text = str(value)
+    # csv quotes a cell holding "\n" but not one holding a bare "\r", which a spreadsheet reads as a new
+    # row (where a formula could start): a carriage return becomes a quoted line break
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
     return "'" + text if text.startswith(FORMULA_LEADS) else text
 
 
