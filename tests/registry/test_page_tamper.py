@@ -56,6 +56,15 @@ def swap_method_names(html):
     return html[:a1] + r1.replace(m1, m2) + html[b1:a2] + r2.replace(m2, m1) + html[b2:]
 
 
+def swap_method_texts(html):
+    """Only what the reader sees: the sort keys (data-v) still name the right methods."""
+    (a1, b1), (a2, b2) = _rows(html)[:2]
+    r1, r2 = html[a1:b1], html[a2:b2]
+    t1, t2 = (re.search(r'<td class="t" data-v="[^"]*">([^<]*)</td>', r).group(1) for r in (r1, r2))
+    return (html[:a1] + r1.replace(f">{t1}<", f">{t2}<", 1) + html[b1:a2] + r2.replace(f">{t2}<", f">{t1}<", 1)
+            + html[b2:])
+
+
 def change_rank(html):
     return _set_cell(html, 1, 0, "1")
 
@@ -128,7 +137,7 @@ def hide_in_closed_details(html):
     return html[:a] + "<details><summary>more</summary>" + html[a:b] + "</details>" + html[b:]
 
 
-CASES = [swap_method_names, change_rank, change_std, change_p_beats_next, change_mean_text_and_value, edit_chart,
+CASES = [swap_method_names, swap_method_texts, change_rank, change_std, change_p_beats_next, change_mean_text_and_value, edit_chart,
          recolour_chart, inject_fake_table, inject_fake_chart, inject_text, inject_image, hide_with_style_attribute,
          hide_with_style_sheet, hide_with_linked_style, hide_with_edited_style, hide_with_hidden_attribute,
          hide_in_closed_details]
