@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t")
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def csv_cell(value: object) -> object:
     """A cell as written: None -> '', int/float unchanged (a negative number stays a number), any
-    other value as text (carriage returns as line breaks), quoted when it would start a formula."""
+    other value as text (a lone carriage return as a line break), quoted when it would start a formula."""
     if value is None:
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
     # csv quotes a cell holding "\n" but not one holding a bare "\r", which a spreadsheet reads as a new
-    # row (where a formula could start): a carriage return becomes a quoted line break
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    # row (where a formula could start): a lone carriage return becomes a line break, so the cell is quoted
+    text = _LONE_CR.sub("\n", str(value))
     return "'" + text if text.startswith(FORMULA_LEADS) else text
 
 

@@ -2,7 +2,8 @@
 
 Checks, per release (oldest first), each failing with a named check:
 
-- ``missing file`` / ``extra file``: the folder holds exactly the statement's subjects + the envelope;
+- ``missing file`` / ``extra file``: the folder holds exactly the statement's subjects + the envelope, and no
+  folder beside the releases holds a release under a name that is not a semantic version;
 - ``malformed envelope`` / ``malformed statement``: the envelope is DSSE, the payload an in-toto Statement v1;
 - ``unknown key`` / ``bad signature``: at least ``threshold`` trusted keys signed the PAE of the payload;
 - ``version mismatch``: the signed statement names the folder's version (catches a replayed envelope);

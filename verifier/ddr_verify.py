@@ -22,62 +22,50 @@ sha = lambda b: hashlib.sha256(b).hexdigest()  # noqa: E731
 fsha = lambda p: sha(Path(p).read_bytes())  # noqa: E731
 cjson = lambda o: json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()  # noqa: E731
 
-class Fail(Exception):
+class Fail(Exception):  # a failed check, exit 1
     pass
 
-class Bad(Exception):
-    """Bad input (exit 2): a keyring or state file that is not of the expected shape."""
+class Bad(Exception):  # bad input, exit 2: a keyring or state file of another shape, a state that cannot be written
+    pass
+
+def bad(ok, msg, err=Bad):
+    if not ok:
+        raise err(msg)
 
 def posint(x):
     return isinstance(x, int) and not isinstance(x, bool) and x >= 1
 
-def check_ring(d, where, versioned=True):
-    """A keyring version's rules (as registry/keyring.py check_content): keys id -> {public: 64 hex digits,
-    scheme: ed25519}, each id the sha256 of its key; threshold a positive integer (1 if absent and not versioned)."""
-    if not isinstance(d, dict) or not isinstance(d.get("keys"), dict):
-        raise Bad(f"{where} has no 'keys' mapping")
-    if not posint(d.get("threshold", None if versioned else 1)):
-        raise Bad(f"{where}: threshold must be a positive integer; got {d.get('threshold')!r}")
+def check_ring(d, where, versioned=True, err=Bad):
+    """A keyring version's rules, as registry/keyring.py check_content: keys id -> {public: 64 hex digits (raw
+    key), scheme: ed25519}, each id the sha256 of its key; threshold a positive integer (1 if absent, unversioned)."""
+    bad(isinstance(d, dict) and isinstance(d.get("keys"), dict), f"{where} has no 'keys' mapping", err)
+    bad(posint(d.get("threshold", None if versioned else 1)), f"{where}: threshold must be a positive integer; got {d.get('threshold')!r}", err)
     for kid, e in d["keys"].items():
-        if not isinstance(e, dict) or e.get("scheme") != "ed25519":
-            raise Bad(f"{where}: key {str(kid)[:16]} must be a mapping with scheme ed25519")
-        if not isinstance(e.get("public"), str) or not RAW_HEX.fullmatch(e["public"]):
-            raise Bad(f"{where}: key {str(kid)[:16]}: its public key must be 64 hex digits (the raw Ed25519 key)")
+        pub = e.get("public") if isinstance(e, dict) and e.get("scheme") == "ed25519" else None
+        bad(isinstance(pub, str) and RAW_HEX.fullmatch(pub), f"{where}: key {str(kid)[:16]}: not scheme ed25519 with a public key of 64 hex digits", err)
         try:
-            Ed25519PublicKey.from_public_bytes(bytes.fromhex(e["public"]))
+            Ed25519PublicKey.from_public_bytes(bytes.fromhex(pub))
         except ValueError:
-            raise Bad(f"{where}: key {str(kid)[:16]} is not a valid Ed25519 public key")
-        if sha(bytes.fromhex(e["public"])) != kid:
-            raise Bad(f"{where}: key id {str(kid)[:16]} is not the sha256 of its public key")
+            raise err(f"{where}: key {str(kid)[:16]} is not a valid Ed25519 public key")
+        bad(sha(bytes.fromhex(pub)) == kid, f"{where}: key id {str(kid)[:16]} is not the sha256 of its public key", err)
 
 def check_state(state, where):
-    """Every entry of the trusted state has the shape save() writes (registry/trust_state.py alike)."""
-    shapes = {"keyring": {"version": int, "digest": str}, "head": {"version": str, "envelope": str},
-              "timestamp": {"counter": int, "issued_at": str, "expires": str}}
-    if not isinstance(state, dict) or state.get("schema") != STATE or not isinstance(state.get("keyrings"), dict):
-        raise Bad(f"{where} is not a ddr.verifier-state/v1 file")
+    """Every entry of the trusted state has the shape save() writes (as registry/trust_state.py checks)."""
+    bad(isinstance(state, dict) and state.get("schema") == STATE and isinstance(state.get("keyrings"), dict), f"{where} is not a {STATE} file")
     for ring, entry in state["keyrings"].items():
         w = f"{where}: the entry of keyring {ring}"
-        if not isinstance(entry, dict):
-            raise Bad(f"{w} is not a mapping")
-        for part, fields in shapes.items():
-            if entry.get(part) is not None and not isinstance(entry[part], dict):
-                raise Bad(f"{w}: '{part}' is not a mapping")
-            for name, kind in fields.items():
-                v = (entry.get(part) or {}).get(name)
-                if v is not None and (not isinstance(v, kind) or isinstance(v, bool)):
-                    raise Bad(f"{w}: '{part}.{name}' is not a {kind.__name__}")
-        if (entry.get("head") or {}).get("version") is not None and not SEMVER.match(entry["head"]["version"]):
-            raise Bad(f"{w}: 'head.version' is not a semantic version")
+        bad(isinstance(entry, dict), f"{w} is not a mapping")
+        for part, fields in (("keyring", (("version", int), ("digest", str))), ("head", (("version", str), ("envelope", str))),
+                             ("timestamp", (("counter", int), ("issued_at", str), ("expires", str)))):
+            bad(isinstance(entry.get(part) or {}, dict), f"{w}: '{part}' is not a mapping")
+            for name, v, kind in ((n, (entry.get(part) or {}).get(n), k) for n, k in fields):
+                bad(v is None or (isinstance(v, kind) and not isinstance(v, bool)), f"{w}: '{part}.{name}' is not a {kind.__name__}")
+        bad(SEMVER.match((entry.get("head") or {}).get("version") or "0.0.0"), f"{w}: 'head.version' is not a semantic version")
 
 def check_writable(path, what):
-    if path.exists() and (not path.is_file() or not os.access(path, os.W_OK)):
-        raise Bad(f"{what} {path} is not a writable file")
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise Bad(f"{what} {path} cannot be written: {parent} is not a writable folder")
+    parent = next(q for q in path.parents if q.exists())
+    bad(not path.exists() or (path.is_file() and os.access(path, os.W_OK)), f"{what} {path} is not a writable file")
+    bad(parent.is_dir() and os.access(parent, os.W_OK | os.X_OK), f"{what} {path} cannot be written: {parent} is not a writable folder")
 
 def need(ok, msg):
     if not ok:
@@ -131,20 +119,15 @@ def keyring_lineage(ring):
     plain = top["version"] == 1 and not ring.get("updates") and ring.get("root") is None  # never updated
     cur = top if plain else ring["root"] if isinstance(ring.get("root"), dict) else {}
     need(cur.get("version") == 1 and isinstance(cur.get("keys"), dict), "keyring swap: no version 1 root")
-    try:
-        check_ring(cur, "keyring root")
-    except Bad as e:
-        raise Fail(f"keyring swap: {e}")
+    check_ring(cur, "keyring swap: keyring root", err=Fail)
     seen = [(1, digest(cur))]
     for env in ring.get("updates") or []:
         where = f"keyring update to version {cur['version'] + 1}"
         try:
             pred = open_envelope(env, cur["keys"], cur["threshold"], where, (RING_TYPE,))["predicate"]
-            check_ring(pred, where)
-        except Bad as e:
-            raise Fail(f"keyring swap: {e}")
         except Fail as e:
             raise Fail(f"keyring swap: {str(e).split(': ', 1)[1]} (not signed by the previous version's keys)")
+        check_ring(pred, f"keyring swap: {where}", err=Fail)
         prev = pred.get("previous") if isinstance(pred.get("previous"), dict) else {}
         need(pred.get("version") == cur["version"] + 1 and (prev.get("digest") or {}).get("sha256") == seen[-1][1],
              f"keyring swap: {where} does not name version {cur['version']} as its predecessor")
@@ -230,23 +213,27 @@ def main(argv=None):
     state_path = a.state or Path(os.environ.get("DDR_STATE") or Path(os.environ.get("XDG_STATE_HOME") or
                                                                    Path.home() / ".local/state") / "ddr/verifier-state.json")
     try:
-        ring = json.loads(a.keyring.read_text(encoding="utf-8"))
-        state = json.loads(state_path.read_text()) if state_path.exists() and not a.no_state else {"schema": STATE, "keyrings": {}}
-        assert a.path.is_dir(), f"{a.path} is not a folder"
-    except (OSError, ValueError, AssertionError) as e:
-        print(f"error: cannot read {a.keyring}, {a.path} or the state file {state_path} ({e})", file=sys.stderr)
-        return 2
-    try:
-        check_ring(ring, f"keyring {a.keyring}", versioned=False)
-        if not posint(ring.get("version", 1)) or not isinstance(ring.get("updates", []), list) \
-                or not isinstance(ring.get("root"), (dict, type(None))):
-            raise Bad(f"keyring {a.keyring}: version must be a positive integer, 'updates' a list and 'root' a mapping")
-        if not a.no_state:
-            check_state(state, f"verifier state {state_path}")
-            check_writable(state_path, "verifier state")
+        return run(a, state_path)
     except Bad as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except Fail as e:
+        print(f"FAIL {e}")
+        return 1
+
+def run(a, state_path):
+    try:
+        ring = json.loads(a.keyring.read_text(encoding="utf-8"))
+        state = json.loads(state_path.read_text()) if state_path.exists() and not a.no_state else {"schema": STATE, "keyrings": {}}
+    except (OSError, ValueError) as e:
+        raise Bad(f"cannot read {a.keyring} or the state file {state_path} ({e})")
+    bad(a.path.is_dir(), f"{a.path} is not a folder")
+    check_ring(ring, f"keyring {a.keyring}", versioned=False)
+    bad(posint(ring.get("version", 1)) and isinstance(ring.get("updates", []), list) and isinstance(ring.get("root"), (dict, type(None))),
+        f"keyring {a.keyring}: version must be a positive integer, 'updates' a list and 'root' a mapping")
+    if not a.no_state:
+        check_state(state, f"verifier state {state_path}")
+        check_writable(state_path, "verifier state")
     key = str(a.keyring.resolve())
     def save(entry):  # atomically, so a crash leaves the previous state
         if not a.no_state:
@@ -260,28 +247,17 @@ def main(argv=None):
                 tmp.unlink(missing_ok=True)
                 raise Bad(f"verifier state {state_path}: cannot write it ({e.strerror})")
     seen = state["keyrings"].get(key, {})
-    try:
-        lineage, pin = keyring_lineage(ring), seen.get("keyring")
-        need(not pin or (pin.get("version"), pin.get("digest")) in lineage, f"keyring swap: the keyring (version "
-             f"{lineage[-1][0]}) does not descend, by signed updates, from version {(pin or {}).get('version')} seen before")
-        seen["keyring"] = {"version": lineage[-1][0], "digest": lineage[-1][1]}  # kept even if the releases fail
-        save(seen)
-        if (a.path / ENV).exists():
-            verify_release(a.path, ring)
-            print(f"OK: release {a.path.name} verified")
-            return 0
-        entry, versions = verify_registry(a.path, ring, seen)
-    except Fail as e:
-        print(f"FAIL {e}")
-        return 1
-    except Bad as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    try:
-        save(dict(entry, keyring=seen["keyring"]))
-    except Bad as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    lineage, pin = keyring_lineage(ring), seen.get("keyring")
+    need(not pin or (pin.get("version"), pin.get("digest")) in lineage, f"keyring swap: the keyring (version "
+         f"{lineage[-1][0]}) does not descend, by signed updates, from version {(pin or {}).get('version')} seen before")
+    seen["keyring"] = {"version": lineage[-1][0], "digest": lineage[-1][1]}  # kept even if the releases fail
+    save(seen)
+    if (a.path / ENV).exists():
+        verify_release(a.path, ring)
+        print(f"OK: release {a.path.name} verified")
+        return 0
+    entry, versions = verify_registry(a.path, ring, seen)
+    save(dict(entry, keyring=seen["keyring"]))
     print(f"OK: {len(versions)} release(s) verified, chain intact, head {versions[-1]}")
     return 0
 
