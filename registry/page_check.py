@@ -103,7 +103,7 @@ def page_view(page: str) -> dict:
     cells, whitespace collapsed), every chart's elements with their attributes, the body's elements
     with their attributes in document order and the style sheets' text. The page's script reads the same from the DOM."""
     r = _Reader()
-    r.feed(page)
+    r.feed(page.replace("\r\n", "\n").replace("\r", "\n"))  # as a browser's input stream does, attributes too
     r.close()
     return {"text": _norm("".join(r.text)),
             "tables": [[[_norm("".join(c)) for c in row] for row in t] for t in r.tables],

@@ -11,7 +11,7 @@ from tests.registry.helpers import CHROMIUM, DEFAULT_METHODS, page_banner, write
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")]
 
-ODD = 'dm "v2" <b> & é—ü'  # markup characters and non-ASCII in a method name must not raise a false alarm
+ODD = 'dm "v2" <b> & é—ü\r\nx\ry\tz'  # markup, line breaks and non-ASCII in a name raise no false alarm
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def page(tmp_path_factory):
     methods = dict(DEFAULT_METHODS, **{ODD: (0.86, 0.80)})
     publish(load_results([write_results(root / "res", methods, kinds=("lrs", "ars"))]), root / "releases", "1.0.0",
             [key], keyring=ring, resamples=50, repo=root)
-    return (root / "releases" / "1.0.0" / "index.html").read_text()
+    return (root / "releases" / "1.0.0" / "index.html").read_bytes().decode("utf-8")  # line breaks as written
 
 
 def _rows(html: str) -> list[re.Match]:
@@ -144,9 +144,9 @@ CASES = [swap_method_names, swap_method_texts, change_rank, change_std, change_p
 
 
 def test_genuine_page_with_markup_in_a_method_name_says_verified(page, tmp_path):
-    assert ODD.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;") in page
+    assert 'dm &quot;v2&quot; &lt;b&gt; &amp; é—ü\r\nx\ry\tz' in page
     path = tmp_path / "index.html"
-    path.write_text(page)
+    path.write_bytes(page.encode("utf-8"))
     state, text = page_banner(path)
     assert state == "verified", text
 
@@ -156,6 +156,6 @@ def test_tampered_page_says_not_verified(page, tmp_path, tamper):
     bad = tamper(page)
     assert bad != page
     path = tmp_path / "index.html"
-    path.write_text(bad)
+    path.write_bytes(bad.encode("utf-8"))
     state, text = page_banner(path)
     assert state == "not-verified", f"{tamper.__name__} still says: {text}"
