@@ -173,3 +173,13 @@ def test_every_csv_output_escapes_formulas(tmp_path, keys, ddr_cli):
                 if k not in ("mean", "std", "hlr", "ior", "vs_random_lo", "vs_random_hi"):
                     assert not v.startswith(("=", "+", "-", "@", "\t", "\r")), (fmt, k, v)
     assert json.loads((rel / "1.0.0" / "ranking.json").read_text())["tables"][0]["rows"]  # the signed data is raw
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "a-file"])
+def test_rank_checks_out_before_ranking(tmp_path, ddr_cli, where):
+    (tmp_path / "a-file").write_text("")
+    out = tmp_path / "a-file" / "ranking" if where == "under-a-file" else tmp_path / "a-file"
+    before = _files(tmp_path)
+    code, _, err = ddr_cli("rank", str(write_results(tmp_path / "res")), "--out", str(out))
+    _one_line_exit_2(code, err)
+    assert "--out" in err and _files(tmp_path) == before | _files(tmp_path / "res")
