@@ -139,6 +139,8 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
 
     check_semver(version)
     timestamp_window(DEFAULT_EXPIRES_DAYS if expires_days is None else expires_days)  # before anything is written
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise DDRError(f"--seed must be an integer from 0 to 2**32 - 1; got {seed}")
     if not keys:
         raise DDRError("publishing needs at least one signing key (--key)")
     releases_dir = Path(releases_dir)

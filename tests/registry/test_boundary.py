@@ -39,6 +39,15 @@ def _publish_args(rel, keys, results, *extra):
             *extra)
 
 
+@pytest.mark.parametrize("option", [("--seed", "-1"), ("--seed", str(2**32)), ("--resamples", "0")])
+def test_publish_refuses_bad_bootstrap_options_before_writing(registry, ddr_cli, option):
+    rel, keys, results = registry
+    before = _files(rel, keys)
+    code, _, err = ddr_cli(*_publish_args(rel, keys, results)[:-3], "--no-mlflow", *option)
+    _one_line_exit_2(code, err)
+    assert _files(rel, keys) == before
+
+
 PUBLISH_EXPIRES = ["0", "nan", "inf", "-1", "1e9", "-inf"]
 
 
