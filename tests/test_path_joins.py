@@ -11,8 +11,6 @@ MODULES = sorted(ROOT.glob("pipelines/*.py")) + [ROOT / "ddr" / "grid" / "pipeli
 ALLOWED = {
     ("pipelines/data_cmd.py", 'Path(out) / f"seed{s}"'):
         "out is the user's own --out path; s is an int from range()",
-    ("pipelines/eval_cmd.py", 'Path("runs") / kind'):
-        "kind is the command's own name (lrs, ars, acc), not input; the names go through confined after it",
     ("pipelines/registry_view_cmd.py", "Path(releases_dir) / v"):
         "v comes from list_versions, the release folder's own listing",
     ("pipelines/registry_view_cmd.py", "path / name"):
