@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from pipelines.progress import TrainingProgress
+from pipelines.registry_options import seed_option
 from pipelines.report import ranking_table, result_table
 
 
@@ -109,7 +110,7 @@ def _method_name(path: str) -> str:
 @click.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path())
 @click.option("--out", default=None, type=click.Path(), help="Also write ranking.json, ranking.md, ranking.csv and metrics.json here.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed (recorded).")
+@seed_option(0, "Bootstrap seed (recorded).")
 def rank(results: tuple[str, ...], out: str | None, seed: int) -> None:
     """Rank evaluations (result.json files or folders holding them) per (data set, ipc, label, score), best
     first, with a bootstrap over rounds for how sure each rank is (the registry's ranking, unsigned).

@@ -12,7 +12,8 @@ import click
 
 from ddr.errors import DDRError
 from pipelines import registry_keys_cmd, registry_view_cmd, reproduce_cmd
-from pipelines.registry_options import KEYRING_OPT, PASSPHRASE_OPT, RELEASES_OPT, SIGNING_KEYS_OPT, load_keys
+from pipelines.registry_options import (KEYRING_OPT, PASSPHRASE_OPT, RELEASES_OPT, SIGNING_KEYS_OPT, load_keys,
+                                        seed_option)
 
 
 @click.group("registry")
@@ -35,7 +36,7 @@ def registry_group() -> None:
 @SIGNING_KEYS_OPT
 @PASSPHRASE_OPT
 @KEYRING_OPT
-@click.option("--seed", type=int, default=None, help="Bootstrap seed (recorded in the release).")
+@seed_option(None, "Bootstrap seed (recorded in the release).")
 @click.option("--resamples", type=int, default=None, help="Rank-certainty draws (default 10000).")
 @click.option("--notes", default=None, help="Free text stored in the signed statement.")
 @click.option("--mlflow/--no-mlflow", "use_mlflow", default=True, show_default=True,

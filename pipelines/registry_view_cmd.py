@@ -20,11 +20,11 @@ def ls_cmd(releases_dir, as_json):
     Example:
       ddr registry ls --releases releases
     """
-    from registry.layout import list_versions, read_statement_unverified
+    from registry.layout import read_statement_unverified, release_folders
 
     rows = []
-    for v in list_versions(releases_dir):
-        pred = read_statement_unverified(Path(releases_dir) / v)["predicate"]
+    for v, folder in release_folders(releases_dir).items():
+        pred = read_statement_unverified(folder)["predicate"]
         rows.append({"version": v, "created_at": pred.get("created_at"),
                      "previous": (pred.get("previous") or {}).get("version"),
                      "signers": pred.get("signers", []), "notes": pred.get("notes")})
