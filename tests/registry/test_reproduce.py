@@ -92,3 +92,46 @@ def test_reproduce_matches_on_cpu(tmp_path, monkeypatch, digits, keys):
     code, text = invoke("reproduce", "1.1.0", "--cell", "digits/1/hard/random-s123/lrs", "--releases", "releases",
                         "--keyring", ring.path, "--device", "cpu", "--cache-dir", str(tmp_path / "cache2"))
     assert code == 1 and "MISMATCH" in text and text.strip().endswith("FAIL reproduction mismatch")
+
+
+def test_reproduce_and_report_read_a_result_file_marked_with_a_digest(tmp_path, monkeypatch, digits, keys, ddr_cli):
+    """A method named with a space, '(' and '+' gets a release file 'digits-ipc1-hard-DM___soft__s1_-lrs~<hex>.json':
+    `ddr registry reproduce` and `ddr report` read it (they refused '~' as a name they would not make a path of).
+    The evaluation is real (one round of the shipped protocol at IPC 1); the reproduction reuses its cache."""
+    from ddr import evaluate
+    from ddr.data.distilled import write_distilled
+    from ddr.data.random_baseline import random_baseline
+    from registry.ranking import load_results
+    from registry.release import publish
+
+    key, ring = keys
+    monkeypatch.chdir(tmp_path)
+    ds = random_baseline(digits, 1, seed=7)
+    ds.meta["method"] = "DM + soft (s1)"
+    write_distilled(tmp_path / "data" / "distilled" / "dm-ipc1", ds)
+    res = evaluate("lrs", distilled="data/distilled/dm-ipc1", dataset="digits", ipc=1, protocol="digits-lrs-hard",
+                   rounds=1, device="cpu", track=False, cache_dir=str(tmp_path / "cache"))
+    (tmp_path / "runs" / "a").mkdir(parents=True)
+    (tmp_path / "runs" / "a" / "result.json").write_text(json.dumps(res.to_dict()))
+    rel = publish(load_results([tmp_path / "runs"]), tmp_path / "releases", "1.0.0", [key], keyring=ring,
+                  resamples=20, repo=tmp_path)
+    [name] = [p.name for p in (rel / "results").glob("*.json")]
+    assert "~" in name and name.startswith("digits-ipc1-hard-DM___soft__s1_-lrs~")
+
+    code, out, err = ddr_cli("registry", "reproduce", "1.0.0", "--cell", "digits/1/hard/DM + soft (s1)",
+                             "--releases", "releases", "--keyring", str(ring.path), "--device", "cpu",
+                             "--cache-dir", str(tmp_path / "cache"))
+    assert code == 0, err
+    assert "MATCH (exact (bit-for-bit))" in out
+    code, out, err = ddr_cli("report", str(rel))
+    assert code == 0, err
+    assert "DM + soft (s1)" in out and "Random baseline" in out
+
+    # the rule still refuses a release whose provenance names a file outside it
+    prov = json.loads((rel / "provenance.json").read_text())
+    prov["cells"][0]["result"] = "../../outside.json"
+    (rel / "provenance.json").write_text(json.dumps(prov))
+    code, out, err = ddr_cli("registry", "reproduce", "1.0.0", "--cell", "digits/1/hard/DM + soft (s1)",
+                             "--releases", "releases", "--no-verify", "--device", "cpu",
+                             "--cache-dir", str(tmp_path / "cache"))
+    assert code == 2 and "release result '../../outside.json' is not a release file name" in err
