@@ -63,6 +63,12 @@ def test_team_flow_a_fresh_clone_pulls_everything_reruns_nothing_and_verifies(re
     left (git add -A: nothing in it is stray), push with the run cache; a fresh clone pulls, repro runs
     nothing, evaluate included, and the release verifies with the committed keyring."""
     repo = reproduced_copy
+    # this copy lies elsewhere than where its cells ran: evaluate, forced, finds them all in the cell store
+    # and exports the same results (paths named as this checkout holds them), so nothing after it reruns
+    results = dvc_md5(repo / "results")
+    assert ran(dvc(repo, "repro", "-f", "-s", "evaluate")) == ["evaluate"]
+    assert dvc_md5(repo / "results") == results
+
     dvc(repo, "remote", "add", "-d", "store", str(tmp_path / "store"))
     assert _git_changes(repo) == RUN_LEAVES  # exactly what to commit: no lock file or cache stray among it
     git(repo, "add", "-A")
