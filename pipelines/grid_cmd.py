@@ -80,14 +80,14 @@ def grid_cmd(spec, executor_name, workers, address, gpus_per_cell, out, tracking
         report = run_grid(grid, executor, out=out, tracking_uri=tracking_uri, track=not no_mlflow,
                           cache_dir=cache_dir, max_attempts=max_attempts, device=device, progress=progress,
                           threads=threads or 1)
-    click.echo(f"{'cell':<17} {'method':<16} {'dataset':<10} {'ipc':>4} {'metric':<6} {'score':>17}  status")
+    click.echo(f"{'cell':<17} {'method':<16} {'dataset':<10} {'ipc':>4} {'metric':<6} {'labels':<6} {'score':>17}  status")
     for r in report.cells:
         c = r.cell
         score = ""
         if r.result is not None:
             m = r.result.metrics.get(c.metric) or next(iter(r.result.metrics.values()))
             score = f"{m['mean']:.4f} ± {m['std']:.4f}"
-        click.echo(f"{c.id:<17} {c.method:<16} {c.dataset:<10} {c.ipc:>4} {c.metric:<6} {score:>17}  {r.status}")
+        click.echo(f"{c.id:<17} {c.method:<16} {c.dataset:<10} {c.ipc:>4} {c.metric:<6} {c.label_kind:<6} {score:>17}  {r.status}")
     click.echo(f"  {len(report.cells)} cells in {report.wall_time_s:.1f}s; results: {Path(out) / 'cells'}; "
                f"summary: {Path(out) / 'grid.json'}")
     if export:
