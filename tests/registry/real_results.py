@@ -1,0 +1,46 @@
+"""Real evaluations for the registry's tests: what the main job writes, at test size.
+
+The main job (tools/main.sh) distils digits with the reference methods, draws versioned random baselines
+(data/random/digits-ipc<N>/seed<S>) and evaluates every method against the same draws under LRS with hard
+and soft labels and ARS with hard labels. This does the same with the tests' tiny protocols (2 rounds,
+IPC 1), in-process, into one training cache: about ten seconds on one core, once per test session.
+At IPC 1 herding and k-center select the same image per class, as in the main job.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+IPC = 1
+# method -> distiller parameters (dm shortened from 1000 iterations: test size)
+METHODS = {"random": {}, "herding": {}, "kcenter": {}, "dm": {"iterations": 20}}
+# (kind, label) -> protocol, as params.yaml's evaluate.metrics names them
+METRICS = {("lrs", "hard"): "tiny-lrs.yaml", ("lrs", "soft"): "tiny-soft.yaml", ("ars", "hard"): "tiny-ars.yaml"}
+DISTILL_SEED = 1000  # not a baseline seed, as in params.yaml
+
+
+def build(root: Path) -> Path:
+    """Write root/random/..., root/distilled/<method>/ and root/results/<kind>-<label>/<method>/{result.json,
+    predictions.npz}; returns root/results."""
+    import ddr
+    from ddr.data import load_dataset, random_baseline, write_distilled
+    from ddr.distill import distill
+    from ddr.protocols import load_protocol
+
+    torch.set_num_threads(1)
+    data = load_dataset("digits")
+    rounds = load_protocol(str(FIXTURES / "tiny-lrs.yaml")).rounds
+    random_dir = root / "random" / f"digits-ipc{IPC}"
+    for seed in range(rounds):  # seed_base 0: round r draws seed r
+        write_distilled(random_dir / f"seed{seed}", random_baseline(data, IPC, seed))
+    for method, params in METHODS.items():
+        write_distilled(root / "distilled" / method, distill(method, data, IPC, seed=DISTILL_SEED, **params))
+    results = root / "results"
+    for (kind, label), protocol in METRICS.items():
+        for method in METHODS:
+            ddr.evaluate(kind, distilled=str(root / "distilled" / method), dataset="digits", ipc=IPC,
+                         protocol=str(FIXTURES / protocol), random=[str(random_dir)], track=False,
+                         cache_dir=root / "cache", out=results / f"{kind}-{label}" / method)
+    return results
