@@ -177,8 +177,8 @@ def _table(dataset: str, ipc: int, label: str, score: str, selection: str, rs: l
     reason = unpaired_reason(names, per_round, [draw_ids(r) for r in rs])
     paired = reason is None
     same = _same_sets(rs, names)
-    flags += [f"{' and '.join(group)} are one set (same images, labels and LR): one result under "
-              f"{len(group)} names" for group in _groups(same, names)]
+    flags += [f"{' and '.join(group)} are the same set (same images, labels and LR) under {len(group)} names"
+              for group in _groups(same, names)]
     if counts[0] < 2:
         flags.append("a method has 1 round: no spread estimate, so no rank certainty")
         cert = {"interval": [[1, len(rs)]] * len(rs), "p_beats_next": [None] * len(rs), "p_rank1": [None] * len(rs)}

@@ -72,15 +72,22 @@ def make_result(method: str, *, dataset: str = "digits", ipc: int = 10, label: s
 DEFAULT_METHODS = {"herding": (0.90, 0.80), "dm": (0.88, 0.80), "kcenter": (0.879, 0.80), "random": (0.80, 0.80)}
 
 
+def save_result(folder: Path, record: dict) -> Path:
+    """Write folder/result.json after checking it has the shape evaluations write (a test that edits a
+    made record must still hand the registry something an evaluation could have written)."""
+    check_record(record, folder)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "result.json").write_text(json.dumps(record, indent=2))
+    return folder
+
+
 def write_results(root: Path, methods: dict | None = None, *, ipcs=(10,), kinds=("lrs",), seed: int = 0) -> Path:
     root = Path(root)
     for ipc in ipcs:
         for kind in kinds:
             for m, (s, r) in (methods or DEFAULT_METHODS).items():
-                d = root / f"{kind}-{m}-ipc{ipc}"
-                d.mkdir(parents=True, exist_ok=True)
-                (d / "result.json").write_text(json.dumps(make_result(m, ipc=ipc, kind=kind, syn=s, rnd=r, seed=seed),
-                                                          indent=2))
+                save_result(root / f"{kind}-{m}-ipc{ipc}", make_result(m, ipc=ipc, kind=kind, syn=s, rnd=r, seed=seed))
     return root
 
 

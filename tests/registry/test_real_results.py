@@ -71,8 +71,8 @@ def test_every_ranking_feature_is_live(real_results, tmp_path, keys):
         h, k_ = ("herding", "kcenter") if t["label"] != "all" else ("herding (hard)", "kcenter (hard)")
         assert same[h] == [k_] and same[k_] == [h]
         assert not any(v for m, v in same.items() if "herding" not in m and "kcenter" not in m)
-        assert any(f.startswith(f"{h} and {k_} are one set") for f in t["flags"])
-    note = "herding and kcenter are one set"
+        assert any(f.startswith(f"{h} and {k_} are the same set") for f in t["flags"])
+    note = "herding and kcenter are the same set"
     csv_text = (path / "ranking.csv").read_text()
     for name in ("ranking.md", "index.html", "ranking.csv"):
         assert note in (path / name).read_text(), name
@@ -111,7 +111,7 @@ def test_every_ranking_feature_is_live(real_results, tmp_path, keys):
 def test_the_rank_command_shows_the_same_set_note(real_results, ddr_cli):
     code, out, err = ddr_cli("rank", str(real_results))
     assert code == 0, err
-    assert "herding and kcenter are one set" in out and "not paired" not in out
+    assert "herding and kcenter are the same set" in out and "not paired" not in out
 
 
 def test_rounds_not_paired_say_why(real_results, tmp_path):
