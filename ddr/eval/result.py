@@ -95,7 +95,8 @@ RECORD_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "protocol": (("name", "version", "sha256"), ("student",)),
     "metrics.*": (("mean", "std", "per_round"), ()),
     "inputs": (("distilled", "random", "dataset", "teachers"), ("real_checkpoint",)),
-    "inputs.distilled": (("path", "md5", "lr"), ("content_sha256", "resized")),
+    # source, licence: added by the grid's export from the set's meta.json (ddr.grid.pipeline.export_results)
+    "inputs.distilled": (("path", "md5", "lr"), ("content_sha256", "resized", "source", "licence")),
     "inputs.dataset": (("name", "sha256", "source"), ()),
     # one round's random draw (EvalSession.random_baseline): indices_sha256 names the draw; md5 is the DVC md5
     # of the versioned folder it was read from, files_sha256 the original files of an image-folder data set

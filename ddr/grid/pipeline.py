@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ddr.errors import DDRError
+from ddr.eval.result import check_record
 from ddr.grid.spec import GridSpec
 from ddr.kernel.atomic import atomic_folder
 
@@ -143,6 +144,7 @@ def export_results(report, folder: str | Path, base: Path) -> list[Path]:
             beside = (d.get("predictions") or {}).get("file")  # the per-image predictions bundle, for the release
             if beside and (report.out / "cells" / c.id / "eval" / beside).is_file():
                 shutil.copyfile(report.out / "cells" / c.id / "eval" / beside, (tmp / rel).parent / beside)
+            check_record(d, folder / rel)  # what the export adds is part of the one result schema
             (tmp / rel).write_text(json.dumps(d, indent=2) + "\n")
             written.append(folder / rel)
     return written
