@@ -8,8 +8,9 @@ the true means are equal, so it leaves [0.025, 0.975] in 5% of tables at any n >
 percentile bootstrap at n = 5 (126 distinct resamples, spread shrunk by (n-1)/n) does so in about 12%.
 
 When the rounds are not paired (different random draws, different round counts, or results that do not
-record their draws) every method is drawn on its own (the unpaired t posterior of each mean). Draws are made in chunks and only counts are
-kept, so memory does not grow with the number of draws, and a chunk's size shrinks as rounds grow.
+record their draws) every method is drawn on its own (the unpaired t posterior of each mean). Draws are
+made in chunks and only counts are kept, so memory does not grow with the number of draws, and a chunk's
+size shrinks as rounds grow.
 """
 from __future__ import annotations
 

@@ -171,8 +171,6 @@ def _table(dataset: str, ipc: int, label: str, score: str, selection: str, rs: l
     per_round = [[float(v) for v in r.data["metrics"][score]["per_round"]] for r in rs]
     counts = sorted({len(v) for v in per_round})
     flags = []
-    if len(counts) > 1:
-        flags.append(f"mixed round counts ({', '.join(map(str, counts))}): rounds not paired")
     names = [f"{r.data['method']} ({r.data['label']})" if combined else r.data["method"] for r in rs]
     reason = unpaired_reason(names, per_round, [draw_ids(r) for r in rs])
     paired = reason is None
