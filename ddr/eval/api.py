@@ -10,7 +10,6 @@ from typing import Any, NamedTuple
 
 import torch
 
-from ddr.data.digest import tensor_sha256
 from ddr.data.distilled import DistilledSet, read_distilled, validate
 from ddr.data.folder_checks import check_images
 from ddr.data.random_baseline import load_random_baselines
@@ -220,7 +219,7 @@ def run_evaluation(options: EvalOptions, *, data: RealData | None = None,
             # content_sha256: the images and labels alone (no meta.json), so two methods that select the
             # same set are seen as one by the registry
             inputs={"distilled": {"path": str(ds.path) if ds.path else None, "md5": digest, "lr": ds.lr,
-                                  "content_sha256": tensor_sha256(ds.images, ds.labels),
+                                  "content_sha256": ds.content_digest(),
                                   **({"resized": ds.meta["resized"]} if "resized" in ds.meta else {})},
                     "random": body["random_inputs"],
                     "dataset": {"name": data.name, "sha256": data.digest, "source": data.source},
