@@ -1,5 +1,7 @@
 """The registry on what evaluations really write (tests/registry/real_results.py): every ranking feature is
 live, the ranking reads only fields evaluations write, and rounds that cannot be paired say why."""
+import csv
+import io
 import json
 import shutil
 
@@ -80,7 +82,10 @@ def test_every_ranking_feature_is_live(real_results, tmp_path, keys):
     if CHROMIUM:  # the notes and per-class tables do not disturb the page's check of its signed ranking
         state, text = page_banner(path / "index.html")
         assert state == "verified", text
-    assert all(row.split(",")[-3] != "" for row in csv_text.splitlines()[1:])  # vs_random_lo
+    csv_rows = list(csv.DictReader(io.StringIO(csv_text)))
+    assert len(csv_rows) == sum(len(t["rows"]) for t in tables.values())
+    assert all(r["vs_random_lo"] and r["vs_random_hi"] and r["certainty"] == "paired" for r in csv_rows)
+    assert all(("same set as" in r["flags"]) == (r["method"].split(" ")[0] in ("herding", "kcenter")) for r in csv_rows)
     code, out = invoke("show", "1.0.0", "--releases", rel)
     assert code == 0 and "rounds are not paired" not in out
 
