@@ -40,7 +40,7 @@ def test_real_records_have_the_schema_evaluations_write(real_results):
         check_record(d)
 
 
-def test_every_ranking_feature_is_live(real_results, tmp_path, keys):
+def test_every_ranking_feature_is_live(real_results, tmp_path, keys, ddr_cli):
     key, ring = keys
     records = _results(real_results)
     board = tmp_path / "leaderboard.csv"
@@ -90,8 +90,9 @@ def test_every_ranking_feature_is_live(real_results, tmp_path, keys):
     assert code == 0 and "rounds are not paired" not in out
 
     # McNemar between two methods of the release, in every table holding both
-    code, out = invoke("diff", "1.0.0", "1.0.0", "--paired", "dm", "random", "--releases", rel, "--json")
-    assert code == 0, out
+    code, out, err = ddr_cli("registry", "diff", "1.0.0", "1.0.0", "--paired", "dm", "random", "--releases", str(rel),
+                             "--json")
+    assert code == 0, err
     tests = json.loads(out)
     assert sorted(t["table"] for t in tests) == [f"digits/ipc{IPC}/hard/ars", f"digits/ipc{IPC}/hard/lrs",
                                                  f"digits/ipc{IPC}/soft/lrs"]
