@@ -64,7 +64,8 @@ def unpaired_reason(names: list[str], per_round: list[list[float]], draw_ids: li
                 "(inputs.random[].indices_sha256; a result from before evaluations recorded it)")
     short = [n for n, ids in zip(names, draw_ids) if len(ids) != counts[0]]
     if short:
-        return f"{', '.join(short)} record{'s' if len(short) == 1 else ''} a random draw count unlike the {counts[0]} rounds"
+        verb = "records" if len(short) == 1 else "record"
+        return f"{', '.join(short)} {verb} a random draw count unlike the {counts[0]} rounds"
     for r in range(counts[0]):
         other = [n for n, ids in zip(names, draw_ids) if ids[r] != draw_ids[0][r]]
         if other:

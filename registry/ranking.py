@@ -117,7 +117,8 @@ def draw_ids(r: Result) -> list[str] | None:
     rand, data = inputs.get("random"), (inputs.get("dataset") or {}).get("sha256")
     if not isinstance(rand, list) or not rand or not all(isinstance(x, dict) and x.get("indices_sha256") for x in rand):
         return None
-    return [f"{data}/{x['indices_sha256']}/{x.get('files_sha256', '')}" for x in sorted(rand, key=lambda x: x.get("round", 0))]
+    return [f"{data}/{x['indices_sha256']}/{x.get('files_sha256', '')}"
+            for x in sorted(rand, key=lambda x: x.get("round", 0))]
 
 
 def set_identity(r: Result) -> str | None:

@@ -90,7 +90,8 @@ def training_resources(trainings: list[dict[str, Any]]) -> dict[str, Any]:
 # The shape of what save() writes where consumers read it (docs/result-schema.md): per path, the keys
 # (required, optional) of the mapping there ("[]": every item of a list, "*": every value of a mapping).
 # A key outside both is not something an evaluation writes.
-OPTIONAL_FIELDS = ("extra", "resources", "selection", "predictions", "per_class_accuracy")  # to_dict drops them when empty
+# the top-level fields to_dict drops when empty
+OPTIONAL_FIELDS = ("extra", "resources", "selection", "predictions", "per_class_accuracy")
 RECORD_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "protocol": (("name", "version", "sha256"), ("student",)),
     "metrics.*": (("mean", "std", "per_round"), ()),
