@@ -53,17 +53,57 @@ def artifact_root(uri: str) -> str | None:
     return None if db is None else (db.parent / ARTIFACTS_DIR).resolve().as_uri()
 
 
-def prepare_store(uri: str) -> None:
-    """Create/migrate a sqlite store under a lock; check an HTTP server answers. Raises DDRError."""
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_sqlite_file(db: Path) -> None:
+    """A store's database file, if it exists, is a whole SQLite database: checked read-only before MLflow
+    opens it (MLflow would fail deep in its migration with a long trace, or write into it). A file that
+    does not exist yet is fine (it is created); one whose folder is a file is not."""
+    import sqlite3
+
+    for p in db.parents:
+        if p.exists():
+            if not p.is_dir():
+                raise DDRError(f"MLflow store {db}: {p} is a file, not a folder")
+            break
+    if not db.exists():
+        return
+    if not db.is_file():
+        raise DDRError(f"MLflow store {db} is not a file")
+    try:
+        with open(db, "rb") as f:
+            header = f.read(100)
+        size = db.stat().st_size
+    except OSError as exc:
+        raise DDRError(f"cannot read the MLflow store {db}: {exc.strerror or type(exc).__name__}") from None
+    if size == 0:
+        return  # an empty file is a new database to SQLite
+    if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
+        raise DDRError(f"MLflow store {db} is not an SQLite database (damaged or another kind of file); move it "
+                       "aside or point --tracking-uri elsewhere")
+    page = int.from_bytes(header[16:18], "big")
+    page = 65536 if page == 1 else page
+    pages = int.from_bytes(header[28:32], "big")
+    valid = header[24:28] == header[92:96]  # the page count is current (written by SQLite 3.7+)
+    if valid and pages and size < page * pages and not db.with_name(db.name + "-wal").exists():
+        raise DDRError(f"MLflow store {db} is truncated ({size} of {page * pages} bytes); restore it from a copy "
+                       "or point --tracking-uri elsewhere")
+    try:
+        con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise DDRError(f"MLflow store {db} cannot be read as an SQLite database ({exc})") from None
+
+
+def check_store(uri: str) -> None:
+    """What can be checked about a store without writing to it: a sqlite file whole (check_sqlite_file),
+    an HTTP server answering within PROBE_TIMEOUT_S. Raises DDRError."""
     if uri.startswith("sqlite:///"):
-        from mlflow import MlflowClient
-
-        from ddr.locks import exclusive_lock
-
-        db = sqlite_db(uri)
-        db.parent.mkdir(parents=True, exist_ok=True)
-        with exclusive_lock(db.with_name(db.name + ".lock")):
-            MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # creates and migrates it
+        check_sqlite_file(sqlite_db(uri))
     elif uri.startswith(("http://", "https://")):
         try:
             with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=PROBE_TIMEOUT_S):
@@ -74,6 +114,26 @@ def prepare_store(uri: str) -> None:
             reason = getattr(exc, "reason", None) or exc
             raise DDRError(f"MLflow tracking server {uri} does not answer ({reason}); start it (ddr server) or "
                            "pass --no-mlflow") from None
+
+
+def prepare_store(uri: str) -> None:
+    """Check the store (check_store), then create/migrate a sqlite store under a lock. Raises DDRError."""
+    check_store(uri)
+    if uri.startswith("sqlite:///"):
+        from mlflow import MlflowClient
+        from mlflow.exceptions import MlflowException
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from ddr.locks import exclusive_lock
+
+        db = sqlite_db(uri)
+        db.parent.mkdir(parents=True, exist_ok=True)
+        with exclusive_lock(db.with_name(db.name + ".lock")):
+            try:
+                MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # creates and migrates it
+            except (MlflowException, SQLAlchemyError) as exc:  # a database that is SQLite but not MLflow's, or damaged inside
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise DDRError(f"MLflow store {db} cannot be opened: {first[:300]}") from None
 
 
 def open_client(uri: str | None = None) -> Any:

@@ -11,6 +11,18 @@ from ddr.grid.executor_registry import EXECUTORS
 from pipelines.progress import GridProgress
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM unwinds like Ctrl-C: what this command started (workers, a private mlflow server in its own
+    session) is stopped on the way out, instead of outliving a driver that SIGTERM would end on the spot."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
+
+
 @click.command("grid")
 @click.argument("spec", type=click.Path())
 @click.option("--executor", "executor_name", type=click.Choice(EXECUTORS.names()), default=None,
@@ -76,6 +88,7 @@ def grid_cmd(spec, executor_name, workers, address, gpus_per_cell, out, tracking
 
         out = str(confined(Path("runs") / "grid", grid.name, what="grid name"))  # the name comes from the spec
     executor = make_executor(executor_name, workers=workers, address=address, gpus_per_cell=gpus_per_cell)
+    _terminate_as_interrupt()  # `kill <pid>` stops the workers and the private server, as Ctrl-C does
     with GridProgress() as progress:
         report = run_grid(grid, executor, out=out, tracking_uri=tracking_uri, track=not no_mlflow,
                           cache_dir=cache_dir, max_attempts=max_attempts, device=device, progress=progress,
@@ -120,12 +133,7 @@ def server_cmd(port: int, tracking_uri: str | None) -> None:
         if tracking_uri:
             raise DDRError(f"ddr server serves a sqlite:/// store, not {tracking_uri}")
         uri = default_store_uri()
-    import signal
-
-    def _terminate(signum, frame):  # `kill <pid>`: stop the server too (it runs in its own session)
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _terminate)
+    _terminate_as_interrupt()  # `kill <pid>`: stop the server too (it runs in its own session)
     server = MlflowServer(uri, port=port)
     server.start()
     click.echo(f"MLflow server on {server.uri} over {server.store} (pid {server.proc.pid}); Ctrl-C stops it", err=True)
