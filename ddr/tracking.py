@@ -174,6 +174,16 @@ def ensure_experiment(client: Any, name: str, *, store: str | None = None,
     return eid
 
 
+DATASET_RETRIES = 5
+
+
+def is_dataset_conflict(exc: Exception) -> bool:
+    """MLflow's unique key on (experiment, name, digest) of its datasets table refused an insert: another
+    run inserted the same data set a moment earlier (over a server or straight into sqlite)."""
+    text = str(exc)
+    return "UNIQUE constraint failed: datasets." in text or ("datasets" in text and "duplicate key" in text)
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -215,10 +225,23 @@ class Tracker:
         self.client.log_batch(self.parent_id, metrics=[Metric(k, float(v), ts, round) for k, v in values.items()])
 
     def log_input(self, name: str, digest: str, source: str, context: str) -> None:
+        """The run's input data set. MLflow inserts a data set new to the experiment after looking it up, in
+        one transaction: two runs logging the same new set at once (cells starting together) both miss it,
+        and the second insert breaks the table's unique key and is rolled back whole. That conflict means
+        the set now exists, so the call is repeated, and then only links it to this run."""
         from mlflow.entities import Dataset, DatasetInput, InputTag
+        from mlflow.exceptions import MlflowException
 
         ds = Dataset(name=name, digest=digest, source_type="local", source=source)
-        self.client.log_inputs(self.parent_id, [DatasetInput(ds, [InputTag("mlflow.data.context", context)])])
+        inputs = [DatasetInput(ds, [InputTag("mlflow.data.context", context)])]
+        for attempt in range(DATASET_RETRIES + 1):
+            try:
+                self.client.log_inputs(self.parent_id, inputs)
+                return
+            except MlflowException as exc:
+                if attempt == DATASET_RETRIES or not is_dataset_conflict(exc):
+                    raise
+                time.sleep(0.05 * (attempt + 1))
 
     def log_teachers(self, teachers: list[dict[str, Any]], protocol: Any) -> list[str]:
         """The evaluation's teachers as MLflow models linked to its run (ddr.teacher_models)."""

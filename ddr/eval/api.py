@@ -33,7 +33,7 @@ from ddr.mlflow_notes import evaluation_note
 from ddr.paths import check_cache_dir, default_cache_dir  # default_cache_dir is also imported from here
 from ddr.protocols import Protocol, default_protocol, load_protocol
 from ddr.protocols.cross_arch import student_of
-from ddr.tracking import Tracker
+from ddr.tracking import Tracker, check_store, resolve_tracking_uri
 from ddr.train.cache import TrainingCache
 from ddr.train.engine import resolve_device, train_student
 
@@ -216,6 +216,8 @@ def run_evaluation(options: EvalOptions, *, data: RealData | None = None,
     cache_dir = (Path(options.cache_dir) if options.cache_dir else default_cache_dir()) if options.use_cache else None
     if cache_dir is not None:
         check_cache_dir(cache_dir)  # a cache that cannot be written fails now, not after the first training
+    if options.track:
+        check_store(resolve_tracking_uri(options.tracking_uri))  # a damaged store too, before anything loads
     validation = None
     random = options.random
     if proto.selection == "val":

@@ -145,15 +145,17 @@ def start_node(args: list[str], address: str | None, log: Path, wait_s: float = 
     `address`: the head's HOST:PORT, which answers once the head is up (a worker node: already up)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": os.environ.get("RAY_USAGE_STATS_ENABLED", "0")}
+    seen = log.stat().st_size if log.exists() else 0  # an earlier node's lines in the same log do not count
     with open(log, "ab") as out:
         proc = subprocess.Popen(node_command(args), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 env=env, start_new_session=True)
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
+        text = log.read_bytes()[seen:].decode(errors="replace")
         if proc.poll() is not None:
-            tail = [ln for ln in log.read_text(errors="replace").splitlines() if ln.strip()][-3:]
+            tail = [ln for ln in text.splitlines() if ln.strip()][-3:]
             raise DDRError(f"ray start exited with status {proc.returncode}: {' | '.join(tail)[-400:]} (log: {log})")
-        if "Ray runtime started" in log.read_text(errors="replace"):
+        if "Ray runtime started" in text:
             _record(proc.pid, address)
             return proc.pid
         time.sleep(0.5)
