@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import textwrap
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import click
 
+from ddr.checks import confined
 from ddr.errors import DDRError
 from ddr.eval.result import check_schema
 
@@ -97,7 +98,8 @@ def release_summary(folder: Path) -> str:
             lines.append(_wrap(f"{r['rank']}. {r['method']}: {_pm(r)} over {r['rounds']} round(s), rank {lo}-{hi}"
                                f" ({comps}{cost}; protocol {r['protocol'].get('name')} "
                                f"v{r['protocol'].get('version')}).", "  "))
-            result = folder / r["result"] if r.get("result") else None
+            # the release names the file: it must stay inside the release folder
+            result = confined(folder, *PurePosixPath(r["result"]).parts, what="result") if r.get("result") else None
             if result is not None and result.is_file():
                 acc = json.loads(result.read_text()).get("accuracies") or {}
                 rnd = {k: v for k, v in acc.items() if k.startswith("random")}

@@ -120,7 +120,10 @@ def rank(results: tuple[str, ...], out: str | None, seed: int) -> None:
     """
     from registry.ranking import build_ranking, load_results
     from registry.render import to_csv, to_markdown
+    from registry.util import check_writable
 
+    if out:
+        check_writable(out, "--out", folder=True)
     ranking = build_ranking(load_results(list(results)), seed=seed)
     click.echo(ranking_table(ranking))
     if out:

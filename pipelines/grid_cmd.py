@@ -81,11 +81,10 @@ def grid_cmd(spec, executor_name, workers, address, gpus_per_cell, out, tracking
     from ddr.grid.spec import load_grid
 
     grid = load_grid(spec)
-    import yaml
-
     from ddr.grid.pipeline import executor_settings, is_pipeline_params
+    from ddr.yaml_input import load_yaml
 
-    raw = yaml.safe_load(Path(spec).read_text())
+    raw = load_yaml(Path(spec).read_text(), f"grid {spec}")
     if is_pipeline_params(raw):
         settings = executor_settings(raw)
         if executor_name is None:

@@ -155,10 +155,11 @@ def timestamp_cmd(releases_dir, key_paths, passphrase_env, keyring_path, expires
     Example:
       ddr registry timestamp --key keys/maint.key --expires-days 7
     """
-    from registry.freshness import DEFAULT_EXPIRES_DAYS, write_timestamp
+    from registry.freshness import DEFAULT_EXPIRES_DAYS, timestamp_window, write_timestamp
     from registry.keyring import Keyring
     from registry.verify import verify_chain
 
+    timestamp_window(DEFAULT_EXPIRES_DAYS if expires_days is None else expires_days)  # before any key is read
     keyring = Keyring.load(keyring_path)
     report = verify_chain(releases_dir, keyring)
     if not report.ok:

@@ -30,11 +30,19 @@ def keygen(out, keyring_path, name, passphrase_env, prompt_passphrase, threshold
       DDR_PASS=s3cret ddr registry keygen --out keys/maint-2026.key --passphrase-env DDR_PASS --name alice
     """
     from registry.keyring import Keyring, generate_key
+    from registry.util import check_writable
 
     keyring = Keyring.load_or_new(keyring_path)
     if keyring.version > 1 and not sign_with:
         raise DDRError(f"keyring {keyring_path} is version {keyring.version} of a signed history; "
                        "add the new key with --sign-with KEY (a threshold of its current keys)")
+    if threshold is not None and not 1 <= threshold <= len(keyring.keys) + 1:
+        raise DDRError(f"--threshold must be between 1 and the {len(keyring.keys) + 1} keys the keyring will hold; "
+                       f"got {threshold}")
+    for path, what in ((Path(out), "private key"), (Path(f"{out}.pub"), "public key"), (Path(keyring_path), "keyring")):
+        if path.exists() and what != "keyring":
+            raise DDRError(f"{path} exists; refusing to overwrite a key")
+        check_writable(path, what)  # all before the key is written: nothing half-done on a bad --out
     pw = passphrase(passphrase_env, prompt_passphrase, confirm=True)
     key, kid = generate_key(out, pw)
     if sign_with:

@@ -13,7 +13,8 @@ from ddr.errors import DDRError
 META_KEYS = ("method", "dataset", "ipc", "pixel_space", "label_kind", "source", "licence")
 
 
-def _repo_root(start: Path) -> Path:
+def repo_root(start: Path) -> Path:
+    """The DVC repository `start` is in (the nearest folder upward holding .dvc/)."""
     for p in [start, *start.parents]:
         if (p / ".dvc").is_dir():
             return p
@@ -26,12 +27,15 @@ def add_distilled(path: str | Path, *, method: str, dataset: str, ipc: int, root
     from ddr.data.distilled import read_distilled, validate
     from ddr.data.real import load_dataset
 
+    from ddr.checks import check_name
+
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+    check_name(method, "method")  # the name the ranking shows
     path = Path(path).resolve()
     data = load_dataset(dataset, root)
     ds = read_distilled(path, data)
     validate(ds, data, ipc)  # refuse before anything is written
-    repo_root = _repo_root(path.parent)
+    top = repo_root(path.parent)
     tensor_format = (path / "images.pt").is_file()
     meta = {**ds.meta, "method": method, "dataset": dataset, "ipc": ipc, "pixel_space": "normalised",
             "label_kind": ds.label_kind if tensor_format else "hard",
@@ -43,11 +47,11 @@ def add_distilled(path: str | Path, *, method: str, dataset: str, ipc: int, root
     (path / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     from dvc.repo import Repo
 
-    with Repo(str(repo_root)) as repo:
-        repo.add(str(path.relative_to(repo_root)))
+    with Repo(str(top)) as repo:
+        repo.add(str(path.relative_to(top)))
     dvc_file = path.with_name(path.name + ".dvc")
     md5 = yaml.safe_load(dvc_file.read_text())["outs"][0]["md5"]
-    return {**meta, "path": str(path.relative_to(repo_root)), "md5": md5}
+    return {**meta, "path": str(path.relative_to(top)), "md5": md5}
 
 
 def list_versioned(repo_root: str | Path = ".") -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from registry.signing import VerifyError, sign_statement, statement, verify_enve
 from registry.util import dump_json, semver_key
 
 DEFAULT_EXPIRES_DAYS = 30.0
+MAX_EXPIRES_DAYS = 3660.0  # ten years: a timestamp that never expires would make a freeze undetectable
 _FMT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -50,20 +51,43 @@ def read_timestamp_unverified(releases_dir: str | Path) -> dict | None:
         return None
 
 
+def timestamp_window(expires_days: object, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """(issued at, expires at) of a timestamp signed now, after checking --expires-days: a finite number
+    of days in (0, MAX_EXPIRES_DAYS]. With no explicit ``now`` the issue time honours SOURCE_DATE_EPOCH,
+    and a timestamp that would already have expired by the real clock is refused: every verifier would
+    fail it ('freeze'), so signing it only breaks the registry. Callers check this before writing anything."""
+    try:
+        days = float(expires_days)
+    except (TypeError, ValueError):
+        raise DDRError(f"--expires-days must be a number of days; got {expires_days!r}") from None
+    if isinstance(expires_days, bool) or not (0 < days <= MAX_EXPIRES_DAYS):  # also refuses nan and inf
+        raise DDRError(f"--expires-days must be more than 0 and at most {MAX_EXPIRES_DAYS:g}; got {expires_days}")
+    if now is not None:
+        return now, now + timedelta(days=days)
+    try:
+        issued = _parse(utc_now())
+        expires = issued + timedelta(days=days)
+    except (OverflowError, ValueError, OSError, TypeError):
+        raise DDRError("SOURCE_DATE_EPOCH gives an issue time a timestamp cannot carry") from None
+    real = datetime.now(timezone.utc)
+    if expires <= real:
+        raise DDRError(f"a timestamp issued at {_iso(issued)} (SOURCE_DATE_EPOCH) with --expires-days {expires_days} "
+                       f"expired at {_iso(expires)}, before now ({_iso(real)}); refusing to sign an expired timestamp")
+    return issued, expires
+
+
 def write_timestamp(releases_dir: str | Path, head: str, keys: list[Ed25519PrivateKey], *,
                     expires_days: float = DEFAULT_EXPIRES_DAYS, now: datetime | None = None) -> Path:
-    """Sign and write releases/timestamp.dsse.json naming ``head``, with the next counter."""
-    if expires_days <= 0:
-        raise DDRError(f"--expires-days must be positive; got {expires_days}")
+    """Sign and write releases/timestamp.dsse.json naming ``head``, with the next counter (``now``: an
+    explicit issue time, as a test builds an old registry with; see timestamp_window)."""
+    issued, expires = timestamp_window(expires_days, now)
     releases_dir = Path(releases_dir)
     env_path = releases_dir / head / ENVELOPE_NAME
     if not env_path.is_file():
         raise DDRError(f"release {head} is not in {releases_dir}")
-    now = now or _parse(utc_now())  # honours SOURCE_DATE_EPOCH, like every other time ddr writes
     old = read_timestamp_unverified(releases_dir) or {}
     counter = old.get("counter") if isinstance(old.get("counter"), int) else 0
-    pred = {"head": head, "counter": counter + 1, "issued_at": _iso(now),
-            "expires": _iso(now + timedelta(days=expires_days))}
+    pred = {"head": head, "counter": counter + 1, "issued_at": _iso(issued), "expires": _iso(expires)}
     stmt = statement({f"{head}/{ENVELOPE_NAME}": sha256_file(env_path)}, pred, TIMESTAMP_PREDICATE_TYPE)
     return write_text_atomic(releases_dir / TIMESTAMP_NAME, dump_json(sign_statement(stmt, keys)))
 

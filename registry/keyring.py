@@ -17,6 +17,7 @@ keyring still lists those keys.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from ddr.kernel.digests import sha256_bytes
 from registry.util import dump_json, read_json
 
 SCHEME = "ed25519"
+_RAW_HEX = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def public_raw(pub: Ed25519PublicKey) -> bytes:
@@ -103,6 +105,39 @@ def parse_public(text: str) -> Ed25519PublicKey:
         raise DDRError(f"cannot read public key: {e}") from None
 
 
+def public_from_hex(text: object) -> Ed25519PublicKey:
+    """A keyring entry's public key: exactly 64 hex digits (the raw key). A keyring holds one form only,
+    so that every verifier (this package, verifier/ddr_verify.py, the release page) reads it alike."""
+    if not isinstance(text, str) or not _RAW_HEX.fullmatch(text):
+        raise DDRError("its public key must be 64 hex digits (the raw Ed25519 key; "
+                       "'ddr registry trust' converts a PEM file)")
+    return Ed25519PublicKey.from_public_bytes(bytes.fromhex(text))
+
+
+def check_content(d: object, where: str, *, versioned: bool = True) -> None:
+    """The rules every keyring version obeys (the file, its root and each signed update): a ``keys``
+    mapping of key id -> {public: raw hex, scheme: ed25519} whose ids are the sha256 of their keys, and
+    a ``threshold`` that is a positive integer (given, or 1 when ``versioned`` is false and it is absent)."""
+    if not isinstance(d, dict) or not isinstance(d.get("keys"), dict):
+        raise DDRError(f"{where} has no 'keys' mapping")
+    threshold = d.get("threshold", None if versioned else 1)
+    if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
+        raise DDRError(f"{where}: threshold must be a positive integer; got {threshold!r}")
+    for kid, entry in d["keys"].items():
+        if not isinstance(entry, dict):
+            raise DDRError(f"{where}: key {str(kid)[:16]} must be a mapping with a 'public' key")
+        if entry.get("scheme") != SCHEME:
+            raise DDRError(f"{where}: key {str(kid)[:16]} has scheme {entry.get('scheme')!r}; only {SCHEME} is supported")
+        try:
+            pub = public_from_hex(entry.get("public"))
+        except DDRError as e:
+            raise DDRError(f"{where}: key {str(kid)[:16]}: {e}") from None
+        except ValueError:
+            raise DDRError(f"{where}: key {str(kid)[:16]} is not a valid Ed25519 public key") from None
+        if keyid_of(pub) != kid:
+            raise DDRError(f"{where}: key id {str(kid)[:16]} is not the sha256 of its public key")
+
+
 @dataclass
 class Keyring:
     keys: dict[str, dict] = field(default_factory=dict)
@@ -116,26 +151,14 @@ class Keyring:
     def load(cls, path: str | Path) -> "Keyring":
         path = Path(path)
         d = read_json(path, "keyring")
-        if not isinstance(d, dict) or not isinstance(d.get("keys"), dict):
-            raise DDRError(f"keyring {path} has no 'keys' mapping")
-        threshold = d.get("threshold", 1)
-        if not isinstance(threshold, int) or threshold < 1:
-            raise DDRError(f"keyring {path}: threshold must be a positive integer; got {threshold!r}")
-        for kid, entry in d["keys"].items():
-            if not isinstance(entry, dict) or not isinstance(entry.get("public"), str):
-                raise DDRError(f"keyring {path}: key {str(kid)[:12]} must be a mapping with a 'public' key")
-            if entry.get("scheme") != SCHEME:
-                raise DDRError(f"keyring {path}: key {kid[:12]} has scheme {entry.get('scheme')!r}; only {SCHEME} is supported")
-            pub = parse_public(entry["public"])
-            if keyid_of(pub) != kid:
-                raise DDRError(f"keyring {path}: key id {kid[:12]}... is not the sha256 of its public key")
+        check_content(d, f"keyring {path}", versioned=False)
         version = d.get("version", 1)
-        if not isinstance(version, int) or version < 1:
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise DDRError(f"keyring {path}: version must be a positive integer; got {version!r}")
         updates = d.get("updates", [])
         if not isinstance(updates, list) or (d.get("root") is not None and not isinstance(d.get("root"), dict)):
             raise DDRError(f"keyring {path}: 'updates' must be a list and 'root' a mapping")
-        return cls(dict(d["keys"]), threshold, path, version, d.get("root"), list(updates))
+        return cls(dict(d["keys"]), d.get("threshold", 1), path, version, d.get("root"), list(updates))
 
     def content(self) -> dict:
         """What a keyring version is: the part that signed updates carry and digests cover."""
@@ -167,10 +190,12 @@ class Keyring:
 
     def public_key(self, keyid: str) -> Ed25519PublicKey | None:
         entry = self.keys.get(keyid)
-        return parse_public(entry["public"]) if entry else None
+        return public_from_hex(entry["public"]) if entry else None
 
     def save(self, path: str | Path | None = None) -> Path:
         path = Path(path or self.path)
+        if not isinstance(self.threshold, int) or self.threshold < 1:
+            raise DDRError(f"threshold must be a positive integer; got {self.threshold!r}")
         if self.threshold > max(1, len(self.keys)):
             raise DDRError(f"threshold {self.threshold} exceeds the {len(self.keys)} keys in the keyring")
         d = {"keys": self.keys, "threshold": self.threshold}

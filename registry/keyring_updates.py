@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ddr.errors import DDRError
 from ddr.kernel.digests import canonical_json, sha256_bytes
 from registry import KEYRING_PREDICATE_TYPE
-from registry.keyring import SCHEME, Keyring, keyid_of, parse_public
+from registry.keyring import Keyring, check_content, keyid_of
 from registry.signing import VerifyError, sign_statement, statement, verify_envelope
 
 
@@ -42,19 +42,14 @@ def sign_update(ring: Keyring, keys: dict, threshold: int, signers: list[Ed25519
 
 
 def _version_ring(content: object, where: str) -> Keyring:
-    if not isinstance(content, dict) or not isinstance(content.get("keys"), dict):
-        raise VerifyError("keyring swap", f"{where} holds no keys")
-    for kid, entry in content["keys"].items():
-        try:
-            ok = isinstance(entry, dict) and entry.get("scheme") == SCHEME and keyid_of(parse_public(entry["public"])) == kid
-        except (DDRError, KeyError, TypeError):
-            ok = False
-        if not ok:
-            raise VerifyError("keyring swap", f"{where}: key {str(kid)[:16]} is not a valid ed25519 key of that id")
-    t, v = content.get("threshold"), content.get("version")
-    if not isinstance(t, int) or t < 1 or not isinstance(v, int):
-        raise VerifyError("keyring swap", f"{where} has no valid threshold/version")
-    return Keyring(content["keys"], t, version=v)
+    try:
+        check_content(content, where)
+    except DDRError as e:
+        raise VerifyError("keyring swap", str(e)) from None
+    v = content.get("version")
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise VerifyError("keyring swap", f"{where} has no valid version")
+    return Keyring(content["keys"], content["threshold"], version=v)
 
 
 def verify_lineage(ring: Keyring) -> list[tuple[int, str]]:

@@ -30,6 +30,17 @@ def list_versions(releases_dir: str | Path) -> list[str]:
     return sorted((p.name for p in root.iterdir() if p.is_dir() and is_semver(p.name)), key=semver_key)
 
 
+def stray_releases(releases_dir: str | Path) -> list[str]:
+    """Visible folders that hold a release envelope under a name that is not a semantic version: no
+    verifier reads them as part of the chain, so a verifier fails on them rather than skip a release
+    (or a forgery) a reader may still open. Hidden folders are interrupted writes (ddr/kernel/atomic.py)."""
+    root = Path(releases_dir)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+                  and not is_semver(p.name) and (p / ENVELOPE_NAME).exists())
+
+
 def envelope_digest(release_dir: str | Path) -> str:
     """The sha256 of a release's envelope: what the next release names as its previous one."""
     return sha256_file(Path(release_dir) / ENVELOPE_NAME)

@@ -18,6 +18,7 @@ from typing import Any
 
 from ddr import metrics
 from ddr.errors import DDRError
+from registry.csv_text import csv_text
 
 COLUMNS = ("method", "method_reference", "verified", "date", "dataset", "ipc", "label_type", "hlr", "ior")
 _DATASETS = {"cifar10": "cifar10", "cifar100": "cifar100", "tinyimagenet": "tinyimagenet", "tiny": "tinyimagenet",
@@ -49,7 +50,7 @@ def read_leaderboard(path: str | Path) -> list[dict[str, Any]]:
     if missing:
         raise DDRError(f"{path}: not a DD-Ranking leaderboard CSV: missing column '{missing[0]}' "
                        f"(expected {', '.join(COLUMNS)})")
-    rows = []
+    rows, lines = [], {}
     for line, raw in enumerate(reader, start=2):
         raw = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
         where = f"{path}:{line}"
@@ -65,6 +66,13 @@ def read_leaderboard(path: str | Path) -> list[dict[str, Any]]:
             raise DDRError(f"{where}: label_type must be 'hard' or 'soft', got '{raw['label_type']}'")
         if not raw["method"]:
             raise DDRError(f"{where}: empty method")
+        if not dataset_name(raw["dataset"]):
+            raise DDRError(f"{where}: empty data set")
+        cell = cell_key(raw["dataset"], ipc, label, raw["method"])
+        if cell in lines:  # which of two rows for one cell is meant cannot be guessed: neither wins
+            raise DDRError(f"{path}: rows {lines[cell]} and {line} both give {dataset_name(raw['dataset'])} IPC {ipc} "
+                           f"{label} {raw['method']!r}; keep one")
+        lines[cell] = line
         rows.append({"method": raw["method"], "method_reference": raw["method_reference"],
                      "verified": raw["verified"], "date": raw["date"], "dataset": dataset_name(raw["dataset"]),
                      "ipc": ipc, "label": label, "hlr": hlr_pp / 100.0, "ior": ior_pp / 100.0})
@@ -128,9 +136,7 @@ def reference_markdown(comparison: list[dict[str, Any]], source: str) -> str:
 
 def to_ddranking_csv(ranking: dict[str, Any], date: str = "", verified: str = "ddr") -> str:
     """A release's LRS tables in the leaderboard's CSV format (HLR and IOR means in percentage points)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(COLUMNS)
+    rows: list[list] = [list(COLUMNS)]
     for t in ranking["tables"]:
         if not _leaderboard_like(t):
             continue
@@ -139,7 +145,7 @@ def to_ddranking_csv(ranking: dict[str, Any], date: str = "", verified: str = "d
             if "hlr" not in comp or "ior" not in comp:
                 continue
             proto = r.get("protocol") or {}
-            w.writerow([r["method"], f"ddr {proto.get('name')}@{proto.get('version')}", verified, date,
-                        t["dataset"], t["ipc"], t["label"], repr(round(comp["hlr"]["mean"] * 100, 6)),
-                        repr(round(comp["ior"]["mean"] * 100, 6))])
-    return buf.getvalue()
+            rows.append([r["method"], f"ddr {proto.get('name')}@{proto.get('version')}", verified, date,
+                         t["dataset"], t["ipc"], t["label"], round(comp["hlr"]["mean"] * 100, 6),
+                         round(comp["ior"]["mean"] * 100, 6)])
+    return csv_text(rows)

@@ -135,7 +135,12 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
     Two publishes at once would both read the same head and both name it `previous`, splitting the chain
     for good: everything from reading the head to renaming the new release into place holds an
     exclusive lock on the releases folder."""
+    from registry.freshness import DEFAULT_EXPIRES_DAYS, timestamp_window
+
     check_semver(version)
+    timestamp_window(DEFAULT_EXPIRES_DAYS if expires_days is None else expires_days)  # before anything is written
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise DDRError(f"--seed must be an integer from 0 to 2**32 - 1; got {seed}")
     if not keys:
         raise DDRError("publishing needs at least one signing key (--key)")
     releases_dir = Path(releases_dir)

@@ -1,12 +1,11 @@
 """Renderings of a ranking: CSV, Markdown, and a static HTML page (inline JS sort, no network)."""
 from __future__ import annotations
 
-import csv
 import html
-import io
 import json
 
 from registry import charts
+from registry.csv_text import csv_text
 from registry.ranking import table_key
 from registry.render_certainty import beats_random_sort_value, beats_random_text, label_caption, table_notes
 from registry.render_classes import per_class_html
@@ -25,24 +24,16 @@ def _components(row: dict) -> str:
     return " ".join(f"{k}={v['mean']:.4f}±{v['std']:.4f}" for k, v in sorted(row["components"].items()))
 
 
-def _csv_text(text: object) -> str:
-    """A text cell a spreadsheet shows as text: a leading = + - @ (a formula) gets a quote mark first."""
-    text = "" if text is None else str(text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def to_csv(ranking: dict) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
+    rows: list[list] = [CSV_COLUMNS]
     for t in ranking["tables"]:
         for r in t["rows"]:
-            w.writerow([_csv_text(t["dataset"]), t["ipc"], _csv_text(t["label"]), t["score"], r["rank"], _csv_text(r["method"]),
-                        repr(r["mean"]), repr(r["std"]), r["rounds"], r["rank_interval"][0], r["rank_interval"][1],
-                        r["p_rank1"], "" if r["p_beats_next"] is None else r["p_beats_next"], _components(r),
-                        _csv_text(r["protocol"].get("name")), r["protocol"].get("version"), r["mlflow_run_id"] or "",
-                        *_vs_random_csv(r), t.get("certainty") or "", "; ".join(t.get("flags", []) + r.get("flags", []))])
-    return buf.getvalue()
+            rows.append([t["dataset"], t["ipc"], t["label"], t["score"], r["rank"], r["method"],
+                         r["mean"], r["std"], r["rounds"], r["rank_interval"][0], r["rank_interval"][1],
+                         r["p_rank1"], r["p_beats_next"], _components(r),
+                         r["protocol"].get("name"), r["protocol"].get("version"), r["mlflow_run_id"],
+                         *_vs_random_csv(r), t.get("certainty"), "; ".join(t.get("flags", []) + r.get("flags", []))])
+    return csv_text(rows)
 
 
 def _vs_random_csv(r: dict) -> list:

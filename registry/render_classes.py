@@ -17,7 +17,7 @@ def per_class_html(ranking: dict) -> str:
             continue
         k = max(len(r["per_class_accuracy"]) for r in rows)
         parts.append(f"<h3>{e(table_key(t))} · {e(label_caption(t))}</h3>")
-        # sortable and laid out as a ranking table, but not one: the page's self-check skips .classes
+        # sortable and laid out as a ranking table, but not one: the self-check compares it as shown only
         parts.append('<table class="rank classes"><thead><tr><th class="t">method</th>'
                      + "".join(f"<th>{c}</th>" for c in range(k)) + "</tr></thead><tbody>")
         for r in rows:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ddr.errors import DDRError
 from ddr.kernel.atomic import write_text_atomic
-from registry.util import dump_json
+from registry.util import check_writable, dump_json, is_semver
 
 STATE_SCHEMA = "ddr.verifier-state/v1"
 
@@ -43,7 +43,10 @@ class TrustState:
                 raise DDRError(f"verifier state {self.path} is not valid JSON: {e}") from None
             if not isinstance(data, dict) or data.get("schema") != STATE_SCHEMA or not isinstance(data.get("keyrings"), dict):
                 raise DDRError(f"verifier state {self.path} is not a {STATE_SCHEMA} file")
+            for ring, entry in data["keyrings"].items():
+                _check_entry(entry, f"verifier state {self.path}: the entry of keyring {ring}")
             self.data = data
+        check_writable(self.path, "verifier state")
 
     @staticmethod
     def key(keyring_path: str | Path) -> str:
@@ -55,4 +58,28 @@ class TrustState:
     def update(self, keyring_path: str | Path, entry: dict) -> None:
         """Record the entry and write the file atomically (a crash leaves the old state)."""
         self.data["keyrings"][self.key(keyring_path)] = entry
-        write_text_atomic(self.path, dump_json(self.data))
+        try:
+            write_text_atomic(self.path, dump_json(self.data))
+        except OSError as e:
+            raise DDRError(f"verifier state {self.path}: cannot write it ({e.strerror})") from None
+
+
+def _check_entry(entry: object, where: str) -> None:
+    """A state entry read back must have the shape this module writes; anything else is a damaged file."""
+    shapes = {"keyring": {"version": int, "digest": str}, "head": {"version": str, "envelope": str},
+              "timestamp": {"counter": int, "issued_at": str, "expires": str}}
+    if not isinstance(entry, dict):
+        raise DDRError(f"{where} is not a mapping")
+    for part, fields in shapes.items():
+        value = entry.get(part)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            raise DDRError(f"{where}: '{part}' is not a mapping")
+        for name, kind in fields.items():
+            v = value.get(name)
+            if v is not None and (not isinstance(v, kind) or isinstance(v, bool)):
+                raise DDRError(f"{where}: '{part}.{name}' is not a {kind.__name__}")
+    version = (entry.get("head") or {}).get("version")
+    if version is not None and not is_semver(version):
+        raise DDRError(f"{where}: 'head.version' {version!r} is not a semantic version")

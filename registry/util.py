@@ -60,3 +60,21 @@ def list_files(root: Path) -> list[str]:
         if p.is_file() or p.is_symlink():
             out.append(p.relative_to(root).as_posix())
     return sorted(out)
+
+
+def check_writable(path: str | Path, what: str, *, folder: bool = False) -> Path:
+    """Refuse, before anything is verified, computed or signed, a file (or with ``folder``, a folder to
+    write files into) that could not be written later: its nearest existing folder must be a writable
+    folder (not a file, a read-only folder or file system), and the target itself, if present, a
+    writable regular file (or folder)."""
+    import os
+
+    path = Path(path)
+    if path.exists() and (not (path.is_dir() if folder else path.is_file()) or not os.access(path, os.W_OK)):
+        raise DDRError(f"{what} {path} is not a writable {'folder' if folder else 'file'}")
+    parent = next(q for q in ((path, *path.parents) if folder else path.parents) if q.exists())
+    if not parent.is_dir():
+        raise DDRError(f"{what} {path} cannot be written: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise DDRError(f"{what} {path} cannot be written: {parent} is not writable")
+    return path

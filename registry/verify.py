@@ -2,7 +2,8 @@
 
 Checks, per release (oldest first), each failing with a named check:
 
-- ``missing file`` / ``extra file``: the folder holds exactly the statement's subjects + the envelope;
+- ``missing file`` / ``extra file``: the folder holds exactly the statement's subjects + the envelope, and no
+  folder beside the releases holds a release under a name that is not a semantic version;
 - ``malformed envelope`` / ``malformed statement``: the envelope is DSSE, the payload an in-toto Statement v1;
 - ``unknown key`` / ``bad signature``: at least ``threshold`` trusted keys signed the PAE of the payload;
 - ``version mismatch``: the signed statement names the folder's version (catches a replayed envelope);
@@ -26,7 +27,7 @@ from ddr.errors import DDRError
 from ddr.kernel.digests import sha256_file
 from registry import ENVELOPE_NAME, PREDICATE_TYPE_V2
 from registry.keyring import Keyring
-from registry.layout import envelope_digest, list_versions, read_statement_unverified
+from registry.layout import envelope_digest, list_versions, read_statement_unverified, stray_releases
 from registry.signing import VerifyError, verify_envelope
 from registry.trust_state import TrustState
 from registry.util import list_files
@@ -122,6 +123,9 @@ def verify_chain(releases_dir: str | Path, keyring: Keyring, *, upto: str | None
     report = Report()
     versions = list_versions(releases_dir)
     try:
+        for name in stray_releases(releases_dir):
+            raise VerifyError("extra file", f"{name}/{ENVELOPE_NAME}: a release folder whose name is not a "
+                                            "semantic version")
         if not versions:
             raise VerifyError("missing file", f"no releases in {releases_dir}")
         if latest is not None and versions[-1] != latest:

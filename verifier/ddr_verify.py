@@ -13,14 +13,59 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 P = "https://ddr.dev/registry/"
 RELEASE_TYPES, TS_TYPE, RING_TYPE = (P + "release/v1", P + "release/v2"), P + "timestamp/v1", P + "keyring/v1"
-ENV, TS = "release.dsse.json", "timestamp.dsse.json"
-SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$")
+ENV, TS, STATE = "release.dsse.json", "timestamp.dsse.json", "ddr.verifier-state/v1"
+# the registry's semver (registry/util.py): core + optional pre-release, no leading zeros, no build metadata
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+                    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$")
+RAW_HEX = re.compile(r"[0-9a-fA-F]{64}")
 sha = lambda b: hashlib.sha256(b).hexdigest()  # noqa: E731
 fsha = lambda p: sha(Path(p).read_bytes())  # noqa: E731
 cjson = lambda o: json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()  # noqa: E731
 
-class Fail(Exception):
+class Fail(Exception):  # a failed check, exit 1
     pass
+
+class Bad(Exception):  # bad input, exit 2: a keyring or state file of another shape, a state that cannot be written
+    pass
+
+def bad(ok, msg, err=Bad):
+    if not ok:
+        raise err(msg)
+
+def posint(x):
+    return isinstance(x, int) and not isinstance(x, bool) and x >= 1
+
+def check_ring(d, where, versioned=True, err=Bad):
+    """A keyring version's rules, as registry/keyring.py check_content: keys id -> {public: 64 hex digits (raw
+    key), scheme: ed25519}, each id the sha256 of its key; threshold a positive integer (1 if absent, unversioned)."""
+    bad(isinstance(d, dict) and isinstance(d.get("keys"), dict), f"{where} has no 'keys' mapping", err)
+    bad(posint(d.get("threshold", None if versioned else 1)), f"{where}: threshold must be a positive integer; got {d.get('threshold')!r}", err)
+    for kid, e in d["keys"].items():
+        pub = e.get("public") if isinstance(e, dict) and e.get("scheme") == "ed25519" else None
+        bad(isinstance(pub, str) and RAW_HEX.fullmatch(pub), f"{where}: key {str(kid)[:16]}: not scheme ed25519 with a public key of 64 hex digits", err)
+        try:
+            Ed25519PublicKey.from_public_bytes(bytes.fromhex(pub))
+        except ValueError:
+            raise err(f"{where}: key {str(kid)[:16]} is not a valid Ed25519 public key")
+        bad(sha(bytes.fromhex(pub)) == kid, f"{where}: key id {str(kid)[:16]} is not the sha256 of its public key", err)
+
+def check_state(state, where):
+    """Every entry of the trusted state has the shape save() writes (as registry/trust_state.py checks)."""
+    bad(isinstance(state, dict) and state.get("schema") == STATE and isinstance(state.get("keyrings"), dict), f"{where} is not a {STATE} file")
+    for ring, entry in state["keyrings"].items():
+        w = f"{where}: the entry of keyring {ring}"
+        bad(isinstance(entry, dict), f"{w} is not a mapping")
+        for part, fields in (("keyring", (("version", int), ("digest", str))), ("head", (("version", str), ("envelope", str))),
+                             ("timestamp", (("counter", int), ("issued_at", str), ("expires", str)))):
+            bad(isinstance(entry.get(part) or {}, dict), f"{w}: '{part}' is not a mapping")
+            for name, v, kind in ((n, (entry.get(part) or {}).get(n), k) for n, k in fields):
+                bad(v is None or (isinstance(v, kind) and not isinstance(v, bool)), f"{w}: '{part}.{name}' is not a {kind.__name__}")
+        bad(SEMVER.match((entry.get("head") or {}).get("version") or "0.0.0"), f"{w}: 'head.version' is not a semantic version")
+
+def check_writable(path, what):
+    parent = next(q for q in path.parents if q.exists())
+    bad(not path.exists() or (path.is_file() and os.access(path, os.W_OK)), f"{what} {path} is not a writable file")
+    bad(parent.is_dir() and os.access(parent, os.W_OK | os.X_OK), f"{what} {path} cannot be written: {parent} is not a writable folder")
 
 def need(ok, msg):
     if not ok:
@@ -74,6 +119,7 @@ def keyring_lineage(ring):
     plain = top["version"] == 1 and not ring.get("updates") and ring.get("root") is None  # never updated
     cur = top if plain else ring["root"] if isinstance(ring.get("root"), dict) else {}
     need(cur.get("version") == 1 and isinstance(cur.get("keys"), dict), "keyring swap: no version 1 root")
+    check_ring(cur, "keyring swap: keyring root", err=Fail)
     seen = [(1, digest(cur))]
     for env in ring.get("updates") or []:
         where = f"keyring update to version {cur['version'] + 1}"
@@ -81,6 +127,7 @@ def keyring_lineage(ring):
             pred = open_envelope(env, cur["keys"], cur["threshold"], where, (RING_TYPE,))["predicate"]
         except Fail as e:
             raise Fail(f"keyring swap: {str(e).split(': ', 1)[1]} (not signed by the previous version's keys)")
+        check_ring(pred, f"keyring swap: {where}", err=Fail)
         prev = pred.get("previous") if isinstance(pred.get("previous"), dict) else {}
         need(pred.get("version") == cur["version"] + 1 and (prev.get("digest") or {}).get("sha256") == seen[-1][1],
              f"keyring swap: {where} does not name version {cur['version']} as its predecessor")
@@ -121,6 +168,9 @@ def verify_release(d, ring):
 def verify_registry(root, ring, seen):
     """Verify the chain, the timestamp and what was seen before; return (new state entry, versions)."""
     versions = sorted((p.name for p in root.iterdir() if p.is_dir() and SEMVER.match(p.name)), key=semkey)
+    stray = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+                   and not SEMVER.match(p.name) and (p / ENV).exists())
+    need(not stray, f"extra file: {stray[0] if stray else ''}/{ENV}: a release folder whose name is not a semantic version")
     need(versions, f"missing file: no releases in {root}")
     types = set()
     for i, v in enumerate(versions):
@@ -163,35 +213,50 @@ def main(argv=None):
     state_path = a.state or Path(os.environ.get("DDR_STATE") or Path(os.environ.get("XDG_STATE_HOME") or
                                                                    Path.home() / ".local/state") / "ddr/verifier-state.json")
     try:
-        ring = json.loads(a.keyring.read_text(encoding="utf-8"))
-        state = json.loads(state_path.read_text()) if state_path.exists() and not a.no_state else {"keyrings": {}}
-        assert isinstance(ring, dict) and isinstance(state.get("keyrings"), dict) and a.path.is_dir()
-    except (OSError, ValueError, AssertionError, AttributeError) as e:
-        print(f"error: cannot read {a.keyring}, {a.path} or the state file {state_path} ({e})", file=sys.stderr)
+        return run(a, state_path)
+    except Bad as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
-    key = str(a.keyring.resolve())
-    def save(entry):  # atomically, so a crash leaves the previous state
-        if not a.no_state:
-            state.update(schema="ddr.verifier-state/v1", keyrings=dict(state["keyrings"], **{key: entry}))
-            state_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = state_path.with_name(f".{state_path.name}.tmp-{os.getpid()}")
-            tmp.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
-            os.replace(tmp, state_path)
-    seen = state["keyrings"].get(key, {})
-    try:
-        lineage, pin = keyring_lineage(ring), seen.get("keyring")
-        need(not pin or (pin.get("version"), pin.get("digest")) in lineage, f"keyring swap: the keyring (version "
-             f"{lineage[-1][0]}) does not descend, by signed updates, from version {(pin or {}).get('version')} seen before")
-        seen["keyring"] = {"version": lineage[-1][0], "digest": lineage[-1][1]}  # kept even if the releases fail
-        save(seen)
-        if (a.path / ENV).exists():
-            verify_release(a.path, ring)
-            print(f"OK: release {a.path.name} verified")
-            return 0
-        entry, versions = verify_registry(a.path, ring, seen)
     except Fail as e:
         print(f"FAIL {e}")
         return 1
+
+def run(a, state_path):
+    try:
+        ring = json.loads(a.keyring.read_text(encoding="utf-8"))
+        state = json.loads(state_path.read_text()) if state_path.exists() and not a.no_state else {"schema": STATE, "keyrings": {}}
+    except (OSError, ValueError) as e:
+        raise Bad(f"cannot read {a.keyring} or the state file {state_path} ({e})")
+    bad(a.path.is_dir(), f"{a.path} is not a folder")
+    check_ring(ring, f"keyring {a.keyring}", versioned=False)
+    bad(posint(ring.get("version", 1)) and isinstance(ring.get("updates", []), list) and isinstance(ring.get("root"), (dict, type(None))),
+        f"keyring {a.keyring}: version must be a positive integer, 'updates' a list and 'root' a mapping")
+    if not a.no_state:
+        check_state(state, f"verifier state {state_path}")
+        check_writable(state_path, "verifier state")
+    key = str(a.keyring.resolve())
+    def save(entry):  # atomically, so a crash leaves the previous state
+        if not a.no_state:
+            state.update(schema=STATE, keyrings=dict(state["keyrings"], **{key: entry}))
+            tmp = state_path.with_name(f".{state_path.name}.tmp-{os.getpid()}")
+            try:
+                state_path.parent.mkdir(parents=True, exist_ok=True)
+                tmp.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+                os.replace(tmp, state_path)
+            except OSError as e:
+                tmp.unlink(missing_ok=True)
+                raise Bad(f"verifier state {state_path}: cannot write it ({e.strerror})")
+    seen = state["keyrings"].get(key, {})
+    lineage, pin = keyring_lineage(ring), seen.get("keyring")
+    need(not pin or (pin.get("version"), pin.get("digest")) in lineage, f"keyring swap: the keyring (version "
+         f"{lineage[-1][0]}) does not descend, by signed updates, from version {(pin or {}).get('version')} seen before")
+    seen["keyring"] = {"version": lineage[-1][0], "digest": lineage[-1][1]}  # kept even if the releases fail
+    save(seen)
+    if (a.path / ENV).exists():
+        verify_release(a.path, ring)
+        print(f"OK: release {a.path.name} verified")
+        return 0
+    entry, versions = verify_registry(a.path, ring, seen)
     save(dict(entry, keyring=seen["keyring"]))
     print(f"OK: {len(versions)} release(s) verified, chain intact, head {versions[-1]}")
     return 0

@@ -59,6 +59,11 @@ class DistilledSet:
             return dvc_md5(self.path)
         return "mem:" + tensor_sha256(self.images, self.labels, algorithm="md5")
 
+    def content_digest(self) -> str:
+        """sha256 of the images and labels alone: the same set under another method name, meta.json or folder
+        has the same content digest (the folder's DVC md5, digest(), changes with its meta.json)."""
+        return tensor_sha256(self.images, self.labels)
+
 
 def _load_tensor(path: Path) -> Any:
     try:

@@ -17,6 +17,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ddr.checks import check_name, confined, name_key, number
 from ddr.errors import DDRError
 from ddr.grid.spec import GridSpec
 from ddr.kernel.atomic import atomic_folder
@@ -32,7 +33,7 @@ def is_pipeline_params(raw: Any) -> bool:
     return isinstance(raw, dict) and isinstance(raw.get("data"), dict) and isinstance(raw.get("evaluate"), dict)
 
 
-def _submissions(raw: dict[str, Any], source: str) -> list[dict[str, Any]]:
+def _submissions(raw: dict[str, Any], source: str, base: Path) -> list[dict[str, Any]]:
     subs = raw.get("submissions") or []
     if not isinstance(subs, list):
         raise DDRError(f"{source}: 'submissions' must be a list")
@@ -49,6 +50,14 @@ def _submissions(raw: dict[str, Any], source: str) -> list[dict[str, Any]]:
         labels = s.get("labels", ["hard"])
         if not isinstance(labels, list) or not labels or set(labels) - {"hard", "soft"}:
             raise DDRError(f"{where}: labels must list hard and/or soft")
+        try:
+            check_name(s["method"], "method")
+            number(s["ipc"], "ipc", low=1, integer=True)
+            if not isinstance(s["path"], str):
+                raise DDRError(f"path must be text, got {s['path']!r}")
+            confined(base, *Path(s["path"]).parts, what="path")  # a submission lives inside the project
+        except DDRError as exc:
+            raise DDRError(f"{where}: {exc}") from None
     return subs
 
 
@@ -58,28 +67,41 @@ def spec_from_params(raw: dict[str, Any], source: str, base: Path) -> GridSpec:
     from ddr.eval.session import parse_engine
 
     data, ev = raw["data"], raw["evaluate"]
-    dataset = str(data.get("dataset") or "")
+    dataset = data.get("dataset")
     if not dataset:
         raise DDRError(f"{source}: data.dataset is required")
-    ipcs = [int(i) for i in (data.get("ipcs") or [])]
+    try:
+        check_name(dataset, "data.dataset")
+        ipcs = [number(i, "data.ipcs value", low=1, integer=True) for i in (data.get("ipcs") or [])]
+    except DDRError as exc:
+        raise DDRError(f"{source}: {exc}") from None
     metrics = []
     for m in ev.get("metrics") or []:
         metrics.append("-".join(str(x) for x in m) if isinstance(m, list) else str(m))
     if not ipcs or not metrics:
         raise DDRError(f"{source}: data.ipcs and evaluate.metrics must not be empty")
     methods: dict[str, dict[str, Any]] = {}
+    names: dict[str, str] = {}  # name_key -> the name: a submission may not pass for another method by case
     for m in (raw.get("distill") or {}).get("methods") or []:
-        methods[str(m)] = {"path": DISTILLED.replace("{method}", str(m))}
-    for s in _submissions(raw, source):
+        try:
+            check_name(m, "distill.methods value", taken=names.values())
+        except DDRError as exc:
+            raise DDRError(f"{source}: {exc}") from None
+        methods[m] = {"path": DISTILLED.replace("{method}", m)}
+        names[name_key(m)] = m
+    reference = frozenset(methods)
+    for s in _submissions(raw, source, base):
         if s["dataset"] != dataset:
             raise DDRError(f"{source}: submission {s['method']} is for {s['dataset']}; this pipeline evaluates "
                            f"{dataset}")
         if int(s["ipc"]) not in ipcs:
             raise DDRError(f"{source}: submission {s['method']} has ipc {s['ipc']}; data.ipcs is {ipcs}")
         key = f"{s['method']}@ipc{s['ipc']}"
-        if str(s["method"]) in methods or key in methods:
+        known = names.get(name_key(s["method"]))
+        if s["method"] in reference or key in methods or (known is not None and known != s["method"]):
             raise DDRError(f"{source}: submission {s['method']} (ipc {s['ipc']}) is declared twice or names a "
-                           f"reference distiller")
+                           f"reference distiller or another submission (up to case and spaces)")
+        names[name_key(s["method"])] = s["method"]
         methods[key] = {"path": str(s["path"]), "ipc": int(s["ipc"]), "labels": list(s.get("labels", ["hard"])),
                         "method": str(s["method"])}
     engine = str(ev.get("engine") or "plain")
@@ -87,7 +109,7 @@ def spec_from_params(raw: dict[str, Any], source: str, base: Path) -> GridSpec:
     teacher = TEACHER if any(m.endswith("-soft") for m in metrics) else None
     return GridSpec(name="pipeline", datasets=[dataset], ipcs=ipcs, metrics=metrics, methods=methods,
                     rounds=None if ev.get("rounds") is None else int(ev["rounds"]), base=base, teacher=teacher,
-                    random=RANDOM, engine=engine)
+                    random=RANDOM, engine=engine, reference=reference)
 
 
 def executor_settings(raw: dict[str, Any]) -> dict[str, Any]:
@@ -138,13 +160,17 @@ def export_results(report, folder: str | Path, base: Path) -> list[Path]:
             for item in d["inputs"].get("random") or []:
                 if isinstance(item, dict) and item.get("path"):
                     item["path"] = _relative(item["path"], base)
-            rel = Path(f"{c.dataset}-ipc{c.ipc}") / f"{c.metric}-{c.label_kind}" / c.method / "result.json"
-            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            # the method name comes from the spec: a plain name, one folder inside the export
+            cell_dir = confined(tmp, f"{c.dataset}-ipc{c.ipc}", f"{c.metric}-{c.label_kind}", c.method,
+                                what="method or data set name")
+            cell_dir.mkdir(parents=True, exist_ok=True)
             beside = (d.get("predictions") or {}).get("file")  # the per-image predictions bundle, for the release
-            if beside and (report.out / "cells" / c.id / "eval" / beside).is_file():
-                shutil.copyfile(report.out / "cells" / c.id / "eval" / beside, (tmp / rel).parent / beside)
-            (tmp / rel).write_text(json.dumps(d, indent=2) + "\n")
-            written.append(folder / rel)
+            if beside:  # named by the result.json, which may have been adopted from the tracking store
+                made = confined(report.out / "cells", c.id, "eval", beside, what="predictions file")
+                if made.is_file():
+                    shutil.copyfile(made, confined(cell_dir, beside, what="predictions file"))
+            (cell_dir / "result.json").write_text(json.dumps(d, indent=2) + "\n")
+            written.append(folder / cell_dir.relative_to(tmp) / "result.json")
     return written
 
 

@@ -25,9 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ddr.checks import number
+from ddr.checks import check_name, name_key, number
 from ddr.errors import DDRError
 from ddr.grid.cell import Cell
 
@@ -52,6 +50,10 @@ class GridSpec:
     teacher: str | dict[str, str] | None = None
     random: str | None = None
     engine: str = "plain"
+    # reference distillers' method keys: two of them may select the same images (herding and k-center both start
+    # from the sample nearest the class mean, so at ipc 1 they agree); any other method whose images and labels
+    # equal another method's is refused, whatever its name or meta.json says
+    reference: frozenset[str] = frozenset()
 
     def protocol_for(self, dataset: str, metric: str, label: str = "hard") -> str:
         from ddr.protocols import default_protocol
@@ -73,6 +75,8 @@ class GridSpec:
 
         cells: list[Cell] = []
         seen: dict[str, Cell] = {}
+        same_content: dict[tuple, tuple[str, str]] = {}  # (dataset, ipc, metric entry, content) -> (key, label)
+        same_folder: dict[tuple, str] = {}  # where an export writes the cell -> its label
         for dataset in self.datasets:
             for ipc in self.ipcs:
                 for entry in self.metrics:
@@ -118,8 +122,22 @@ class GridSpec:
                         if cell.id in seen:
                             raise DDRError(f"{where}: the same cell as {seen[cell.id].label} (same distilled set "
                                            f"{cell.digest}); list each distilled set once")
+                        content = (dataset, ipc, entry, ds.content_digest())
+                        other = same_content.get(content)
+                        if other and not {key, other[0]} <= self.reference:
+                            raise DDRError(f"{where}: the same images and labels as {other[1]} (under another name "
+                                           "or meta.json); list each distilled set once")
+                        same_content.setdefault(content, (key, cell.label))
+                        folder = (dataset, ipc, entry, name_key(method))
+                        if folder in same_folder:
+                            raise DDRError(f"{where}: the same method name as {same_folder[folder]} (up to case and "
+                                           "spaces); give each method its own name")
+                        same_folder[folder] = cell.label
                         seen[cell.id] = cell
                         cells.append(cell)
+        if not cells:
+            raise DDRError(f"grid {self.name}: no cell to run (every method's ipc or labels filter leaves out every "
+                           "data set, ipc and metric)")
         return cells
 
     def _teacher(self, dataset: str) -> str | None:
@@ -149,10 +167,15 @@ def _list(raw: Any, key: str, kind: type, source: str) -> list:
     items = value if isinstance(value, list) else [value]
     if not items:
         raise DDRError(f"grid {source}: '{key}' is empty")
-    try:
-        out = [kind(v) for v in items]
-    except (TypeError, ValueError):
-        raise DDRError(f"grid {source}: '{key}' must list {kind.__name__} values") from None
+    if kind is int:  # ipc: 1.9 or '2' is a typo, not ipc 1 or 2
+        try:
+            out = [number(v, f"'{key}' value", integer=True) for v in items]
+        except DDRError as exc:
+            raise DDRError(f"grid {source}: {exc}") from None
+    elif not all(isinstance(v, str) for v in items):
+        raise DDRError(f"grid {source}: '{key}' must list {kind.__name__} values")
+    else:
+        out = list(items)
     if len(set(out)) != len(out):
         raise DDRError(f"grid {source}: '{key}' lists a value twice")
     return out
@@ -182,9 +205,16 @@ def parse_grid(raw: Any, source: str, base: Path) -> GridSpec:
     if not isinstance(methods, dict) or not methods:
         raise DDRError(f"grid {source}: 'methods' must map method names to {{path: ...}} or {{random_seed: N}}")
     parsed: dict[str, dict[str, Any]] = {}
+    names: list[str] = []  # display names: each becomes a folder of an export, so none may equal another's
     for name, src in methods.items():
         if isinstance(src, str):
             src = {"path": src}
+        try:
+            display = check_name((src.get("method") if isinstance(src, dict) else None) or name, "method name")
+            check_name(display, "method name", taken=[n for n in names if n != display])
+        except DDRError as exc:
+            raise DDRError(f"grid {source}: {exc}") from None
+        names.append(display)
         if not isinstance(src, dict) or len(set(src) & _METHOD) != 1 or set(src) - _METHOD - _FILTERS:
             raise DDRError(f"grid {source}: method '{name}' needs exactly one of: path, random_seed "
                            f"(optional: {', '.join(sorted(_FILTERS))})")
@@ -207,8 +237,11 @@ def parse_grid(raw: Any, source: str, base: Path) -> GridSpec:
             number(weight, "weight", low=0, high=1)
     except DDRError as exc:
         raise DDRError(f"grid {source}: {exc}") from None
-    if raw.get("name") is not None and not isinstance(raw["name"], str):
-        raise DDRError(f"grid {source}: name must be text")
+    if raw.get("name") is not None:
+        try:
+            check_name(raw["name"], "grid name")
+        except DDRError as exc:
+            raise DDRError(f"grid {source}: {exc}") from None
     roots = raw.get("roots") or {}
     if not isinstance(roots, dict):
         raise DDRError(f"grid {source}: 'roots' must map data set names to folders")
@@ -230,10 +263,9 @@ def load_grid(path: str | Path) -> GridSpec:
     path = Path(path)
     if not path.is_file():
         raise DDRError(f"no such grid spec: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise DDRError(f"grid {path}: invalid YAML ({str(exc).splitlines()[0]})") from None
+    from ddr.yaml_input import load_yaml
+
+    raw = load_yaml(path.read_text(), f"grid {path}")
     from ddr.grid.pipeline import is_pipeline_params, spec_from_params
 
     if is_pipeline_params(raw):  # the DVC pipeline's params.yaml: its evaluate step

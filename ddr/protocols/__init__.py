@@ -327,10 +327,9 @@ def _read_raw(name_or_path: str, depth: int = 0) -> tuple[dict[str, Any], str]:
         if name_or_path not in shipped:
             raise unknown("protocol", name_or_path, shipped)
         text, source = shipped[name_or_path].read_text(), name_or_path
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise DDRError(f"protocol {source}: invalid YAML ({str(exc).splitlines()[0]})") from None
+    from ddr.yaml_input import load_yaml
+
+    raw = load_yaml(text, f"protocol {source}")  # a key given twice is refused, not silently the last one
     if not isinstance(raw, dict):
         raise DDRError(f"protocol {source}: not a YAML mapping")
     if "include" in raw:  # lm-eval-harness style: a base protocol, then this file's changes

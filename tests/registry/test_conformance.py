@@ -4,6 +4,11 @@ the standalone verifier/ddr_verify.py), judged only by exit status and the `FAIL
 Each case gets a fresh copy of one registry (1.0.0 -> 1.1.0 -> 2.0.0, signed timestamp, keyring);
 cases marked `primed` first let the verifier see the genuine registry (its trusted state), as a
 real verifier that checked yesterday would have.
+
+Both verifiers follow one rule-set: the corpus also holds keyring, threshold, key-format, trust-state and
+folder-name cases, where the verdict is a refusal of the input (exit 2, one line, state untouched), a
+named failure (exit 1) or acceptance (exit 0); test_both_verifiers_agree requires the same verdict from
+both on every case of the corpus.
 """
 import base64
 import json
@@ -58,8 +63,8 @@ class Ctx:
 
         return load_private_key(self.key_path)
 
-    def verify(self):
-        """(exit status, first line of output) of the verifier under test."""
+    def verify(self, whole: bool = False):
+        """(exit status, first line of output) of the verifier under test (whole: all of its output)."""
         if self.verifier == "ddr":
             code, out = invoke("verify", "--releases", self.rel, "--keyring", self.ring_path, "--state", self.state)
         else:
@@ -67,6 +72,8 @@ class Ctx:
                                 "--state", str(self.state)], capture_output=True, text=True, timeout=60,
                                env=dict(os.environ, PYTHONPATH=""))
             code, out = p.returncode, p.stdout + p.stderr
+        if whole:
+            return code, out
         return code, (out.strip().splitlines() or [""])[0] if code else out
 
     def envelope(self, v):
@@ -226,6 +233,148 @@ def keyring_forged_update(c):
     return "keyring swap"
 
 
+def _edit_ring(c, change):
+    d = json.loads(c.ring_path.read_text())
+    change(d)
+    c.ring_path.write_text(json.dumps(d))
+
+
+def _first_key(d):
+    return next(iter(d["keys"].values()))
+
+
+REFUSED = "refused"  # bad input: exit 2, one line on stderr, nothing written
+
+
+def threshold_zero_unsigned_release(c):
+    """Threshold 0 would let a release with no signature at all pass: the keyring is refused instead."""
+    _edit_ring(c, lambda d: d.update(threshold=0))
+    env = c.envelope("2.0.0")
+    env["signatures"] = []
+    c.write_envelope("2.0.0", env)
+    return REFUSED
+
+
+def threshold_negative_forged_release(c):
+    _edit_ring(c, lambda d: d.update(threshold=-1))
+    stranger, _ = generate_key(c.root / "stranger.key")
+    c.write_envelope("2.0.0", sign_statement(c.statement("2.0.0"), [stranger]))
+    return REFUSED
+
+
+def threshold_string(c):
+    _edit_ring(c, lambda d: d.update(threshold="1"))
+    return REFUSED
+
+
+def threshold_null(c):
+    _edit_ring(c, lambda d: d.update(threshold=None))
+    return REFUSED
+
+
+def threshold_true(c):
+    _edit_ring(c, lambda d: d.update(threshold=True))
+    return REFUSED
+
+
+def threshold_above_keys(c):
+    _edit_ring(c, lambda d: d.update(threshold=2))
+    return "bad signature"
+
+
+def pem_key_entry(c):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    def to_pem(d):
+        e = _first_key(d)
+        pub = Ed25519PublicKey.from_public_bytes(bytes.fromhex(e["public"]))
+        e["public"] = pub.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    _edit_ring(c, to_pem)
+    return REFUSED
+
+
+def key_entry_not_a_mapping(c):
+    _edit_ring(c, lambda d: d["keys"].update({k: "x" for k in d["keys"]}))
+    return REFUSED
+
+
+def key_id_not_its_key(c):
+    _edit_ring(c, lambda d: d.update(keys={"0" * 64: _first_key(d)}))
+    return REFUSED
+
+
+def key_scheme_other(c):
+    _edit_ring(c, lambda d: _first_key(d).update(scheme="rsa"))
+    return REFUSED
+
+
+def keyring_not_a_mapping(c):
+    c.ring_path.write_text("[1, 2]")
+    return REFUSED
+
+
+def uppercase_hex_key(c):
+    _edit_ring(c, lambda d: _first_key(d).update(public=_first_key(d)["public"].upper()))
+    return None  # the same raw key, written in capitals: accepted by both
+
+
+def _state(c, entry):
+    c.state.write_text(json.dumps({"schema": "ddr.verifier-state/v1", "keyrings": {str(c.ring_path.resolve()): entry}}))
+
+
+def state_entry_not_a_mapping(c):
+    _state(c, "x")
+    return REFUSED
+
+
+def state_head_version_not_text(c):
+    _state(c, {"head": {"version": 5, "envelope": "0" * 64}})
+    return REFUSED
+
+
+def state_timestamp_counter_not_int(c):
+    _state(c, {"timestamp": {"counter": "3"}})
+    return REFUSED
+
+
+def state_under_a_file(c):
+    (c.root / "a-file").write_text("")
+    c.state = c.root / "a-file" / "state.json"
+    return REFUSED
+
+
+def release_under_non_semver_name(c):
+    shutil.copytree(c.rel / "2.0.0", c.rel / "v2.0.0")
+    return "extra file"
+
+
+def release_under_leading_zero_prerelease(c):
+    shutil.copytree(c.rel / "1.0.0", c.rel / "2.0.0-01")  # semver forbids the leading zero: not a version
+    return "extra file"
+
+
+def forged_release_under_non_semver_name(c):
+    stranger, _ = generate_key(c.root / "stranger.key")
+    shutil.copytree(c.rel / "2.0.0", c.rel / "latest")
+    (c.rel / "latest" / ENVELOPE_NAME).write_text(json.dumps(sign_statement(c.statement("2.0.0"), [stranger])))
+    return "extra file"
+
+
+def non_semver_folder_without_release(c):
+    (c.rel / "notes").mkdir()
+    (c.rel / "notes" / "README.txt").write_text("not a release")
+    return None
+
+
+RULE_CASES = [threshold_zero_unsigned_release, threshold_negative_forged_release, threshold_string, threshold_null,
+              threshold_true, threshold_above_keys, pem_key_entry, key_entry_not_a_mapping, key_id_not_its_key,
+              key_scheme_other, keyring_not_a_mapping, uppercase_hex_key, state_entry_not_a_mapping,
+              state_head_version_not_text, state_timestamp_counter_not_int, state_under_a_file,
+              release_under_non_semver_name, release_under_leading_zero_prerelease,
+              forged_release_under_non_semver_name, non_semver_folder_without_release]
+
+
 CASES = [byte_change, swapped_signature, untrusted_key, removed_release, reordered_chain, replayed_envelope,
          extra_file, missing_file, path_traversal, absolute_subject, symlink, symlinked_extra_dir, rollback,
          removed_newest, removed_newest_and_timestamp, freeze, timestamp_stripped, mix_and_match_files,
@@ -278,3 +427,36 @@ def test_signed_keyring_update_accepted_and_revocation(ctx):
     v2.save()
     code, line = ctx.verify()
     assert code == 1 and line.startswith("FAIL keyring swap: "), line
+
+
+def _verdict(c, case):
+    """(exit status, failing check or None) of one verifier on one case; a refusal must be one line with
+    the trusted state left as it was."""
+    if getattr(case, "primed", False):
+        assert c.verify()[0] == 0
+    expected = case(c)
+    before = c.state.read_bytes() if c.state.is_file() else None
+    code, out = c.verify(whole=True)
+    lines = out.strip().splitlines()
+    if code == 2:
+        assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in out, out
+        assert (c.state.read_bytes() if c.state.is_file() else None) == before, "a refused input changed the state"
+    check = lines[0][len("FAIL "):].split(": ")[0] if code == 1 and lines else None
+    return expected, code, check
+
+
+@pytest.mark.parametrize("case", RULE_CASES + CASES, ids=[c.__name__ for c in RULE_CASES + CASES])
+def test_both_verifiers_agree(genuine, tmp_path, case):
+    """One rule-set: the library (`ddr registry verify`) and verifier/ddr_verify.py give the same verdict."""
+    verdicts = {}
+    for name in ("ddr", "standalone"):
+        root = tmp_path / name
+        for part in ("releases", "keys", "snapshot-1.1.0"):
+            shutil.copytree(genuine / part, root / part, symlinks=True)
+        verdicts[name] = _verdict(Ctx(root, name), case)
+    expected, code, check = verdicts["ddr"]
+    assert verdicts["standalone"] == verdicts["ddr"], verdicts
+    want = {REFUSED: 2, None: 0}.get(expected, 1)
+    assert code == want, verdicts
+    if want == 1:
+        assert check == expected, verdicts

@@ -105,7 +105,9 @@ def test_state_is_per_keyring_file(chain, tmp_path):
 
 def test_standalone_is_one_small_file_on_stdlib_and_cryptography():
     src = STANDALONE.read_text()
-    assert len(src.splitlines()) <= 200
+    # small enough to read in one sitting; it grew from 200 lines when it took on the library's keyring,
+    # trusted-state and folder-name rules (one rule-set for both verifiers)
+    assert len(src.splitlines()) <= 270
     mods = set()
     for node in ast.walk(ast.parse(src)):
         if isinstance(node, ast.Import):
