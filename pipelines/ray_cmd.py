@@ -1,7 +1,6 @@
 """`ddr ray start|stop`: a Ray cluster for `ddr eval grid --executor ray`, on loopback by default."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
@@ -91,9 +90,7 @@ def ray_start(head: bool, address: str | None, port: int, node_ip_address: str, 
         click.echo(f"Ray {'head' if head else 'node'} for {joined}; Ctrl-C stops it", err=True)
         click.echo(joined)
         os.execv(sys.executable, ray_cluster.node_command(args))
-    role = f"head-{port}" if head else f"node-{time.strftime('%Y%m%d-%H%M%S')}"
-    log = ray_cluster.STATE_DIR / f"{role}.log"
-    pid = ray_cluster.start_node(args, joined, log)
+    pid, log = ray_cluster.start_node(args, joined, f"head-{port}" if head else "node")
     click.echo(f"Ray {'head' if head else 'node'} started (process group {pid}, log {log}); "
                f"ddr eval grid SPEC --executor ray --address {joined}; `ddr ray stop` ends it", err=True)
     click.echo(joined)

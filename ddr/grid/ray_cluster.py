@@ -140,9 +140,10 @@ def node_command(args: list[str]) -> list[str]:
     return [sys.executable, "-m", "ddr.grid.ray_cluster", "start", *args, "--block"]
 
 
-def start_node(args: list[str], address: str | None, log: Path, wait_s: float = 120.0) -> int:
-    """Start one node detached (its own session, output to `log`), wait until it runs, record its pid.
-    `address`: the head's HOST:PORT, which answers once the head is up (a worker node: already up)."""
+def start_node(args: list[str], address: str, role: str, wait_s: float = 120.0) -> tuple[int, Path]:
+    """Start one node detached (its own session, output to STATE_DIR/<role>.log), wait until it runs,
+    record its process id with the cluster's `address`. Returns (process group id, log)."""
+    log = STATE_DIR / f"{role}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": os.environ.get("RAY_USAGE_STATS_ENABLED", "0")}
     seen = log.stat().st_size if log.exists() else 0  # an earlier node's lines in the same log do not count
@@ -157,7 +158,7 @@ def start_node(args: list[str], address: str | None, log: Path, wait_s: float = 
             raise DDRError(f"ray start exited with status {proc.returncode}: {' | '.join(tail)[-400:]} (log: {log})")
         if "Ray runtime started" in text:
             _record(proc.pid, address)
-            return proc.pid
+            return proc.pid, log
         time.sleep(0.5)
     _kill_group(proc.pid)
     proc.wait()
@@ -176,7 +177,7 @@ def recorded_nodes() -> list[dict]:
     return [n for n in nodes if isinstance(n, dict) and isinstance(n.get("pid"), int)] if isinstance(nodes, list) else []
 
 
-def _record(pid: int, address: str | None) -> None:
+def _record(pid: int, address: str) -> None:
     nodes = recorded_nodes() + [{"pid": pid, "address": address}]
     _state_file().parent.mkdir(parents=True, exist_ok=True)
     tmp = _state_file().with_suffix(".tmp")
