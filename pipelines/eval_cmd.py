@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
+from pipelines.json_output import emit, json_option
 from pipelines.progress import TrainingProgress
+from pipelines.registry_options import seed_option
 from pipelines.report import ranking_table, result_table
 
 
@@ -41,6 +43,7 @@ def _common(fn):
         click.option("--no-cache", is_flag=True, help="Neither read nor write the training cache."),
         click.option("--engine", default="plain", show_default=True,
                      help="plain, or batched[+bf16][+cl][+compile]: the LR grid trained at once (benchmarks/RESULTS.md)."),
+        json_option("the result (as result.json holds it)"),
     ]
     for opt in reversed(options):
         fn = opt(fn)
@@ -48,7 +51,7 @@ def _common(fn):
 
 
 def _run(kind: str, distilled, dataset, ipc, label, protocol, rounds, weight, out, method, teachers, real_checkpoint,
-         random_dirs, root, device, tracking_uri, no_mlflow, cache_dir, no_cache, engine) -> None:
+         random_dirs, root, device, tracking_uri, no_mlflow, cache_dir, no_cache, engine, as_json) -> None:
     from ddr.eval.api import evaluate
 
     from ddr.checks import confined
@@ -62,10 +65,10 @@ def _run(kind: str, distilled, dataset, ipc, label, protocol, rounds, weight, ou
                           tracking_uri=tracking_uri, cache_dir=cache_dir, use_cache=not no_cache, out=out,
                           random=list(random_dirs), teachers=list(teachers), engine=engine, progress=progress,
                           real_checkpoint=real_checkpoint)
-    click.echo(result_table(result))
-    click.echo(f"  result: {Path(out) / 'result.json'}")
+    text = f"{result_table(result)}\n  result: {Path(out) / 'result.json'}"
     if result.mlflow:
-        click.echo(f"  MLflow: {result.mlflow['tracking_uri']} run {result.mlflow['run_id']} (see it with: ddr ui)")
+        text += f"\n  MLflow: {result.mlflow['tracking_uri']} run {result.mlflow['run_id']} (see it with: ddr ui)"
+    emit(result.to_dict(), text, as_json)
 
 
 def _command(kind: str, summary: str, example: str):
@@ -109,8 +112,9 @@ def _method_name(path: str) -> str:
 @click.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path())
 @click.option("--out", default=None, type=click.Path(), help="Also write ranking.json, ranking.md, ranking.csv and metrics.json here.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed (recorded).")
-def rank(results: tuple[str, ...], out: str | None, seed: int) -> None:
+@seed_option(0, "Bootstrap seed (recorded).")
+@json_option("the ranking (as ranking.json holds it)")
+def rank(results: tuple[str, ...], out: str | None, seed: int, as_json: bool) -> None:
     """Rank evaluations (result.json files or folders holding them) per (data set, ipc, label, score), best
     first, with a bootstrap over rounds for how sure each rank is (the registry's ranking, unsigned).
 
@@ -125,7 +129,7 @@ def rank(results: tuple[str, ...], out: str | None, seed: int) -> None:
     if out:
         check_writable(out, "--out", folder=True)
     ranking = build_ranking(load_results(list(results)), seed=seed)
-    click.echo(ranking_table(ranking))
+    emit(ranking, ranking_table(ranking), as_json)
     if out:
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)

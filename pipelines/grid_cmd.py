@@ -1,6 +1,7 @@
 """`ddr eval grid SPEC.yaml` (a ranking grid on a serial, local or Ray executor) and `ddr server`."""
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ import click
 
 from ddr.errors import DDRError
 from ddr.grid.executor_registry import EXECUTORS
+from pipelines.json_output import emit, json_option
 from pipelines.progress import GridProgress
 
 
@@ -59,8 +61,9 @@ def _terminate_as_interrupt() -> Iterator[None]:
               "per worker; for params.yaml, evaluate.executor.threads).")
 @click.option("--export", default=None, type=click.Path(), help="Also write every cell's result.json as "
               "EXPORT/<dataset>-ipc<ipc>/<kind>-<label>/<method>/ (the pipeline's results/; replaced whole).")
+@json_option("the grid's summary (as grid.json holds it, with 'out' and 'exported')")
 def grid_cmd(spec, executor_name, workers, address, gpus_per_cell, out, tracking_uri, no_mlflow, cache_dir,
-             max_attempts, device, threads, export) -> None:
+             max_attempts, device, threads, export, as_json) -> None:
     """Run an evaluation grid (methods x data sets x ipc x metrics): each cell once, found by its content hash.
 
     A finished cell is never recomputed; an interrupted grid (Ctrl-C, a killed worker or machine) resumes
@@ -104,21 +107,24 @@ def grid_cmd(spec, executor_name, workers, address, gpus_per_cell, out, tracking
         report = run_grid(grid, executor, out=out, tracking_uri=tracking_uri, track=not no_mlflow,
                           cache_dir=cache_dir, max_attempts=max_attempts, device=device, progress=progress,
                           threads=threads or 1)
-    click.echo(f"{'cell':<17} {'method':<16} {'dataset':<10} {'ipc':>4} {'metric':<6} {'score':>17}  status")
+    lines = [f"{'cell':<17} {'method':<16} {'dataset':<10} {'ipc':>4} {'metric':<6} {'score':>17}  status"]
     for r in report.cells:
         c = r.cell
         score = ""
         if r.result is not None:
             m = r.result.metrics.get(c.metric) or next(iter(r.result.metrics.values()))
             score = f"{m['mean']:.4f} ± {m['std']:.4f}"
-        click.echo(f"{c.id:<17} {c.method:<16} {c.dataset:<10} {c.ipc:>4} {c.metric:<6} {score:>17}  {r.status}")
-    click.echo(f"  {len(report.cells)} cells in {report.wall_time_s:.1f}s; results: {Path(out) / 'cells'}; "
-               f"summary: {Path(out) / 'grid.json'}")
+        lines.append(f"{c.id:<17} {c.method:<16} {c.dataset:<10} {c.ipc:>4} {c.metric:<6} {score:>17}  {r.status}")
+    lines.append(f"  {len(report.cells)} cells in {report.wall_time_s:.1f}s; results: {Path(out) / 'cells'}; "
+                 f"summary: {Path(out) / 'grid.json'}")
+    written = []
     if export:
         from ddr.grid.pipeline import export_results
 
         written = export_results(report, export, Path.cwd())
-        click.echo(f"  exported {len(written)} result.json files to {export}")
+        lines.append(f"  exported {len(written)} result.json files to {export}")
+    summary = json.loads((Path(out) / "grid.json").read_text())  # written by run_grid just now
+    emit({**summary, "out": str(out), "exported": [str(p) for p in written]}, "\n".join(lines), as_json)
 
 
 @click.command("server")
