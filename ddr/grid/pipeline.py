@@ -19,6 +19,7 @@ from typing import Any
 
 from ddr.checks import check_name, confined, name_key, number
 from ddr.errors import DDRError
+from ddr.eval.result import check_record
 from ddr.grid.spec import GridSpec
 from ddr.kernel.atomic import atomic_folder
 
@@ -171,8 +172,10 @@ def export_results(report, folder: str | Path, base: Path) -> list[Path]:
                 made = confined(report.out / "cells", c.id, "eval", beside, what="predictions file")
                 if made.is_file():
                     shutil.copyfile(made, confined(cell_dir, beside, what="predictions file"))
+            dest = folder / cell_dir.relative_to(tmp) / "result.json"
+            check_record(d, dest)  # what the export adds (source, licence) is part of the one result schema
             (cell_dir / "result.json").write_text(json.dumps(d, indent=2) + "\n")
-            written.append(folder / cell_dir.relative_to(tmp) / "result.json")
+            written.append(dest)
     return written
 
 
