@@ -35,3 +35,20 @@ def result_parts(dataset: str, ipc: int, kind: str, label: str, method: str) -> 
     """The folder names of one result under runs/ (and the pipeline's results/): <dataset>-ipc<ipc>,
     <kind>-<label>, <method>. Outside names: join them only through ddr.checks.confined."""
     return f"{dataset}-ipc{ipc}", f"{kind}-{label}", method
+
+
+def check_cache_dir(path: str | Path) -> Path:
+    """The training cache folder can be a folder: neither it nor any existing folder above it is a file.
+    Checked before anything trains, so a cache pointed at a file is refused at once, not at the first
+    finished training. Raises DDRError; returns the path."""
+    from ddr.errors import DDRError
+
+    path = Path(path)
+    for p in (path, *path.parents):
+        if p.exists() or p.is_symlink():
+            if not p.is_dir():
+                what = "it" if p == path else f"{p} above it"
+                raise DDRError(f"the training cache {path} cannot be made a folder: {what} is a file (set "
+                               "--cache-dir or DDR_CACHE_DIR to a folder)")
+            break
+    return path

@@ -69,7 +69,12 @@ def ui(port: int, tracking_uri: str | None) -> None:
     Example:
       ddr ui --port 5000     # then open http://127.0.0.1:5000
     """
+    from ddr.grid.server import check_port
+    from ddr.tracking import check_store
+
+    check_port(port)
     uri = resolve_tracking_uri(tracking_uri)
+    check_store(uri)
     click.echo(f"MLflow UI on http://127.0.0.1:{port} over {uri}", err=True)
     for name, link in evaluation_links(uri, f"http://127.0.0.1:{port}/"):
         click.echo(f"  {name}, evaluations only (their trainings are child runs): {link}", err=True)

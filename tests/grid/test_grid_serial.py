@@ -113,6 +113,8 @@ def test_cli_grid(gridproj, ddr_cli, serial_reference):
     for cid, res in ref.items():
         line = next(line for line in out.splitlines() if line.startswith(cid))
         assert f"{res.metrics['lrs']['mean']:.4f}" in line and line.rstrip().endswith("ran")
+        assert line.split()[4:6] == ["lrs", "hard"]  # hard- and soft-label cells of one metric are told apart
+    assert out.splitlines()[0].split()[4:6] == ["metric", "labels"]
     assert "2 cells in" in out and "[9/9]" in err  # table on stdout, progress on stderr
     code, out, err = ddr_cli("eval", "grid", "grid.yaml", "--no-mlflow", "--out", "g", "--export", "exp", "--json")
     assert code == 0 and err.count("cached") == 2  # --json: the table on stderr, grid.json and more on stdout

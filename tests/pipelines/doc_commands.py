@@ -16,8 +16,9 @@ SKIP = {
     "tools/test.sh": "the test suite itself",
     "DDR_GOLDEN_FULL=1 tools/test.sh": "the test suite itself",
     "pip install": "needs the network",
-    "dvc push --run-cache": "pushes to the shared remote the docs name; test_run_cache_remote_* pushes to a local one",
-    "git clone ...": "a fresh clone of your remote; test_run_cache_remote_* clones, pulls and reproduces",
+    "git push": "pushes to your git and DVC remotes; test_team_flow_* pushes to a local DVC remote",
+    "git clone ...": "a fresh clone of your remote; test_team_flow_* clones, pulls and reproduces",
+    "dvc pull --run-cache": "in the fresh clone above (from the remote the push filled); test_team_flow_* pulls",
     "dvc exp run --queue": "reruns every evaluation per experiment; test_run_cache_remote_* runs a queued sweep",
     "dvc exp run --run-all": "runs the queued sweep above; test_run_cache_remote_* runs one",
 }
