@@ -19,6 +19,11 @@ SKIP = {
     "git push": "pushes to your git and DVC remotes; test_team_flow_* pushes to a local DVC remote",
     "git clone ...": "a fresh clone of your remote; test_team_flow_* clones, pulls and reproduces",
     "dvc pull --run-cache": "in the fresh clone above (from the remote the push filled); test_team_flow_* pulls",
+    "ddr ray start": "starts a Ray cluster; tests/grid/test_grid_ray.py starts its loopback one the same way",
+    "ddr ray stop": "stops the Ray cluster above",
+    "ddr eval grid grid.yaml --executor ray": "runs on the Ray cluster above; tests/grid/test_grid_ray.py does",
+    "mlflow server --host 10.0.0.5": "the multi-machine recipe: needs the machines it names",
+    "MLFLOW_TRACKING_URI=http://10.0.0.5:5000": "the multi-machine recipe: needs the machines it names",
     "dvc exp run --queue": "reruns every evaluation per experiment; test_run_cache_remote_* runs a queued sweep",
     "dvc exp run --run-all": "runs the queued sweep above; test_run_cache_remote_* runs one",
 }
