@@ -3,6 +3,7 @@ users use it on that repository: the run cache through a remote (a fresh clone r
 protocol sweep (`dvc exp run --queue -S`, `dvc exp show`), `dvc metrics diff` between two release tags, and
 submissions evaluated by the next repro. One reproduced repository serves the module (conftest.py)."""
 import json
+import os
 import shutil
 import subprocess
 import sys
