@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
+from pipelines.json_output import emit, json_option
 from pipelines.progress import TrainingProgress
+from pipelines.registry_options import seed_option
 from pipelines.report import ranking_table, result_table
 
 
@@ -109,8 +111,9 @@ def _method_name(path: str) -> str:
 @click.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path())
 @click.option("--out", default=None, type=click.Path(), help="Also write ranking.json, ranking.md, ranking.csv and metrics.json here.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed (recorded).")
-def rank(results: tuple[str, ...], out: str | None, seed: int) -> None:
+@seed_option(0, "Bootstrap seed (recorded).")
+@json_option("the ranking (as ranking.json holds it)")
+def rank(results: tuple[str, ...], out: str | None, seed: int, as_json: bool) -> None:
     """Rank evaluations (result.json files or folders holding them) per (data set, ipc, label, score), best
     first, with a bootstrap over rounds for how sure each rank is (the registry's ranking, unsigned).
 
@@ -125,7 +128,7 @@ def rank(results: tuple[str, ...], out: str | None, seed: int) -> None:
     if out:
         check_writable(out, "--out", folder=True)
     ranking = build_ranking(load_results(list(results)), seed=seed)
-    click.echo(ranking_table(ranking))
+    emit(ranking, ranking_table(ranking), as_json)
     if out:
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)

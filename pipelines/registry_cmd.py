@@ -5,6 +5,7 @@ verification or reproduction prints one line naming the failing check and exits 
 """
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -12,7 +13,9 @@ import click
 
 from ddr.errors import DDRError
 from pipelines import registry_keys_cmd, registry_view_cmd, reproduce_cmd
-from pipelines.registry_options import KEYRING_OPT, PASSPHRASE_OPT, RELEASES_OPT, SIGNING_KEYS_OPT, load_keys
+from pipelines.json_output import emit, json_option
+from pipelines.registry_options import (KEYRING_OPT, PASSPHRASE_OPT, RELEASES_OPT, SIGNING_KEYS_OPT, load_keys,
+                                        seed_option)
 
 
 @click.group("registry")
@@ -35,7 +38,7 @@ def registry_group() -> None:
 @SIGNING_KEYS_OPT
 @PASSPHRASE_OPT
 @KEYRING_OPT
-@click.option("--seed", type=int, default=None, help="Bootstrap seed (recorded in the release).")
+@seed_option(None, "Bootstrap seed (recorded in the release).")
 @click.option("--resamples", type=int, default=None, help="Rank-certainty draws (default 10000).")
 @click.option("--notes", default=None, help="Free text stored in the signed statement.")
 @click.option("--mlflow/--no-mlflow", "use_mlflow", default=True, show_default=True,
@@ -96,7 +99,8 @@ def publish_cmd(version, results, releases_dir, key_paths, passphrase_env, keyri
                    "(default $DDR_STATE or ~/.local/state/ddr/verifier-state.json).")
 @click.option("--no-state", is_flag=True, help="Neither read nor update the trusted state (no rollback detection).")
 @click.option("--accept-keyring", is_flag=True, help="Re-pin the keyring even if it does not descend from the one seen before.")
-def verify_cmd(version, releases_dir, keyring_path, latest, state_path, no_state, accept_keyring):
+@json_option("the verdict (ok, error with its check, the releases verified, the timestamp)")
+def verify_cmd(version, releases_dir, keyring_path, latest, state_path, no_state, accept_keyring, as_json):
     """Verify releases offline: signatures, every file digest, the chain, the keyring's signed
     history and the timestamp's freshness against what this verifier saw before.
 
@@ -104,7 +108,8 @@ def verify_cmd(version, releases_dir, keyring_path, latest, state_path, no_state
     advanced); with VERSION, the releases up to it (no freshness checks). Exits 0 when all holds,
     else prints 'FAIL <check>: <detail>' (bad signature, unknown key, digest mismatch, missing file,
     extra file, version mismatch, chain broken at VERSION, mix-and-match, rollback, freeze, removed
-    release, keyring swap, attestation) and exits 1.
+    release, keyring swap, attestation) and exits 1. With --json the same verdict is a JSON document on
+    stdout ({"ok", "error": {"check", "detail"} or null, "releases" verified, "timestamp"}), the text on stderr.
 
     \b
     Example:
@@ -125,18 +130,22 @@ def verify_cmd(version, releases_dir, keyring_path, latest, state_path, no_state
         state = None if no_state else TrustState(state_path)
         report = verify_registry(releases_dir, keyring, state=state, keyring_path=keyring_path, latest=latest,
                                  accept_keyring=accept_keyring)
-    if not report.ok:
-        click.echo(f"FAIL {report.error}")
-        sys.exit(1)
-    for r in report.releases:
-        click.echo(f"ok {r.version}: {r.files} files, signed by {', '.join(k[:16] for k in r.signers)}, "
-                   f"previous {r.previous or '-'}")
     ts = (report.freshness or {}).get("timestamp")
+    document = {"ok": report.ok,
+                "error": {"check": report.error.check, "detail": report.error.detail} if report.error else None,
+                "releases": [dataclasses.asdict(r) for r in report.releases],  # on failure: those before it
+                "timestamp": ts}
+    if not report.ok:
+        emit(document, f"FAIL {report.error}", as_json)
+        sys.exit(1)
+    lines = [f"ok {r.version}: {r.files} files, signed by {', '.join(k[:16] for k in r.signers)}, "
+             f"previous {r.previous or '-'}" for r in report.releases]
     if ts:
-        click.echo(f"ok timestamp #{ts['counter']}: head {report.releases[-1].version}, expires {ts['expires']}")
+        lines.append(f"ok timestamp #{ts['counter']}: head {report.releases[-1].version}, expires {ts['expires']}")
     elif report.freshness is not None:
-        click.echo("note: no timestamp.dsse.json (format-1 registry): freshness not checked")
-    click.echo(f"OK: {len(report.releases)} release(s) verified, chain intact")
+        lines.append("note: no timestamp.dsse.json (format-1 registry): freshness not checked")
+    lines.append(f"OK: {len(report.releases)} release(s) verified, chain intact")
+    emit(document, "\n".join(lines), as_json)
 
 
 @click.command("timestamp")

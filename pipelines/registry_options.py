@@ -1,10 +1,11 @@
-"""What the `ddr registry` commands share: the releases and keyring options, and reading signing keys
-(with a passphrase from the environment or a prompt)."""
+"""What the `ddr registry` commands (and `ddr rank`, which ranks as a release does) share: the releases,
+keyring and bootstrap-seed options, and reading signing keys (with a passphrase from the environment or a
+prompt)."""
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import click
@@ -22,6 +23,18 @@ KEYRING_OPT = click.option("--keyring", "keyring_path", default="keys/keyring.js
 SIGNING_KEYS_OPT = click.option("--key", "key_paths", multiple=True, required=True, type=click.Path(dir_okay=False),
                                 help="Private signing key (repeatable, for threshold > 1).")
 PASSPHRASE_OPT = click.option("--passphrase-env", default=None, metavar="VAR", help="Passphrase of the key(s) in env VAR.")
+
+
+def _check_seed(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    from registry.util import check_seed
+
+    return value if value is None else check_seed(value, f"--{param.name}")
+
+
+def seed_option(default: int | None, help: str) -> Callable:
+    """--seed, the bootstrap's seed, refused (one line, exit 2) outside 0 .. 2**32 - 1 before the command runs."""
+    return click.option("--seed", type=int, default=default, show_default=default is not None, callback=_check_seed,
+                        help=help)
 
 
 def passphrase(env_var: str | None, prompt: bool, confirm: bool = False) -> str | None:

@@ -1,18 +1,18 @@
 """``ddr registry ls``, ``show`` and ``diff``: read releases (unverified metadata; verify checks them)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from ddr.errors import DDRError
+from pipelines.json_output import emit, json_option
 from pipelines.registry_options import RELEASES_OPT
 
 
 @click.command("ls")
 @RELEASES_OPT
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option("the releases")
 def ls_cmd(releases_dir, as_json):
     """List releases, oldest first (unverified metadata; run verify to check them).
 
@@ -20,22 +20,18 @@ def ls_cmd(releases_dir, as_json):
     Example:
       ddr registry ls --releases releases
     """
-    from registry.layout import list_versions, read_statement_unverified
+    from registry.layout import read_statement_unverified, release_folders
 
     rows = []
-    for v in list_versions(releases_dir):
-        pred = read_statement_unverified(Path(releases_dir) / v)["predicate"]
+    for v, folder in release_folders(releases_dir).items():
+        pred = read_statement_unverified(folder)["predicate"]
         rows.append({"version": v, "created_at": pred.get("created_at"),
                      "previous": (pred.get("previous") or {}).get("version"),
                      "signers": pred.get("signers", []), "notes": pred.get("notes")})
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        click.echo(f"no releases in {releases_dir}")
-    for r in rows:
-        click.echo(f"{r['version']:<12} {r['created_at'] or '?':<21} previous {r['previous'] or '-':<10} "
-                   f"signed by {','.join(k[:12] for k in r['signers'])}" + (f"  {r['notes']}" if r["notes"] else ""))
+    lines = [f"{r['version']:<12} {r['created_at'] or '?':<21} previous {r['previous'] or '-':<10} "
+             f"signed by {','.join(k[:12] for k in r['signers'])}" + (f"  {r['notes']}" if r["notes"] else "")
+             for r in rows]
+    emit(rows, "\n".join(lines) if rows else f"no releases in {releases_dir}", as_json)
 
 
 @click.command("show")
@@ -90,7 +86,7 @@ def _show_reproductions(path: Path) -> None:
 @click.argument("a")
 @click.argument("b", default="latest")
 @RELEASES_OPT
-@click.option("--json", "as_json", is_flag=True, help="Print the structured diff as JSON.")
+@json_option("the structured diff")
 @click.option("--all", "all_rows", is_flag=True, help="Show unchanged rows too.")
 @click.option("--paired", nargs=2, default=None, metavar="METHOD_A METHOD_B",
               help="McNemar test over test images: METHOD_A in release A against METHOD_B in release B "
@@ -111,7 +107,7 @@ def diff_cmd(a, b, releases_dir, as_json, all_rows, paired):
 
         pa, pb = resolve_release(releases_dir, a), resolve_release(releases_dir, b)
         tests = paired_tests(pa, load_ranking(pa), paired[0], pb, load_ranking(pb), paired[1])
-        click.echo(json.dumps(tests, indent=2) if as_json else format_paired(tests))
+        emit(tests, format_paired(tests), as_json)
         return
     d = diff_rankings(load_ranking(resolve_release(releases_dir, a)), load_ranking(resolve_release(releases_dir, b)))
-    click.echo(json.dumps(d, indent=2) if as_json else format_diff(d, all_rows))
+    emit(d, format_diff(d, all_rows), as_json)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ddr.checks import confined
 from ddr.errors import DDRError
 from ddr.kernel.atomic import write_text_atomic
 from ddr.kernel.clock import utc_now
@@ -30,7 +31,8 @@ from registry.util import dump_json, read_json
 
 
 def attestations_dir(releases_dir: str | Path, version: str) -> Path:
-    return Path(releases_dir) / ATTESTATIONS_DIR / version
+    """releases/attestations/<version>, the version confined to a plain folder name."""
+    return confined(Path(releases_dir) / ATTESTATIONS_DIR, version, what="release version")
 
 
 def _version(pkg: str) -> str | None:
@@ -55,7 +57,8 @@ def write_attestation(release_dir: str | Path, cell: dict, report: dict, key: Ed
             "reproducer": {"keyid": kid, "public": public_raw(key.public_key()).hex()}}
     subjects = {f"{version}/{ENVELOPE_NAME}": sha256_file(release_dir / ENVELOPE_NAME),
                 f"{version}/{cell['result']}": sha256_file(release_dir / cell["result"])}
-    out = attestations_dir(release_dir.parent, version) / f"{cell['id'].replace('/', '_')}.{kid[:16]}.dsse.json"
+    out = confined(attestations_dir(release_dir.parent, version), f"{cell['id'].replace('/', '_')}.{kid[:16]}.dsse.json",
+                   what="attestation file (from the cell id)")
     return write_text_atomic(out, dump_json(sign_statement(statement(subjects, pred, REPRODUCTION_PREDICATE_TYPE), [key])))
 
 
@@ -130,11 +133,10 @@ def carried_reproductions(releases_dir: str | Path, results: list) -> dict[str, 
     """For a release being published: {cell id: key ids} of matching attestations, in earlier releases,
     of the very same result file (same cell, same sha256). Attestations that fail are not counted."""
     by_cell = {r.cell_id: r.sha256 for r in results}
-    from registry.layout import list_versions
+    from registry.layout import release_folders
 
     out: dict[str, list[str]] = {}
-    for v in list_versions(releases_dir):
-        release_dir = Path(releases_dir) / v
+    for v, release_dir in release_folders(releases_dir).items():
         folder = attestations_dir(releases_dir, v)
         cells = {c["id"]: c for c in read_json(release_dir / "provenance.json", "provenance").get("cells", [])} \
             if folder.is_dir() else {}

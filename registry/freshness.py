@@ -21,6 +21,7 @@ from ddr.kernel.clock import utc_now
 from ddr.kernel.digests import sha256_file
 from registry import ENVELOPE_NAME, TIMESTAMP_NAME, TIMESTAMP_PREDICATE_TYPE
 from registry.keyring import Keyring
+from registry.layout import release_folders, release_path
 from registry.signing import VerifyError, sign_statement, statement, verify_envelope
 from registry.util import dump_json, semver_key
 
@@ -82,7 +83,7 @@ def write_timestamp(releases_dir: str | Path, head: str, keys: list[Ed25519Priva
     explicit issue time, as a test builds an old registry with; see timestamp_window)."""
     issued, expires = timestamp_window(expires_days, now)
     releases_dir = Path(releases_dir)
-    env_path = releases_dir / head / ENVELOPE_NAME
+    env_path = release_path(releases_dir, head) / ENVELOPE_NAME
     if not env_path.is_file():
         raise DDRError(f"release {head} is not in {releases_dir}")
     old = read_timestamp_unverified(releases_dir) or {}
@@ -116,7 +117,7 @@ def check_freshness(releases_dir: Path, keyring: Keyring, versions: list[str], t
     verifier saw before (``seen``: a trust-state entry). Returns the entry to record on success;
     raises VerifyError('rollback' | 'freeze' | 'removed release' | 'mix-and-match' | ...)."""
     now = now or datetime.now(timezone.utc)
-    newest = versions[-1]
+    newest, folders = versions[-1], release_folders(releases_dir)
     seen_head, seen_ts = seen.get("head") or {}, seen.get("timestamp") or {}
     ts = verify_timestamp(releases_dir, keyring)
     if ts is not None:
@@ -135,7 +136,7 @@ def check_freshness(releases_dir: Path, keyring: Keyring, versions: list[str], t
         if ts["head"] != newest:
             raise VerifyError("mix-and-match", f"{TIMESTAMP_NAME} names head {ts['head']}, but {releases_dir} "
                                                f"holds the newer release {newest}")
-        if ts["envelope"] != sha256_file(releases_dir / newest / ENVELOPE_NAME):
+        if ts["envelope"] != sha256_file(folders[newest] / ENVELOPE_NAME):
             raise VerifyError("mix-and-match", f"{TIMESTAMP_NAME} for {newest} names another envelope than "
                                                f"{newest}/{ENVELOPE_NAME} (metadata of two registries mixed)")
     if seen_head.get("version"):
@@ -143,12 +144,12 @@ def check_freshness(releases_dir: Path, keyring: Keyring, versions: list[str], t
         if sv not in versions and semver_key(sv) > semver_key(newest):
             raise VerifyError("removed release", f"{sv} was the newest release seen; the newest in "
                                                  f"{releases_dir} is now {newest}")
-        if sv in versions and seen_head.get("envelope") != sha256_file(releases_dir / sv / ENVELOPE_NAME):
+        if sv in versions and seen_head.get("envelope") != sha256_file(folders[sv] / ENVELOPE_NAME):
             raise VerifyError(f"chain broken at {sv}", f"its envelope differs from the one verified before")
     if ts is None and (timestamp_required or seen_ts):
         why = "releases of format 2 require it" if timestamp_required else f"#{seen_ts.get('counter')} was seen before"
         raise VerifyError("freeze", f"{TIMESTAMP_NAME} is missing from {releases_dir} ({why})")
-    entry = {"head": {"version": newest, "envelope": sha256_file(releases_dir / newest / ENVELOPE_NAME)}}
+    entry = {"head": {"version": newest, "envelope": sha256_file(folders[newest] / ENVELOPE_NAME)}}
     if ts is not None:
         entry["timestamp"] = {"counter": ts["counter"], "issued_at": ts.get("issued_at"), "expires": ts["expires"]}
     return entry

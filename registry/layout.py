@@ -15,19 +15,33 @@ import base64
 import json
 from pathlib import Path
 
+from ddr.checks import confined
 from ddr.errors import DDRError, unknown
 from ddr.kernel.digests import sha256_file
 from registry import ENVELOPE_NAME
 from registry.util import is_semver, semver_key
 
 
-def list_versions(releases_dir: str | Path) -> list[str]:
-    """Release versions present in releases_dir, oldest first (semver order). Hidden and non-semver
+def release_folders(releases_dir: str | Path) -> dict[str, Path]:
+    """{version: folder} of the releases present in releases_dir, oldest first (semver order), as the folder's
+    own listing names them: verifiers walk these without joining a version into a path. Hidden and non-semver
     entries (temporary folders, a README) are ignored."""
     root = Path(releases_dir)
     if not root.is_dir():
-        return []
-    return sorted((p.name for p in root.iterdir() if p.is_dir() and is_semver(p.name)), key=semver_key)
+        return {}
+    found = sorted((p for p in root.iterdir() if p.is_dir() and is_semver(p.name)), key=lambda p: semver_key(p.name))
+    return {p.name: p for p in found}
+
+
+def list_versions(releases_dir: str | Path) -> list[str]:
+    """Release versions present in releases_dir, oldest first (semver order); see release_folders."""
+    return list(release_folders(releases_dir))
+
+
+def release_path(releases_dir: str | Path, version: str) -> Path:
+    """The folder of release ``version`` (given by a user or named by a signed statement), confined to
+    releases_dir: a version is a plain name, and a symbolic link out of the folder is refused."""
+    return confined(releases_dir, version, what="release version")
 
 
 def stray_releases(releases_dir: str | Path) -> list[str]:
@@ -72,4 +86,4 @@ def resolve_release(releases_dir: str | Path, version: str) -> Path:
         if not versions:
             raise DDRError(f"no releases in {releases_dir}")
         raise unknown("release", version, versions)
-    return Path(releases_dir) / version
+    return release_path(releases_dir, version)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ddr.checks import confined
 from ddr.errors import DDRError
 from ddr.kernel.atomic import atomic_folder
 from ddr.kernel.clock import utc_now
@@ -28,13 +29,13 @@ from ddr.kernel.git import git, git_commit
 from ddr.locks import exclusive_lock
 from registry import ENVELOPE_NAME, PROVENANCE_SCHEMA, REGISTRY_SCHEMA_V2
 from registry.keyring import Keyring, keyid_of
-from registry.layout import envelope_digest, list_versions
+from registry.layout import envelope_digest, release_folders, release_path
 from registry.ranking import (DEFAULT_RESAMPLES, DEFAULT_SEED, Result, build_ranking, predictions_path,
                               result_filename)
 from registry.render import to_csv, to_html, to_markdown
 from registry.sensitivity import build_sensitivity
 from registry.signing import sign_statement, statement
-from registry.util import check_semver, dump_json, list_files, semver_key
+from registry.util import check_seed, check_semver, dump_json, list_files, semver_key
 
 PACKAGES = ("ddr", "torch", "numpy", "pandas", "mlflow", "dvc", "click", "securesystemslib", "cryptography")
 
@@ -115,7 +116,7 @@ def copy_predictions(r: Result, dest: Path) -> None:
     info = r.data.get("predictions")
     if not isinstance(info, dict) or not info.get("file"):
         return
-    src = r.path.parent / str(info["file"])
+    src = confined(r.path.parent, str(info["file"]), what="predictions file")  # named by the result.json
     if not src.is_file():
         return  # the release then has no per-image comparison for this cell
     if sha256_file(src) != info.get("sha256"):
@@ -139,8 +140,7 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
 
     check_semver(version)
     timestamp_window(DEFAULT_EXPIRES_DAYS if expires_days is None else expires_days)  # before anything is written
-    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
-        raise DDRError(f"--seed must be an integer from 0 to 2**32 - 1; got {seed}")
+    check_seed(seed)
     if not keys:
         raise DDRError("publishing needs at least one signing key (--key)")
     releases_dir = Path(releases_dir)
@@ -168,10 +168,11 @@ def _publish_locked(results: list[Result], releases_dir: Path, version: str, key
     from registry.freshness import DEFAULT_EXPIRES_DAYS, write_timestamp
     from registry.page_check import embed_self_check
 
-    final = releases_dir / version
+    final = release_path(releases_dir, version)
     if final.exists():
         raise DDRError(f"release {version} already exists in {releases_dir}; versions are never overwritten")
-    versions = list_versions(releases_dir)
+    folders = release_folders(releases_dir)
+    versions = list(folders)
     if versions and semver_key(version) <= semver_key(versions[-1]):
         raise DDRError(f"version {version} is not newer than the latest release {versions[-1]}")
     signer_ids = [keyid_of(k.public_key()) for k in keys]
@@ -189,7 +190,7 @@ def _publish_locked(results: list[Result], releases_dir: Path, version: str, key
     previous = None
     if versions:
         prev = versions[-1]
-        previous = {"version": prev, "digest": {"sha256": envelope_digest(releases_dir / prev)}}
+        previous = {"version": prev, "digest": {"sha256": envelope_digest(folders[prev])}}
 
     created_at = utc_now()
     ranking = build_ranking(results, seed=seed, resamples=resamples)

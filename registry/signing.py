@@ -1,8 +1,10 @@
 """DSSE envelopes of in-toto Statement v1, signed with Ed25519.
 
-Signing goes through securesystemslib (``CryptoSigner`` + ``dsse.Envelope``); verification uses
-plain ``cryptography`` so a verifier needs nothing else. DSSE PAE (v1):
-``"DSSEv1" SP len(type) SP type SP len(body) SP body`` with lengths as ASCII decimals.
+Signing and checking signatures both go through securesystemslib (``CryptoSigner``, ``dsse.Envelope``
+and its ``verify``, which builds DSSE's PAE); this module adds what a verdict needs around them: which check
+failed (bad, unknown or too few signatures) and the in-toto Statement's shape. The standalone verifier
+(verifier/ddr_verify.py) does the same with plain ``cryptography``, and the conformance suite holds both
+to one verdict.
 """
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ import binascii
 import json
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from securesystemslib.dsse import Envelope
+from securesystemslib.exceptions import UnverifiedSignatureError
+from securesystemslib.signer import CryptoSigner, Signature, SSlibKey
 
 from ddr.kernel.digests import canonical_json
 from registry import PAYLOAD_TYPE, PREDICATE_TYPE_V2, RELEASE_PREDICATE_TYPES, STATEMENT_TYPE
@@ -28,11 +32,6 @@ class VerifyError(Exception):
         self.detail = detail
 
 
-def pae(payload_type: str, payload: bytes) -> bytes:
-    t = payload_type.encode("utf-8")
-    return b"DSSEv1 %d %s %d %s" % (len(t), t, len(payload), payload)
-
-
 def statement(subjects: dict[str, str], predicate: dict, predicate_type: str = PREDICATE_TYPE_V2) -> dict:
     """An in-toto Statement v1: subjects {name: sha256 hex}, sorted by name."""
     return {
@@ -45,9 +44,6 @@ def statement(subjects: dict[str, str], predicate: dict, predicate_type: str = P
 
 def sign_statement(stmt: dict, keys: list[Ed25519PrivateKey]) -> dict:
     """A DSSE envelope (dict) over the canonical JSON of the statement, one signature per key."""
-    from securesystemslib.dsse import Envelope
-    from securesystemslib.signer import CryptoSigner, SSlibKey
-
     env = Envelope(canonical_json(stmt), PAYLOAD_TYPE, {})
     for key in keys:
         kid = keyid_of(key.public_key())
@@ -70,14 +66,15 @@ def _b64(text: Any, what: str) -> bytes:
 
 def verify_envelope(env: Any, keyring: Keyring, where: str = "release.dsse.json",
                     predicate_types: tuple[str, ...] = RELEASE_PREDICATE_TYPES) -> tuple[dict, list[str]]:
-    """Check the envelope's signatures against the keyring (plain cryptography) and return the
-    statement and the key ids that signed validly. Raises VerifyError naming the failing check."""
+    """Check the envelope's signatures against the keyring and return the statement and the key ids that
+    signed validly. Raises VerifyError naming the failing check. Each signature is judged alone by
+    securesystemslib's Envelope.verify, so a bad one is told apart from an unknown key; the threshold counts
+    distinct trusted keys."""
     if not isinstance(env, dict) or not isinstance(env.get("signatures"), list):
         raise VerifyError("malformed envelope", f"{where} is not a DSSE envelope")
     if env.get("payloadType") != PAYLOAD_TYPE:
         raise VerifyError("malformed envelope", f"{where} payloadType is {env.get('payloadType')!r}, expected {PAYLOAD_TYPE}")
     payload = _b64(env.get("payload"), f"{where} payload")
-    message = pae(PAYLOAD_TYPE, payload)
     valid: set[str] = set()
     unknown: list[str] = []
     bad: list[str] = []
@@ -89,10 +86,11 @@ def verify_envelope(env: Any, keyring: Keyring, where: str = "release.dsse.json"
         if pub is None:
             unknown.append(kid)
             continue
-        sig = _b64(s.get("sig"), f"{where} signature {i}")
+        sig = Signature(kid, _b64(s.get("sig"), f"{where} signature {i}").hex())
         try:
-            pub.verify(sig, message)
-        except InvalidSignature:
+            Envelope(payload, PAYLOAD_TYPE, {kid: sig}).verify(
+                [SSlibKey.from_crypto(pub, keyid=kid, scheme="ed25519")], 1)
+        except UnverifiedSignatureError:  # its subclass VerificationError: below the threshold of 1
             bad.append(kid)
             continue
         valid.add(kid)

@@ -25,6 +25,13 @@ def check_semver(text: str) -> str:
     return text
 
 
+def check_seed(seed: Any, what: str = "--seed") -> int:
+    """A bootstrap seed: an integer numpy's generators take (0 .. 2**32 - 1), checked before any ranking."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise DDRError(f"{what} must be an integer from 0 to 2**32 - 1; got {seed}")
+    return seed
+
+
 def semver_key(text: str) -> tuple:
     """Sort key with semver precedence: 1.0.0-alpha < 1.0.0-alpha.1 < 1.0.0-beta < 1.0.0."""
     m = SEMVER_RE.match(text)

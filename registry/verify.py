@@ -27,7 +27,7 @@ from ddr.errors import DDRError
 from ddr.kernel.digests import sha256_file
 from registry import ENVELOPE_NAME, PREDICATE_TYPE_V2
 from registry.keyring import Keyring
-from registry.layout import envelope_digest, list_versions, read_statement_unverified, stray_releases
+from registry.layout import envelope_digest, read_statement_unverified, release_folders, stray_releases
 from registry.signing import VerifyError, verify_envelope
 from registry.trust_state import TrustState
 from registry.util import list_files
@@ -102,11 +102,11 @@ def verify_release(release_dir: str | Path, keyring: Keyring) -> tuple[dict, lis
 def _release_holding(release_dir: Path, name: str, digest: str) -> str | None:
     """Another release beside this one whose (unverified) statement lists ``name`` with ``digest``;
     only used to name the failure, which is certain either way."""
-    for v in list_versions(release_dir.parent):
+    for v, other in release_folders(release_dir.parent).items():
         if v == release_dir.name:
             continue
         try:
-            subjects = read_statement_unverified(release_dir.parent / v)["subject"]
+            subjects = read_statement_unverified(other)["subject"]
         except (DDRError, OSError, KeyError, TypeError):
             continue
         if any(isinstance(s, dict) and s.get("name") == name and (s.get("digest") or {}).get("sha256") == digest
@@ -121,7 +121,8 @@ def verify_chain(releases_dir: str | Path, keyring: Keyring, *, upto: str | None
     ``latest``: the version the caller expects to be newest (detects a rolled-back head)."""
     releases_dir = Path(releases_dir)
     report = Report()
-    versions = list_versions(releases_dir)
+    folders = release_folders(releases_dir)
+    versions = list(folders)
     try:
         for name in stray_releases(releases_dir):
             raise VerifyError("extra file", f"{name}/{ENVELOPE_NAME}: a release folder whose name is not a "
@@ -136,7 +137,7 @@ def verify_chain(releases_dir: str | Path, keyring: Keyring, *, upto: str | None
                 raise VerifyError("missing file", f"release {upto} is not in {releases_dir}")
             versions = versions[: versions.index(upto) + 1]
         for i, v in enumerate(versions):
-            stmt, signers = verify_release(releases_dir / v, keyring)
+            stmt, signers = verify_release(folders[v], keyring)
             pred = stmt["predicate"]
             prev = pred.get("previous")
             if i == 0:
@@ -150,7 +151,7 @@ def verify_chain(releases_dir: str | Path, keyring: Keyring, *, upto: str | None
                     raise VerifyError(f"chain broken at {v}",
                                       f"it names previous release {named!r}, but the release before it is {before}")
                 want = (prev.get("digest") or {}).get("sha256")
-                if want != envelope_digest(releases_dir / before):
+                if want != envelope_digest(folders[before]):
                     raise VerifyError(f"chain broken at {v}",
                                       f"the envelope digest of previous release {before} does not match")
             report.releases.append(Verified(v, signers, prev.get("version") if isinstance(prev, dict) else None,
@@ -202,8 +203,9 @@ def verify_registry(releases_dir: str | Path, keyring: Keyring, *, state: TrustS
     try:  # attestations sit outside the signed releases, but a forged or false one must not pass
         from registry.attest import reproductions
 
+        folders = release_folders(releases_dir)
         for r in report.releases:
-            reproductions(releases_dir / r.version)
+            reproductions(folders[r.version])
     except VerifyError as e:
         report.error = e
         return report

@@ -5,7 +5,21 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = sorted(ROOT.glob("pipelines/*.py")) + [ROOT / "ddr" / "grid" / "pipeline.py"]
+
+
+def _builds_paths(path: Path) -> bool:
+    """A module that imports neither pathlib nor os cannot build a path with `/`: its divisions are arithmetic
+    (the registry's statistics and charts), so the walk leaves it out."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+        if any(n.split(".")[0] in ("pathlib", "os") for n in names):
+            return True
+    return False
+
+
+MODULES = sorted(ROOT.glob("pipelines/*.py")) + [ROOT / "ddr" / "grid" / "pipeline.py"] + \
+    [p for p in sorted(ROOT.glob("registry/*.py")) if _builds_paths(p)]
 
 # (module, source of the join): why no name from outside reaches it. Keep this short: prefer confined.
 ALLOWED = {
@@ -13,8 +27,6 @@ ALLOWED = {
         "out is the user's own --out path; s is an int from range()",
     ("pipelines/eval_cmd.py", 'Path("runs") / kind'):
         "kind is the command's own name (lrs, ars, acc), not input; the names go through confined after it",
-    ("pipelines/registry_view_cmd.py", "Path(releases_dir) / v"):
-        "v comes from list_versions, the release folder's own listing",
     ("pipelines/registry_view_cmd.py", "path / name"):
         "name is one of four fixed file names picked by --format",
     ("pipelines/versioning.py", "root / rel"):
@@ -23,14 +35,37 @@ ALLOWED = {
         "as above: a .dvc file's own out path, only listed",
     ("ddr/grid/pipeline.py", "folder / cell_dir.relative_to(tmp)"):
         "cell_dir was made by confined; this names the same folder once the export is renamed into place",
+    # The registry: versions go through registry.layout.release_path (confined) or come from release_folders,
+    # the folder's own listing. What is left are release file names, which may hold '~' (result_filename),
+    # a character confined's names refuse.
+    ("registry/release.py", 'tmp / "results" / result_filename(r)'):
+        "result_filename keeps only ASCII letters, digits and - _ . plus '~' and a hex digest: never a separator",
+    ("registry/release.py", 'tmp / predictions_path(f"results/{result_filename(r)}")'):
+        "as above, with the fixed suffix .predictions.npz",
+    ("registry/release.py", "tmp / name"):
+        "name comes from list_files(tmp), the new release folder's own listing",
+    ("registry/verify.py", "release_dir / name"):
+        "name is a signed subject, refused if absolute or holding '..', and one of list_files(release_dir); the "
+        "verdict stays a VerifyError the standalone verifier shares",
+    ("registry/attest.py", 'release_dir / cell["result"]'):
+        "a result file of the release, a subject verify_release checked, or (writing) one reproduce_cell confined",
+    ("registry/paired.py", 'release / predictions_path(row["result"])'):
+        "a result file named by a verified release's ranking.json (see verify.py's subjects); only read",
 }
 
 
 def _constants(tree: ast.Module) -> set[str]:
     """Module-level NAME = <constant expression>: a join with FOLDER = "submissions" is a join with a constant,
-    a division by GIB = 1 << 30 is arithmetic."""
+    a division by GIB = 1 << 30 is arithmetic. Names imported from a project module count when they are
+    constants there (`from registry import ENVELOPE_NAME`)."""
     names: set[str] = set()
     for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            source = ROOT / Path(*node.module.split("."))
+            source = source / "__init__.py" if source.is_dir() else source.with_suffix(".py")
+            if source.is_file():
+                there = _constants(ast.parse(source.read_text()))
+                names |= {a.asname or a.name for a in node.names if a.name in there}
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
                 and _is_constant(node.value, names):
             names.add(node.targets[0].id)
@@ -83,12 +118,13 @@ def test_every_join_with_a_name_goes_through_confined():
 def test_the_walk_finds_the_joins_it_must_refuse(tmp_path):
     """The walk itself: each form of join built from a variable is found, constants are not."""
     sample = tmp_path / "sample.py"
-    sample.write_text("import os\nfrom pathlib import Path\nFOLDER = 'submissions'\nGIB = 1 << 30\n"
-                      "def f(project, method, n):\n"
+    sample.write_text("import os\nfrom pathlib import Path\nfrom registry import ENVELOPE_NAME\nFOLDER = 'submissions'\n"
+                      "GIB = 1 << 30\ndef f(project, method, n):\n"
                       "    a = project / FOLDER / f'{method}-digits'\n"
                       "    b = os.path.join(project, method)\n"
                       "    c = Path(project, method)\n"
                       "    d = project.joinpath(method)\n"
                       "    e = project / 'results' / 'result.json'\n"
-                      "    g = n / GIB + sum([1]) / len([1])\n")
-    assert [line for line, _ in _joins(sample)] == [6, 7, 8, 9]
+                      "    g = n / GIB + sum([1]) / len([1])\n"
+                      "    h = project / method / ENVELOPE_NAME\n")
+    assert [line for line, _ in _joins(sample)] == [7, 8, 9, 10, 13]  # h: only project / method

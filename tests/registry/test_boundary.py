@@ -48,6 +48,16 @@ def test_publish_refuses_bad_bootstrap_options_before_writing(registry, ddr_cli,
     assert _files(rel, keys) == before
 
 
+@pytest.mark.parametrize("seed", ["-1", str(2**32)])
+def test_rank_refuses_a_bad_seed_before_ranking(registry, ddr_cli, tmp_path, seed):
+    """`ddr rank --seed -1` ended in numpy's traceback after loading every result; now one line, no --out."""
+    _, _, results = registry
+    code, out, err = ddr_cli("rank", str(results), "--seed", seed, "--out", str(tmp_path / "ranked"))
+    _one_line_exit_2(code, err)
+    assert "--seed must be an integer from 0 to 2**32 - 1" in err and not out
+    assert not (tmp_path / "ranked").exists()
+
+
 PUBLISH_EXPIRES = ["0", "nan", "inf", "-1", "1e9", "-inf"]
 
 

@@ -21,7 +21,7 @@ def test_group_commands():
     assert sorted(registry_group.commands) == sorted(COMMANDS)
 
 
-def test_full_cycle_with_mlflow(tmp_path, monkeypatch, new_store):
+def test_full_cycle_with_mlflow(tmp_path, monkeypatch, new_store, ddr_cli):
     monkeypatch.chdir(tmp_path)
     new_store(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
@@ -65,8 +65,8 @@ def test_full_cycle_with_mlflow(tmp_path, monkeypatch, new_store):
 
     code, out = invoke("ls")
     assert code == 0 and out.splitlines()[0].startswith("1.0.0") and "dm rerun" in out.splitlines()[1]
-    code, out = invoke("ls", "--json")
-    assert [r["version"] for r in json.loads(out)] == ["1.0.0", "1.1.0"]
+    code, out, err = ddr_cli("registry", "ls", "--json")  # the document on stdout, the listing on stderr
+    assert [r["version"] for r in json.loads(out)] == ["1.0.0", "1.1.0"] and err.startswith("1.0.0")
 
     code, out = invoke("show")
     assert code == 0 and "# DD-Ranking release 1.1.0" in out
@@ -80,8 +80,9 @@ def test_full_cycle_with_mlflow(tmp_path, monkeypatch, new_store):
     assert "digits/ipc10/hard/lrs:" in out
     assert "  - random: removed (was rank 4" in out
     assert "dm: rank" in out and "-> 1 (up" in out
-    code, out = invoke("diff", "1.0.0", "1.1.0", "--json")
+    code, out, err = ddr_cli("registry", "diff", "1.0.0", "1.1.0", "--json")
     d = json.loads(out)
+    assert code == 0 and "digits/ipc10/hard/lrs:" in err
     dm = next(r for r in d["tables"][0]["rows"] if r["method"] == "dm")
     assert dm["rank_to"] == 1 and dm["rank_move"] >= 1 and dm["mean_change"] > 0
     code, out = invoke("diff", "1.1.0", "1.1.0")

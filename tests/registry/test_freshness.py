@@ -7,7 +7,13 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from registry import TIMESTAMP_NAME
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ddr.errors import DDRError
+from registry import ENVELOPE_NAME, TIMESTAMP_NAME
+from registry.attest import attestations_dir
+from registry.layout import resolve_release
 from registry.freshness import read_timestamp_unverified, write_timestamp
 from registry.keyring import Keyring, keyid_of
 from registry.verify import verify_registry
@@ -130,3 +136,20 @@ def test_standalone_single_release_and_bad_input(chain, tmp_path):
     assert p.returncode == 2 and p.stderr.startswith("error: cannot read")
     p = run(FROZEN / "releases", "--keyring", FROZEN / "keyring.json")
     assert p.returncode == 0 and "2 release(s) verified" in p.stdout
+
+
+def test_a_version_from_outside_stays_inside_the_releases_folder(tmp_path):
+    """A head or version that is a path ('../elsewhere') is refused before anything is read or signed, even
+    where a release envelope waits at the place it points to."""
+    rel, outside = tmp_path / "releases", tmp_path / "elsewhere"
+    rel.mkdir()
+    outside.mkdir()
+    (outside / ENVELOPE_NAME).write_text("{}")
+    with pytest.raises(DDRError, match="would leave its folder"):
+        write_timestamp(rel, "../elsewhere", [Ed25519PrivateKey.generate()])
+    assert not (rel / TIMESTAMP_NAME).exists()
+    with pytest.raises(DDRError, match="would leave its folder"):
+        attestations_dir(rel, "../../elsewhere")
+    (rel / "1.0.0").symlink_to(outside, target_is_directory=True)  # a release folder that links out
+    with pytest.raises(DDRError, match="leads out of"):
+        resolve_release(rel, "1.0.0")

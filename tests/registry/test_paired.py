@@ -18,7 +18,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 @pytest.mark.slow
-def test_paired_test_between_methods_of_a_release(tmp_path, keys):
+def test_paired_test_between_methods_of_a_release(tmp_path, keys, ddr_cli):
     torch.set_num_threads(1)
     key, ring = keys
     data = load_dataset("digits")
@@ -37,8 +37,9 @@ def test_paired_test_between_methods_of_a_release(tmp_path, keys):
         state, text = page_banner(path / "index.html")
         assert state == "verified", text
 
-    code, out = invoke("diff", "1.0.0", "1.0.0", "--paired", "r100", "r200", "--releases", rel, "--json")
-    assert code == 0, out
+    code, out, err = ddr_cli("registry", "diff", "1.0.0", "1.0.0", "--paired", "r100", "r200", "--releases", str(rel),
+                             "--json")
+    assert code == 0, err
     (t,) = json.loads(out)
     res_a = json.loads((tmp_path / "res/a/result.json").read_text())
     res_b = json.loads((tmp_path / "res/b/result.json").read_text())

@@ -14,7 +14,6 @@ from registry.keyring import Keyring, generate_key, keyid_of, load_private_key
 from registry.ranking import load_results
 from registry.layout import list_versions
 from registry.release import publish
-from registry.signing import pae
 from registry.util import semver_key
 from registry.verify import verify_chain
 from tests.registry.helpers import write_results
@@ -142,7 +141,8 @@ def test_keyring_file_format(tmp_path, keys):
 
 
 def test_envelope_is_plain_dsse(tmp_path, keys):
-    """The envelope verifies with bare cryptography and with securesystemslib's own verifier."""
+    """The envelope is plain DSSE: it verifies with bare cryptography over a hand-built PAE, and with
+    securesystemslib's own verifier (which the library uses)."""
     import base64
 
     from securesystemslib.dsse import Envelope
@@ -154,8 +154,30 @@ def test_envelope_is_plain_dsse(tmp_path, keys):
     env = json.loads((path / ENVELOPE_NAME).read_text())
     payload = base64.b64decode(env["payload"])
     msg = b"DSSEv1 %d application/vnd.in-toto+json %d " % (len(PAYLOAD_TYPE), len(payload)) + payload
-    assert msg == pae(PAYLOAD_TYPE, payload)
+    assert msg == Envelope(payload, PAYLOAD_TYPE, {}).pae()
     key.public_key().verify(base64.b64decode(env["signatures"][0]["sig"]), msg)
     kid = keyid_of(key.public_key())
     sk = SSlibKey.from_crypto(key.public_key(), keyid=kid, scheme="ed25519")
     assert kid in Envelope.from_dict(env).verify([sk], 1)
+
+
+def test_verification_checks_the_pae_not_the_bare_payload(tmp_path):
+    """securesystemslib's Envelope.verify judges each signature over DSSE's PAE: a valid Ed25519 signature over
+    the bare payload (a common DSSE mistake) is a bad signature, and the good one beside it still counts."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from registry.keyring import public_raw
+    from registry.signing import VerifyError, sign_statement, statement, verify_envelope
+
+    good, bare = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    ring = Keyring({keyid_of(k.public_key()): {"public": public_raw(k.public_key()).hex(), "scheme": "ed25519"}
+                    for k in (good, bare)}, threshold=1)
+    env = sign_statement(statement({"a.txt": "0" * 64}, {"version": "1.0.0"}), [good])
+    payload = base64.b64decode(env["payload"])
+    forged = {"keyid": keyid_of(bare.public_key()), "sig": base64.b64encode(bare.sign(payload)).decode()}
+    _, signers = verify_envelope(dict(env, signatures=[forged, *env["signatures"]]), ring)
+    assert signers == [keyid_of(good.public_key())]
+    with pytest.raises(VerifyError, match="bad signature"):
+        verify_envelope(dict(env, signatures=[forged]), ring)
