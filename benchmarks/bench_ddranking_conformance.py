@@ -35,8 +35,16 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.compat.conformance import (DSA_STD, ddranking_available, mean_diff, paired_diff,  # noqa: E402
-                                      run_ddr, run_ddranking, subset_indices, write_digits_cifar)
+from tests.compat.conformance import (
+    DSA_STD,
+    ddranking_available,
+    mean_diff,
+    paired_diff,
+    run_ddr,
+    run_ddranking,
+    subset_indices,
+    write_digits_cifar,
+)
 
 
 def main() -> None:
@@ -116,8 +124,8 @@ def main() -> None:
     for name in dict.fromkeys(r["name"] for r in runs):
         pa = [(a, b) for a, b in zip(dd, ours) if a["name"] == name]
         x, y = [b["best_acc"] * 100 for _, b in pa], [a["best_acc"] * 100 for a, _ in pa]
-        un = "%+.2f +- %.2f" % mean_diff(x, y) if len(pa) > 1 else "%+.2f" % (x[0] - y[0])
-        pr = "%+.2f +- %.2f" % paired_diff(x, y) if len(pa) > 1 else "-"
+        un = "{:+.2f} +- {:.2f}".format(*mean_diff(x, y)) if len(pa) > 1 else f"{x[0] - y[0]:+.2f}"
+        pr = "{:+.2f} +- {:.2f}".format(*paired_diff(x, y)) if len(pa) > 1 else "-"
         secs = (sum(a["seconds"] for a, _ in pa) / len(pa), sum(b["seconds"] for _, b in pa) / len(pa))
         print(f"| {name} | {len(pa)} | {un} | {pr} | {secs[0]:.1f} / {secs[1]:.1f} |")
     print(f"\nwall time {wall:.0f} s (both sides at once)")

@@ -71,7 +71,7 @@ def run_ddranking(job: dict, workdir: Path, timeout: float = 1800) -> dict:
     spec.write_text(json.dumps(job))
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore", "PYTHONPATH": ""}
     proc = subprocess.run([str(DDRANKING_PYTHON), str(SIDE_SCRIPT), str(spec)], capture_output=True, text=True,
-                          env=env, timeout=timeout)
+                          env=env, timeout=timeout, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"ddranking side failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

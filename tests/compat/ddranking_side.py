@@ -21,15 +21,19 @@ import time
 
 import torch
 import torchvision.datasets.cifar
-from torch.utils.data import DataLoader, RandomSampler, TensorDataset
-
 from ddranking.aug import DSA
 from ddranking.loss import KLDivergenceLoss
 from ddranking.utils.data import get_dataset
 from ddranking.utils.misc import set_seed
 from ddranking.utils.model import build_model
 from ddranking.utils.networks import ConvNet
-from ddranking.utils.train_and_eval import get_lr_scheduler, get_optimizer, train_one_epoch, validate
+from ddranking.utils.train_and_eval import (
+    get_lr_scheduler,
+    get_optimizer,
+    train_one_epoch,
+    validate,
+)
+from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 
 # the test writes its own folder, which no md5 in torchvision's list fits: the CIFAR module's checks only
 torchvision.datasets.cifar.CIFAR10._check_integrity = lambda self: True
@@ -71,7 +75,7 @@ def convnet(width: int, num_classes: int) -> torch.nn.Module:
 
 
 def run(spec: dict, data: tuple, teachers: dict) -> dict:
-    channel, im_size, mean, std, num_classes, dst_train, dst_test, _, class_map, _ = data
+    num_classes, dst_train, dst_test = data[4], data[5], data[6]  # get_dataset's 10-tuple
     if spec["train"] == "all":  # the real reference: the data set itself, per-item transforms
         dataset, x_train = dst_train, None
     else:

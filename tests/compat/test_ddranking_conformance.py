@@ -21,8 +21,16 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import torch
 
-from tests.compat.conformance import (DSA_STD, ddranking_available, mean_diff, run_ddr, run_ddranking, sha256,
-                                      subset_indices, write_digits_cifar)
+from tests.compat.conformance import (
+    DSA_STD,
+    ddranking_available,
+    mean_diff,
+    run_ddr,
+    run_ddranking,
+    sha256,
+    subset_indices,
+    write_digits_cifar,
+)
 
 MISSING = ddranking_available()
 REQUIRED = os.environ.get("DDR_REQUIRE_DDRANKING") == "1"
