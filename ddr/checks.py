@@ -77,6 +77,36 @@ def confined(base: str | Path, *parts: str, what: str = "name", taken: Iterable[
         raise DDRError(f"{what}: no name given")
     for i, part in enumerate(parts):
         check_name(part, what, taken=taken if i == len(parts) - 1 else (), max_len=MAX_PART)
+    return _inside(base, parts, what)
+
+
+# A file a release names ('results/<cell>.json', its '.predictions.npz'): registry.ranking.result_filename keeps
+# ASCII letters, digits and - _ . of the cell's names and marks a name it had to change with '~' and a digest
+# ('DM + soft' -> 'DM___soft~<hex>'), so '~' belongs to release file names, which plain names (above) never hold.
+# The release is signed, so its names are checked as they are, never rewritten.
+_RELEASE_PART = re.compile(r"[A-Za-z0-9._~-]+")
+MAX_FILE_NAME = 255  # the file systems' limit: no release can hold a longer name
+
+
+def check_release_file(name: Any, what: str = "release file") -> str:
+    """`name` as a file name inside a release: POSIX separators, each part of ASCII letters, digits and
+    . _ - ~ (what result_filename writes), none '.' or '..' or empty. Refused with one DDRError line."""
+    if not isinstance(name, str) or not name:
+        raise DDRError(f"{what} must be a non-empty file name, got {name!r}")
+    for part in name.split("/"):
+        if part in ("", ".", "..") or not _RELEASE_PART.fullmatch(part) or len(part) > MAX_FILE_NAME:
+            raise DDRError(f"{what} {name[:80]!r} is not a release file name: parts of ASCII letters, digits and "
+                           f". _ - ~ joined by '/', none empty, '.' or '..'")
+    return name
+
+
+def release_file(release_dir: str | Path, name: Any, what: str = "release file") -> Path:
+    """release_dir/name for a file a release names (check_release_file), symlinks resolved inside release_dir:
+    the one way a release's own file names become paths, as confined is for plain names."""
+    return _inside(release_dir, tuple(check_release_file(name, what).split("/")), what)
+
+
+def _inside(base: str | Path, parts: tuple[str, ...], what: str) -> Path:
     target = Path(base, *parts)
     base_resolved = Path(base).resolve()
     resolved = target.resolve()

@@ -53,17 +53,57 @@ def artifact_root(uri: str) -> str | None:
     return None if db is None else (db.parent / ARTIFACTS_DIR).resolve().as_uri()
 
 
-def prepare_store(uri: str) -> None:
-    """Create/migrate a sqlite store under a lock; check an HTTP server answers. Raises DDRError."""
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_sqlite_file(db: Path) -> None:
+    """A store's database file, if it exists, is a whole SQLite database: checked read-only before MLflow
+    opens it (MLflow would fail deep in its migration with a long trace, or write into it). A file that
+    does not exist yet is fine (it is created); one whose folder is a file is not."""
+    import sqlite3
+
+    for p in db.parents:
+        if p.exists():
+            if not p.is_dir():
+                raise DDRError(f"MLflow store {db}: {p} is a file, not a folder")
+            break
+    if not db.exists():
+        return
+    if not db.is_file():
+        raise DDRError(f"MLflow store {db} is not a file")
+    try:
+        with open(db, "rb") as f:
+            header = f.read(100)
+        size = db.stat().st_size
+    except OSError as exc:
+        raise DDRError(f"cannot read the MLflow store {db}: {exc.strerror or type(exc).__name__}") from None
+    if size == 0:
+        return  # an empty file is a new database to SQLite
+    if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
+        raise DDRError(f"MLflow store {db} is not an SQLite database (damaged or another kind of file); move it "
+                       "aside or point --tracking-uri elsewhere")
+    page = int.from_bytes(header[16:18], "big")
+    page = 65536 if page == 1 else page
+    pages = int.from_bytes(header[28:32], "big")
+    valid = header[24:28] == header[92:96]  # the page count is current (written by SQLite 3.7+)
+    if valid and pages and size < page * pages and not db.with_name(db.name + "-wal").exists():
+        raise DDRError(f"MLflow store {db} is truncated ({size} of {page * pages} bytes); restore it from a copy "
+                       "or point --tracking-uri elsewhere")
+    try:
+        con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise DDRError(f"MLflow store {db} cannot be read as an SQLite database ({exc})") from None
+
+
+def check_store(uri: str) -> None:
+    """What can be checked about a store without writing to it: a sqlite file whole (check_sqlite_file),
+    an HTTP server answering within PROBE_TIMEOUT_S. Raises DDRError."""
     if uri.startswith("sqlite:///"):
-        from mlflow import MlflowClient
-
-        from ddr.locks import exclusive_lock
-
-        db = sqlite_db(uri)
-        db.parent.mkdir(parents=True, exist_ok=True)
-        with exclusive_lock(db.with_name(db.name + ".lock")):
-            MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # creates and migrates it
+        check_sqlite_file(sqlite_db(uri))
     elif uri.startswith(("http://", "https://")):
         try:
             with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=PROBE_TIMEOUT_S):
@@ -74,6 +114,26 @@ def prepare_store(uri: str) -> None:
             reason = getattr(exc, "reason", None) or exc
             raise DDRError(f"MLflow tracking server {uri} does not answer ({reason}); start it (ddr server) or "
                            "pass --no-mlflow") from None
+
+
+def prepare_store(uri: str) -> None:
+    """Check the store (check_store), then create/migrate a sqlite store under a lock. Raises DDRError."""
+    check_store(uri)
+    if uri.startswith("sqlite:///"):
+        from mlflow import MlflowClient
+        from mlflow.exceptions import MlflowException
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from ddr.locks import exclusive_lock
+
+        db = sqlite_db(uri)
+        db.parent.mkdir(parents=True, exist_ok=True)
+        with exclusive_lock(db.with_name(db.name + ".lock")):
+            try:
+                MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # creates and migrates it
+            except (MlflowException, SQLAlchemyError) as exc:  # a database that is SQLite but not MLflow's, or damaged inside
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise DDRError(f"MLflow store {db} cannot be opened: {first[:300]}") from None
 
 
 def open_client(uri: str | None = None) -> Any:
@@ -112,6 +172,16 @@ def ensure_experiment(client: Any, name: str, *, store: str | None = None,
     if note is not None:
         label_experiment(client, eid, note(eid))
     return eid
+
+
+DATASET_RETRIES = 5
+
+
+def is_dataset_conflict(exc: Exception) -> bool:
+    """MLflow's unique key on (experiment, name, digest) of its datasets table refused an insert: another
+    run inserted the same data set a moment earlier (over a server or straight into sqlite)."""
+    text = str(exc)
+    return "UNIQUE constraint failed: datasets." in text or ("datasets" in text and "duplicate key" in text)
 
 
 def _now_ms() -> int:
@@ -155,10 +225,23 @@ class Tracker:
         self.client.log_batch(self.parent_id, metrics=[Metric(k, float(v), ts, round) for k, v in values.items()])
 
     def log_input(self, name: str, digest: str, source: str, context: str) -> None:
+        """The run's input data set. MLflow inserts a data set new to the experiment after looking it up, in
+        one transaction: two runs logging the same new set at once (cells starting together) both miss it,
+        and the second insert breaks the table's unique key and is rolled back whole. That conflict means
+        the set now exists, so the call is repeated, and then only links it to this run."""
         from mlflow.entities import Dataset, DatasetInput, InputTag
+        from mlflow.exceptions import MlflowException
 
         ds = Dataset(name=name, digest=digest, source_type="local", source=source)
-        self.client.log_inputs(self.parent_id, [DatasetInput(ds, [InputTag("mlflow.data.context", context)])])
+        inputs = [DatasetInput(ds, [InputTag("mlflow.data.context", context)])]
+        for attempt in range(DATASET_RETRIES + 1):
+            try:
+                self.client.log_inputs(self.parent_id, inputs)
+                return
+            except MlflowException as exc:
+                if attempt == DATASET_RETRIES or not is_dataset_conflict(exc):
+                    raise
+                time.sleep(0.05 * (attempt + 1))
 
     def log_teachers(self, teachers: list[dict[str, Any]], protocol: Any) -> list[str]:
         """The evaluation's teachers as MLflow models linked to its run (ddr.teacher_models)."""

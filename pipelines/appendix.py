@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import textwrap
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import click
 
-from ddr.checks import confined
+from ddr.checks import release_file
 from ddr.errors import DDRError
 from ddr.eval.result import check_schema
 
@@ -99,7 +99,7 @@ def release_summary(folder: Path) -> str:
                                f" ({comps}{cost}; protocol {r['protocol'].get('name')} "
                                f"v{r['protocol'].get('version')}).", "  "))
             # the release names the file: it must stay inside the release folder
-            result = confined(folder, *PurePosixPath(r["result"]).parts, what="result") if r.get("result") else None
+            result = release_file(folder, r["result"], "result") if r.get("result") else None
             if result is not None and result.is_file():
                 acc = json.loads(result.read_text()).get("accuracies") or {}
                 rnd = {k: v for k, v in acc.items() if k.startswith("random")}

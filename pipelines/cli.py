@@ -30,6 +30,7 @@ from pipelines import data_cmd, distill_cmd, eval_cmd, grid_cmd, misc_cmd, submi
 from pipelines.appendix import report_cmd  # noqa: E402
 from pipelines.registry_cmd import registry_group  # noqa: E402
 from pipelines import leaderboard_cmd  # noqa: E402
+from pipelines.ray_cmd import ray_group  # noqa: E402
 
 cli.add_command(data_cmd.data)
 cli.add_command(eval_cmd.eval_group)
@@ -44,6 +45,7 @@ cli.add_command(registry_group)
 cli.add_command(submit_cmd.submit_cmd)
 cli.add_command(leaderboard_cmd.leaderboard)
 cli.add_command(report_cmd)
+cli.add_command(ray_group)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from ddr.errors import DDRError
+from pipelines.json_output import emit, json_option
 
 
 @click.group()
@@ -101,7 +102,8 @@ def add_cmd(path: str, method: str, dataset: str, ipc: int, root: str | None, so
 
 @data.command("ls")
 @click.option("--repo", default=".", type=click.Path(), help="Project root.")
-def ls_cmd(repo: str) -> None:
+@json_option("the versioned sets (path, method, dataset, ipc, how, md5)")
+def ls_cmd(repo: str, as_json: bool) -> None:
     """List the distilled sets DVC versions here, with their DVC md5.
 
     \b
@@ -112,10 +114,10 @@ def ls_cmd(repo: str) -> None:
 
     rows = list_versioned(repo)
     if not rows:
-        click.echo("no versioned distilled sets")
+        emit([], "no versioned distilled sets", as_json)
         return
     width = max(len(r["path"]) for r in rows) + 2
-    click.echo(f"{'path':<{width}}{'method':<18}{'dataset':<10}{'ipc':>4}  {'how':<9}md5")
-    for r in rows:
-        click.echo(f"{r['path']:<{width}}{str(r['method']):<18}{str(r['dataset']):<10}{str(r['ipc']):>4}  "
-                   f"{r['how']:<9}{r['md5']}")
+    lines = [f"{'path':<{width}}{'method':<18}{'dataset':<10}{'ipc':>4}  {'how':<9}md5"]
+    lines += [f"{r['path']:<{width}}{str(r['method']):<18}{str(r['dataset']):<10}{str(r['ipc']):>4}  "
+              f"{r['how']:<9}{r['md5']}" for r in rows]
+    emit(rows, "\n".join(lines), as_json)

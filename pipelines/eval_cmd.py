@@ -43,6 +43,7 @@ def _common(fn):
         click.option("--no-cache", is_flag=True, help="Neither read nor write the training cache."),
         click.option("--engine", default="plain", show_default=True,
                      help="plain, or batched[+bf16][+cl][+compile]: the LR grid trained at once (benchmarks/RESULTS.md)."),
+        json_option("the result (as result.json holds it)"),
     ]
     for opt in reversed(options):
         fn = opt(fn)
@@ -50,7 +51,7 @@ def _common(fn):
 
 
 def _run(kind: str, distilled, dataset, ipc, label, protocol, rounds, weight, out, method, teachers, real_checkpoint,
-         random_dirs, root, device, tracking_uri, no_mlflow, cache_dir, no_cache, engine) -> None:
+         random_dirs, root, device, tracking_uri, no_mlflow, cache_dir, no_cache, engine, as_json) -> None:
     from ddr.eval.api import evaluate
 
     from ddr.checks import confined
@@ -64,10 +65,10 @@ def _run(kind: str, distilled, dataset, ipc, label, protocol, rounds, weight, ou
                           tracking_uri=tracking_uri, cache_dir=cache_dir, use_cache=not no_cache, out=out,
                           random=list(random_dirs), teachers=list(teachers), engine=engine, progress=progress,
                           real_checkpoint=real_checkpoint)
-    click.echo(result_table(result))
-    click.echo(f"  result: {Path(out) / 'result.json'}")
+    text = f"{result_table(result)}\n  result: {Path(out) / 'result.json'}"
     if result.mlflow:
-        click.echo(f"  MLflow: {result.mlflow['tracking_uri']} run {result.mlflow['run_id']} (see it with: ddr ui)")
+        text += f"\n  MLflow: {result.mlflow['tracking_uri']} run {result.mlflow['run_id']} (see it with: ddr ui)"
+    emit(result.to_dict(), text, as_json)
 
 
 def _command(kind: str, summary: str, example: str):

@@ -1,14 +1,40 @@
 """`ddr eval grid SPEC.yaml` (a ranking grid on a serial, local or Ray executor) and `ddr server`."""
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from ddr.errors import DDRError
 from ddr.grid.executor_registry import EXECUTORS
+from pipelines.json_output import emit, json_option
 from pipelines.progress import GridProgress
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C while this lasts: what the command started (workers, a private mlflow
+    server in its own session) is stopped on the way out, instead of outliving a driver that SIGTERM would
+    end on the spot. The previous handler is restored after (the command may run inside another program)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread takes signals
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.command("grid")
@@ -35,8 +61,9 @@ from pipelines.progress import GridProgress
               "per worker; for params.yaml, evaluate.executor.threads).")
 @click.option("--export", default=None, type=click.Path(), help="Also write every cell's result.json as "
               "EXPORT/<dataset>-ipc<ipc>/<kind>-<label>/<method>/ (the pipeline's results/; replaced whole).")
+@json_option("the grid's summary (as grid.json holds it, with 'out' and 'exported')")
 def grid_cmd(spec, executor_name, workers, address, gpus_per_cell, out, tracking_uri, no_mlflow, cache_dir,
-             max_attempts, device, threads, export) -> None:
+             max_attempts, device, threads, export, as_json) -> None:
     """Run an evaluation grid (methods x data sets x ipc x metrics): each cell once, found by its content hash.
 
     A finished cell is never recomputed; an interrupted grid (Ctrl-C, a killed worker or machine) resumes
@@ -75,25 +102,31 @@ def grid_cmd(spec, executor_name, workers, address, gpus_per_cell, out, tracking
 
         out = str(confined(Path("runs") / "grid", grid.name, what="grid name"))  # the name comes from the spec
     executor = make_executor(executor_name, workers=workers, address=address, gpus_per_cell=gpus_per_cell)
-    with GridProgress() as progress:
+    # `kill <pid>` stops the workers and the private server, as Ctrl-C does
+    with _terminate_as_interrupt(), GridProgress() as progress:
         report = run_grid(grid, executor, out=out, tracking_uri=tracking_uri, track=not no_mlflow,
                           cache_dir=cache_dir, max_attempts=max_attempts, device=device, progress=progress,
                           threads=threads or 1)
-    click.echo(f"{'cell':<17} {'method':<16} {'dataset':<10} {'ipc':>4} {'metric':<6} {'score':>17}  status")
+    lines = [f"{'cell':<17} {'method':<16} {'dataset':<10} {'ipc':>4} {'metric':<6} {'labels':<6} {'score':>17}  "
+             "status"]
     for r in report.cells:
         c = r.cell
         score = ""
         if r.result is not None:
             m = r.result.metrics.get(c.metric) or next(iter(r.result.metrics.values()))
             score = f"{m['mean']:.4f} ± {m['std']:.4f}"
-        click.echo(f"{c.id:<17} {c.method:<16} {c.dataset:<10} {c.ipc:>4} {c.metric:<6} {score:>17}  {r.status}")
-    click.echo(f"  {len(report.cells)} cells in {report.wall_time_s:.1f}s; results: {Path(out) / 'cells'}; "
-               f"summary: {Path(out) / 'grid.json'}")
+        lines.append(f"{c.id:<17} {c.method:<16} {c.dataset:<10} {c.ipc:>4} {c.metric:<6} {c.label_kind:<6} "
+                     f"{score:>17}  {r.status}")
+    lines.append(f"  {len(report.cells)} cells in {report.wall_time_s:.1f}s; results: {Path(out) / 'cells'}; "
+                 f"summary: {Path(out) / 'grid.json'}")
+    written = []
     if export:
         from ddr.grid.pipeline import export_results
 
         written = export_results(report, export, Path.cwd())
-        click.echo(f"  exported {len(written)} result.json files to {export}")
+        lines.append(f"  exported {len(written)} result.json files to {export}")
+    summary = json.loads((Path(out) / "grid.json").read_text())  # written by run_grid just now
+    emit({**summary, "out": str(out), "exported": [str(p) for p in written]}, "\n".join(lines), as_json)
 
 
 @click.command("server")
@@ -119,19 +152,15 @@ def server_cmd(port: int, tracking_uri: str | None) -> None:
         if tracking_uri:
             raise DDRError(f"ddr server serves a sqlite:/// store, not {tracking_uri}")
         uri = default_store_uri()
-    import signal
-
-    def _terminate(signum, frame):  # `kill <pid>`: stop the server too (it runs in its own session)
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _terminate)
     server = MlflowServer(uri, port=port)
-    server.start()
-    click.echo(f"MLflow server on {server.uri} over {server.store} (pid {server.proc.pid}); Ctrl-C stops it", err=True)
-    click.echo(f"export MLFLOW_TRACKING_URI={server.uri}")
-    try:
-        while server.proc.poll() is None:
-            time.sleep(1)
-        raise DDRError(f"mlflow server exited with status {server.proc.returncode}")
-    finally:
-        server.stop()
+    with _terminate_as_interrupt():  # `kill <pid>`: stop the server too (it runs in its own session)
+        server.start()
+        click.echo(f"MLflow server on {server.uri} over {server.store} (pid {server.proc.pid}); Ctrl-C stops it",
+                   err=True)
+        click.echo(f"export MLFLOW_TRACKING_URI={server.uri}")
+        try:
+            while server.proc.poll() is None:
+                time.sleep(1)
+            raise DDRError(f"mlflow server exited with status {server.proc.returncode}")
+        finally:
+            server.stop()

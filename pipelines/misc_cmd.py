@@ -9,6 +9,7 @@ import yaml
 
 from ddr.protocols import list_protocols, protocol_summary, raw_protocol
 from ddr.tracking import resolve_tracking_uri
+from pipelines.json_output import emit, json_option
 
 
 @click.group()
@@ -17,7 +18,8 @@ def protocols() -> None:
 
 
 @protocols.command("ls")
-def protocols_ls() -> None:
+@json_option("the protocols (name, version, dataset, model, label, description)")
+def protocols_ls(as_json: bool) -> None:
     """List shipped protocols with their version and description.
 
     \b
@@ -28,21 +30,23 @@ def protocols_ls() -> None:
     wn = max(len(n) for n, _ in rows) + 2
     wd = max(len(p["dataset"]) for _, p in rows) + 2
     wm = max(len(p["model"]) for _, p in rows) + 2
-    for name, p in rows:
-        click.echo(f"{name:<{wn}}v{p['version']:<3} {p['dataset']:<{wd}}{p['model']:<{wm}}{p['label']:<5} "
-                   f"{p['description']}")
+    text = "\n".join(f"{name:<{wn}}v{p['version']:<3} {p['dataset']:<{wd}}{p['model']:<{wm}}{p['label']:<5} "
+                     f"{p['description']}" for name, p in rows)
+    emit([dict(p, name=name) for name, p in rows], text, as_json)
 
 
 @protocols.command("show")
 @click.argument("name")
-def protocols_show(name: str) -> None:
+@json_option("the protocol (its YAML, includes merged)")
+def protocols_show(name: str, as_json: bool) -> None:
     """Print a protocol as YAML (a shipped name or a path).
 
     \b
     Example:
       ddr protocols show digits-lrs-hard
     """
-    click.echo(yaml.safe_dump(raw_protocol(name), sort_keys=False).rstrip())
+    raw = raw_protocol(name)
+    emit(raw, yaml.safe_dump(raw, sort_keys=False).rstrip(), as_json)
 
 
 def evaluation_links(uri: str, base: str) -> list[tuple[str, str]]:
@@ -65,7 +69,12 @@ def ui(port: int, tracking_uri: str | None) -> None:
     Example:
       ddr ui --port 5000     # then open http://127.0.0.1:5000
     """
+    from ddr.grid.server import check_port
+    from ddr.tracking import check_store
+
+    check_port(port)
     uri = resolve_tracking_uri(tracking_uri)
+    check_store(uri)
     click.echo(f"MLflow UI on http://127.0.0.1:{port} over {uri}", err=True)
     for name, link in evaluation_links(uri, f"http://127.0.0.1:{port}/"):
         click.echo(f"  {name}, evaluations only (their trainings are child runs): {link}", err=True)

@@ -7,9 +7,9 @@ result (registry/reproduction.py).
 """
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from ddr.checks import confined
+from ddr.checks import confined, release_file
 from ddr.errors import DDRError
 from registry.reproduction import CPU_TOLERANCE, GPU_TOLERANCE, compare_metrics
 from registry.util import read_json
@@ -46,8 +46,7 @@ def reproduce_cell(release_dir: str | Path, cell: dict, *, device: str | None = 
     ran_on = (got.get("environment") or {}).get("device") or device or "cpu"
     on_gpu = not str(ran_on).startswith("cpu")
     tol = tolerance if tolerance is not None else (GPU_TOLERANCE if on_gpu else CPU_TOLERANCE)
-    expected = read_json(confined(release_dir, *PurePosixPath(str(cell["result"])).parts, what="release result"),
-                         "release result")["metrics"]
+    expected = read_json(release_file(release_dir, cell["result"], "release result"), "release result")["metrics"]
     rows = compare_metrics(expected, got.get("metrics", {}), tol)
     return {"cell": cell["id"], "device": ran_on, "tolerance": tol, "exact": tol == 0,
             "match": all(r["ok"] for r in rows), "rows": rows}

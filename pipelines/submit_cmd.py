@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from pipelines.json_output import emit, json_option
+
 
 @click.command("submit")
 @click.argument("path", type=click.Path())
@@ -15,8 +17,9 @@ import click
 @click.option("--source", default=None, help="Where the set comes from (paper, repository, commit): in the release.")
 @click.option("--licence", default=None, help="The set's licence: in the release.")
 @click.option("--root", default=None, help="Local folder or file of the real data set (not needed for digits).")
+@json_option("the submission (its params.yaml entry, with the set's DVC md5)")
 def submit_cmd(path: str, method: str, dataset: str, ipc: int, labels: tuple[str, ...], source: str | None,
-               licence: str | None, root: str | None) -> None:
+               licence: str | None, root: str | None, as_json: bool) -> None:
     """Submit a distilled set: validate it, copy it to submissions/, version it with DVC and declare it in
     params.yaml. PATH is a DD-Ranking-format folder (images.pt, labels.pt, optional lr.pt) or an image
     folder (one folder per class). Run at the pipeline's root.
@@ -30,6 +33,6 @@ def submit_cmd(path: str, method: str, dataset: str, ipc: int, labels: tuple[str
 
     entry = submit(path, method=method, dataset=dataset, ipc=ipc, labels=list(labels) or None, source=source,
                    licence=licence, root=root)
-    click.echo(f"submitted {entry['path']} ({method}, {dataset}, ipc {ipc}, labels {', '.join(entry['labels'])}), "
-               f"md5 {entry['md5']}")
-    click.echo(f"next: git add params.yaml {entry['path']}.dvc submissions/.gitignore && dvc repro")
+    emit(entry, f"submitted {entry['path']} ({method}, {dataset}, ipc {ipc}, labels {', '.join(entry['labels'])}), "
+         f"md5 {entry['md5']}\nnext: git add params.yaml {entry['path']}.dvc submissions/.gitignore && dvc repro",
+         as_json)

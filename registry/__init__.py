@@ -11,7 +11,9 @@ from __future__ import annotations
 
 REGISTRY_SCHEMA = "ddr.release/v1"
 REGISTRY_SCHEMA_V2 = "ddr.release/v2"
-RANKING_SCHEMA = "ddr.ranking/v1"
+# ranking.json v2 adds, per table, `unpaired_reason` (why rounds were not paired) and, per row, `same_set_as`
+# (other methods of the table that are the same set); a v1 ranking reads as a v2 one without them
+RANKING_SCHEMA = "ddr.ranking/v2"
 PROVENANCE_SCHEMA = "ddr.provenance/v1"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://ddr.dev/registry/release/v1"

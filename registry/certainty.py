@@ -7,9 +7,10 @@ Student-t posterior of a paired mean difference (flat prior). Its P(A beats B) i
 the true means are equal, so it leaves [0.025, 0.975] in 5% of tables at any n >= 2; a per-method
 percentile bootstrap at n = 5 (126 distinct resamples, spread shrunk by (n-1)/n) does so in about 12%.
 
-When the rounds are not paired (different random subsets, or different round counts) every method is
-drawn on its own (the unpaired t posterior of each mean). Draws are made in chunks and only counts are
-kept, so memory does not grow with the number of draws, and a chunk's size shrinks as rounds grow.
+When the rounds are not paired (different random draws, different round counts, or results that do not
+record their draws) every method is drawn on its own (the unpaired t posterior of each mean). Draws are
+made in chunks and only counts are kept, so memory does not grow with the number of draws, and a chunk's
+size shrinks as rounds grow.
 """
 from __future__ import annotations
 
@@ -50,13 +51,26 @@ def _unpaired_draws(per_round: list[np.ndarray], rng: np.random.Generator, count
     return np.column_stack([_paired_draws(v[:, None], rng, count)[:, 0] for v in per_round])
 
 
-def rounds_paired(per_round: list[list[float]], round_ids: list[list[str] | None]) -> bool:
-    """Rounds pair up when every method has the same round count and the same random-subset digest per round."""
-    if len({len(v) for v in per_round}) != 1:
-        return False
-    if any(ids is None or len(ids) != len(per_round[0]) for ids in round_ids):
-        return False
-    return all(ids == round_ids[0] for ids in round_ids)
+def unpaired_reason(names: list[str], per_round: list[list[float]], draw_ids: list[list[str] | None]) -> str | None:
+    """None when the rounds pair up (every method has the same round count and the same random draw in each
+    round); else the true reason they do not, naming the methods concerned."""
+    counts = [len(v) for v in per_round]
+    if len(set(counts)) > 1:
+        return "different round counts (" + ", ".join(f"{n} {c}" for n, c in zip(names, counts)) + ")"
+    missing = [n for n, ids in zip(names, draw_ids) if ids is None]
+    if missing:
+        who = "these results" if len(missing) == len(names) and len(names) > 2 else ", ".join(missing)
+        return (f"no record of each round's random draw in {who} "
+                "(inputs.random[].indices_sha256; a result from before evaluations recorded it)")
+    short = [n for n, ids in zip(names, draw_ids) if len(ids) != counts[0]]
+    if short:
+        verb = "records" if len(short) == 1 else "record"
+        return f"{', '.join(short)} {verb} a random draw count unlike the {counts[0]} rounds"
+    for r in range(counts[0]):
+        other = [n for n, ids in zip(names, draw_ids) if ids[r] != draw_ids[0][r]]
+        if other:
+            return f"different random draws: round {r} of {', '.join(other)} did not use {names[0]}'s subset"
+    return None
 
 
 def rank_certainty(per_round: list[list[float]], *, seed: int, draws: int, key: str, paired: bool) -> dict:

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ddr.checks import release_file
 from ddr.errors import DDRError
 from ddr.eval.predictions import mcnemar, read_bundle
 from registry.ranking import MAIN_ROLE, predictions_path, table_key
 
 
 def _bundle(release: Path, row: dict) -> dict[str, np.ndarray] | None:
-    path = release / predictions_path(row["result"])
+    path = release_file(release, predictions_path(row["result"]), "predictions bundle")
     return read_bundle(path) if path.is_file() else None
 
 

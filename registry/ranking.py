@@ -18,7 +18,7 @@ from ddr.errors import DDRError
 from ddr.eval.result_checks import check_result_fields, check_summaries
 from ddr.kernel.digests import sha256_bytes, sha256_file
 from registry import RANKING_SCHEMA
-from registry.certainty import CONFIDENCE, competition_ranks, rank_certainty, rounds_paired, t_interval
+from registry.certainty import CONFIDENCE, competition_ranks, rank_certainty, t_interval, unpaired_reason
 from registry.util import read_json
 
 SCORES = ("lrs", "ars")
@@ -108,12 +108,34 @@ def load_results(inputs: list[str | Path]) -> list[Result]:
     return sorted(out, key=lambda r: r.cell)
 
 
-def _round_ids(r: Result) -> list[str] | None:
-    """The random subset's digest per round: equal lists mean two results' rounds are paired."""
-    rand = (r.data.get("inputs") or {}).get("random")
-    if not isinstance(rand, list) or not all(isinstance(x, dict) and x.get("sha256") for x in rand):
+def draw_ids(r: Result) -> list[str] | None:
+    """Each round's random draw, in round order, as evaluations record it (EvalSession.random_baseline):
+    the digest of the drawn indices (and of the original files, for an image-folder data set) within the
+    data set's digest. Equal lists mean two results' rounds trained on the same random subsets; None when the
+    result does not record them."""
+    inputs = r.data.get("inputs") or {}
+    rand, data = inputs.get("random"), (inputs.get("dataset") or {}).get("sha256")
+    if not isinstance(rand, list) or not rand or not all(isinstance(x, dict) and x.get("indices_sha256") for x in rand):
         return None
-    return [str(x["sha256"]) for x in sorted(rand, key=lambda x: x.get("round", 0))]
+    return [f"{data}/{x['indices_sha256']}/{x.get('files_sha256', '')}"
+            for x in sorted(rand, key=lambda x: x.get("round", 0))]
+
+
+def set_identity(r: Result) -> str | None:
+    """What makes two rows one result under two names: the distilled set's content (images and labels, not
+    meta.json), its LR and the protocol. Results written before `inputs.distilled.content_sha256` existed
+    fall back on the cache keys of their synthetic-side trainings, which digest the training tensors, LR,
+    seed and recipe; None when neither is recorded."""
+    d = r.data
+    distilled = (d.get("inputs") or {}).get("distilled") or {}
+    content = distilled.get("content_sha256")
+    if not content:
+        keys = sorted(str(t.get("key")) for t in d.get("trainings") or []
+                      if isinstance(t, dict) and str(t.get("role", "")).startswith("syn") and t.get("key"))
+        if not keys:
+            return None
+        content = "trainings:" + sha256_bytes("\n".join(keys).encode())
+    return f"{content}/{distilled.get('lr')!r}/{(d.get('protocol') or {}).get('sha256')}/{d.get('label')}"
 
 
 def _check_consistent(key: str, rs: list[Result]) -> None:
@@ -150,9 +172,12 @@ def _table(dataset: str, ipc: int, label: str, score: str, selection: str, rs: l
     per_round = [[float(v) for v in r.data["metrics"][score]["per_round"]] for r in rs]
     counts = sorted({len(v) for v in per_round})
     flags = []
-    if len(counts) > 1:
-        flags.append(f"mixed round counts ({', '.join(map(str, counts))}): rounds not paired")
-    paired = rounds_paired(per_round, [_round_ids(r) for r in rs])
+    names = [f"{r.data['method']} ({r.data['label']})" if combined else r.data["method"] for r in rs]
+    reason = unpaired_reason(names, per_round, [draw_ids(r) for r in rs])
+    paired = reason is None
+    same = _same_sets(rs, names)
+    flags += [f"{' and '.join(group)} are the same set (same images, labels and LR) under {len(group)} names"
+              for group in _groups(same, names)]
     if counts[0] < 2:
         flags.append("a method has 1 round: no spread estimate, so no rank certainty")
         cert = {"interval": [[1, len(rs)]] * len(rs), "p_beats_next": [None] * len(rs), "p_rank1": [None] * len(rs)}
@@ -160,6 +185,7 @@ def _table(dataset: str, ipc: int, label: str, score: str, selection: str, rs: l
     else:
         cert = rank_certainty(per_round, seed=seed, draws=resamples, key=key, paired=paired)
         method = "paired" if paired else "unpaired"
+    unpaired = {"unpaired_reason": reason} if method == "unpaired" else {}
     ranks = competition_ranks(np.array([float(r.data["metrics"][score]["mean"]) for r in rs]))
     rows = []
     for j, r in enumerate(rs):
@@ -168,6 +194,7 @@ def _table(dataset: str, ipc: int, label: str, score: str, selection: str, rs: l
             "method": f"{d['method']} ({d['label']})" if combined else d["method"],
             **({"label": d["label"]} if combined else {}),
             "rank": int(ranks[j]),
+            **({"same_set_as": same[j]} if same[j] else {}),
             "mean": float(d["metrics"][score]["mean"]),
             "std": float(d["metrics"][score]["std"]),
             "rounds": len(per_round[j]),
@@ -176,7 +203,8 @@ def _table(dataset: str, ipc: int, label: str, score: str, selection: str, rs: l
             "p_rank1": cert["p_rank1"][j],
             "p_beats_next": cert["p_beats_next"][j],
             "beats_random": _beats_random(d, score),
-            "flags": ["1 round: zero spread is not certainty"] if len(per_round[j]) < 2 else [],
+            "flags": (["1 round: zero spread is not certainty"] if len(per_round[j]) < 2 else []) +
+                     [f"same set as {', '.join(same[j])}"] * bool(same[j]),
             "components": {c: _summary(d["metrics"][c]) for c in COMPONENTS[score] if c in d["metrics"]},
             **({"per_class_accuracy": d["per_class_accuracy"][MAIN_ROLE[score]]}
                if MAIN_ROLE[score] in (d.get("per_class_accuracy") or {}) else {}),
@@ -190,7 +218,24 @@ def _table(dataset: str, ipc: int, label: str, score: str, selection: str, rs: l
         })
     return {"dataset": dataset, "ipc": ipc, "label": label, "score": score, "higher_is_better": True,
             **({} if selection == "test" else {"selection": selection}), **({"student": student} if student else {}),
-            "certainty": method, "flags": flags, "rows": rows}
+            "certainty": method, **unpaired, "flags": flags, "rows": rows}
+
+
+def _same_sets(rs: list[Result], names: list[str]) -> list[list[str]]:
+    """Per row, the other rows of the table that are the same set (set_identity), by name."""
+    ids = [set_identity(r) for r in rs]
+    return [[names[k] for k in range(len(rs)) if k != j and ids[j] is not None and ids[k] == ids[j]]
+            for j in range(len(rs))]
+
+
+def _groups(same: list[list[str]], names: list[str]) -> list[list[str]]:
+    """The groups of rows that are one set, each listed once, in table order."""
+    out: list[list[str]] = []
+    for name, others in zip(names, same):
+        group = [n for n in names if n == name or n in others]
+        if others and group not in out:
+            out.append(group)
+    return out
 
 
 def _summary(m: dict) -> dict:
@@ -225,8 +270,9 @@ def build_ranking(results: list[Result], seed: int = DEFAULT_SEED, resamples: in
         "schema": RANKING_SCHEMA,
         "bootstrap": {"seed": seed, "resamples": resamples, "confidence": CONFIDENCE,
                       "method": "Student-t posterior draws of the means (df = rounds - 1)",
-                      "unit": "rounds, paired across the methods of a table when their random subsets match "
-                              "(certainty 'paired'), else drawn per method ('unpaired')",
+                      "unit": "rounds, paired across the methods of a table when every round's random draw "
+                              "(inputs.random[].indices_sha256) matches (certainty 'paired'), else drawn per "
+                              "method ('unpaired', with unpaired_reason)",
                       "rng": "numpy.random.default_rng([seed, crc32('dataset/ipc/label/score')])"},
         "tables": tables,
         "skipped": skipped,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ddr.checks import confined
+from ddr.checks import check_release_file, confined, release_file
 from ddr.errors import DDRError
 from ddr.kernel.atomic import atomic_folder
 from ddr.kernel.clock import utc_now
@@ -146,7 +146,7 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
     releases_dir = Path(releases_dir)
     names: dict[str, str] = {}
     for r in results:  # two cells must never share one file: one result would silently replace the other
-        name = result_filename(r)
+        name = check_release_file(f"results/{result_filename(r)}", f"result file of cell {r.cell_id}")
         if name in names:
             raise DDRError(f"cells {names[name]} and {r.cell_id} map to the same result file {name}")
         names[name] = r.cell_id
@@ -204,8 +204,9 @@ def _publish_locked(results: list[Result], releases_dir: Path, version: str, key
     with atomic_folder(final) as tmp:
         (tmp / "results").mkdir()
         for r in results:
-            shutil.copyfile(r.path, tmp / "results" / result_filename(r))
-            copy_predictions(r, tmp / predictions_path(f"results/{result_filename(r)}"))
+            name = f"results/{result_filename(r)}"
+            shutil.copyfile(r.path, release_file(tmp, name))
+            copy_predictions(r, release_file(tmp, predictions_path(name)))
         (tmp / "ranking.json").write_text(dump_json({"version": version, **ranking}))
         (tmp / "ranking.csv").write_text(to_csv(ranking))
         (tmp / "ranking.md").write_text(to_markdown(ranking, version, meta))

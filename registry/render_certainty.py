@@ -32,5 +32,6 @@ def table_notes(t: dict) -> list[str]:
     """One line per flag of the table, and the kind of rank certainty used."""
     notes = [f"flag: {f}" for f in t.get("flags", [])]
     if t.get("certainty") == "unpaired":
-        notes.append("rounds are not paired across these methods (different random subsets): certainty per method")
+        why = f" ({t['unpaired_reason']})" if t.get("unpaired_reason") else ""
+        notes.append(f"rounds are not paired across these methods{why}: certainty per method")
     return notes

@@ -1,6 +1,7 @@
 """Every name from outside becomes a path only through ddr.checks.confined: a walk over the command modules'
 code for path joins (`a / b`, `os.path.join(a, b)`, `Path(a, b)`, `a.joinpath(b)`) whose added part is not a
-constant. Each one must go through confined or be on the allow-list below, with the reason it is safe."""
+constant. Each one must go through confined (release_file for the files a release names) or be on the
+allow-list below, with the reason it is safe."""
 import ast
 from pathlib import Path
 
@@ -36,12 +37,7 @@ ALLOWED = {
     ("ddr/grid/pipeline.py", "folder / cell_dir.relative_to(tmp)"):
         "cell_dir was made by confined; this names the same folder once the export is renamed into place",
     # The registry: versions go through registry.layout.release_path (confined) or come from release_folders,
-    # the folder's own listing. What is left are release file names, which may hold '~' (result_filename),
-    # a character confined's names refuse.
-    ("registry/release.py", 'tmp / "results" / result_filename(r)'):
-        "result_filename keeps only ASCII letters, digits and - _ . plus '~' and a hex digest: never a separator",
-    ("registry/release.py", 'tmp / predictions_path(f"results/{result_filename(r)}")'):
-        "as above, with the fixed suffix .predictions.npz",
+    # the folder's own listing; the files a release names go through ddr.checks.release_file.
     ("registry/release.py", "tmp / name"):
         "name comes from list_files(tmp), the new release folder's own listing",
     ("registry/verify.py", "release_dir / name"):
@@ -49,8 +45,6 @@ ALLOWED = {
         "verdict stays a VerifyError the standalone verifier shares",
     ("registry/attest.py", 'release_dir / cell["result"]'):
         "a result file of the release, a subject verify_release checked, or (writing) one reproduce_cell confined",
-    ("registry/paired.py", 'release / predictions_path(row["result"])'):
-        "a result file named by a verified release's ranking.json (see verify.py's subjects); only read",
 }
 
 

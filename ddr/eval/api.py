@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +30,10 @@ from ddr.eval.zca_space import whiten
 from ddr.kernel.clock import utc_now
 from ddr.kernel.registry import Registry
 from ddr.mlflow_notes import evaluation_note
-from ddr.paths import default_cache_dir  # noqa: F401  (also imported from here)
+from ddr.paths import check_cache_dir, default_cache_dir  # default_cache_dir is also imported from here
 from ddr.protocols import Protocol, default_protocol, load_protocol
 from ddr.protocols.cross_arch import student_of
-from ddr.tracking import Tracker
+from ddr.tracking import Tracker, check_store, resolve_tracking_uri
 from ddr.train.cache import TrainingCache
 from ddr.train.engine import resolve_device, train_student
 
@@ -80,6 +81,53 @@ class Prepared(NamedTuple):
     rounds: int
 
 
+def _whole(name: str, value: Any, *, optional: bool = False) -> None:
+    if optional and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DDRError(f"{name} must be a whole number, got {value!r} ({type(value).__name__})")
+
+
+def _real(name: str, value: Any) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise DDRError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+
+
+def _tensor_in_memory(name: str, value: Any) -> None:
+    """A tensor that holds its values (not on the meta device, which has shapes but no numbers)."""
+    if isinstance(value, torch.Tensor) and value.device.type == "meta":
+        raise DDRError(f"{name} is on the meta device (a shape without values); pass a tensor that holds numbers")
+
+
+def check_arguments(options: EvalOptions) -> None:
+    """The types of `evaluate`'s arguments, before anything is read: a Python caller gets one DDRError, not
+    a TypeError from deep inside a training (or after one)."""
+    for name in ("kind", "dataset", "label", "engine"):
+        if not isinstance(getattr(options, name), str):
+            raise DDRError(f"{name} must be a string, got {getattr(options, name)!r}")
+    _whole("ipc", options.ipc)
+    _whole("rounds", options.rounds, optional=True)
+    _real("lr", options.lr)
+    _real("weight", options.weight)
+    if options.lr is not None and not (math.isfinite(options.lr) and options.lr > 0):
+        raise DDRError(f"lr must be positive and finite, got {options.lr!r}")
+    if options.weight is not None and not math.isfinite(options.weight):
+        raise DDRError(f"weight must be a finite number, got {options.weight!r}")
+    labels = options.labels
+    if labels is not None:
+        if not isinstance(labels, torch.Tensor):
+            raise DDRError(f"labels must be a tensor (N class indices or N x K soft labels), not a "
+                           f"{type(labels).__name__}; e.g. torch.tensor(labels)")
+        _tensor_in_memory("labels", labels)
+        if labels.is_complex() or labels.dtype == torch.bool:
+            raise DDRError(f"labels are {str(labels.dtype).replace('torch.', '')}; expected integer class indices "
+                           "or float soft labels")
+    images = options.distilled.images if isinstance(options.distilled, DistilledSet) else options.distilled
+    _tensor_in_memory("distilled", images)
+    if isinstance(options.distilled, DistilledSet):
+        _tensor_in_memory("distilled labels", options.distilled.labels)
+
+
 def _as_distilled(distilled: Any, labels: torch.Tensor | None, lr: float | None, data) -> DistilledSet:
     if isinstance(distilled, DistilledSet):
         ds = dataclasses.replace(distilled)  # labels/lr below must not change the caller's object
@@ -100,6 +148,7 @@ def _as_distilled(distilled: Any, labels: torch.Tensor | None, lr: float | None,
 def prepare(options: EvalOptions, data: RealData | None = None) -> Prepared:
     """Everything that can refuse the input, before anything is written or logged. `data`: the real
     data set already in memory (else `options.dataset` is loaded by name)."""
+    check_arguments(options)
     kind, dataset, ipc, rounds = options.kind, options.dataset, options.ipc, options.rounds
     EVALUATIONS.get(kind)  # an unknown kind is refused before anything is read
     if options.label not in ("hard", "soft"):
@@ -164,6 +213,11 @@ def run_evaluation(options: EvalOptions, *, data: RealData | None = None,
     kind, ipc, progress = options.kind, options.ipc, options.progress
     parse_engine(options.engine)  # refuse a bad engine name before anything is loaded
     proto, data, ds, n_rounds = prepare(options, data)
+    cache_dir = (Path(options.cache_dir) if options.cache_dir else default_cache_dir()) if options.use_cache else None
+    if cache_dir is not None:
+        check_cache_dir(cache_dir)  # a cache that cannot be written fails now, not after the first training
+    if options.track:
+        check_store(resolve_tracking_uri(options.tracking_uri))  # a damaged store too, before anything loads
     validation = None
     random = options.random
     if proto.selection == "val":
@@ -189,8 +243,7 @@ def run_evaluation(options: EvalOptions, *, data: RealData | None = None,
         raise DDRError(f"weight must lie in [0, 1], got {w}")
     method_name = options.method or ds.meta.get("method") or (ds.path.name if ds.path else "unknown")
     digest = ds.digest()
-    cache_dir = options.cache_dir
-    cache = TrainingCache((Path(cache_dir) if cache_dir else default_cache_dir()) if options.use_cache else None)
+    cache = TrainingCache(cache_dir)
     tracker = Tracker(options.tracking_uri) if options.track else None
     env = environment(dev)
     grid = len(lrs_eval.lr_candidates_for(proto, ds))
@@ -216,7 +269,10 @@ def run_evaluation(options: EvalOptions, *, data: RealData | None = None,
                       **({"student": student_of(proto)} if student_of(proto) else {})},
             weight=w, rounds=n_rounds, metrics=body["metrics"], accuracies=body["accuracies"],
             trainings=session.trainings,
+            # content_sha256: the images and labels alone (no meta.json), so two methods that select the
+            # same set are seen as one by the registry
             inputs={"distilled": {"path": str(ds.path) if ds.path else None, "md5": digest, "lr": ds.lr,
+                                  "content_sha256": ds.content_digest(),
                                   **({"resized": ds.meta["resized"]} if "resized" in ds.meta else {})},
                     "random": body["random_inputs"],
                     "dataset": {"name": data.name, "sha256": data.digest, "source": data.source},

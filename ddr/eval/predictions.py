@@ -85,7 +85,8 @@ def mcnemar(a_correct: np.ndarray, b_correct: np.ndarray) -> dict[str, Any]:
     only_a, only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
     n = only_a + only_b
     p = 1.0 if n == 0 else float(binomtest(only_a, n, 0.5).pvalue)
-    return {"pairs": int(a.size), "only_a": only_a, "only_b": only_b, "p_value": round(p, 6),
+    # six significant digits, not decimals: a clear difference has a p-value far below 1e-6, not 0
+    return {"pairs": int(a.size), "only_a": only_a, "only_b": only_b, "p_value": float(f"{p:.6g}"),
             "acc_a": round(float(a.mean()), 6), "acc_b": round(float(b.mean()), 6)}
 
 

@@ -62,7 +62,9 @@ class Cell:
 
     @property
     def label(self) -> str:
-        return f"{self.method}/{self.dataset}/ipc{self.ipc}/{self.metric}"
+        """method/dataset/ipc<N>/<metric>-<labels>: hard- and soft-label cells of one metric told apart, named
+        as the pipeline's results/<dataset>-ipc<N>/<metric>-<labels>/ folders are."""
+        return f"{self.method}/{self.dataset}/ipc{self.ipc}/{self.metric}-{self.label_kind}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "identity": self.identity(), **asdict(self)}

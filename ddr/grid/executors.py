@@ -37,6 +37,7 @@ class Executor(Protocol):
     name: str
     parallel: bool  # several cells at once (then a sqlite store is put behind an MLflow server)
 
+    def preflight(self) -> None: ...  # refuse what cannot work (an unreachable cluster) before anything is written
     def start(self, env: dict[str, str], progress: Progress) -> None: ...
     def capacity(self) -> int: ...  # how many more tasks it takes now
     def submit(self, key: str, task: Task) -> None: ...
@@ -51,6 +52,9 @@ class SerialExecutor:
     def __init__(self) -> None:
         self.queue: list[tuple[str, Task]] = []
         self.progress: Progress = lambda msg: None
+
+    def preflight(self) -> None:
+        pass
 
     def start(self, env: dict[str, str], progress: Progress) -> None:
         self.progress = progress
@@ -128,6 +132,9 @@ class LocalExecutor:
         theirs.close()
         self.procs[i], self.conns[i] = p, Connection(ours.detach())
         self.busy[i], self.ready[i] = None, False
+
+    def preflight(self) -> None:
+        pass
 
     def start(self, env: dict[str, str], progress: Progress) -> None:
         self.env, self.progress = dict(env), progress
@@ -254,19 +261,36 @@ class RayExecutor:
         self.refs: dict[Any, str] = {}
         self.remote = None
         self.started = False
+        self.checked = False
 
-    def start(self, env: dict[str, str], progress: Progress) -> None:
+    def preflight(self) -> None:
+        """Ray is installed, and a cluster given by `address` can be joined: in seconds, with one line
+        (Ray's own connect loop would wait forever on an unreachable or misadvertised head)."""
+        from ddr.grid.ray_cluster import check_joinable, check_reachable
+
+        if self.address and self.address != "auto" and not self.checked:
+            check_reachable(self.address)  # before importing Ray, which takes seconds
         try:
-            import ray
+            import ray  # noqa: F401
         except ImportError:
             raise DDRError("the ray executor needs Ray; install the ray extra: pip install .[ray]") from None
+        if self.address and not self.checked:
+            check_joinable(self.address)
+            self.checked = True
+
+    def start(self, env: dict[str, str], progress: Progress) -> None:
+        self.preflight()
+        import ray
+
         env = dict(env)
         if os.environ.get("PYTHONPATH"):
             env.setdefault("PYTHONPATH", os.environ["PYTHONPATH"])
         kwargs: dict[str, Any] = {"runtime_env": {"env_vars": env}, "log_to_driver": False,
                                   "configure_logging": False, "include_dashboard": False}
         if self.address:
-            kwargs["address"] = self.address
+            from ddr.grid.ray_cluster import join_options
+
+            kwargs.update(join_options(self.address))
             kwargs.pop("include_dashboard")
         else:
             kwargs["num_cpus"] = self.workers or os.cpu_count() or 1

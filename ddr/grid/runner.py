@@ -145,8 +145,8 @@ def run_grid(spec: GridSpec, executor: Executor | None = None, *, out: str | Pat
     `max_attempts` per run of the grid; bad input (DDRError) is not retried. Raises DDRError at the end
     if a cell failed (the other cells are finished and stored). threads: torch threads per worker on CPU
     (None: torch's default)."""
-    from ddr.eval.api import default_cache_dir
-    from ddr.tracking import resolve_tracking_uri
+    from ddr.paths import check_cache_dir, default_cache_dir
+    from ddr.tracking import check_store, resolve_tracking_uri
 
     if max_attempts < 1:
         raise DDRError("max_attempts must be at least 1")
@@ -157,15 +157,19 @@ def run_grid(spec: GridSpec, executor: Executor | None = None, *, out: str | Pat
     t0 = time.perf_counter()
     out = Path(out).resolve()
     cells = spec.cells()  # validates everything before anything runs or is logged
+    # and where it will go, before the first write: the cache, the store, the executor's cluster
+    cache = str(check_cache_dir(Path(cache_dir or default_cache_dir())).resolve())
+    uri = resolve_tracking_uri(tracking_uri) if track else None
+    if uri:
+        check_store(uri)
+    executor.preflight()
     store = CellStore(out)
     report = GridReport(spec.name, out, executor.name)
     with _grid_lock(out):
         todo = _plan(cells, store, report)
         say(f"grid {spec.name}: {len(cells)} cells, {len(cells) - len(todo)} finished before, {len(todo)} to run "
             f"({executor.name} executor)")
-        uri = resolve_tracking_uri(tracking_uri) if track else None
         report.tracking_uri = uri
-        cache = str(Path(cache_dir or default_cache_dir()).resolve())
         run = _Dispatch(executor, store, report, say, max_attempts,
                         Task(cell={}, cache_dir=cache, device=device, executor=executor.name, grid=spec.name,
                              threads=threads))

@@ -69,10 +69,19 @@ def port_owned_by_group(port: int, pgid: int) -> bool | None:
     return False
 
 
+def check_port(port: int) -> int:
+    """A TCP port a server can listen on (1-65535). Raises DDRError."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise DDRError(f"--port must be a TCP port in 1-65535, got {port!r}")
+    return port
+
+
 class MlflowServer:
     """`mlflow server` over `store` (a sqlite:/// URI), its artifacts in mlartifacts/ beside it."""
 
     def __init__(self, store: str, port: int | None = None, host: str = "127.0.0.1", log: Path | None = None):
+        if port is not None:
+            check_port(port)
         db = sqlite_db(store)
         if db is None:
             raise DDRError(f"an MLflow server is started over a sqlite:/// store, not {store}")
@@ -95,14 +104,19 @@ class MlflowServer:
                 "--default-artifact-root", artifact_root(self.store)]
 
     def start(self, timeout: float = 90.0) -> MlflowServer:
+        from ddr.tracking import check_sqlite_file
+
+        check_sqlite_file(self.db)  # a damaged store is refused here, not by a server that then exits
         if not port_is_free(self.host, self.port):  # else whichever server holds it would answer /health
             raise DDRError(f"port {self.port} on {self.host} is in use (another server?); pick another --port")
         self.db.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "MLFLOW_DISABLE_TELEMETRY": "true"}
         env.pop("MLFLOW_TRACKING_URI", None)
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL
-        # its own session: Ctrl-C in the terminal reaches the grid driver, which stops the server last
-        self.proc = subprocess.Popen(self.command(), env=env, stdout=out, stderr=subprocess.STDOUT,
+        # its own session: Ctrl-C in the terminal reaches the grid driver, which stops the server last; under
+        # the guard, which leads that session: the server goes with us even if we are SIGKILLed
+        guarded = [sys.executable, "-m", "ddr.grid.guard", str(os.getpid()), "--", *self.command()]
+        self.proc = subprocess.Popen(guarded, env=env, stdout=out, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -8,7 +8,7 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ddr.checks import MAX_NAME, MAX_PART, check_name, confined, name_key
+from ddr.checks import MAX_NAME, MAX_PART, check_name, check_release_file, confined, name_key, release_file
 from ddr.errors import DDRError
 from ddr.yaml_input import load_yaml
 
@@ -90,6 +90,41 @@ def test_case_and_space_variants_of_a_taken_name_are_refused(name, data):
     assert name_key(variant) == name_key(name)
     with pytest.raises(DDRError, match="already taken"):
         check_name(variant, taken=[name])
+
+
+@NAMES
+@given(st.text(min_size=1, max_size=40), st.text(min_size=1, max_size=40), st.sampled_from(["hard", "soft"]),
+       st.sampled_from(["test", "val"]))
+def test_every_release_file_name_publish_writes_is_one_release_file_can_read(tmp_path, method, dataset, label,
+                                                                              selection):
+    """result_filename marks a name it changed with '~' (a method with a space, '(' or '+'): the release's
+    names are checked by their own rule, which takes every name publish writes and keeps it in the folder."""
+    from registry.ranking import Result, predictions_path, result_filename
+
+    r = Result({"method": method, "dataset": dataset, "ipc": 10, "label": label, "kind": "lrs",
+                "selection": {"mode": selection}}, Path("result.json"), "")
+    for name in (f"results/{result_filename(r)}", predictions_path(f"results/{result_filename(r)}")):
+        assert check_release_file(name) == name
+        path = release_file(tmp_path, name)
+        assert path.resolve().parent == (tmp_path / "results").resolve()
+    event("marked with ~" if "~" in result_filename(r) else "kept")
+
+
+@pytest.mark.parametrize("name", ["../x.json", "results/../../x.json", "/etc/passwd", "results//x.json",
+                                  "results\\x.json", "results/x\n.json", "", "results/.", "results/..",
+                                  "results/x y.json", "results/$HOME.json", None, 5, "x" * 256])
+def test_a_release_file_name_that_is_not_one_publish_writes_is_refused_in_one_line(tmp_path, name):
+    with pytest.raises(DDRError) as refused:
+        release_file(tmp_path, name, "release result")
+    assert "\n" not in str(refused.value) and "release result" in str(refused.value)
+
+
+def test_a_release_file_behind_a_symbolic_link_out_of_the_release_is_refused(tmp_path):
+    (tmp_path / "release").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "release" / "results").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(DDRError, match="leads out of"):
+        release_file(tmp_path / "release", "results/digits-ipc1-hard-dm-lrs.json")
 
 
 def test_a_key_given_twice_is_refused_in_one_line():

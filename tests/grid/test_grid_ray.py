@@ -1,9 +1,6 @@
-"""A real two-node Ray cluster on loopback (head + a second node, one CPU each), started and stopped here.
-
-Ray rewrites a node address of 127.0.0.1 to the host's outward IP, unless clusters are "disabled"
-(RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0), which `ray start` refuses for a second node. So the head and this
-driver run with that switch, and the second node's `ray start` keeps 127.0.0.1 as given (a one-line shim
-below): every Ray socket stays on loopback.
+"""A real two-node Ray cluster on loopback (head + a second node, one CPU each), started and stopped with
+`ddr ray start` / `ddr ray stop` exactly as docs/grid.md tells users to: every Ray socket stays on
+127.0.0.1 (ddr.grid.ray_cluster says how), and the driver joins it as `ddr eval grid --address` does.
 """
 import os
 import shutil
@@ -16,12 +13,12 @@ import time
 
 import pytest
 
-os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # read when ray is imported: keep Ray on loopback
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ["RAY_AUTH_MODE"] = "disabled"  # no token file written to (or read from) ~/.ray by this test
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install .[ray])")
 
 from ddr.grid.executors import RayExecutor  # noqa: E402
+from ddr.grid.ray_cluster import join_options  # noqa: E402
 from ddr.grid.runner import run_grid  # noqa: E402
 from ddr.grid.server import free_port  # noqa: E402
 from ddr.grid.spec import load_grid  # noqa: E402
@@ -29,51 +26,27 @@ from tests.grid.conftest import numbers, parent_runs, wait_for_running_parent, w
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
-NODE_SHIM = ("import sys, ray._private.services as s; s.resolve_ip_for_localhost = lambda h: h; "
-             "from ray.scripts.scripts import main; sys.argv[0] = 'ray'; main()")
 
-
-def _stop(procs):
-    """Stop what we started, by process group id (each `ray start --block` leads its own group)."""
-    for p in procs:
-        try:
-            os.killpg(p.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    for p in procs:
-        try:
-            p.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        p.wait(10)
+def ddr(folder, *argv, timeout=180):
+    """The real `ddr` command, run in `folder` (where `ddr ray start` records its nodes)."""
+    return subprocess.run([sys.executable, "-m", "pipelines.cli", *argv], cwd=folder, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "OMP_NUM_THREADS": "1"})
 
 
 @pytest.fixture(scope="module")
 def ray_cluster():
     port = free_port()
     temp = tempfile.mkdtemp(prefix="ddr-ray-", dir="/tmp")  # short: Ray's unix socket paths must fit 107 chars
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "OMP_NUM_THREADS": "1"}
-    log = open(os.path.join(temp, "cluster.log"), "w")
-    head = subprocess.Popen(
-        [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
-         "--port", str(port), "--num-cpus", "1", "--include-dashboard=false", "--disable-usage-stats",
-         "--temp-dir", temp], env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
-    procs = [head]
     try:
-        node = subprocess.Popen(
-            [sys.executable, "-c", NODE_SHIM, "start", "--block", "--address", f"127.0.0.1:{port}",
-             "--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--disable-usage-stats"],
-            env={**env, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "1"}, start_new_session=True, stdout=log,
-            stderr=subprocess.STDOUT)
-        procs.append(node)
-        ray.init(address=f"127.0.0.1:{port}", log_to_driver=False, configure_logging=False)
+        head = ddr(temp, "ray", "start", "--head", "--port", str(port), "--num-cpus", "1", "--temp-dir", temp)
+        assert head.returncode == 0, head.stderr
+        assert head.stdout.strip() == f"127.0.0.1:{port}"
+        node = ddr(temp, "ray", "start", "--address", f"127.0.0.1:{port}", "--num-cpus", "1")
+        assert node.returncode == 0, node.stderr
+        ray.init(log_to_driver=False, configure_logging=False, **join_options(f"127.0.0.1:{port}"))
         deadline = time.monotonic() + 90
         while sum(n["Alive"] for n in ray.nodes()) < 2:
-            assert time.monotonic() < deadline, open(os.path.join(temp, "cluster.log")).read()[-3000:]
+            assert time.monotonic() < deadline, "the second node did not join"
             time.sleep(0.5)
         assert {n["NodeManagerAddress"] for n in ray.nodes() if n["Alive"]} == {"127.0.0.1"}
         ray.shutdown()
@@ -81,8 +54,8 @@ def ray_cluster():
     finally:
         if ray.is_initialized():
             ray.shutdown()
-        _stop(procs)
-        log.close()
+        stop = ddr(temp, "ray", "stop")
+        assert stop.returncode == 0 and "stopped 2 Ray node(s)" in stop.stderr, stop.stderr
         shutil.rmtree(temp, ignore_errors=True)
 
 

@@ -1,5 +1,6 @@
 import fcntl
 import json
+from pathlib import Path
 
 import pytest
 
@@ -112,12 +113,19 @@ def test_cli_grid(gridproj, ddr_cli, serial_reference):
     for cid, res in ref.items():
         line = next(line for line in out.splitlines() if line.startswith(cid))
         assert f"{res.metrics['lrs']['mean']:.4f}" in line and line.rstrip().endswith("ran")
+        assert line.split()[4:6] == ["lrs", "hard"]  # hard- and soft-label cells of one metric are told apart
+    assert out.splitlines()[0].split()[4:6] == ["metric", "labels"]
     assert "2 cells in" in out and "[9/9]" in err  # table on stdout, progress on stderr
-    code, out, err = ddr_cli("eval", "grid", "grid.yaml", "--no-mlflow", "--out", "g")
-    assert code == 0 and out.count("cached") == 2
+    code, out, err = ddr_cli("eval", "grid", "grid.yaml", "--no-mlflow", "--out", "g", "--export", "exp", "--json")
+    assert code == 0 and err.count("cached") == 2  # --json: the table on stderr, grid.json and more on stdout
+    doc = json.loads(out)
+    assert {k: v for k, v in doc.items() if k not in ("out", "exported")} == json.loads((gridproj / "g" / "grid.json").read_text())
+    assert doc["out"] == "g" and sorted(c["id"] for c in doc["cells"]) == sorted(ref)
+    assert {c["status"] for c in doc["cells"]} == {"cached"}
+    assert len(doc["exported"]) == 2 and all(Path(p).is_file() and Path(p).name == "result.json" for p in doc["exported"])
 
-    code, out, err = ddr_cli("eval", "grid", "nope.yaml")
-    assert code == 2 and err.strip().splitlines() == ["ddr: error: no such grid spec: nope.yaml"]
+    code, out, err = ddr_cli("eval", "grid", "nope.yaml", "--json")
+    assert code == 2 and out == "" and err.strip().splitlines() == ["ddr: error: no such grid spec: nope.yaml"]
     code, out, err = ddr_cli("eval", "grid", "grid.yaml", "--workers", "2")
     assert code == 2 and "serial executor runs one cell at a time" in err
 

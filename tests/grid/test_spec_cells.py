@@ -49,8 +49,8 @@ def test_spec_expands_to_validated_cells(gridproj, digits):
         "name: g\ndatasets: [digits]\nipc: [1, 2]\nprotocol: tiny-lrs.yaml\nrounds: 1\n"
         "methods:\n  folder: {path: 'sets/rb-{dataset}-ipc{ipc}'}\n  rand: {random_seed: 3}\n")
     cells = load_grid(gridproj / "g.yaml").cells()
-    assert [c.label for c in cells] == ["folder/digits/ipc1/lrs", "rand/digits/ipc1/lrs", "folder/digits/ipc2/lrs",
-                                        "rand/digits/ipc2/lrs"]
+    assert [c.label for c in cells] == ["folder/digits/ipc1/lrs-hard", "rand/digits/ipc1/lrs-hard",
+                                        "folder/digits/ipc2/lrs-hard", "rand/digits/ipc2/lrs-hard"]
     assert all(c.protocol_name == "tiny-lrs" and c.protocol_version == 1 and c.rounds == 1 for c in cells)
     assert cells[0].digest.endswith(".dir") and cells[1].digest.startswith("mem:")
     assert cells[0].source["path"] == str(gridproj / "sets" / "rb-digits-ipc1")
@@ -79,7 +79,7 @@ def test_bad_cells_are_refused_before_anything_runs(gridproj):
         spec.cells()
     same = parse_grid({"datasets": ["digits"], "ipc": [1], "protocol": "tiny-lrs.yaml",
                        "methods": {"a": {"random_seed": 5}, "b": {"random_seed": 5}}}, "g", gridproj)
-    with pytest.raises(DDRError, match="the same cell as a/digits/ipc1/lrs"):
+    with pytest.raises(DDRError, match="the same cell as a/digits/ipc1/lrs-hard"):
         same.cells()
 
 

@@ -77,13 +77,15 @@ def test_eval_lrs_end_to_end_with_mlflow(project, store, ddr_cli):
 
 
 def test_same_command_twice_gives_identical_metrics(project, ddr_cli):
+    """... and with --json the second prints its result.json as one document on stdout, the table on stderr."""
     ddr_cli("data", "random", "--dataset", "digits", "--ipc", "2", "--seed", "7", "--out", "s")
     outs = []
-    for run in ("a", "b"):
-        code, _, err = ddr_cli("eval", "lrs", "--distilled", "s", "--dataset", "digits", "--ipc", "2", "--protocol",
-                               "tiny-lrs.yaml", "--out", run, "--no-cache", "--no-mlflow")
+    for run, as_json in (("a", []), ("b", ["--json"])):
+        code, out, err = ddr_cli("eval", "lrs", "--distilled", "s", "--dataset", "digits", "--ipc", "2", "--protocol",
+                                 "tiny-lrs.yaml", "--out", run, "--no-cache", "--no-mlflow", *as_json)
         assert code == 0, err
         outs.append(json.loads((project / run / "result.json").read_text()))
+    assert json.loads(out) == outs[1] and "LRS" in err and "result: b/result.json" in err
     assert outs[0]["metrics"] == outs[1]["metrics"]  # bit for bit on CPU, not approximately
     assert [t["seed"] for t in outs[0]["trainings"]] == [t["seed"] for t in outs[1]["trainings"]]
     assert not (project / "mlflow.db").exists()

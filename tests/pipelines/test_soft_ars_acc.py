@@ -81,23 +81,28 @@ def test_lrs_soft_mode_s_uses_stored_labels_and_refuses_sets_without(project, dd
 
 def test_ars_end_to_end(project, store, ddr_cli, herding_like):
     code, out, err = ddr_cli("eval", "ars", "--distilled", herding_like, "--dataset", "digits", "--ipc", "2",
-                             "--protocol", "tiny-ars.yaml", "--out", "ars")
+                             "--protocol", "tiny-ars.yaml", "--out", "ars", "--json")
     assert code == 0, err
     res = json.loads((project / "ars" / "result.json").read_text())
+    assert json.loads(out) == res and "MLflow:" in err  # --json: the result on stdout, the table on stderr
     acc, m = res["accuracies"], res["metrics"]
     assert set(acc) == {"syn_aug", "random_aug", "syn_noaug", "random_noaug"}
     for r in range(2):
         da, dn = acc["syn_aug"][r] - acc["random_aug"][r], acc["syn_noaug"][r] - acc["random_noaug"][r]
         assert m["ars"]["per_round"][r] == pytest.approx(metrics.ars(da, dn, 0.5))
-    assert "ARS" in out
-    code, _, err = ddr_cli("eval", "ars", "--distilled", herding_like, "--dataset", "digits", "--ipc", "2",
-                           "--protocol", "tiny-lrs.yaml", "--no-mlflow")
-    assert code == 2 and "has no augmentation" in err
+    assert "ARS" in err
+    code, out, err = ddr_cli("eval", "ars", "--distilled", herding_like, "--dataset", "digits", "--ipc", "2",
+                             "--protocol", "tiny-lrs.yaml", "--no-mlflow", "--json")
+    assert code == 2 and "has no augmentation" in err and out == ""  # bad input: no document
 
 
-def test_acc_and_zca(project, herding_like):
-    res = ddr.evaluate("acc", distilled=herding_like, dataset="digits", ipc=2, protocol="tiny-lrs.yaml", track=False)
-    assert len(res.metrics["acc"]["per_round"]) == 2 and res.accuracies["syn"] == res.metrics["acc"]["per_round"]
+def test_acc_and_zca(project, herding_like, ddr_cli):
+    code, out, err = ddr_cli("eval", "acc", "--distilled", herding_like, "--dataset", "digits", "--ipc", "2",
+                             "--protocol", "tiny-lrs.yaml", "--no-mlflow", "--out", "acc", "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert res == json.loads((project / "acc" / "result.json").read_text()) and "acc" in err
+    assert len(res["metrics"]["acc"]["per_round"]) == 2 and res["accuracies"]["syn"] == res["metrics"]["acc"]["per_round"]
     z = ddr.evaluate("lrs", distilled=herding_like, dataset="digits", ipc=2, protocol="tiny-zca.yaml", track=False)
     plain = ddr.evaluate("lrs", distilled=herding_like, dataset="digits", ipc=2, protocol="tiny-lrs.yaml", track=False)
     assert z.inputs["dataset"]["sha256"] != plain.inputs["dataset"]["sha256"]  # trained and tested in ZCA space

@@ -1,4 +1,5 @@
 """`ddr data add|ls` against a real DVC repository (a temporary git repo and a local remote)."""
+import json
 import shutil
 import subprocess
 
@@ -42,6 +43,9 @@ def test_data_add_ls_push_pull_roundtrip(dvc_repo, ddr_cli, digits):
     assert meta["method"] == "mine" and meta["ipc"] == 2 and meta["source"] == "test"
     code, out, _ = ddr_cli("data", "ls")
     assert code == 0 and "sets/mine" in out and md5 in out and "mine" in out
+    code, out, err = ddr_cli("data", "ls", "--json")
+    assert code == 0 and "sets/mine" in err
+    assert [(r["path"], r["method"], r["ipc"], r["md5"]) for r in json.loads(out)] == [("sets/mine", "mine", 2, md5)]
 
     with Repo(str(dvc_repo)) as repo:
         repo.push()

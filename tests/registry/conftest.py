@@ -39,3 +39,12 @@ def chain(tmp_path, keys):
         src = write_results(tmp_path / f"res-{v}", methods, ipcs=ipcs)
         publish(load_results([src]), rel, v, [key], keyring=ring, resamples=200, repo=tmp_path)
     return rel, key, ring
+
+
+@pytest.fixture(scope="session")
+def real_results(tmp_path_factory):
+    """The main job's kind of results, from real evaluations at test size (tests/registry/real_results.py),
+    built once per session. Tests read them; one that changes a result works on its own copy."""
+    from tests.registry.real_results import build
+
+    return build(tmp_path_factory.mktemp("real-results"))

@@ -1,4 +1,6 @@
-"""Builders for realistic ddr.result/v1 files (docs/result-schema.md) and small registry helpers."""
+"""Builders for ddr.result/v1 files (docs/result-schema.md), checked against the schema evaluations write
+with (ddr.eval.result.check_record), and small registry helpers. Tests that need real numbers, predictions
+or the exact records an evaluation writes use the real evaluations of tests/registry/real_results.py."""
 from __future__ import annotations
 
 import hashlib
@@ -11,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from click.testing import CliRunner
 
+from ddr.eval.result import check_record
 from ddr.metrics import ars, lrs, summarize
 
 REAL_ACC = 0.9833
@@ -37,7 +40,7 @@ def make_result(method: str, *, dataset: str = "digits", ipc: int = 10, label: s
                    "ars": summarize([ars(a, b, 0.5) for a, b in zip(da, dn)])}
         proto = f"{dataset}-ars-{label}"
         accs = {"real": REAL_ACC, "syn_aug": syn_acc, "random_aug": rnd_acc}
-    return {
+    record = {
         "schema": "ddr.result/v1", "kind": kind, "label": label, "method": method, "dataset": dataset, "ipc": ipc,
         "model": "ConvNet-2",
         "protocol": {"name": proto, "version": 1, "sha256": hashlib.sha256(proto.encode()).hexdigest()},
@@ -48,21 +51,35 @@ def make_result(method: str, *, dataset: str = "digits", ipc: int = 10, label: s
                        "seconds": 0.31, "mlflow_run_id": hashlib.md5(f"{run_id}{r}".encode()).hexdigest()}
                       for r in range(rounds)],
         "inputs": {"distilled": {"path": f"data/distilled/{method}-ipc{ipc}",
-                                 "md5": hashlib.md5(method.encode()).hexdigest() + ".dir", "lr": None},
-                   "random": [{"round": r, "seed": r, "sha256": hashlib.sha256(bytes([r])).hexdigest()}
+                                 "md5": hashlib.md5(method.encode()).hexdigest() + ".dir", "lr": None,
+                                 "content_sha256": hashlib.sha256(f"{method}/{ipc}".encode()).hexdigest()},
+                   "random": [{"round": r, "seed": r, "indices_sha256": hashlib.sha256(bytes([r, ipc])).hexdigest()}
                               for r in range(rounds)],
                    "dataset": {"name": dataset, "sha256": hashlib.sha256(dataset.encode()).hexdigest(),
-                               "source": "sklearn.datasets.load_digits"}},
+                               "source": "sklearn.datasets.load_digits"},
+                   "teachers": None},
         "environment": {"ddr": "0.1.0", "python": "3.11.7", "torch": "2.5.1", "device": "cpu",
                         "git_commit": "212e3c7" + "0" * 33, "dvc_lock_md5": "d41d8cd98f00b204e9800998ecf8427e",
                         "platform": "Linux-x86_64"},
         "mlflow": {"tracking_uri": "sqlite:///mlflow.db", "experiment_id": "1", "run_id": run_id},
         "started_at": "2026-11-26T04:00:00Z", "finished_at": "2026-11-26T04:00:30Z", "wall_time_s": 30.1,
     }
+    check_record(record, f"make_result({method!r})")  # the shape evaluations write, nothing the registry alone reads
+    return record
 
 
 # method -> (syn acc, random acc): a clear ordering plus two methods close together
 DEFAULT_METHODS = {"herding": (0.90, 0.80), "dm": (0.88, 0.80), "kcenter": (0.879, 0.80), "random": (0.80, 0.80)}
+
+
+def save_result(folder: Path, record: dict) -> Path:
+    """Write folder/result.json after checking it has the shape evaluations write (a test that edits a
+    made record must still hand the registry something an evaluation could have written)."""
+    check_record(record, folder)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "result.json").write_text(json.dumps(record, indent=2))
+    return folder
 
 
 def write_results(root: Path, methods: dict | None = None, *, ipcs=(10,), kinds=("lrs",), seed: int = 0) -> Path:
@@ -70,10 +87,7 @@ def write_results(root: Path, methods: dict | None = None, *, ipcs=(10,), kinds=
     for ipc in ipcs:
         for kind in kinds:
             for m, (s, r) in (methods or DEFAULT_METHODS).items():
-                d = root / f"{kind}-{m}-ipc{ipc}"
-                d.mkdir(parents=True, exist_ok=True)
-                (d / "result.json").write_text(json.dumps(make_result(m, ipc=ipc, kind=kind, syn=s, rnd=r, seed=seed),
-                                                          indent=2))
+                save_result(root / f"{kind}-{m}-ipc{ipc}", make_result(m, ipc=ipc, kind=kind, syn=s, rnd=r, seed=seed))
     return root
 
 

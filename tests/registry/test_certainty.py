@@ -4,7 +4,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from registry.certainty import rank_certainty, rounds_paired, t_interval
+from registry.certainty import rank_certainty, t_interval, unpaired_reason
 
 
 def _ordered(a: np.ndarray, b: np.ndarray) -> tuple[list, list]:
@@ -71,10 +71,13 @@ def test_ties_split_rank1_and_count_half():
 def test_needs_two_rounds_and_pairing_rules():
     with pytest.raises(ValueError, match="two rounds"):
         rank_certainty([[0.5], [0.4]], seed=0, draws=10, key="k", paired=False)
-    assert rounds_paired([[1, 2], [3, 4]], [["a", "b"], ["a", "b"]])
-    assert not rounds_paired([[1, 2], [3, 4]], [["a", "b"], ["a", "c"]])
-    assert not rounds_paired([[1, 2], [3, 4, 5]], [["a", "b"], ["a", "b", "c"]])
-    assert not rounds_paired([[1, 2], [3, 4]], [["a", "b"], None])
+    names = ["a", "b"]
+    assert unpaired_reason(names, [[1, 2], [3, 4]], [["x", "y"], ["x", "y"]]) is None
+    assert unpaired_reason(names, [[1, 2], [3, 4]], [["x", "y"], ["x", "z"]]) == \
+        "different random draws: round 1 of b did not use a's subset"
+    assert unpaired_reason(names, [[1, 2], [3, 4, 5]], [["x", "y"], ["x", "y", "z"]]) == "different round counts (a 2, b 3)"
+    assert unpaired_reason(names, [[1, 2], [3, 4]], [["x", "y"], None]).startswith("no record of each round's random draw in b ")
+    assert unpaired_reason(names, [[1, 2], [3, 4]], [["x", "y"], ["x"]]) == "b records a random draw count unlike the 2 rounds"
 
 
 def test_t_interval_matches_student_t():

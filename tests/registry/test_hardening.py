@@ -14,10 +14,11 @@ from ddr.errors import DDRError
 from registry.ranking import load_results
 from registry.release import publish, publish_lock
 from registry.verify import verify_chain
-from tests.registry.helpers import make_result, write_results
+from tests.registry.helpers import make_result, save_result, write_results
 
 
 def _write(folder, data):
+    """A result the registry must refuse: written as is, not through save_result's schema check."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "result.json").write_text(json.dumps(data))
     return folder
@@ -66,9 +67,9 @@ def test_a_publish_waits_for_a_concurrent_one_and_chains_onto_it(tmp_path, keys)
 def test_methods_that_differ_only_in_punctuation_keep_separate_result_files(tmp_path, keys):
     key, ring = keys
     res = tmp_path / "res"
-    _write(res / "a", make_result("foo bar", syn=0.90))
-    _write(res / "b", make_result("foo_bar", syn=0.85))
-    _write(res / "c", make_result("foo/bar", syn=0.80))
+    save_result(res / "a", make_result("foo bar", syn=0.90))
+    save_result(res / "b", make_result("foo_bar", syn=0.85))
+    save_result(res / "c", make_result("foo/bar", syn=0.80))
     path = publish(load_results([res]), tmp_path / "releases", "1.0.0", [key], keyring=ring, resamples=50,
                    repo=tmp_path)
     files = sorted((path / "results").iterdir())
@@ -98,7 +99,7 @@ def test_a_result_whose_summary_does_not_hold_is_refused(tmp_path, edit, message
     d = make_result("dm")
     edit(d)
     _write(tmp_path / "bad", d)
-    _write(tmp_path / "good", make_result("herding"))
+    save_result(tmp_path / "good", make_result("herding"))
     with pytest.raises(DDRError) as exc:
         load_results([tmp_path])
     assert message in str(exc.value)
@@ -108,7 +109,7 @@ def test_the_reported_mean_cannot_reorder_a_ranking(tmp_path, ddr_cli):
     low = make_result("low", syn=0.80)
     low["metrics"]["lrs"]["mean"] = 5.0
     _write(tmp_path / "low", low)
-    _write(tmp_path / "high", make_result("high", syn=0.95))
+    save_result(tmp_path / "high", make_result("high", syn=0.95))
     code, out, err = ddr_cli("rank", str(tmp_path), "--out", str(tmp_path / "ranking"))
     assert code == 2 and len(err.strip().splitlines()) == 1 and "per-round values give" in err
     assert not (tmp_path / "ranking").exists()
@@ -117,8 +118,8 @@ def test_the_reported_mean_cannot_reorder_a_ranking(tmp_path, ddr_cli):
 def test_markdown_and_csv_escape_method_names(tmp_path, ddr_cli):
     nasty = 'evil|name\r\n| 1 | fake | 9.9 |<b>x</b>'
     formula = '=HYPERLINK("http://127.0.0.1/x","click")'
-    _write(tmp_path / "res" / "a", make_result(nasty, syn=0.9))
-    _write(tmp_path / "res" / "b", make_result(formula, syn=0.8))
+    save_result(tmp_path / "res" / "a", make_result(nasty, syn=0.9))
+    save_result(tmp_path / "res" / "b", make_result(formula, syn=0.8))
     code, out, err = ddr_cli("rank", str(tmp_path / "res"), "--out", str(tmp_path / "ranking"))
     assert code == 0, err
     with open(tmp_path / "ranking" / "ranking.csv", newline="") as f:
@@ -132,8 +133,8 @@ def test_markdown_and_csv_escape_method_names(tmp_path, ddr_cli):
 
 
 def test_markdown_escapes_html_in_method_names(tmp_path, ddr_cli):
-    _write(tmp_path / "res" / "a", make_result("<script>alert(1)</script>", syn=0.9))
-    _write(tmp_path / "res" / "b", make_result("plain", syn=0.8))
+    save_result(tmp_path / "res" / "a", make_result("<script>alert(1)</script>", syn=0.9))
+    save_result(tmp_path / "res" / "b", make_result("plain", syn=0.8))
     code, out, err = ddr_cli("rank", str(tmp_path / "res"), "--out", str(tmp_path / "ranking"))
     assert code == 0, err
     md = (tmp_path / "ranking" / "ranking.md").read_text()

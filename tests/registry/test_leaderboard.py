@@ -110,7 +110,7 @@ def test_show_ddranking_csv_round_trips_through_import(tmp_path, keys, ddr_cli):
 
 
 def test_a_release_ranks_per_student_model(tmp_path, keys):
-    from tests.registry.helpers import make_result
+    from tests.registry.helpers import make_result, save_result
 
     key, ring = keys
     src = tmp_path / "res"
@@ -122,9 +122,7 @@ def test_a_release_ranks_per_student_model(tmp_path, keys):
             if student:
                 d["protocol"] = {**d["protocol"], "name": f"digits-lrs-hard:{student}", "student": student}
                 d["model"] = student
-            out = src / f"{m}-{student}"
-            out.mkdir(parents=True)
-            (out / "result.json").write_text(json.dumps(d))
+            save_result(src / f"{m}-{student}", d)
     rel = tmp_path / "releases"
     path = publish(load_results([src]), rel, "1.0.0", [key], keyring=ring, resamples=50, repo=tmp_path)
     ranking = json.loads((path / "ranking.json").read_text())

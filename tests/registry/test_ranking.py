@@ -5,7 +5,7 @@ import pytest
 
 from ddr.errors import DDRError
 from registry.ranking import build_ranking, load_results
-from tests.registry.helpers import make_result, write_results
+from tests.registry.helpers import make_result, save_result, write_results
 
 
 def _table(ranking, score="lrs", ipc=10):
@@ -44,9 +44,7 @@ def test_bootstrap_is_deterministic_and_seeded(tmp_path):
 
 def test_single_round_is_flagged_not_certain(tmp_path):
     for m, syn in (("a", 0.9), ("b", 0.8)):
-        d = make_result(m, syn=syn, rounds=1)
-        (tmp_path / m).mkdir()
-        (tmp_path / m / "result.json").write_text(json.dumps(d))
+        save_result(tmp_path / m, make_result(m, syn=syn, rounds=1))
     t = _table(build_ranking(load_results([tmp_path]), resamples=50))
     assert t["certainty"] is None and "1 round" in t["flags"][0]
     assert [r["rank_interval"] for r in t["rows"]] == [[1, 2], [1, 2]]  # zero spread is not certainty
@@ -58,8 +56,7 @@ def test_equal_means_share_a_rank(tmp_path):
     a = make_result("a", syn=0.9, spread=0.0)
     b = make_result("b", syn=0.9, spread=0.0)
     for n, d in (("a", a), ("b", b)):
-        (tmp_path / n).mkdir()
-        (tmp_path / n / "result.json").write_text(json.dumps(d))
+        save_result(tmp_path / n, d)
     rows = _table(build_ranking(load_results([tmp_path]), resamples=50))["rows"]
     assert [r["rank"] for r in rows] == [1, 1]
 
@@ -69,8 +66,7 @@ def test_ars_and_lrs_tables_and_acc_skipped(tmp_path):
     acc = make_result("herding", ipc=10)
     acc["kind"] = "acc"
     acc["metrics"] = {"acc": {"mean": 0.9, "std": 0.0, "per_round": [0.9]}}
-    (tmp_path / "acc").mkdir()
-    (tmp_path / "acc" / "result.json").write_text(json.dumps(acc))
+    save_result(tmp_path / "acc", acc)
     rk = build_ranking(load_results([tmp_path]), resamples=100)
     keys = [(t["ipc"], t["score"]) for t in rk["tables"]]
     assert keys == [(1, "ars"), (1, "lrs"), (10, "ars"), (10, "lrs")]
@@ -112,8 +108,7 @@ def test_rank_interval_covers_rank_over_many_methods(tmp_path):
 
 
 def _write(root, name, d):
-    (root / name).mkdir(parents=True)
-    (root / name / "result.json").write_text(json.dumps(d))
+    save_result(root / name, d)
 
 
 def test_table_refuses_mixed_weights_and_protocol_versions(tmp_path):
@@ -135,7 +130,8 @@ def test_mixed_round_counts_are_flagged_and_unpaired(tmp_path):
     _write(tmp_path, "a", make_result("a", syn=0.9, rounds=5))
     _write(tmp_path, "b", make_result("b", syn=0.8, rounds=3))
     t = _table(build_ranking(load_results([tmp_path]), resamples=200))
-    assert t["certainty"] == "unpaired" and t["flags"] == ["mixed round counts (3, 5): rounds not paired"]
+    assert t["certainty"] == "unpaired" and t["unpaired_reason"] == "different round counts (a 5, b 3)"
+    assert t["flags"] == []  # the reason says it once
     assert [r["rounds"] for r in t["rows"]] == [5, 3]
 
 
@@ -167,3 +163,41 @@ def test_val_selected_results_form_their_own_tables(tmp_path):
     assert table_key(rk["tables"][1]) == "digits/ipc10/hard/lrs/val"
     (sel,) = build_sensitivity(rk)["selection"]
     assert sel["methods"] == ["a", "b"] and sel["tau"] == 1.0
+
+
+def test_rounds_pair_on_the_recorded_draws_of_one_data_set(tmp_path):
+    a, b = make_result("a", syn=0.9), make_result("b", syn=0.8)
+    b["inputs"]["random"][2]["md5"] = "0" * 32 + ".dir"  # read from a versioned folder: the draw is the same
+    b["inputs"]["random"][2]["path"] = "data/random/digits-ipc10/seed2"
+    _write(tmp_path / "same", "a", a)
+    _write(tmp_path / "same", "b", b)
+    assert _table(build_ranking(load_results([tmp_path / "same"]), resamples=50))["certainty"] == "paired"
+    b["inputs"]["dataset"]["sha256"] = "f" * 64  # the same indices into another data set: other images
+    _write(tmp_path / "other", "a", a)
+    _write(tmp_path / "other", "b", b)
+    t = _table(build_ranking(load_results([tmp_path / "other"]), resamples=50))
+    assert t["certainty"] == "unpaired" and t["unpaired_reason"] == "different random draws: round 0 of b did not use a's subset"
+
+
+def test_one_set_under_two_names_is_noted_in_every_rendering(tmp_path, ddr_cli):
+    a, b = make_result("herding", syn=0.9), make_result("kcenter", syn=0.9)
+    b["inputs"]["distilled"]["content_sha256"] = a["inputs"]["distilled"]["content_sha256"]
+    b["metrics"], b["accuracies"] = a["metrics"], a["accuracies"]  # one set, one protocol: the same numbers
+    _write(tmp_path / "res", "herding", a)
+    _write(tmp_path / "res", "kcenter", b)
+    _write(tmp_path / "res", "dm", make_result("dm", syn=0.85))
+    t = _table(build_ranking(load_results([tmp_path / "res"]), resamples=50))
+    rows = {r["method"]: r for r in t["rows"]}
+    assert rows["herding"]["same_set_as"] == ["kcenter"] and rows["kcenter"]["same_set_as"] == ["herding"]
+    assert "same_set_as" not in rows["dm"]
+    note = "herding and kcenter are the same set (same images, labels and LR) under 2 names"
+    assert note in t["flags"]
+    code, out, err = ddr_cli("rank", str(tmp_path / "res"), "--out", str(tmp_path / "ranking"))
+    assert code == 0 and note in out, err
+    for name in ("ranking.md", "ranking.csv"):
+        assert note in (tmp_path / "ranking" / name).read_text()
+    # another LR is another set
+    b["inputs"]["distilled"]["lr"] = 0.01
+    _write(tmp_path / "lr", "herding", a)
+    _write(tmp_path / "lr", "kcenter", b)
+    assert not any("same set" in f for f in _table(build_ranking(load_results([tmp_path / "lr"]), resamples=50))["flags"])

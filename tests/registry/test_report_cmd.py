@@ -3,13 +3,12 @@ import json
 
 from registry.ranking import load_results
 from registry.release import publish
-from tests.registry.helpers import make_result, write_results
+from tests.registry.helpers import make_result, save_result, write_results
 
 
 def test_report_of_a_result(tmp_path, ddr_cli):
     d = make_result("herding", syn=0.9, rnd=0.8)
-    (tmp_path / "r").mkdir()
-    (tmp_path / "r" / "result.json").write_text(json.dumps(d))
+    save_result(tmp_path / "r", d)
     code, out, err = ddr_cli("report", str(tmp_path / "r"))
     assert code == 0, err
     assert f"LRS = {d['metrics']['lrs']['mean']:.4f} ± {d['metrics']['lrs']['std']:.4f}" in out

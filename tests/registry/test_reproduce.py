@@ -50,27 +50,39 @@ def test_find_cells():
         find_cells(prov, "digits/10/hard/dn")
 
 
-@pytest.mark.slow
-def test_reproduce_matches_on_cpu(tmp_path, monkeypatch, digits, keys):
-    """Evaluate a tiny random distilled set on CPU, publish it, reproduce the cell: exact match."""
+def _evaluate_and_publish(tmp_path, digits, keys, method: str, seed: int):
+    """A random distilled set of IPC 1 named `method`, evaluated for real on CPU (one round of the shipped
+    protocol), its result in tmp_path/runs/a and published as release 1.0.0; returns (result, folder, release)."""
     from ddr import evaluate
     from ddr.data.distilled import write_distilled
     from ddr.data.random_baseline import random_baseline
+    from registry.ranking import load_results
+    from registry.release import publish
+
+    key, ring = keys
+    ds = random_baseline(digits, 1, seed=seed)
+    ds.meta["method"] = method
+    write_distilled(tmp_path / "data" / "distilled" / "set-ipc1", ds)
+    res = evaluate("lrs", distilled="data/distilled/set-ipc1", dataset="digits", ipc=1, protocol="digits-lrs-hard",
+                   rounds=1, device="cpu", track=False, cache_dir=str(tmp_path / "cache"))
+    out = tmp_path / "runs" / "a"
+    out.mkdir(parents=True)
+    (out / "result.json").write_text(json.dumps(res.to_dict()))
+    rel = publish(load_results([out]), tmp_path / "releases", "1.0.0", [key], keyring=ring, resamples=20,
+                  repo=tmp_path)
+    return res, out, rel
+
+
+@pytest.mark.slow
+def test_reproduce_matches_on_cpu(tmp_path, monkeypatch, digits, keys):
+    """Evaluate a tiny random distilled set on CPU, publish it, reproduce the cell: exact match."""
     from registry.ranking import load_results
     from registry.release import publish
     from tests.registry.helpers import invoke
 
     key, ring = keys
     monkeypatch.chdir(tmp_path)
-    ds = random_baseline(digits, 1, seed=123)
-    ds.meta["method"] = "random-s123"
-    write_distilled(tmp_path / "data" / "distilled" / "rnd-ipc1", ds)
-    res = evaluate("lrs", distilled="data/distilled/rnd-ipc1", dataset="digits", ipc=1, protocol="digits-lrs-hard",
-                   rounds=1, device="cpu", track=False, cache_dir=str(tmp_path / "cache"))
-    out = tmp_path / "runs" / "a"
-    out.mkdir(parents=True)
-    (out / "result.json").write_text(json.dumps(res.to_dict()))
-    publish(load_results([out]), tmp_path / "releases", "1.0.0", [key], keyring=ring, resamples=20, repo=tmp_path)
+    res, out, _ = _evaluate_and_publish(tmp_path, digits, keys, "random-s123", 123)
     from registry.keyring import generate_key
 
     generate_key(tmp_path / "reproducer.key")  # a third party's key, in no keyring
@@ -92,3 +104,32 @@ def test_reproduce_matches_on_cpu(tmp_path, monkeypatch, digits, keys):
     code, text = invoke("reproduce", "1.1.0", "--cell", "digits/1/hard/random-s123/lrs", "--releases", "releases",
                         "--keyring", ring.path, "--device", "cpu", "--cache-dir", str(tmp_path / "cache2"))
     assert code == 1 and "MISMATCH" in text and text.strip().endswith("FAIL reproduction mismatch")
+
+
+def test_reproduce_and_report_read_a_result_file_marked_with_a_digest(tmp_path, monkeypatch, digits, keys, ddr_cli):
+    """A method named with a space, '(' and '+' gets a release file 'digits-ipc1-hard-DM___soft__s1_-lrs~<hex>.json':
+    `ddr registry reproduce` and `ddr report` read it (they refused '~' as a name they would not make a path of).
+    The evaluation is real (one round of the shipped protocol at IPC 1); the reproduction reuses its cache."""
+    _, ring = keys
+    monkeypatch.chdir(tmp_path)
+    _, _, rel = _evaluate_and_publish(tmp_path, digits, keys, "DM + soft (s1)", 7)
+    [name] = [p.name for p in (rel / "results").glob("*.json")]
+    assert "~" in name and name.startswith("digits-ipc1-hard-DM___soft__s1_-lrs~")
+
+    code, out, err = ddr_cli("registry", "reproduce", "1.0.0", "--cell", "digits/1/hard/DM + soft (s1)",
+                             "--releases", "releases", "--keyring", str(ring.path), "--device", "cpu",
+                             "--cache-dir", str(tmp_path / "cache"))
+    assert code == 0, err
+    assert "MATCH (exact (bit-for-bit))" in out
+    code, out, err = ddr_cli("report", str(rel))
+    assert code == 0, err
+    assert "DM + soft (s1)" in out and "Random baseline" in out
+
+    # the rule still refuses a release whose provenance names a file outside it
+    prov = json.loads((rel / "provenance.json").read_text())
+    prov["cells"][0]["result"] = "../../outside.json"
+    (rel / "provenance.json").write_text(json.dumps(prov))
+    code, out, err = ddr_cli("registry", "reproduce", "1.0.0", "--cell", "digits/1/hard/DM + soft (s1)",
+                             "--releases", "releases", "--no-verify", "--device", "cpu",
+                             "--cache-dir", str(tmp_path / "cache"))
+    assert code == 2 and "release result '../../outside.json' is not a release file name" in err

@@ -5,12 +5,11 @@ from registry.ranking import build_ranking, load_results
 from registry.release import publish
 from registry.sensitivity import WEIGHTS, build_sensitivity, kendall_tau
 from registry.verify import verify_chain
-from tests.registry.helpers import make_result
+from tests.registry.helpers import make_result, save_result
 
 
 def _write(root, name, d):
-    (root / name).mkdir(parents=True)
-    (root / name / "result.json").write_text(json.dumps(d))
+    save_result(root / name, d)
 
 
 def _results(tmp_path):
