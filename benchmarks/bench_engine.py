@@ -298,7 +298,6 @@ def check_transform(cell) -> float:
 # ----------------------------------------------------------------------------------------------------------
 
 def run_cell(args, cell, dev, variants, ref_train):
-    import torch
 
     from ddr.train.batched import train_students_batched
     from ddr.train.engine import train_student

@@ -145,7 +145,7 @@ def check_freshness(releases_dir: Path, keyring: Keyring, versions: list[str], t
             raise VerifyError("removed release", f"{sv} was the newest release seen; the newest in "
                                                  f"{releases_dir} is now {newest}")
         if sv in versions and seen_head.get("envelope") != sha256_file(folders[sv] / ENVELOPE_NAME):
-            raise VerifyError(f"chain broken at {sv}", f"its envelope differs from the one verified before")
+            raise VerifyError(f"chain broken at {sv}", "its envelope differs from the one verified before")
     if ts is None and (timestamp_required or seen_ts):
         why = "releases of format 2 require it" if timestamp_required else f"#{seen_ts.get('counter')} was seen before"
         raise VerifyError("freeze", f"{TIMESTAMP_NAME} is missing from {releases_dir} ({why})")

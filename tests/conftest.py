@@ -20,16 +20,6 @@ import torch  # noqa: E402
 torch.set_num_threads(1)
 
 
-def pytest_configure(config):
-    for name, what in (
-        ("slow", "takes more than about 20 s (a DVC pipeline, a server, many trainings)"),
-        ("ray", "starts a Ray cluster on 127.0.0.1"),
-        ("browser", "renders a page in headless Chromium (skipped when chromium is missing)"),
-        ("gpu", "needs a CUDA device (skipped without one)"),
-    ):
-        config.addinivalue_line("markers", f"{name}: {what}")
-
-
 def pytest_collection_modifyitems(config, items):
     """Modules holding a slow test run first, each module's tests kept together (so a module-scoped
     fixture is built once): with parallel workers (tools/test.sh) the long tests start at once and the

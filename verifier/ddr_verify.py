@@ -133,7 +133,7 @@ def keyring_lineage(ring):
              f"keyring swap: {where} does not name version {cur['version']} as its predecessor")
         cur = {"version": pred["version"], "keys": pred.get("keys"), "threshold": pred.get("threshold")}
         seen.append((cur["version"], digest(cur)))
-    need(digest(top) == seen[-1][1], f"keyring swap: the keyring's keys are not those of its last signed update")
+    need(digest(top) == seen[-1][1], "keyring swap: the keyring's keys are not those of its last signed update")
     return seen
 
 def subjects_of(folder):

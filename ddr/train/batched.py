@@ -64,18 +64,18 @@ class StackedConvNet(nn.Module):
         for i, layer in enumerate(first.features):
             layers = [n.features[i] for n in nets]
             if isinstance(layer, nn.Conv2d):
-                params[f"w{i}"] = torch.cat([l.weight.detach() for l in layers])
-                params[f"b{i}"] = torch.cat([l.bias.detach() for l in layers])
+                params[f"w{i}"] = torch.cat([m.weight.detach() for m in layers])
+                params[f"b{i}"] = torch.cat([m.bias.detach() for m in layers])
                 self.ops.append(("conv", (i, layer.padding)))
             elif isinstance(layer, nn.GroupNorm):
-                params[f"w{i}"] = torch.cat([l.weight.detach() for l in layers])
-                params[f"b{i}"] = torch.cat([l.bias.detach() for l in layers])
+                params[f"w{i}"] = torch.cat([m.weight.detach() for m in layers])
+                params[f"b{i}"] = torch.cat([m.bias.detach() for m in layers])
                 self.ops.append(("gn", (i, layer.num_groups * self.m, layer.eps)))
             elif isinstance(layer, nn.BatchNorm2d):
-                params[f"w{i}"] = torch.cat([l.weight.detach() for l in layers])
-                params[f"b{i}"] = torch.cat([l.bias.detach() for l in layers])
-                buffers[f"rm{i}"] = torch.cat([l.running_mean for l in layers])
-                buffers[f"rv{i}"] = torch.cat([l.running_var for l in layers])
+                params[f"w{i}"] = torch.cat([m.weight.detach() for m in layers])
+                params[f"b{i}"] = torch.cat([m.bias.detach() for m in layers])
+                buffers[f"rm{i}"] = torch.cat([m.running_mean for m in layers])
+                buffers[f"rv{i}"] = torch.cat([m.running_var for m in layers])
                 self.ops.append(("bn", (i, layer.momentum, layer.eps)))
             else:  # activation or pooling: element- or channel-wise, shared as is
                 self.ops.append(("fn", layer))

@@ -1,5 +1,4 @@
 """Model selection without the test set: the validation split, what each selection reports, the optimism gap."""
-import shutil
 from pathlib import Path
 
 import pytest

@@ -51,7 +51,7 @@ def test_folder_swap_keeps_the_old_folder_until_the_new_one_is_complete(tmp_path
 
 
 def test_folder_mode_follows_the_umask(tmp_path):
-    with atomic_folder(tmp_path / "out") as tmp:
+    with atomic_folder(tmp_path / "out"):
         pass
     plain = tmp_path / "plain"
     plain.mkdir()

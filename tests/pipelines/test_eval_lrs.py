@@ -10,7 +10,7 @@ from mlflow import MlflowClient
 
 import ddr
 from ddr import metrics
-from ddr.data import random_baseline, write_distilled
+from ddr.data import random_baseline
 from ddr.data.digest import dvc_md5
 
 
