@@ -20,3 +20,11 @@ ddr registry verify --releases releases --keyring .ddr/keys/keyring.json
 echo "release: releases/$version (signed; verify with the command above)"
 echo "MLflow:  sqlite:///$PWD/mlflow.db (browse it with: .venv/bin/ddr ui)"
 echo "wall time: $(( $(date +%s) - start )) s"
+# What the run left for git is all to commit (lock files and caches are ignored): a clone's dvc.lock
+# must describe the code and config it checks out (README: DVC as a team uses it).
+if changes=$(git status --short --untracked-files=all 2>/dev/null) && [ -n "$changes" ]; then
+  echo
+  echo "== to share this run: commit what it left, then push outputs and run cache =="
+  echo "$changes"
+  echo "git add -A && git commit -m 'pipeline run' && dvc push --run-cache"
+fi

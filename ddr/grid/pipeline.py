@@ -144,7 +144,8 @@ def _provenance(cell_source: dict[str, Any]) -> dict[str, Any]:
 def export_results(report, folder: str | Path, base: Path) -> list[Path]:
     """Write every finished cell of `report` as <folder>/<dataset>-ipc<ipc>/<kind>-<label>/<method>/result.json,
     replacing `folder` whole (by rename: a failed export leaves the previous one). Paths inside the results are
-    made relative to `base` (the project root), so results do not name the machine's folders."""
+    made relative to `base` (the project root) and name this checkout's copy of each input, so results do not
+    depend on where the checkout lies, nor on where a cell found in the store once ran."""
     folder = Path(folder).resolve()
     if report.failed:
         raise DDRError("not exporting: some cells failed")
@@ -156,11 +157,12 @@ def export_results(report, folder: str | Path, base: Path) -> list[Path]:
             distilled = dict(d["inputs"].get("distilled") or {})
             distilled.update(_provenance(c.source))
             if distilled.get("path"):
-                distilled["path"] = _relative(distilled["path"], base)
+                distilled["path"] = _relative(c.source.get("path") or distilled["path"], base)
             d["inputs"]["distilled"] = distilled
-            for item in d["inputs"].get("random") or []:
-                if isinstance(item, dict) and item.get("path"):
-                    item["path"] = _relative(item["path"], base)
+            for key, given in (("random", c.random), ("teachers", c.teachers)):
+                for item in d["inputs"].get(key) or []:
+                    if isinstance(item, dict) and item.get("path"):
+                        item["path"] = _relative(_in_checkout(item["path"], given), base)
             # the method name comes from the spec: a plain name, one folder inside the export
             cell_dir = confined(tmp, f"{c.dataset}-ipc{c.ipc}", f"{c.metric}-{c.label_kind}", c.method,
                                 what="method or data set name")
@@ -175,6 +177,23 @@ def export_results(report, folder: str | Path, base: Path) -> list[Path]:
             (cell_dir / "result.json").write_text(json.dumps(d, indent=2) + "\n")
             written.append(dest)
     return written
+
+
+def _in_checkout(recorded: str, given: list[dict[str, str]]) -> str:
+    """This checkout's copy of an input path a cell recorded where it ran: the given input (a folder, or
+    a checkpoint file) of the same name, or the file or folder of that name inside it; else `recorded`."""
+    p = Path(recorded)
+    for g in (Path(x["path"]) for x in given):
+        if p.name == g.name:
+            return str(g)
+        if p.parent.name == g.name:
+            try:  # the recorded name may come from a result adopted from the tracking store
+                inside = confined(g, p.name, what="input path")
+            except DDRError:
+                continue
+            if inside.exists():
+                return str(inside)
+    return recorded
 
 
 def _relative(path: str, base: Path) -> str:

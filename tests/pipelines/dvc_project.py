@@ -52,13 +52,14 @@ def image_folder(folder: Path, seed: int) -> None:
 
 
 def make_pipeline_repo(repo: Path) -> Path:
-    """The project's code, dvc.yaml and params (reduced: digits ipc 1, one baseline, random and herding,
-    hard-label LRS, one round, the serial executor) in a new git + DVC repository at `repo`."""
+    """The project's code, dvc.yaml, ignore files, DVC config and params (reduced: digits ipc 1, one
+    baseline, random and herding, hard-label LRS, one round, the serial executor) in a new git + DVC
+    repository at `repo`, committed: a checkout of the project as its users have one."""
     repo.mkdir(parents=True)
     for name in ("ddr", "pipelines", "registry", "tools", "submissions"):
         shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "dvc.yaml", repo / "dvc.yaml")
-    shutil.copy(ROOT / ".dvcignore", repo / ".dvcignore")
+    for name in ("dvc.yaml", ".dvcignore", ".gitignore"):
+        shutil.copy(ROOT / name, repo / name)
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["data"]["ipcs"] = [1]
     params["baselines"]["count"] = 1
@@ -69,9 +70,19 @@ def make_pipeline_repo(repo: Path) -> Path:
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     dvc(repo, "init", "-q")
-    dvc(repo, "config", "core.analytics", "false")
-    dvc(repo, "config", "core.check_update", "false")
+    shutil.copy(ROOT / ".dvc" / "config", repo / ".dvc" / "config")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "the project")
     return repo
+
+
+def git(repo: Path, *args: str) -> str:
+    """`git ARGS` in `repo` (a fixed author); asserts it succeeds, returns its output."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.org"}
+    proc = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
 
 
 def copy_repo(src: Path, dst: Path) -> Path:

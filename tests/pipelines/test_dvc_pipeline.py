@@ -3,7 +3,6 @@ users use it on that repository: the run cache through a remote (a fresh clone r
 protocol sweep (`dvc exp run --queue -S`, `dvc exp show`), `dvc metrics diff` between two release tags, and
 submissions evaluated by the next repro. One reproduced repository serves the module (conftest.py)."""
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import yaml
 
 from ddr.data import load_dataset, random_baseline, write_distilled
 from ddr.data.digest import dvc_md5
-from tests.pipelines.dvc_project import dvc, edit_params, image_folder, params_version, ran, submit
+from tests.pipelines.dvc_project import dvc, edit_params, git, image_folder, params_version, ran, submit
 
 
 @pytest.mark.slow
@@ -46,10 +45,50 @@ def test_reduced_pipeline_end_to_end_noop_and_partial_rerun(reproduced_repo, rep
     assert ran(dvc(repo, "repro")) == ["rank", "release"]  # only what depends on rank.seed
 
 
-def _git(repo, *args):
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.org"}
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
+# What a pipeline run leaves for git in a checkout of the project: the lock, the .gitignore files DVC
+# writes beside its outputs, the metrics DVC keeps in git, the registry's signed timestamp and the keyring
+# that verify the release, and the remote the team shares.
+RUN_LEAVES = {"dvc.lock", ".dvc/config", ".gitignore", "data/real/.gitignore", "data/random/.gitignore",
+              "data/distilled/.gitignore", "models/.gitignore", "ranking/.gitignore", "ranking/metrics.json",
+              "releases/.gitignore", "releases/timestamp.dsse.json", ".ddr/keys/keyring.json"}
+
+
+def _git_changes(repo) -> set[str]:
+    return {line[3:] for line in git(repo, "status", "--porcelain", "--untracked-files=all").splitlines()}
+
+
+@pytest.mark.slow
+def test_team_flow_a_fresh_clone_pulls_everything_reruns_nothing_and_verifies(reproduced_copy, tmp_path):
+    """README, "DVC as a team uses it", command by command: add the shared remote, commit what the run
+    left (git add -A: nothing in it is stray), push with the run cache; a fresh clone pulls, repro runs
+    nothing, evaluate included, and the release verifies with the committed keyring."""
+    repo = reproduced_copy
+    # this copy lies elsewhere than where its cells ran: evaluate, forced, finds them all in the cell store
+    # and exports the same results (paths named as this checkout holds them), so nothing after it reruns
+    results = dvc_md5(repo / "results")
+    assert ran(dvc(repo, "repro", "-f", "-s", "evaluate")) == ["evaluate"]
+    assert dvc_md5(repo / "results") == results
+
+    dvc(repo, "remote", "add", "-d", "store", str(tmp_path / "store"))
+    assert _git_changes(repo) == RUN_LEAVES  # exactly what to commit: no lock file or cache stray among it
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "pipeline run")
+    dvc(repo, "push", "--run-cache")
+
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    dvc(clone, "pull", "--run-cache")
+    assert ran(dvc(clone, "repro")) == []
+    assert _git_changes(clone) == set()  # every pulled output is where the committed .gitignore files expect it
+    verify = subprocess.run([sys.executable, "-m", "pipelines.cli", "registry", "verify", "--releases", "releases",
+                             "--keyring", ".ddr/keys/keyring.json"], cwd=clone, capture_output=True, text=True)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+    # DVC's own .gitignore files are no part of what evaluate depends on (data/distilled, data/random):
+    # a clone without them, as when only dvc.lock is copied in by hand, still has nothing to run
+    for name in ("data/distilled/.gitignore", "data/random/.gitignore"):
+        (clone / name).unlink()
+    assert json.loads(dvc(clone, "status", "--json")) == {}
 
 
 @pytest.mark.slow
@@ -57,9 +96,9 @@ def test_run_cache_remote_queued_sweep_and_metrics_diff_between_release_tags(rep
     repo = reproduced_copy  # random and herding, reproduced
     dvc(repo, "remote", "add", "-d", "store", str(tmp_path / "remote"))
     assert ran(dvc(repo, "repro")) == []
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", "release 0.1.0")
-    _git(repo, "tag", "v0.1.0")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "release 0.1.0")
+    git(repo, "tag", "v0.1.0")
     dvc(repo, "push", "--run-cache")
 
     # a fresh clone: pull the outputs and the run cache, and nothing is computed again
@@ -84,9 +123,9 @@ def test_run_cache_remote_queued_sweep_and_metrics_diff_between_release_tags(rep
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     out = dvc(repo, "repro")
     assert ran(out) == ["release"]  # the ranking and every evaluation are reused
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", "release 0.2.0")
-    _git(repo, "tag", "v0.2.0")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "release 0.2.0")
+    git(repo, "tag", "v0.2.0")
     diff = json.loads(dvc(repo, "metrics", "diff", "v0.1.0", "v0.2.0", "--all", "--json"))
     (entry,) = diff.values()
     assert any(k.startswith("digits/ipc1/hard/lrs") for k in entry), entry
