@@ -1,6 +1,7 @@
 """What a result records about where it was computed."""
 from __future__ import annotations
 
+import os
 import platform
 import sys
 from pathlib import Path
@@ -12,9 +13,19 @@ from ddr.data.digest import file_md5
 from ddr.kernel.git import git_commit
 
 
+def _cpu_model() -> str | None:
+    """The CPU's model name on Linux (platform.processor() is empty there); it tells Intel from AMD."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), None)
+    except OSError:
+        return None
+
+
 def environment(device: torch.device) -> dict:
     lock = Path.cwd() / "dvc.lock"
-    hardware = torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or platform.machine())
+    hardware = torch.cuda.get_device_name(device) if device.type == "cuda" else (
+        platform.processor() or _cpu_model() or platform.machine())
     return {
         "ddr": ddr.__version__,
         "python": platform.python_version(),
@@ -25,6 +36,8 @@ def environment(device: torch.device) -> dict:
         "torch_threads": torch.get_num_threads(),
         # CPU kernels differ by instruction set (ddr.kernel.cpu_isa): part of where a CPU number came from
         "cpu_capability": torch.backends.cpu.get_cpu_capability() if device.type == "cpu" else None,
+        # MKL's sgemm branch: unset, it follows the CPU's vendor (hardware); COMPATIBLE is one for all
+        "mkl_cbwr": os.environ.get("MKL_CBWR") if device.type == "cpu" else None,
         "platform": platform.platform(),
         "git_commit": git_commit(),
         "dvc_lock_md5": file_md5(lock) if lock.is_file() else None,

@@ -1,10 +1,14 @@
-"""One x86 instruction set for CPU numbers that must match across machines.
+"""One x86 code path for CPU numbers that must match across machines.
 
-oneDNN and ATen choose their kernels by the CPU's instruction set, and the AVX-512 kernels add in
-another order than the AVX2 ones: on digits, one training in fifty then ends one test image apart, so
-a golden record made on one machine fails on the next. Golden records, and the tests that compare with
-them, therefore run with both capped at AVX2, which every x86-64 CPU of the last decade has. Both
-variables are read when torch loads: call `pin_cpu_isa()` before `import torch`.
+Three libraries choose their kernels by the CPU, and each choice adds in its own order: on digits, one
+training in fifty then ends one test image apart, so a golden record made on one machine fails on the
+next. oneDNN (convolutions) and ATen (elementwise ops, norms, pooling) choose by instruction set: both
+are capped at AVX2, which every x86-64 CPU of the last decade has. MKL (sgemm: the classifier's linear
+layer, forward and backward) chooses by instruction set and by vendor: on AMD its default branch runs
+Zen-only sgemm kernels, on Intel its AVX2/AVX-512 ones, and no MKL_ENABLE_INSTRUCTIONS or MKL_CBWR=AVX2
+makes an Intel CPU run the AMD kernels or the reverse. MKL_CBWR=COMPATIBLE is the one branch MKL keeps
+bitwise the same on Intel and AMD CPUs (SSE2 kernels; the digits models are small, so it costs little).
+All three variables are read when torch loads: call `pin_cpu_isa()` before `import torch`.
 """
 from __future__ import annotations
 
@@ -13,11 +17,12 @@ import platform
 import sys
 from collections.abc import MutableMapping
 
-PINNED = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}
+PINNED = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "COMPATIBLE"}
 
 
 def pin_cpu_isa(env: MutableMapping[str, str] = os.environ) -> None:
-    """Cap oneDNN and ATen at AVX2 on x86-64 (elsewhere: nothing to pin); a value already set wins."""
+    """Cap oneDNN and ATen at AVX2 and fix MKL's vendor-neutral branch on x86-64 (elsewhere: nothing to
+    pin); a value already set wins."""
     if platform.machine().lower() not in ("x86_64", "amd64"):
         return
     if env is os.environ and "torch" in sys.modules:

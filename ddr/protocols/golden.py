@@ -9,8 +9,9 @@ number without a version bump fails them too. After a bump, regenerate with one 
     PYTHONPATH=$PWD python -m ddr.protocols.golden --hashes                            # hashes only
 
 Only the numbers and identities are kept (no timings, paths or hosts), so a file changes only when a
-number does. Records are computed with oneDNN and ATen capped at AVX2 (`ddr.kernel.cpu_isa`): their
-AVX-512 kernels add in another order, and a record must match on every x86-64 machine.
+number does. Records are computed with oneDNN and ATen capped at AVX2 and MKL on its vendor-neutral
+branch (`ddr.kernel.cpu_isa`): their per-CPU kernels add in other orders, and a record must match on
+every x86-64 machine, Intel or AMD.
 """
 from __future__ import annotations
 
