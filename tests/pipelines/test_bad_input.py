@@ -80,7 +80,8 @@ def test_bad_input_exits_2_with_one_line_and_loses_nothing(finished, ddr_cli, di
     before = _state(project)
     args = {"--distilled": target, "--dataset": "digits", "--ipc": "2", "--protocol": "tiny-lrs.yaml", "--out": "res",
             **overrides}
-    code, out, err = ddr_cli("eval", "lrs", *[v for kv in args.items() for v in kv])
+    # --force: even a command allowed to replace the finished result must refuse bad input before touching it
+    code, out, err = ddr_cli("eval", "lrs", *[v for kv in args.items() for v in kv], "--force")
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("ddr: error: ") and message in lines[0], err
