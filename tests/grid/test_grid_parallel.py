@@ -103,7 +103,7 @@ def test_ctrl_c_stops_local_workers_cleanly_and_the_grid_resumes(gridproj, new_s
     as_terminal = ("import signal; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); "
                    "signal.signal(signal.SIGINT, signal.default_int_handler); ")
     proc = subprocess.Popen([sys.executable, "-c", as_terminal + WIRED, "eval", "grid", "grid.yaml", "--executor", "local",
-                             "--workers", "2", "--out", "out"], cwd=gridproj, stdout=subprocess.PIPE,
+                             "--workers", "2", "--out", "out"], cwd=gridproj, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     err = []
     drain = threading.Thread(target=lambda: err.extend(proc.stderr), daemon=True)  # progress from the workers
@@ -125,7 +125,7 @@ def test_ctrl_c_stops_local_workers_cleanly_and_the_grid_resumes(gridproj, new_s
         os.kill(pid, signal.SIGCONT)  # it finished in between: observe again
     os.killpg(proc.pid, signal.SIGINT)
     os.kill(pid, signal.SIGCONT)  # the pending SIGINT reaches it now
-    rest_out, _ = proc.communicate(timeout=120)
+    proc.wait(timeout=120)  # not communicate(): it would read stderr too, racing the drain for the last lines
     drain.join(10)
     rest_err = "".join(err)
     assert proc.returncode == 130, rest_err
