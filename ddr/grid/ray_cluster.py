@@ -30,7 +30,7 @@ from ddr.errors import DDRError
 LOOPBACK_NAMES = ("localhost",)
 REACH_TIMEOUT_S = 3.0
 JOIN_TIMEOUT_S = 20.0
-STATE_DIR = Path(".ddr") / "ray"  # the nodes `ddr ray start` started from this folder: {pid, address}
+STATE_DIR = Path(".ddr") / "ray"  # the nodes `ddr ray start` started from this folder: {pid, created, address}
 
 
 def parse_address(address: str) -> tuple[str, int]:
@@ -170,26 +170,44 @@ def _state_file() -> Path:
 
 
 def recorded_nodes() -> list[dict]:
+    """The nodes `ddr ray start` recorded here, each {pid, created, address}; malformed entries are dropped."""
     try:
         nodes = json.loads(_state_file().read_text())
     except (OSError, ValueError):
         return []
-    return [n for n in nodes if isinstance(n, dict) and isinstance(n.get("pid"), int)] if isinstance(nodes, list) else []
+    if not isinstance(nodes, list):
+        return []
+    return [n for n in nodes if isinstance(n, dict) and isinstance(n.get("pid"), int) and not isinstance(n["pid"], bool)
+            and n["pid"] > 1 and isinstance(n.get("created"), (int, float))]
 
 
 def _record(pid: int, address: str) -> None:
-    nodes = recorded_nodes() + [{"pid": pid, "address": address}]
+    import psutil
+
+    nodes = recorded_nodes() + [{"pid": pid, "created": psutil.Process(pid).create_time(), "address": address}]
     _state_file().parent.mkdir(parents=True, exist_ok=True)
     tmp = _state_file().with_suffix(".tmp")
     tmp.write_text(json.dumps(nodes, indent=1))
     tmp.replace(_state_file())
 
 
+def _still_ours(node: dict) -> bool:
+    """The recorded process still runs and is the one started (same start time): a pid reused since (a stale
+    file, a reboot) is never signalled."""
+    import psutil
+
+    try:
+        return psutil.Process(node["pid"]).create_time() == node["created"]
+    except psutil.Error:
+        return False
+
+
 def stop_nodes(grace_s: float = 15.0) -> int:
-    """Stop every node `ddr ray start` recorded here: SIGTERM to its process group, then SIGKILL."""
+    """Stop every node `ddr ray start` recorded here that still runs: SIGTERM to its process group, then
+    SIGKILL. Returns how many were recorded."""
     nodes = recorded_nodes()
     live = []
-    for n in nodes:
+    for n in filter(_still_ours, nodes):
         try:
             os.killpg(n["pid"], signal.SIGTERM)
             live.append(n["pid"])
@@ -207,19 +225,15 @@ def stop_nodes(grace_s: float = 15.0) -> int:
 
 def _group_alive(pgid: int) -> bool:
     """A process of group `pgid` runs (a zombie, exited but not yet reaped, does not count)."""
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    for pid in filter(str.isdigit, os.listdir("/proc") if os.path.isdir("/proc") else []):
+    import psutil
+
+    for proc in psutil.process_iter(["status"]):
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+            if os.getpgid(proc.pid) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                return True
         except OSError:
             continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return not os.path.isdir("/proc")
+    return False
 
 
 def main(argv: list[str]) -> int:
