@@ -120,3 +120,17 @@ def page_banner(page: Path) -> tuple[str, str]:
     assert m, f"no banner in the rendered page: {out.stdout[:500]} {out.stderr[-500:]}"
     return m.group(1), m.group(2)
 
+
+
+def publish_page(root: Path, methods: dict | None = None) -> tuple[Path, str]:
+    """A signed release 1.0.0 (LRS and ARS tables) published under root with a new key: (its index.html, key id)."""
+    from registry.keyring import Keyring, generate_key
+    from registry.ranking import load_results
+    from registry.release import publish
+
+    key, kid = generate_key(root / "k.key")
+    ring = Keyring(path=root / "keyring.json")
+    ring.add(key.public_key())
+    publish(load_results([write_results(root / "res", methods, kinds=("lrs", "ars"))]), root / "releases", "1.0.0",
+            [key], keyring=ring, resamples=50, repo=root)
+    return root / "releases" / "1.0.0" / "index.html", kid

@@ -5,24 +5,14 @@ import re
 
 import pytest
 
-from registry.ranking import load_results
-from registry.release import publish
-from tests.registry.helpers import CHROMIUM, page_banner, write_results
+from tests.registry.helpers import CHROMIUM, page_banner, publish_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")]
 
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    from registry.keyring import Keyring, generate_key
-
-    root = tmp_path_factory.mktemp("page")
-    key, kid = generate_key(root / "k.key")
-    ring = Keyring(path=root / "keyring.json")
-    ring.add(key.public_key())
-    publish(load_results([write_results(root / "res", kinds=("lrs", "ars"))]), root / "releases", "1.0.0", [key],
-            keyring=ring, resamples=50, repo=root)
-    return root / "releases" / "1.0.0" / "index.html", kid
+    return publish_page(tmp_path_factory.mktemp("page"))
 
 
 def test_genuine_page_says_verified(page):

@@ -5,9 +5,7 @@ import re
 
 import pytest
 
-from registry.ranking import load_results
-from registry.release import publish
-from tests.registry.helpers import CHROMIUM, DEFAULT_METHODS, page_banner, write_results
+from tests.registry.helpers import CHROMIUM, DEFAULT_METHODS, page_banner, publish_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")]
 
@@ -16,16 +14,8 @@ ODD = 'dm "v2" <b> & é—ü\r\nx\ry\tz'  # markup, line breaks and non-ASCII in
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    from registry.keyring import Keyring, generate_key
-
-    root = tmp_path_factory.mktemp("page")
-    key, _ = generate_key(root / "k.key")
-    ring = Keyring(path=root / "keyring.json")
-    ring.add(key.public_key())
-    methods = dict(DEFAULT_METHODS, **{ODD: (0.86, 0.80)})
-    publish(load_results([write_results(root / "res", methods, kinds=("lrs", "ars"))]), root / "releases", "1.0.0",
-            [key], keyring=ring, resamples=50, repo=root)
-    return (root / "releases" / "1.0.0" / "index.html").read_bytes().decode("utf-8")  # line breaks as written
+    index, _ = publish_page(tmp_path_factory.mktemp("page"), dict(DEFAULT_METHODS, **{ODD: (0.86, 0.80)}))
+    return index.read_bytes().decode("utf-8")  # line breaks as written
 
 
 def _rows(html: str) -> list[re.Match]:
