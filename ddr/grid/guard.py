@@ -34,6 +34,9 @@ def main(argv: list[str]) -> int:
     if len(argv) < 3 or argv[1] != "--":
         print("usage: python -m ddr.grid.guard PARENT_PID -- COMMAND...", file=sys.stderr)
         return 2
+    if os.getpgid(0) != os.getpid():  # it stops its whole process group: never its starter's
+        print("ddr.grid.guard: must lead its own process group (start it with start_new_session=True)", file=sys.stderr)
+        return 2
     parent = int(argv[0])
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a group-wide SIGTERM stops the command; we follow it
     signal.signal(signal.SIGINT, signal.SIG_IGN)

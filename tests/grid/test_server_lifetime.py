@@ -133,3 +133,10 @@ def test_cells_starting_at_once_log_their_dataset_inputs_without_a_conflict(mlfl
             inputs = client.get_run(t.parent_id).inputs.dataset_inputs
             unlogged += [(i.dataset.name, i.dataset.digest) for i in inputs] != [("race-digits-ipc1", digest)]
     assert (conflicts, unlogged) == (0, 0)  # of 100 loggers, each run holding its one input
+
+
+def test_the_guard_refuses_to_run_outside_its_own_process_group():
+    """It stops its whole group when its starter dies: started in its starter's group, it would stop that."""
+    proc = subprocess.run([sys.executable, "-m", "ddr.grid.guard", str(os.getpid()), "--", sys.executable, "-c", "0"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "own process group" in proc.stderr
