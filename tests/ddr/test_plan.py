@@ -1,0 +1,65 @@
+"""The plan of trainings (ddr.eval.plan): pure, the same trainings and seeds an evaluation runs, the
+count an evaluation reports, and the cache keys its trainings get."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ddr.errors import DDRError
+from ddr.eval.plan import PlanInputs, plan
+from ddr.protocols import load_protocol
+from ddr.protocols.golden import GOLDEN_DIR, golden_set
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def test_the_plan_imports_no_torch():
+    code = "import sys, ddr.eval.plan; " \
+           "print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("path", sorted(GOLDEN_DIR.glob("*@*.json")), ids=lambda p: p.stem)
+def test_the_plan_lists_each_golden_record_s_trainings_in_order_with_their_seeds(path):
+    g = json.loads(path.read_text())
+    proto = load_protocol(g["protocol"]["name"])
+    if proto.version != g["protocol"]["version"]:
+        pytest.skip(f"{path.name} is an earlier version's record")
+    inputs = PlanInputs(dataset=g["set"]["dataset"], ipc=g["set"]["ipc"], rounds=g["rounds"],
+                        set_lr=golden_set(proto).lr)
+    specs = plan(g["kind"], proto, inputs)
+    assert [(s.role, s.round, s.lr, s.seed) for s in specs] == \
+        [(t["role"], t["round"], t["lr"], t["seed"]) for t in g["trainings"]]
+
+
+def test_plan_shapes():
+    proto = load_protocol(str(FIXTURES / "tiny-lrs.yaml"))
+    inputs = PlanInputs(dataset="digits", ipc=1, rounds=3)
+    lrs = plan("lrs", proto, inputs)
+    assert len(lrs) == 1 + 3 * 2 * 2 and lrs[0].role == "real" and lrs[0].group == "real/0"
+    assert {s.group for s in lrs if s.role == "syn"} == {"syn/0", "syn/1", "syn/2"}
+    assert all(s.batchable for s in lrs[1:]) and not lrs[0].batchable  # the hard, unaugmented LR grid
+    assert len(plan("acc", proto, inputs)) == 3 * 2
+    with pytest.raises(DDRError, match="no augmentation"):
+        plan("ars", proto, inputs)
+    assert len(plan("ars", load_protocol(str(FIXTURES / "tiny-ars.yaml")), inputs)) == 3 * 4 * 2
+    soft = load_protocol(str(FIXTURES / "tiny-soft.yaml"))
+    roles = [(s.role, s.labels) for s in plan("lrs", soft, PlanInputs(dataset="digits", ipc=1, rounds=1))]
+    assert roles == [("real", "hard")] + [("syn_hard", "hard")] * 2 + [("syn", "teacher")] * 2 + [("random", "teacher")] * 2
+
+
+def _method_protocol(tmp_path):
+    path = tmp_path / "tiny-method.yaml"
+    path.write_text(f"name: tiny-method\nversion: 1\ninclude: {FIXTURES / 'tiny-lrs.yaml'}\nlr_policy: method\nrounds: 1\n")
+    return path
+
+
+def test_lr_policy_method_plans_the_random_search_too(tmp_path):
+    proto = load_protocol(str(_method_protocol(tmp_path)))
+    specs = plan("lrs", proto, PlanInputs(dataset="digits", ipc=1, rounds=1, set_lr=0.02))
+    assert [(s.role, s.lr) for s in specs] == [("real", 0.01), ("syn", 0.02), ("random", 0.02),
+                                                ("random_search", 0.01), ("random_search", 0.05)]
+    assert [s.role for s in plan("lrs", proto, PlanInputs(dataset="digits", ipc=1, rounds=1))].count("random_search") == 0
