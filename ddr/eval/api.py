@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -22,10 +23,11 @@ from ddr.eval import acc as acc_eval
 from ddr.eval import ars as ars_eval
 from ddr.eval import lrs as lrs_eval
 from ddr.eval.environment import environment
+from ddr.eval.finished import Finished
 from ddr.eval.predictions import write_predictions
 from ddr.eval.result import EvalResult, training_resources
 from ddr.eval.selection import carve_validation, selection_record
-from ddr.eval.session import EvalSession, Progress, Teachers, Trainer, parse_engine, timer
+from ddr.eval.session import EvalSession, Progress, Teachers, Trainer, parse_engine
 from ddr.eval.zca_space import whiten
 from ddr.kernel.clock import utc_now
 from ddr.kernel.registry import Registry
@@ -37,7 +39,8 @@ from ddr.tracking import Tracker, check_store, resolve_tracking_uri
 from ddr.train.cache import TrainingCache
 from ddr.train.engine import resolve_device, train_student
 
-# Each evaluation module has run(session, ds, rounds, weight) and count_trainings(protocol, grid, rounds).
+# Each evaluation module scores a finished plan (ddr.eval.plan): score(finished, protocol, rounds, weight)
+# and round_scores(finished, protocol, r, weight).
 EVALUATIONS: Registry[ModuleType] = Registry("evaluation")
 for _kind, _module in (("lrs", lrs_eval), ("ars", ars_eval), ("acc", acc_eval)):
     EVALUATIONS.register(_kind, _module)
@@ -246,44 +249,49 @@ def run_evaluation(options: EvalOptions, *, data: RealData | None = None,
     cache = TrainingCache(cache_dir)
     tracker = Tracker(options.tracking_uri) if options.track else None
     env = environment(dev)
-    grid = len(lrs_eval.lr_candidates_for(proto, ds))
     raw, zca = data, None
     if proto.zca is not None:
         data, zca = whiten(data, float(proto.zca.get("eps", 0.1)))
     session = EvalSession(protocol=proto, data=data, ipc=ipc, device=dev, cache=cache, tracker=tracker,
-                          progress=progress, total=EVALUATIONS.get(kind).count_trainings(proto, grid, n_rounds),
-                          random_sets=random_sets, zca=zca, raw_data=raw, engine=options.engine,
+                          progress=progress, random_sets=random_sets, zca=zca, raw_data=raw, engine=options.engine,
                           real_checkpoint=real_ref if kind == "lrs" else None, teachers=preloaded,
                           trainer=trainer, validation=validation)
-    started, elapsed = utc_now(), timer()
+    specs = session.plan(kind, ds, n_rounds)
+    scorer = EVALUATIONS.get(kind)
+    started, t0 = utc_now(), time.perf_counter()
     if tracker is not None:
         _start_parent(tracker, options, proto, data, ds, method_name, digest, env, n_rounds, w, dev)
     try:
-        body = EVALUATIONS.get(kind).run(session, ds, n_rounds, w)
+        def log_round(r: int, finished: Finished) -> None:  # the round's scores while the evaluation runs
+            if tracker is not None:
+                tracker.log_round(r, scorer.round_scores(finished, proto, r, w))
+
+        finished = session.run(specs, ds, n_rounds, on_round=log_round)
+        body = scorer.score(finished, proto, n_rounds, w)
         out = options.out
         scratch = Path(out) if out else Path(tempfile.mkdtemp(prefix="ddr-"))
-        pred_info, per_class, pred_path = write_predictions(session, data, scratch)
+        pred_info, per_class, pred_path = write_predictions(finished.trainings, finished.predictions, data, scratch)
         result = EvalResult(
             kind=kind, label=proto.label, method=method_name, dataset=data.name, ipc=ipc, model=proto.model,
             protocol={"name": proto.name, "version": proto.version, "sha256": proto.sha256,
                       **({"student": student_of(proto)} if student_of(proto) else {})},
             weight=w, rounds=n_rounds, metrics=body["metrics"], accuracies=body["accuracies"],
-            trainings=session.trainings,
+            trainings=finished.trainings,
             # content_sha256: the images and labels alone (no meta.json), so two methods that select the
             # same set are seen as one by the registry
             inputs={"distilled": {"path": str(ds.path) if ds.path else None, "md5": digest, "lr": ds.lr,
                                   "content_sha256": ds.content_digest(),
                                   **({"resized": ds.meta["resized"]} if "resized" in ds.meta else {})},
-                    "random": body["random_inputs"],
+                    "random": session.sets.random_inputs(sorted({s.round for s in specs if s.data == "random"})),
                     "dataset": {"name": data.name, "sha256": data.digest, "source": data.source},
-                    "teachers": session.teacher_inputs(),
+                    "teachers": session.sets.teacher_inputs(),
                     **({"real_checkpoint": real_ref[1]} if real_ref and kind == "lrs" else {})},
             environment=env,
             mlflow={"tracking_uri": tracker.uri, "experiment_id": tracker.experiment_id,
                     "run_id": tracker.parent_id} if tracker else None,
-            started_at=started, finished_at=utc_now(), wall_time_s=round(elapsed(), 3),
-            resources=training_resources(session.trainings),
-            selection=selection_record(proto, validation, session.selection_log),
+            started_at=started, finished_at=utc_now(), wall_time_s=round(time.perf_counter() - t0, 3),
+            resources=training_resources(finished.trainings),
+            selection=selection_record(proto, validation, finished.selection_log),
             predictions=pred_info, per_class_accuracy=per_class,
         )
         path = result.save(Path(out) / "result.json") if out else None

@@ -99,7 +99,7 @@ RECORD_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # source, licence: added by the grid's export from the set's meta.json (ddr.grid.pipeline.export_results)
     "inputs.distilled": (("path", "md5", "lr"), ("content_sha256", "resized", "source", "licence")),
     "inputs.dataset": (("name", "sha256", "source"), ()),
-    # one round's random draw (EvalSession.random_baseline): indices_sha256 names the draw; md5 is the DVC md5
+    # one round's random draw (ddr.eval.training_sets): indices_sha256 names the draw; md5 is the DVC md5
     # of the versioned folder it was read from, files_sha256 the original files of an image-folder data set
     "inputs.random[]": (("round", "seed", "indices_sha256"), ("path", "md5", "files_sha256")),
 }

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import ddr
+from ddr.data.random_baseline import random_baseline
 from ddr.errors import DDRError
 from ddr.eval.plan import PlanInputs, plan
 from ddr.protocols import load_protocol
@@ -16,7 +18,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def test_the_plan_imports_no_torch():
-    code = "import sys, ddr.eval.plan; " \
+    code = "import sys, ddr.eval.plan, ddr.eval.events, ddr.eval.finished, ddr.eval.lrs, ddr.eval.ars, ddr.eval.acc; " \
            "print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -63,3 +65,44 @@ def test_lr_policy_method_plans_the_random_search_too(tmp_path):
     assert [(s.role, s.lr) for s in specs] == [("real", 0.01), ("syn", 0.02), ("random", 0.02),
                                                 ("random_search", 0.01), ("random_search", 0.05)]
     assert [s.role for s in plan("lrs", proto, PlanInputs(dataset="digits", ipc=1, rounds=1))].count("random_search") == 0
+
+
+CASES = {  # kind, protocol, label, set lr
+    "lrs-hard": ("lrs", "tiny-lrs.yaml", "hard", None),
+    "lrs-method": ("lrs", None, "hard", 0.02),
+    "ars": ("ars", "tiny-ars.yaml", "hard", None),
+    "acc": ("acc", "tiny-lrs.yaml", "hard", None),
+    "lrs-soft-s": ("lrs", "tiny-soft-s.yaml", "soft", None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_an_evaluation_trains_its_plan_and_the_plan_knows_the_keys(case, tmp_path, digits):
+    """What runs is what was planned: the same trainings in the same order, with the seeds and cache keys
+    the plan gives (a random set labelled by teachers has its key once the teachers are known)."""
+    import torch
+
+    from ddr.eval.session import EvalSession
+    from ddr.train.cache import TrainingCache, training_key
+
+    kind, fixture, label, lr = CASES[case]
+    proto_path = str(_method_protocol(tmp_path) if fixture is None else FIXTURES / fixture)
+    ds = random_baseline(digits, 1, 7)
+    if label == "soft":
+        ds.labels = torch.nn.functional.one_hot(ds.hard_labels(10), 10).float()
+    ds.lr = lr
+    lines = []
+    res = ddr.evaluate(kind, distilled=ds, dataset="digits", ipc=1, protocol=proto_path, rounds=1, label=label,
+                       track=False, cache_dir=tmp_path / "cache", progress=lines.append)
+    proto = load_protocol(proto_path)
+    session = EvalSession(protocol=proto, data=digits, ipc=1, device=torch.device("cpu"),
+                          cache=TrainingCache(tmp_path / "cache"), tracker=None)
+    specs = session.plan(kind, ds, 1)
+    assert [(s.role, s.round, s.lr, s.seed) for s in specs] == \
+        [(t["role"], t["round"], t["lr"], t["seed"]) for t in res.trainings]
+    counted = [m for m in lines if m.startswith("[")]
+    assert counted and all(m.startswith(f"[{i}/{len(specs)}]") for i, m in enumerate(counted, 1))
+    keyed = session.keyed(specs, ds, 1)
+    known = [(s, t) for s, t in zip(keyed, res.trainings) if s.key_inputs is not None]
+    assert len(known) == len(specs) - (sum(s.role == "random" for s in specs) if label == "soft" else 0)
+    assert all(training_key(s.cache_inputs("plain")) == t["key"] for s, t in known)
