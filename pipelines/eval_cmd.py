@@ -45,7 +45,9 @@ def _common(fn):
         click.option("--no-cache", is_flag=True, help="Neither read nor write the training cache."),
         click.option("--engine", default="plain", show_default=True,
                      help="plain, or batched[+bf16][+cl][+compile]: the LR grid trained at once (benchmarks/RESULTS.md)."),
-        json_option("the result (as result.json holds it)"),
+        click.option("--plan", "show_plan", is_flag=True,
+                     help="Print the trainings the evaluation needs (role, round, LR, seed, cached or not) and train nothing."),
+        json_option("the result (as result.json holds it; with --plan, the plan)"),
     ]
     for opt in reversed(options):
         fn = opt(fn)
@@ -53,18 +55,25 @@ def _common(fn):
 
 
 def _run(kind: str, distilled, dataset, ipc, label, protocol, rounds, weight, out, method, teachers, real_checkpoint,
-         random_dirs, root, device, tracking_uri, no_mlflow, cache_dir, no_cache, engine, force, as_json) -> None:
-    from ddr.eval.api import evaluate
+         random_dirs, root, device, tracking_uri, no_mlflow, cache_dir, no_cache, engine, force, as_json,
+         show_plan=False) -> None:
+    from ddr.eval.api import EvalOptions, evaluate
 
+    args = dict(distilled=distilled, dataset=dataset, ipc=ipc, label=label, protocol=protocol, rounds=rounds,
+                weight=weight, root=root, method=method, device=device, track=not no_mlflow, tracking_uri=tracking_uri,
+                cache_dir=cache_dir, use_cache=not no_cache, random=list(random_dirs), teachers=list(teachers),
+                engine=engine, real_checkpoint=real_checkpoint)
+    if show_plan:  # nothing is trained or written
+        from ddr.eval.plan_report import describe, text
+
+        doc = describe(EvalOptions(kind=kind, **args))
+        emit(doc, text(doc), as_json)
+        return
     out = out or str(_default_out(kind, dataset, ipc, label, protocol, method or _method_name(distilled)))
     if (Path(out) / "result.json").exists() and not force:
         raise DDRError(f"{out} already holds a finished result; pass --force to replace it, or --out another folder")
     with TrainingProgress() as progress:
-        result = evaluate(kind, distilled=distilled, dataset=dataset, ipc=ipc, label=label, protocol=protocol,
-                          rounds=rounds, weight=weight, root=root, method=method, device=device, track=not no_mlflow,
-                          tracking_uri=tracking_uri, cache_dir=cache_dir, use_cache=not no_cache, out=out,
-                          random=list(random_dirs), teachers=list(teachers), engine=engine, progress=progress,
-                          real_checkpoint=real_checkpoint)
+        result = evaluate(kind, **args, out=out, progress=progress)
     text = f"{result_table(result)}\n  result: {Path(out) / 'result.json'}"
     if result.mlflow:
         text += f"\n  MLflow: {result.mlflow['tracking_uri']} run {result.mlflow['run_id']} (see it with: ddr ui)"

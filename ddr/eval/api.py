@@ -208,11 +208,22 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
         progress=progress, tags=tags, engine=engine, real_checkpoint=real_checkpoint))
 
 
-def run_evaluation(options: EvalOptions, *, data: RealData | None = None,
-                   trainer: Trainer = train_student) -> EvalResult:
-    """`evaluate` with its options as one record, and two seams for benchmarks: `data`, the real data set
-    already in memory (default: `options.dataset` loaded by name), and `trainer`, which trains each
-    student alone (default train_student; anything with its signature, e.g. a reference loop)."""
+class Opened(NamedTuple):
+    """An evaluation checked and set up, nothing trained: its session holds the sets and walks the plan."""
+
+    protocol: Protocol
+    data: RealData  # whitened under a ZCA protocol
+    distilled: DistilledSet
+    rounds: int
+    weight: float
+    device: torch.device
+    validation: Any
+    real_checkpoint: Any
+    session: EvalSession
+
+
+def open_session(options: EvalOptions, *, data: RealData | None = None, trainer: Trainer = train_student) -> Opened:
+    """Everything an evaluation checks and loads before its first training (the session has no tracker)."""
     kind, ipc, progress = options.kind, options.ipc, options.progress
     parse_engine(options.engine)  # refuse a bad engine name before anything is loaded
     proto, data, ds, n_rounds = prepare(options, data)
@@ -244,18 +255,27 @@ def run_evaluation(options: EvalOptions, *, data: RealData | None = None,
     w = proto.weight if options.weight is None else float(options.weight)
     if not 0.0 <= w <= 1.0:
         raise DDRError(f"weight must lie in [0, 1], got {w}")
-    method_name = options.method or ds.meta.get("method") or (ds.path.name if ds.path else "unknown")
-    digest = ds.digest()
-    cache = TrainingCache(cache_dir)
-    tracker = Tracker(options.tracking_uri) if options.track else None
-    env = environment(dev)
     raw, zca = data, None
     if proto.zca is not None:
         data, zca = whiten(data, float(proto.zca.get("eps", 0.1)))
-    session = EvalSession(protocol=proto, data=data, ipc=ipc, device=dev, cache=cache, tracker=tracker,
+    session = EvalSession(protocol=proto, data=data, ipc=ipc, device=dev, cache=TrainingCache(cache_dir), tracker=None,
                           progress=progress, random_sets=random_sets, zca=zca, raw_data=raw, engine=options.engine,
                           real_checkpoint=real_ref if kind == "lrs" else None, teachers=preloaded,
                           trainer=trainer, validation=validation)
+    return Opened(proto, data, ds, n_rounds, w, dev, validation, real_ref, session)
+
+
+def run_evaluation(options: EvalOptions, *, data: RealData | None = None,
+                   trainer: Trainer = train_student) -> EvalResult:
+    """`evaluate` with its options as one record, and two seams for benchmarks: `data`, the real data set
+    already in memory (default: `options.dataset` loaded by name), and `trainer`, which trains each
+    student alone (default train_student; anything with its signature, e.g. a reference loop)."""
+    kind, ipc = options.kind, options.ipc
+    proto, data, ds, n_rounds, w, dev, validation, real_ref, session = open_session(options, data=data, trainer=trainer)
+    method_name = options.method or ds.meta.get("method") or (ds.path.name if ds.path else "unknown")
+    digest = ds.digest()
+    tracker = session.tracker = Tracker(options.tracking_uri) if options.track else None
+    env = environment(dev)
     specs = session.plan(kind, ds, n_rounds)
     scorer = EVALUATIONS.get(kind)
     started, t0 = utc_now(), time.perf_counter()

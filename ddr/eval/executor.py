@@ -77,14 +77,36 @@ class Executor:
         assert inputs is not None
         return training_key(inputs)
 
+    def lookup_keys(self, spec: TrainingSpec) -> list[str]:
+        """The keys that may serve a keyed spec, in order; the first is the one a new training is stored under
+        unless the evaluation's engine trains it alone (then: `key(spec, single_tag)`)."""
+        tags = (spec.engine,) if spec.engine.startswith("ddp") else self.engine.lookup_tags()
+        return [self.key(spec, tag) for tag in tags]
+
+    def cached(self, spec: TrainingSpec) -> bool | None:
+        """Whether the cache holds a keyed spec's training; None while its key is not known."""
+        if spec.engine == "checkpoint":
+            return False  # a given network is tested each time, not cached
+        if spec.key_inputs is None:
+            return None
+        return any(self.cache.get(k) is not None for k in self.lookup_keys(spec))
+
+    def planned_key(self, spec: TrainingSpec) -> str | None:
+        """The key a keyed spec's record has: the cache entry that holds it, else the one it will be stored
+        under (the batched engine's for a batchable training under it); None while its key is not known."""
+        if spec.key_inputs is None or spec.engine == "checkpoint":
+            return None
+        keys = self.lookup_keys(spec)
+        held = [k for k in keys if self.cache.get(k) is not None]
+        return held[0] if held else (keys[0] if self.engine.batched and spec.batchable else keys[-1])
+
     def _lookup(self, spec: TrainingSpec) -> tuple[str, dict[str, Any] | None, bool]:
         """(key, record or None, cached): a prefetched record first, then the cache."""
         if spec.engine.startswith("ddp"):
-            key = self.key(spec, spec.engine)
+            key = self.lookup_keys(spec)[0]
             record = self.cache.get(key)
             return key, record, record is not None
-        for tag in self.engine.lookup_tags():
-            key = self.key(spec, tag)
+        for key in self.lookup_keys(spec):
             if key in self._fresh:
                 return key, self._fresh.pop(key), False
             record = self.cache.get(key)
@@ -133,7 +155,7 @@ class Executor:
         by_shape: dict[Any, list[tuple[TrainingSpec, str]]] = {}
         for spec in specs:
             spec = self.keyed(spec)
-            if any(self.cache.get(self.key(spec, t)) is not None for t in self.engine.lookup_tags()):
+            if self.cached(spec):
                 continue
             key = self.key(spec, self.engine.batched_tag)
             if key in self._fresh:

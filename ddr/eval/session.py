@@ -75,12 +75,20 @@ class EvalSession:
         inputs = replace(inputs, digests=digests)
         return [complete(s, self.protocol, inputs) for s in specs]
 
+    def executor(self, ds: DistilledSet, rounds: int,
+                 on_round: Callable[[int, Finished], None] | None = None) -> Executor:
+        return Executor(protocol=self.protocol, sets=self.sets, inputs=self.inputs(ds, rounds), cache=self.cache,
+                        tracker=self.tracker, progress=self.progress, engine=self.engine, trainer=self.trainer,
+                        real_checkpoint=self.real_checkpoint, on_round=on_round)
+
     def run(self, specs: list[TrainingSpec], ds: DistilledSet, rounds: int,
             on_round: Callable[[int, Finished], None] | None = None) -> Finished:
-        executor = Executor(protocol=self.protocol, sets=self.sets, inputs=self.inputs(ds, rounds), cache=self.cache,
-                            tracker=self.tracker, progress=self.progress, engine=self.engine, trainer=self.trainer,
-                            real_checkpoint=self.real_checkpoint, on_round=on_round)
-        return executor.run(specs)
+        return self.executor(ds, rounds, on_round).run(specs)
+
+    def cache_hits(self, specs: list[TrainingSpec], ds: DistilledSet, rounds: int) -> list[bool | None]:
+        """Per keyed spec: whether the cache already holds it (None: not known before its teachers are)."""
+        executor = self.executor(ds, rounds)
+        return [executor.cached(s) for s in specs]
 
 
 __all__ = ["ENGINES", "EvalSession", "Progress", "Teachers", "Trainer", "parse_engine"]
