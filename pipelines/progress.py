@@ -1,15 +1,17 @@
 """Progress on stderr: a bar (done/total, rate, ETA) when stderr is a terminal, one line per event
 otherwise (logs, CI, `dvc repro` piped to a file keep the full record).
 
-The evaluation reports each finished training as "[n/total] ..." and the grid reports its cells
-("N cells, D finished before", "finished in", "failed"); the bars count those events, so the
-evaluation and grid code stay free of any terminal handling.
+The evaluation reports typed events (ddr.eval.events: a training started, finished or found in the
+cache, n of total) and the grid reports its cells ("N cells, D finished before", "finished in",
+"failed"); the bars count those, so the evaluation and grid code stay free of any terminal handling.
 """
 from __future__ import annotations
 
 import re
 import sys
 from typing import IO
+
+from ddr.eval.events import COUNTED, Event, TrainingStarted
 
 _TRAINING = re.compile(r"\[(\d+)/(\d+)\]")
 _GRID_START = re.compile(r": (\d+) cells, (\d+) finished before")
@@ -52,16 +54,26 @@ class _Bar:
 
 
 class TrainingProgress(_Bar):
-    """`progress=` for ddr.evaluate: trainings done / total."""
+    """`progress=` for ddr.evaluate: trainings done / total, from the evaluation's events (`on_event`);
+    a plain message (a note) is a line."""
 
     def __call__(self, msg: str) -> None:
-        m = _TRAINING.search(msg) if self.tty else None
-        if m is None:
-            self.line(msg)
+        self.line(msg)
+
+    def on_event(self, event: Event) -> None:
+        if not self.tty:
+            if event.text is not None:
+                self.line(event.text)
             return
-        bar = self._ensure(int(m.group(2)))
-        bar.set_postfix_str(msg[m.end():].strip()[:60], refresh=False)
-        bar.update(int(m.group(1)) - bar.n)
+        if isinstance(event, TrainingStarted):
+            self._ensure(event.total).set_postfix_str(
+                f"training {event.role} round {event.round} lr {event.lr:g}"[:60], refresh=True)
+        elif isinstance(event, COUNTED):
+            bar = self._ensure(event.total)
+            bar.set_postfix_str(event.summary.strip()[:60], refresh=False)
+            bar.update(event.n - bar.n)
+        else:
+            self.line(event.text)
 
 
 class GridProgress(_Bar):

@@ -36,8 +36,12 @@ class TrainingFinished:
     seconds: float
 
     @property
+    def summary(self) -> str:
+        return f"{self.role:<12} round {self.round} lr {self.lr:<6g} acc {self.acc:.4f} ({self.seconds:.1f}s)"
+
+    @property
     def text(self) -> str:
-        return f"[{self.n}/{self.total}] {self.role:<12} round {self.round} lr {self.lr:<6g} acc {self.acc:.4f} ({self.seconds:.1f}s)"
+        return f"[{self.n}/{self.total}] {self.summary}"
 
 
 @dataclass(frozen=True)
@@ -52,8 +56,12 @@ class CacheHit:
     acc: float
 
     @property
+    def summary(self) -> str:
+        return f"{self.role:<12} round {self.round} lr {self.lr:<6g} acc {self.acc:.4f} (cached)"
+
+    @property
     def text(self) -> str:
-        return f"[{self.n}/{self.total}] {self.role:<12} round {self.round} lr {self.lr:<6g} acc {self.acc:.4f} (cached)"
+        return f"[{self.n}/{self.total}] {self.summary}"
 
 
 @dataclass(frozen=True)
@@ -65,8 +73,12 @@ class CheckpointTested:
     acc: float
 
     @property
+    def summary(self) -> str:
+        return f"real         checkpoint acc {self.acc:.4f}"
+
+    @property
     def text(self) -> str:
-        return f"[{self.n}/{self.total}] real         checkpoint acc {self.acc:.4f}"
+        return f"[{self.n}/{self.total}] {self.summary}"
 
 
 @dataclass(frozen=True)
@@ -94,7 +106,7 @@ class Note:
 
 Event = Union[TrainingStarted, TrainingFinished, CacheHit, CheckpointTested, BatchStarted, Note]
 Listener = Callable[[Event], None]
-COUNTED = (TrainingFinished, CacheHit, CheckpointTested)  # the events that advance done/total
+COUNTED = (TrainingFinished, CacheHit, CheckpointTested)  # the events that advance done/total (n, total, summary)
 
 
 def listener(progress: Any) -> Listener:
