@@ -286,7 +286,7 @@ def run_evaluation(options: EvalOptions, *, data: RealData | None = None,
             if tracker is not None:
                 tracker.log_round(r, scorer.round_scores(finished, proto, r, w))
 
-        finished = session.run(specs, ds, n_rounds, on_round=log_round)
+        finished = session.run(specs, on_round=log_round)
         body = scorer.score(finished, proto, n_rounds, w)
         out = options.out
         scratch = Path(out) if out else Path(tempfile.mkdtemp(prefix="ddr-"))

@@ -20,7 +20,7 @@ from ddr.eval.finished import Finished
 from ddr.eval.plan import PlanInputs, TrainingSpec, cache_inputs
 from ddr.eval.predictions import encode as encode_predictions
 from ddr.eval.selection import choose_lr
-from ddr.eval.training_sets import TrainingSets
+from ddr.eval.training_sets import TrainingSet, TrainingSets
 from ddr.kernel.clock import utc_now
 from ddr.losses import build_loss
 from ddr.protocols import Protocol
@@ -61,9 +61,9 @@ class Executor:
         self.total = 0
 
     # --- keys -------------------------------------------------------------------------------------
-    def keyed(self, spec: TrainingSpec) -> TrainingSpec:
-        """`spec` with its cache-key inputs, its training set (and teachers) built where needed."""
-        ts = self.sets.get(spec)
+    def keyed(self, spec: TrainingSpec, ts: TrainingSet | None = None) -> TrainingSpec:
+        """`spec` with its cache-key inputs, its training set `ts` (and teachers) built where needed."""
+        ts = ts or self.sets.get(spec)
         if spec.labels == "teacher":
             self.sets.teachers()
         inputs = replace(self.inputs, teachers=self.sets.teacher_digests())
@@ -181,16 +181,16 @@ class Executor:
         """Train (or fetch from the cache, or from prefetch) one student and record it."""
         if spec.engine == "checkpoint":
             return self._checkpoint()
-        spec = self.keyed(spec)
         ts = self.sets.get(spec)
+        spec = self.keyed(spec, ts)
         key, record, cached = self._lookup(spec)
         n = len(self.finished.trainings) + 1
         if record is None:
             self.emit(TrainingStarted(n, self.total, spec.role, spec.round, spec.lr))
-            record = self._run(spec, key)
+            record = self._run(spec, key, ts)
         record = {"role": spec.role, "round": spec.round, "lr": spec.lr, "seed": spec.seed, **record, "key": key,
                   "cached": cached, "selected": False}
-        if self.sets.originals(ts):  # per-image transforms on the original files, not on the tensors
+        if ts.originals:
             record["originals"] = True
         if "predictions" in record:  # kept beside the record: result.json carries only their bundle's sha256
             self.finished.predictions[key] = record.pop("predictions")
@@ -205,8 +205,8 @@ class Executor:
                                        record["seconds"]))
         return record
 
-    def _run(self, spec: TrainingSpec, key: str) -> dict[str, Any]:
-        ts, data, p = self.sets.get(spec), self.sets.data, self.protocol
+    def _run(self, spec: TrainingSpec, key: str, ts: TrainingSet) -> dict[str, Any]:
+        data, p = self.sets.data, self.protocol
         if spec.engine.startswith("ddp"):
             from ddr.train.ddp import run_ddp
 
@@ -223,7 +223,7 @@ class Executor:
             model=p.model, model_args=p.model_args, x=ts.x, y=ts.y, x_test=self.sets.x_test, y_test=self.sets.y_test,
             num_classes=data.num_classes, recipe=recipe, lr=spec.lr, seed=spec.seed, device=self.sets.device,
             soft_targets=ts.soft_targets,
-            augment=build_augmentation(ts.x.batch_spec if self.sets.originals(ts) else recipe.augmentation),
+            augment=build_augmentation(ts.x.batch_spec if ts.originals else recipe.augmentation),
             teacher=teacher, loss_fn=None if recipe.loss == "ce" else build_loss(recipe.loss, **recipe.loss_args),
             **self.engine.options(),
             x_val=validation.x if validation is not None else None,

@@ -228,10 +228,5 @@ def plan(kind: str, protocol: Protocol, inputs: PlanInputs) -> list[TrainingSpec
     return b.specs
 
 
-def data_ids(specs: list[TrainingSpec]) -> list[str]:
-    """The training sets a plan needs, in first-use order."""
-    return list(dict.fromkeys(s.data_id for s in specs if s.engine != "checkpoint" and s.data != "real"))
-
-
-__all__ = ["KINDS", "LABELS", "PlanInputs", "SETS", "TrainingSpec", "cache_inputs", "complete", "data_id", "data_ids",
+__all__ = ["KINDS", "LABELS", "PlanInputs", "SETS", "TrainingSpec", "cache_inputs", "complete", "data_id",
            "label_treatment", "lr_candidates", "plan", "random_searched", "real_seed", "training_seed"]

@@ -12,13 +12,12 @@ def describe(options: EvalOptions) -> dict[str, Any]:
     refused the same way), then each training with its role, round, LR, seed and whether the cache holds
     it (null where its key needs teachers not trained yet)."""
     opened = open_session(dataclasses.replace(options, track=False))
-    session, ds, rounds = opened.session, opened.distilled, opened.rounds
-    specs = session.keyed(session.plan(options.kind, ds, rounds), ds, rounds)
-    hits = session.cache_hits(specs, ds, rounds)
-    executor = session.executor(ds, rounds)
-    trainings = []
-    for n, (spec, hit) in enumerate(zip(specs, hits), 1):
-        trainings.append({"n": n, **spec.as_dict(), "key": executor.planned_key(spec), "cached": hit})
+    session, rounds = opened.session, opened.rounds
+    specs = session.keyed(session.plan(options.kind, opened.distilled, rounds))
+    executor = session.executor()
+    hits = [executor.cached(s) for s in specs]
+    trainings = [{"n": n, **spec.as_dict(), "key": executor.planned_key(spec), "cached": hit}
+                 for n, (spec, hit) in enumerate(zip(specs, hits), 1)]
     proto = opened.protocol
     return {"kind": options.kind, "protocol": proto.ref, "dataset": opened.data.name, "ipc": options.ipc,
             "rounds": rounds, "engine": options.engine or "plain", "count": len(specs),

@@ -10,7 +10,7 @@ import torch
 
 from ddr.data.distilled import DistilledSet
 from ddr.data.real_data import RealData
-from ddr.eval.engines import ENGINES, parse_engine
+from ddr.eval.engines import parse_engine
 from ddr.eval.events import Note, listener
 from ddr.eval.executor import Executor, Trainer
 from ddr.eval.finished import Finished
@@ -42,6 +42,7 @@ class EvalSession:
         self.protocol, self.data, self.ipc, self.device = protocol, data, ipc, device
         self.cache, self.tracker, self.progress, self.engine = cache, tracker, progress, engine
         self.trainer, self.real_checkpoint, self.validation = trainer, real_checkpoint, validation
+        self._inputs: PlanInputs | None = None  # set by plan()
         emit = listener(progress)
         self.sets = TrainingSets(protocol=protocol, data=data, ipc=ipc, device=device, raw_data=raw_data, zca=zca,
                                  random_sets=random_sets, teachers=teachers, teacher_paths=teacher_paths,
@@ -62,33 +63,34 @@ class EvalSession:
                           teachers=self.sets.teacher_digests(), ddp=ddp, real_checkpoint=self.real_checkpoint is not None)
 
     def plan(self, kind: str, ds: DistilledSet, rounds: int) -> list[TrainingSpec]:
+        """The evaluation's trainings of `ds` (which the session then trains on)."""
         self.sets.distilled = ds
-        return plan(kind, self.protocol, self.inputs(ds, rounds))
+        self._inputs = self.inputs(ds, rounds)
+        return plan(kind, self.protocol, self._inputs)
 
-    def keyed(self, specs: list[TrainingSpec], ds: DistilledSet, rounds: int) -> list[TrainingSpec]:
+    def keyed(self, specs: list[TrainingSpec]) -> list[TrainingSpec]:
         """`specs` with the cache keys of every training whose set is known without teachers that are not
         loaded yet (a --plan shows them; it trains nothing, teachers included)."""
-        inputs = self.inputs(ds, rounds)
-        digests = {s.data_id: self.sets.get(s).digest for s in specs
-                   if s.engine != "checkpoint" and (self.sets.teacher_digests() is not None
-                                                    or not self.sets.needs_teachers(s))}
-        inputs = replace(inputs, digests=digests)
+        assert self._inputs is not None, "plan() first"
+        digests: dict[str, str] = {}
+        for s in specs:
+            if s.data == "real" or s.data_id in digests:  # the real set's digest is the data's
+                continue
+            if self.sets.teacher_digests() is None and self.sets.needs_teachers(s):
+                continue
+            digests[s.data_id] = self.sets.get(s).digest
+        inputs = replace(self._inputs, digests=digests)
         return [complete(s, self.protocol, inputs) for s in specs]
 
-    def executor(self, ds: DistilledSet, rounds: int,
-                 on_round: Callable[[int, Finished], None] | None = None) -> Executor:
-        return Executor(protocol=self.protocol, sets=self.sets, inputs=self.inputs(ds, rounds), cache=self.cache,
+    def executor(self, on_round: Callable[[int, Finished], None] | None = None) -> Executor:
+        """Walks the plan `plan` made."""
+        assert self._inputs is not None, "plan() first"
+        return Executor(protocol=self.protocol, sets=self.sets, inputs=self._inputs, cache=self.cache,
                         tracker=self.tracker, progress=self.progress, engine=self.engine, trainer=self.trainer,
                         real_checkpoint=self.real_checkpoint, on_round=on_round)
 
-    def run(self, specs: list[TrainingSpec], ds: DistilledSet, rounds: int,
-            on_round: Callable[[int, Finished], None] | None = None) -> Finished:
-        return self.executor(ds, rounds, on_round).run(specs)
-
-    def cache_hits(self, specs: list[TrainingSpec], ds: DistilledSet, rounds: int) -> list[bool | None]:
-        """Per keyed spec: whether the cache already holds it (None: not known before its teachers are)."""
-        executor = self.executor(ds, rounds)
-        return [executor.cached(s) for s in specs]
+    def run(self, specs: list[TrainingSpec], on_round: Callable[[int, Finished], None] | None = None) -> Finished:
+        return self.executor(on_round).run(specs)
 
 
-__all__ = ["ENGINES", "EvalSession", "Progress", "Teachers", "Trainer", "parse_engine"]
+__all__ = ["EvalSession", "Progress", "Teachers", "Trainer", "parse_engine"]

@@ -32,6 +32,11 @@ class TrainingSet:
     soft_targets: torch.Tensor | None
     digest: str  # its identity in cache keys (ddr.data.originals.training_digest)
 
+    @property
+    def originals(self) -> bool:
+        """Per-image transforms on the original files, not on the tensors."""
+        return isinstance(self.x, OriginalImages)
+
 
 class TrainingSets:
     """`data`: the data students train and are tested on (whitened under ZCA); `raw_data`: the normalised
@@ -102,13 +107,13 @@ class TrainingSets:
 
     # --- training sets ----------------------------------------------------------------------------
     def get(self, spec: TrainingSpec) -> TrainingSet:
-        """The set `spec` trains on, built once per data_id."""
+        """The set `spec` trains on, built once per data_id (the real training split is not kept: it may
+        be large, and one training uses it)."""
+        if spec.data == "real":
+            return self._build(spec)
         if spec.data_id not in self._sets:
             self._sets[spec.data_id] = self._build(spec)
         return self._sets[spec.data_id]
-
-    def known(self, spec: TrainingSpec) -> bool:
-        return spec.data_id in self._sets
 
     def _build(self, spec: TrainingSpec) -> TrainingSet:
         """Hard labels, mode S (stored soft labels; a random set is labelled once by the teachers) or mode
@@ -145,10 +150,6 @@ class TrainingSets:
     def needs_teachers(self, spec: TrainingSpec) -> bool:
         """Whether building `spec`'s set or training it needs the teachers."""
         return spec.labels == "teacher" or (spec.labels == "soft" and spec.data == "random")
-
-    @staticmethod
-    def originals(ts: TrainingSet) -> bool:
-        return isinstance(ts.x, OriginalImages)
 
 
 __all__ = ["Teachers", "TrainingSet", "TrainingSets"]

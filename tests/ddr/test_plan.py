@@ -102,7 +102,7 @@ def test_an_evaluation_trains_its_plan_and_the_plan_knows_the_keys(case, tmp_pat
         [(t["role"], t["round"], t["lr"], t["seed"]) for t in res.trainings]
     counted = [m for m in lines if m.startswith("[")]
     assert counted and all(m.startswith(f"[{i}/{len(specs)}]") for i, m in enumerate(counted, 1))
-    keyed = session.keyed(specs, ds, 1)
+    keyed = session.keyed(specs)
     known = [(s, t) for s, t in zip(keyed, res.trainings) if s.key_inputs is not None]
     assert len(known) == len(specs) - (sum(s.role == "random" for s in specs) if label == "soft" else 0)
     assert all(training_key(s.cache_inputs("plain")) == t["key"] for s, t in known)
