@@ -2,20 +2,14 @@
 otherwise (logs, CI, `dvc repro` piped to a file keep the full record).
 
 The evaluation reports typed events (ddr.eval.events: a training started, finished or found in the
-cache, n of total) and the grid reports its cells ("N cells, D finished before", "finished in",
-"failed"); the bars count those, so the evaluation and grid code stay free of any terminal handling.
+cache, n of total) and the grid its cells (ddr.grid.events: started, finished, failed, adopted, and each
+cell's evaluation events); the bars count those, so the evaluation and grid code stay free of any
+terminal handling.
 """
 from __future__ import annotations
 
-import re
 import sys
-from typing import IO
-
-from ddr.eval.events import COUNTED, Event, TrainingStarted
-
-_TRAINING = re.compile(r"\[(\d+)/(\d+)\]")
-_GRID_START = re.compile(r": (\d+) cells, (\d+) finished before")
-_CELL_DONE = re.compile(r": (finished in|failed \(|adopted the finished)")
+from typing import IO, Any
 
 
 class _Bar:
@@ -60,7 +54,10 @@ class TrainingProgress(_Bar):
     def __call__(self, msg: str) -> None:
         self.line(msg)
 
-    def on_event(self, event: Event) -> None:
+    def on_event(self, event: Any) -> None:
+        """A ddr.eval.events event (imported here: the commands that draw no bar do not load them)."""
+        from ddr.eval.events import COUNTED, TrainingStarted
+
         if not self.tty:
             if event.text is not None:
                 self.line(event.text)
@@ -77,23 +74,32 @@ class TrainingProgress(_Bar):
 
 
 class GridProgress(_Bar):
-    """`progress=` for the grid runner: cells done / total; cell events stay as lines above the bar."""
+    """`progress=` for the grid runner: cells done / total, from the grid's events (ddr.grid.events); cell
+    events stay as lines above the bar, a cell's trainings show beside it."""
 
     unit = "cell"
 
     def __call__(self, msg: str) -> None:
+        self.line(msg)
+
+    def on_event(self, event: Any) -> None:
+        """A ddr.grid.events event, or a cell's ddr.eval.events event inside a CellEvent."""
+        from ddr.eval.events import COUNTED, TrainingStarted
+        from ddr.grid.events import SETTLED, CellEvent, GridStarted
+
         if not self.tty:
-            self.line(msg)
+            if event.text is not None:
+                self.line(event.text)
             return
-        start = _GRID_START.search(msg)
-        if start:
-            self.line(msg)
-            self._ensure(int(start.group(1))).update(int(start.group(2)))
-        elif _CELL_DONE.search(msg):
-            self.line(msg)
+        if isinstance(event, GridStarted):
+            self.line(event.text)
+            self._ensure(event.cells).update(event.before)
+        elif isinstance(event, SETTLED):
+            self.line(event.text)
             if self.bar is not None:
                 self.bar.update(1)
-        elif _TRAINING.search(msg) and self.bar is not None:
-            self.bar.set_postfix_str(msg[:60])
-        else:
-            self.line(msg)
+        elif isinstance(event, CellEvent) and isinstance(event.event, (TrainingStarted, *COUNTED)):
+            if self.bar is not None and event.text is not None:
+                self.bar.set_postfix_str(event.text[:60])
+        elif event.text is not None:
+            self.line(event.text)

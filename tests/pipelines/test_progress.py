@@ -11,6 +11,7 @@ import termios
 import pytest
 
 from ddr.eval.events import BatchStarted, CacheHit, TrainingFinished, TrainingStarted
+from ddr.grid.events import CellDispatched, CellEvent, CellFinished, GridStarted
 from pipelines.progress import GridProgress, TrainingProgress
 
 from tests.pipelines.conftest import FIXTURES
@@ -44,12 +45,16 @@ def test_bar_counts_trainings_and_cells():
     assert "training 2 students at once (engine batched)\n" in text
     out = io.StringIO()
     with GridProgress(out, tty=True) as g:
-        g("grid demo: 5 cells, 2 finished before, 3 to run")
-        g("abc123 lrs/r1: attempt 1 dispatched")
-        g("abc123 [4/9] syn round 1")
-        g("abc123 lrs/r1: finished in 3.0s  lrs 0.5")
+        g.on_event(GridStarted("demo", 5, 2, "serial"))
+        g.on_event(CellDispatched("abc123", "lrs/r1", 1))
+        g.on_event(CellEvent("abc123", TrainingFinished(4, 9, "syn", 1, 0.01, 0.5, 0.1)))  # beside the bar
+        g("abc123 lrs/r1: finished in 3.0s")  # a line, not a count: only events count
+        assert g.bar.n == 2
+        g.on_event(CellFinished("abc123", "lrs/r1", 3.0, "LRS 0.5000"))
         assert g.bar.n == 3 and g.bar.total == 5
-    assert "3/5 cells" in out.getvalue()
+    text = out.getvalue()
+    assert "3/5 cells" in text and "grid demo: 5 cells, 2 finished before, 3 to run (serial executor)" in text
+    assert "abc123 lrs/r1: attempt 1 dispatched\n" in text and "abc123 [4/9] syn" in text
 
 
 @pytest.mark.slow
