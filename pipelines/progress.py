@@ -56,7 +56,7 @@ class TrainingProgress(_Bar):
 
     def on_event(self, event: Any) -> None:
         """A ddr.eval.events event (imported here: the commands that draw no bar do not load them)."""
-        from ddr.eval.events import COUNTED, TrainingStarted
+        from ddr.eval.events import Counted, TrainingStarted
 
         if not self.tty:
             if event.text is not None:
@@ -65,7 +65,7 @@ class TrainingProgress(_Bar):
         if isinstance(event, TrainingStarted):
             self._ensure(event.total).set_postfix_str(
                 f"training {event.role} round {event.round} lr {event.lr:g}"[:60], refresh=True)
-        elif isinstance(event, COUNTED):
+        elif isinstance(event, Counted):
             bar = self._ensure(event.total)
             bar.set_postfix_str(event.summary.strip()[:60], refresh=False)
             bar.update(event.n - bar.n)
@@ -84,8 +84,8 @@ class GridProgress(_Bar):
 
     def on_event(self, event: Any) -> None:
         """A ddr.grid.events event, or a cell's ddr.eval.events event inside a CellEvent."""
-        from ddr.eval.events import COUNTED, TrainingStarted
-        from ddr.grid.events import SETTLED, CellEvent, GridStarted
+        from ddr.eval.events import Counted, TrainingStarted
+        from ddr.grid.events import CellEvent, GridStarted, Settled
 
         if not self.tty:
             if event.text is not None:
@@ -94,11 +94,11 @@ class GridProgress(_Bar):
         if isinstance(event, GridStarted):
             self.line(event.text)
             self._ensure(event.cells).update(event.before)
-        elif isinstance(event, SETTLED):
+        elif isinstance(event, Settled):
             self.line(event.text)
             if self.bar is not None:
                 self.bar.update(1)
-        elif isinstance(event, CellEvent) and isinstance(event.event, (TrainingStarted, *COUNTED)):
+        elif isinstance(event, CellEvent) and isinstance(event.event, (TrainingStarted, Counted)):
             if self.bar is not None and event.text is not None:
                 self.bar.set_postfix_str(event.text[:60])
         elif event.text is not None:

@@ -5,108 +5,100 @@ an `on_event` method receives the events themselves.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, ClassVar, Union
 
 
-@dataclass(frozen=True)
-class TrainingStarted:
-    """Training n of total begins (nothing cached): no line, a bar may show what runs."""
+class Line:
+    """An event whose line is its class's LINE filled with its fields (None: no line)."""
 
-    n: int
-    total: int
-    role: str
-    round: int
-    lr: float
+    LINE: ClassVar[str | None] = None
 
     @property
     def text(self) -> str | None:
-        return None
+        if self.LINE is None:
+            return None
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        return self.LINE.format(**fields)
+
+
+class Counted(Line):
+    """An event that advances done/total: training n of total is in. `summary`: the line after [n/total]."""
+
+    SUMMARY: ClassVar[str] = ""
+    LINE = "[{n}/{total}] {summary}"
+
+    @property
+    def summary(self) -> str:
+        return self.SUMMARY.format(**{f.name: getattr(self, f.name) for f in dataclasses.fields(self)})  # type: ignore[arg-type]
+
+    @property
+    def text(self) -> str:
+        return self.LINE.format(n=self.n, total=self.total, summary=self.summary)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
-class TrainingFinished:
+class _Training:
+    """Training n of total: which one."""
+
     n: int
     total: int
     role: str
     round: int
     lr: float
+
+
+@dataclass(frozen=True)
+class TrainingStarted(_Training, Line):
+    """Training n of total begins (nothing cached): no line; a bar may show what runs."""
+
+
+@dataclass(frozen=True)
+class TrainingFinished(_Training, Counted):
     acc: float
     seconds: float
-
-    @property
-    def summary(self) -> str:
-        return f"{self.role:<12} round {self.round} lr {self.lr:<6g} acc {self.acc:.4f} ({self.seconds:.1f}s)"
-
-    @property
-    def text(self) -> str:
-        return f"[{self.n}/{self.total}] {self.summary}"
+    SUMMARY = "{role:<12} round {round} lr {lr:<6g} acc {acc:.4f} ({seconds:.1f}s)"
 
 
 @dataclass(frozen=True)
-class CacheHit:
+class CacheHit(_Training, Counted):
     """Training n of total was found finished in the training cache."""
 
-    n: int
-    total: int
-    role: str
-    round: int
-    lr: float
     acc: float
-
-    @property
-    def summary(self) -> str:
-        return f"{self.role:<12} round {self.round} lr {self.lr:<6g} acc {self.acc:.4f} (cached)"
-
-    @property
-    def text(self) -> str:
-        return f"[{self.n}/{self.total}] {self.summary}"
+    SUMMARY = "{role:<12} round {round} lr {lr:<6g} acc {acc:.4f} (cached)"
 
 
 @dataclass(frozen=True)
-class CheckpointTested:
+class CheckpointTested(Counted):
     """Acc(real) from a given checkpoint (counts as training n of total)."""
 
     n: int
     total: int
     acc: float
-
-    @property
-    def summary(self) -> str:
-        return f"real         checkpoint acc {self.acc:.4f}"
-
-    @property
-    def text(self) -> str:
-        return f"[{self.n}/{self.total}] {self.summary}"
+    SUMMARY = "real         checkpoint acc {acc:.4f}"
 
 
 @dataclass(frozen=True)
-class BatchStarted:
+class BatchStarted(Line):
     """The batched engine trains `count` students at once."""
 
     count: int
     engine: str
-
-    @property
-    def text(self) -> str:
-        return f"training {self.count} students at once (engine {self.engine})"
+    LINE = "training {count} students at once (engine {engine})"
 
 
 @dataclass(frozen=True)
-class Note:
+class Note(Line):
     """Anything else worth a line (which teachers are provided, an option ignored)."""
 
     line: str
-
-    @property
-    def text(self) -> str:
-        return self.line
+    LINE = "{line}"
 
 
 Event = Union[TrainingStarted, TrainingFinished, CacheHit, CheckpointTested, BatchStarted, Note]
-Listener = Callable[[Event], None]
-COUNTED = (TrainingFinished, CacheHit, CheckpointTested)  # the events that advance done/total (n, total, summary)
+Listener = Callable[[Any], None]
 
 
 def listener(progress: Any) -> Listener:
@@ -118,12 +110,12 @@ def listener(progress: Any) -> Listener:
     if callable(on_event):
         return on_event
 
-    def lines(event: Event) -> None:
+    def lines(event: Line) -> None:
         if event.text is not None:
             progress(event.text)
 
     return lines
 
 
-__all__ = ["BatchStarted", "COUNTED", "CacheHit", "CheckpointTested", "Event", "Listener", "Note",
+__all__ = ["BatchStarted", "CacheHit", "CheckpointTested", "Counted", "Event", "Line", "Listener", "Note",
            "TrainingFinished", "TrainingStarted", "listener"]

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ddr.eval.events import Event, Note
+from ddr.eval.events import Line, Note
 
 
 @dataclass(frozen=True)
-class GridStarted:
+class GridStarted(Line):
     name: str
     cells: int
     before: int  # finished by an earlier run of the grid
@@ -24,60 +24,49 @@ class GridStarted:
 
 
 @dataclass(frozen=True)
-class CellDispatched:
+class CellDispatched(Line):
     cell: str
     label: str
     attempt: int
+    LINE = "{cell} {label}: attempt {attempt} dispatched"
 
-    @property
-    def text(self) -> str:
-        return f"{self.cell} {self.label}: attempt {self.attempt} dispatched"
+
+class Settled(Line):
+    """A cell's outcome: it advances the cells done."""
 
 
 @dataclass(frozen=True)
-class CellFinished:
+class CellFinished(Settled):
     cell: str
     label: str
     seconds: float
     scores: str
-
-    @property
-    def text(self) -> str:
-        return f"{self.cell} {self.label}: finished in {self.seconds:.1f}s  {self.scores}"
+    LINE = "{cell} {label}: finished in {seconds:.1f}s  {scores}"
 
 
 @dataclass(frozen=True)
-class CellAdopted:
+class CellAdopted(Settled):
     """A finished MLflow parent run's result taken instead of running the cell."""
 
     cell: str
     label: str
-
-    @property
-    def text(self) -> str:
-        return f"{self.cell} {self.label}: adopted the finished MLflow run's result"
+    LINE = "{cell} {label}: adopted the finished MLflow run's result"
 
 
 @dataclass(frozen=True)
-class CellRetrying:
+class CellFailed(Settled):
     cell: str
     label: str
     error: str
-
-    @property
-    def text(self) -> str:
-        return f"{self.cell} {self.label}: attempt failed ({self.error}); retrying"
+    LINE = "{cell} {label}: failed ({error})"
 
 
 @dataclass(frozen=True)
-class CellFailed:
+class CellRetrying(Line):
     cell: str
     label: str
     error: str
-
-    @property
-    def text(self) -> str:
-        return f"{self.cell} {self.label}: failed ({self.error})"
+    LINE = "{cell} {label}: attempt failed ({error}); retrying"
 
 
 @dataclass(frozen=True)
@@ -85,15 +74,12 @@ class CellEvent:
     """An event of the evaluation that cell `cell` runs (a training finished, a note, ...)."""
 
     cell: str
-    event: Event
+    event: Line
 
     @property
     def text(self) -> str | None:
         inner = self.event.text
         return None if inner is None else f"{self.cell} {inner}"
-
-
-SETTLED = (CellFinished, CellFailed, CellAdopted)  # the events that advance the cells done
 
 
 class Relay:
@@ -102,7 +88,7 @@ class Relay:
     def __init__(self, send: Callable[[Any], None]):
         self.send = send
 
-    def on_event(self, event: Event) -> None:
+    def on_event(self, event: Line) -> None:
         self.send(event)
 
     def __call__(self, line: str) -> None:
@@ -110,4 +96,4 @@ class Relay:
 
 
 __all__ = ["CellAdopted", "CellDispatched", "CellEvent", "CellFailed", "CellFinished", "CellRetrying", "GridStarted",
-           "Relay", "SETTLED"]
+           "Relay", "Settled"]
