@@ -307,7 +307,7 @@ class _Importer:
 
     def _dataset(self) -> str:
         raw = self.need("dataset")
-        if raw not in DATASETS:
+        if not isinstance(raw, str) or raw not in DATASETS:
             raise unknown("DD-Ranking data set (dataset)", str(raw), DATASETS)
         self.record("dataset", f"dataset: {DATASETS[raw]}")
         return DATASETS[raw]
@@ -407,18 +407,29 @@ class _Importer:
 
     def _check_norm(self, key: str, args: dict[str, Any]) -> None:
         want = CIFAR_NORM if self.dataset in ("cifar10", "cifar100") else IMAGENET_NORM
-        try:
-            got = (tuple(float(v) for v in args["mean"]), tuple(float(v) for v in args["std"]))
-        except (KeyError, TypeError, ValueError):
-            raise DDRError(f"DD-Ranking config: {key} Normalize needs mean and std lists") from None
-        if len(got[0]) != 3 or len(got[1]) != 3:
-            raise DDRError(f"DD-Ranking config: {key} Normalize: mean and std need three values")
+        mean, std = args.get("mean"), args.get("std")
+        if not all(isinstance(v, (list, tuple)) and len(v) == 3 for v in (mean, std)):
+            raise DDRError(f"DD-Ranking config: {key} Normalize needs mean and std, three numbers each")
+        got = (tuple(float(self._arg(key, "Normalize", "mean", v, low=None)) for v in mean),
+               tuple(float(self._arg(key, "Normalize", "std", v, low_open=True)) for v in std))
         if any(not math.isclose(a, b, abs_tol=1e-4) for a, b in zip(got[0] + got[1], want[0] + want[1])):
             note = (f"{key} normalises with mean {list(got[0])}, std {list(got[1])}; ddr holds {self.dataset} in "
                     f"its own normalised space (mean {list(want[0])}, std {list(want[1])}), an affine difference "
                     "per channel (ddr/protocols/README.md I10).")
             if note not in self.notes:
                 self.notes.append(note)
+
+    @staticmethod
+    def _arg(key: str, tname: str, name: str, value: Any, low: float | None = 0, **kw: Any) -> float | int:
+        try:
+            return number(value, f"{key} {tname}: {name}", low=low, **kw)
+        except DDRError as exc:
+            raise DDRError(f"DD-Ranking config: {exc}") from None
+
+    def _pair(self, key: str, tname: str, name: str, value: Any) -> list[float]:
+        if not isinstance(value, (list, tuple)) or len(value) != 2:
+            raise DDRError(f"DD-Ranking config: {key} {tname}: {name} must be two numbers, got {value!r}")
+        return [float(self._arg(key, tname, name, v, low_open=True)) for v in value]
 
     def _size_arg(self, key: str, tname: str, args: dict[str, Any]) -> None:
         size = args.get("size", self.size)
@@ -439,24 +450,24 @@ class _Importer:
             if tname == "RandomResizedCrop":
                 self._only(key, tname, args, ("size", "scale", "ratio"))
                 self._size_arg(key, tname, args)
-                op: dict[str, Any] = {"name": "rrc", "scale": [float(v) for v in args.get("scale", (0.08, 1.0))]}
+                op: dict[str, Any] = {"name": "rrc", "scale": self._pair(key, tname, "scale",
+                                                                        args.get("scale", [0.08, 1.0]))}
                 if "ratio" in args:
-                    op["ratio"] = [float(v) for v in args["ratio"]]
+                    op["ratio"] = self._pair(key, tname, "ratio", args["ratio"])
                 ops.append(op)
             elif tname == "RandomCrop":
                 self._only(key, tname, args, ("size", "padding"))
                 self._size_arg(key, tname, args)
-                padding = args.get("padding", 0)
-                if isinstance(padding, bool) or not isinstance(padding, int):
-                    raise DDRError(f"DD-Ranking config: {key} RandomCrop: padding must be one whole number "
-                                   f"(ddr pads every side alike), got {padding!r}")
-                ops.append({"name": "random_crop", "padding": padding})
+                padding = self._arg(key, tname, "padding", args.get("padding", 0), integer=True)
+                ops.append({"name": "random_crop", "padding": padding})  # one number: every side alike
             elif tname == "RandomHorizontalFlip":
                 self._only(key, tname, args, ("p",))
-                ops.append({"name": "hflip", **({"p": float(args["p"])} if "p" in args else {})})
+                p = {"p": float(self._arg(key, tname, "p", args["p"], high=1))} if "p" in args else {}
+                ops.append({"name": "hflip", **p})
             elif tname == "ShufflePatches":
                 self._only(key, tname, args, ("factor",))
-                ops.append({"name": "shuffle_patches", "factor": args.get("factor", 2)})
+                ops.append({"name": "shuffle_patches",
+                            "factor": self._arg(key, tname, "factor", args.get("factor", 2), low=1, integer=True)})
             elif tname == "GaussianNoise":
                 self._only(key, tname, args, ("mean", "sigma", "clip"))
                 if not normalised:
@@ -465,9 +476,10 @@ class _Importer:
                 if args.get("clip", True):
                     raise DDRError(f"DD-Ranking config: {key} GaussianNoise(clip=true): ddr's noise does not "
                                    "clip (give clip: false)")
-                op = {"name": "gaussian_noise", "sigma": float(args.get("sigma", 0.1))}
-                if float(args.get("mean", 0.0)) != 0.0:
-                    op["mean"] = float(args["mean"])
+                op = {"name": "gaussian_noise", "sigma": float(self._arg(key, tname, "sigma", args.get("sigma", 0.1)))}
+                mean = float(self._arg(key, tname, "mean", args.get("mean", 0.0), low=None))
+                if mean != 0.0:
+                    op["mean"] = mean
                 ops.append(op)
             elif tname == "ToTensor":
                 self._only(key, tname, args, ())
@@ -536,7 +548,7 @@ class _Importer:
                 raise DDRError(f"DD-Ranking config: aug_params: '{extra[0]}' is not a {func} key (only '{want}')")
             if want not in params:  # DD-Ranking's class has no default: the evaluator crashed without it
                 raise DDRError(f"DD-Ranking config: aug_params needs '{want}' for {func}")
-            op = {"name": func, want: float(self._param(want, params[want]))}
+            op = {"name": func, want: float(self._param(want, params[want], low_open=True))}
         else:
             raise DDRError(f"DD-Ranking config: data_aug_func {func!r} has no ddr equivalent "
                            "(dsa, mixup, cutmix or null; ZCA is use_zca)")
@@ -545,9 +557,9 @@ class _Importer:
         return op
 
     @staticmethod
-    def _param(key: str, value: Any) -> float:
+    def _param(key: str, value: Any, low_open: bool = False) -> float:
         try:
-            return number(value, f"aug_params.{key}", low=0)
+            return number(value, f"aug_params.{key}", low=0, low_open=low_open)
         except DDRError as exc:
             raise DDRError(f"DD-Ranking config: {exc}") from None
 
@@ -575,7 +587,7 @@ class _Importer:
         self.record("optimizer", f"train.optimizer: {opt}")
         self.record("weight_decay", f"train.weight_decay: {train['weight_decay']}")
         sched = self.need("lr_scheduler")
-        if sched not in SCHEDULERS:
+        if not isinstance(sched, str) or sched not in SCHEDULERS:
             raise DDRError(f"DD-Ranking config: lr_scheduler {sched!r} has no ddr equivalent "
                            f"({', '.join(SCHEDULERS)})")
         train["scheduler"] = SCHEDULERS[sched]
@@ -617,7 +629,7 @@ class _Importer:
 
     def _loss(self) -> dict[str, Any]:
         crit = self.need("soft_label_criterion")
-        if crit not in LOSSES:
+        if not isinstance(crit, str) or crit not in LOSSES:
             raise DDRError(f"DD-Ranking config: soft_label_criterion {crit!r} has no ddr equivalent "
                            f"({', '.join(LOSSES)})")
         kwargs = self.need("loss_fn_kwargs", "the soft evaluators unpacked it; DD-Ranking crashed on None")

@@ -240,6 +240,23 @@ def _at_or_none(proto: dict, path: str) -> Any:
         return None
 
 
+HOSTILE = [None, "x", "", [], [1, 2, 3], {}, {"a": 1}, -1, 0, 1e400, float("nan"), True, [{"name": 3}],
+           [{"name": "RandomResizedCrop", "args": {"size": "x", "scale": ["a", None]}}],
+           [{"name": "RandomHorizontalFlip", "args": {"p": "often"}}], [{"name": "Normalize", "args": [0.5]}]]
+
+
+@pytest.mark.parametrize("key", sorted(KEYS))
+def test_any_value_of_any_key_imports_or_is_one_ddr_error_never_a_traceback(key):
+    for base in (HARD, SOFT, ARS):
+        for value in HOSTILE:
+            try:
+                out = imported(base, **{key: value})
+            except DDRError as exc:
+                assert "\n" not in str(exc)
+                continue
+            parse_protocol(out.protocol, key)  # what it imported loads
+
+
 @pytest.mark.parametrize("key", ["default_lr", "syn_lr", "nclass"])
 def test_keys_dd_ranking_ignores_are_accepted_and_recorded_as_ignored(key):
     base = imported(HARD)
