@@ -259,7 +259,7 @@ class _Importer:
         label_type = self.cfg.get("label_type")
         if "label_type" in self.cfg and label_type not in ("soft", "hard"):
             raise DDRError(f"DD-Ranking config: label_type must be 'soft' or 'hard', got {label_type!r}")
-        soft_keys = [k for k in SOFT_DEFINING if k in self.cfg]
+        soft_keys = [k for k in SOFT_DEFINING if self.has(k)]
         if label_type == "hard" and soft_keys:
             raise DDRError(f"DD-Ranking config: {soft_keys[0]} is a soft-label key but label_type is 'hard'")
         self.soft = bool(soft_keys) or label_type == "soft"
@@ -290,8 +290,8 @@ class _Importer:
         if self.soft:
             proto["soft"] = self._soft_section()
         else:
-            for key in ("teacher_dir", "tea_use_torchvision", "use_aug_for_hard"):
-                if key in self.cfg:
+            for key in ("teacher_dir", "tea_use_torchvision", "use_aug_for_hard", *SOFT_DEFINING):
+                if key in self.cfg:  # present but null, or a key of the soft evaluators only
                     self.keys[key] = f"ignored: {self.evaluator} reads no soft-label key"
         self.record("label_type", f"label: {self.label}")
         for key, rule in KEYS.items():

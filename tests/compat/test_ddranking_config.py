@@ -273,6 +273,8 @@ def test_unknown_keys_are_refused_by_name():
 def test_a_key_the_evaluator_does_not_read_is_recorded_not_dropped():
     out = imported(HARD, stu_use_torchvision=True, teacher_dir="./t")  # LabelRobustScoreHard reads neither
     assert out.keys["stu_use_torchvision"].startswith("ignored:") and out.keys["teacher_dir"].startswith("ignored:")
+    out = imported(HARD, loss_fn_kwargs=None)  # a null soft key does not make a config soft-label
+    assert out.protocol["label"] == "hard" and out.keys["loss_fn_kwargs"].startswith("ignored:")
     out = imported(ARS)  # ARS has one batch_size and no use_aug_for_hard
     assert out.keys["use_aug_for_hard"].startswith("ignored:")
     with pytest.raises(DDRError, match="label_type is 'hard'"):
