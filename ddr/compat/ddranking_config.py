@@ -34,7 +34,8 @@ from ddr.checks import number
 from ddr.errors import DDRError, unknown
 
 FIVE_LR_GRID = [0.001, 0.005, 0.01, 0.05, 0.1]  # DD-Ranking's LR search (reference 1.1)
-TEST_INTERVAL = {"hard": 10, "soft": 20}  # LabelRobustScoreHard 10; LabelRobustScoreSoft and ARS 20 (1.1)
+# epochs between test passes (reference 1.1)
+TEST_INTERVAL = {"LabelRobustScoreHard": 10, "LabelRobustScoreSoft": 20, "AugmentationRobustScore": 20}
 
 
 @dataclass(frozen=True)
@@ -576,7 +577,7 @@ class _Importer:
             self.record("momentum", f"train.momentum: {train['momentum']}")
         else:
             if isinstance(momentum, (list, tuple)) and len(momentum) == 2:
-                train["betas"] = [float(number(v, "momentum")) for v in momentum]
+                train["betas"] = [float(self._arg("momentum", "(betas)", "each value", v, high=1)) for v in momentum]
                 self.record("momentum", f"train.betas: {train['betas']}")
             else:
                 train["betas"] = [0.9, 0.999]
@@ -603,7 +604,7 @@ class _Importer:
         train["epochs"] = self.num("num_epochs", low=1, integer=True)
         self.record("num_epochs", f"train.epochs: {train['epochs']}")
         train["batch_size"] = self._batch_size()
-        train["test_interval"] = TEST_INTERVAL[self.label]
+        train["test_interval"] = TEST_INTERVAL[self.evaluator]
         if augmentation is not None:
             train["augmentation"] = augmentation
         if self.soft:
@@ -684,7 +685,7 @@ class _Importer:
                               f"trains the {dd_key} row with its own epochs (I7).")
         else:  # what v0.2.0 ran: the row's optimiser and schedule for num_epochs at real_batch_size (2.6)
             self.need("real_batch_size")
-            real.update(epochs=train["epochs"], test_interval=TEST_INTERVAL[self.label],
+            real.update(epochs=train["epochs"], test_interval=TEST_INTERVAL[self.evaluator],
                         batch_size=self.num("real_batch_size", low=1, integer=True))
             if self.soft and self.flag("use_aug_for_hard") and self.batch_aug is not None:
                 real["augmentation"] = self.batch_aug

@@ -281,6 +281,15 @@ def test_a_key_the_evaluator_does_not_read_is_recorded_not_dropped():
         imported(ARS, label_type="hard")
 
 
+def test_the_evaluator_fixes_the_test_interval_and_adam_reads_momentum_only_as_a_pair():
+    drop = dict.fromkeys(("soft_label_mode", "soft_label_criterion", "loss_fn_kwargs", "teacher_model_names"), DROP)
+    ars_hard = imported(ARS, label_type="hard", **drop).protocol
+    assert (ars_hard["label"], ars_hard["train"]["test_interval"]) == ("hard", 20)  # ARS tests every 20 epochs
+    assert imported(HARD).protocol["train"]["test_interval"] == 10
+    assert imported(SOFT, momentum=[0.8, 0.99]).protocol["train"]["betas"] == [0.8, 0.99]
+    assert imported(SOFT, momentum=0.5).protocol["train"]["betas"] == [0.9, 0.999]
+
+
 def test_faithful_where_dd_ranking_is_defined_and_notes_where_it_stopped():
     out = imported("DATM/CIFAR10/IPC10.yaml").protocol
     # v0.2.0 trained the real reference for the evaluator's epochs at real_batch_size, with DSA under
