@@ -115,7 +115,8 @@ def _overlap(a: tuple, b: tuple) -> bool:
 
 def scatter_labels(points: list[dict], middle: float) -> list[dict]:
     """One label per drawn position (methods at the same point share one: "herding, kcenter"), above
-    and beside its point, moved down a line at a time while it would cover a label placed before it."""
+    and beside its point (beside only at the top edge), moved down a line at a time while it would cover
+    a label placed before it."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for p in points:  # in rank order: the best method's label is placed first and never moves
         groups.setdefault((f"{p['x']:.1f}", f"{p['y']:.1f}"), []).append(p)
@@ -124,7 +125,7 @@ def scatter_labels(points: list[dict], middle: float) -> list[dict]:
         x, y = members[0]["x"], members[0]["y"]
         text = ", ".join(p["method"] for p in members)
         anchor, lx = ("end", x - 9) if x > middle else ("start", x + 9)
-        ly = y - 7
+        ly = max(y - 7, FONT)  # a point at the top keeps its label inside the chart, beside the point
         while any(_overlap(label_box(lx, ly, text, anchor), b) for b in boxes):
             ly += LINE_H
         boxes.append(label_box(lx, ly, text, anchor))

@@ -96,6 +96,7 @@ def test_methods_at_one_scatter_point_share_one_label_and_no_labels_overlap(tmp_
     assert sorted(t for *_, t in labels) == ["dm", "herding, kcenter", "kcenter2", "random"]
     assert len({(x, y) for x, y, *_ in labels}) == len(labels)
     boxes = [charts.label_box(x, y, t, a) for x, y, a, t in labels]
+    assert all(b[1] >= 0 for b in boxes)  # the best point sits at the top edge: its label stays inside the chart
     for i, a in enumerate(boxes):
         for b in boxes[i + 1:]:
             assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
