@@ -16,7 +16,7 @@ from ddr.protocols import list_protocols, load_protocol
 from ddr.protocols.editions import EDITIONS, edition_of
 from registry.leaderboard import compare, edition_note, read_leaderboard
 from registry.ranking import build_ranking, load_results
-from registry.render import to_csv
+from registry.page.text import to_csv
 
 TINY = str(Path(__file__).resolve().parents[1] / "fixtures" / "tiny-lrs.yaml")
 
