@@ -1,26 +1,26 @@
 """`ddr eval ... --plan`: an evaluation's plan of trainings with their cache hits, nothing trained."""
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
-from ddr.eval.api import EvalOptions, open_session
+from ddr.eval.api import open_session
+from ddr.eval.request import EvalRequest
 
 
-def describe(options: EvalOptions) -> dict[str, Any]:
+def describe(request: EvalRequest) -> dict[str, Any]:
     """The plan as one JSON-ready document: checked and set up as the evaluation would be (its inputs are
     refused the same way), then each training with its role, round, LR, seed and whether the cache holds
     it (null where its key needs teachers not trained yet)."""
-    opened = open_session(dataclasses.replace(options, track=False))
+    opened = open_session(request.replace(track=False))
     session, rounds = opened.session, opened.rounds
-    specs = session.keyed(session.plan(options.kind, opened.distilled, rounds))
+    specs = session.keyed(session.plan(request.kind, opened.distilled, rounds))
     executor = session.executor()
     hits = [executor.cached(s) for s in specs]
     trainings = [{"n": n, **spec.as_dict(), "key": executor.planned_key(spec), "cached": hit}
                  for n, (spec, hit) in enumerate(zip(specs, hits), 1)]
     proto = opened.protocol
-    return {"kind": options.kind, "protocol": proto.ref, "dataset": opened.data.name, "ipc": options.ipc,
-            "rounds": rounds, "engine": options.engine or "plain", "count": len(specs),
+    return {"kind": request.kind, "protocol": proto.ref, "edition": proto.edition, "dataset": opened.data.name,
+            "ipc": request.ipc, "rounds": rounds, "engine": request.engine, "count": len(specs),
             "cached": sum(1 for h in hits if h), "unknown": sum(1 for h in hits if h is None),
             "trainings": trainings}
 
