@@ -28,8 +28,9 @@ def describe(request: EvalRequest) -> dict[str, Any]:
 def text(doc: dict[str, Any]) -> str:
     """The plan for a person: one line per training, as the evaluation's progress lines name them."""
     todo = doc["count"] - doc["cached"]
-    head = (f"plan: {doc['kind']} of {doc['dataset']} ipc {doc['ipc']} under {doc['protocol']}, {doc['rounds']} "
-            f"round(s): {doc['count']} trainings, {doc['cached']} cached, {todo} to train")
+    edition = "" if doc["edition"] == "ddr" else f" ({doc['edition']} edition)"
+    head = (f"plan: {doc['kind']} of {doc['dataset']} ipc {doc['ipc']} under {doc['protocol']}{edition}, "
+            f"{doc['rounds']} round(s): {doc['count']} trainings, {doc['cached']} cached, {todo} to train")
     lines = [head]
     for t in doc["trainings"]:
         state = {True: "cached", False: "to train", None: "to train (key known once the teachers are)"}[t["cached"]]
