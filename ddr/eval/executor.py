@@ -135,9 +135,12 @@ class Executor:
     def _select(self, spec: TrainingSpec, records: list[dict[str, Any]]) -> None:
         """The group's best under the protocol's selection (strictly greater wins: ties keep the smaller
         LR). Under 'val'/'last' the reported copy's best_acc is the test accuracy at the selected point."""
+        if spec.engine == "checkpoint":  # a given network's test accuracy: nothing to select
+            self.finished.reported[spec.group] = records[0]
+            return
         best, point = choose_lr(records, self.protocol.selection)
         best["selected"] = True
-        if spec.engine == "checkpoint" or self.protocol.selection == "test":
+        if self.protocol.selection == "test":
             self.finished.reported[spec.group] = best
             return
         best["selected_point"] = point

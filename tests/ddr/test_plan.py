@@ -106,3 +106,23 @@ def test_an_evaluation_trains_its_plan_and_the_plan_knows_the_keys(case, tmp_pat
     known = [(s, t) for s, t in zip(keyed, res.trainings) if s.key_inputs is not None]
     assert len(known) == len(specs) - (sum(s.role == "random" for s in specs) if label == "soft" else 0)
     assert all(training_key(s.cache_inputs("plain")) == t["key"] for s, t in known)
+
+
+def test_a_real_checkpoint_is_tested_not_selected_under_validation_selection(tmp_path, digits):
+    """The plan's checkpoint step: Acc(real) is the given network's test accuracy, under 'val' selection too
+    (a checkpoint has no validation history to select on)."""
+    import torch
+
+    from ddr.models import build_model
+
+    proto_path = tmp_path / "tiny-val.yaml"
+    proto_path.write_text(f"name: tiny-val\nversion: 1\ninclude: {FIXTURES / 'tiny-lrs.yaml'}\nselection: val\n")
+    torch.manual_seed(0)
+    torch.save(build_model("ConvNet-2", 1, 10, (8, 8), width=16).state_dict(), tmp_path / "real.pth")
+    res = ddr.evaluate("lrs", distilled=random_baseline(digits, 1, 7), dataset="digits", ipc=1,
+                       protocol=str(proto_path), rounds=1, track=False, use_cache=False,
+                       real_checkpoint=str(tmp_path / "real.pth"))
+    real = res.trainings[0]
+    assert real["role"] == "real" and "checkpoint" in real and real["selected"]
+    assert res.accuracies["real"] == real["best_acc"] and len(res.trainings) == 5
+    assert [e["role"] for e in res.selection["optimism_gap"]["per_selection"]] == ["syn", "random"]
