@@ -20,10 +20,6 @@ from ddr.kernel.digests import json_sha256
 from ddr.protocols import Protocol, TrainRecipe
 from ddr.seeds import derive_seed
 
-KINDS = ("lrs", "ars", "acc")
-SETS = ("syn", "random", "real")
-LABELS = ("hard", "soft", "teacher")  # cross-entropy on class labels; mode S targets; mode M teachers
-
 
 @dataclass(frozen=True)
 class PlanInputs:
@@ -59,7 +55,7 @@ class TrainingSpec:
     seed: int
     recipe: TrainRecipe
     data: str  # 'syn' | 'random' (round `round`'s subset) | 'real'
-    labels: str  # 'hard' | 'soft' | 'teacher'
+    labels: str  # 'hard' (cross-entropy on class labels) | 'soft' (mode S targets) | 'teacher' (mode M)
     group: str
     data_id: str
     batchable: bool = False
@@ -222,11 +218,11 @@ _PLANS = {"lrs": _lrs, "ars": _ars, "acc": _acc}
 def plan(kind: str, protocol: Protocol, inputs: PlanInputs) -> list[TrainingSpec]:
     """Every training of a `kind` evaluation under `protocol`, in the order they run."""
     if kind not in _PLANS:
-        raise DDRError(f"unknown evaluation '{kind}'; valid: {', '.join(KINDS)}")
+        raise DDRError(f"unknown evaluation '{kind}'; valid: {', '.join(_PLANS)}")
     b = _Builder(protocol, inputs)
     _PLANS[kind](b)
     return b.specs
 
 
-__all__ = ["KINDS", "LABELS", "PlanInputs", "SETS", "TrainingSpec", "cache_inputs", "complete", "data_id",
+__all__ = ["PlanInputs", "TrainingSpec", "cache_inputs", "complete", "data_id",
            "label_treatment", "lr_candidates", "plan", "random_searched", "real_seed", "training_seed"]
