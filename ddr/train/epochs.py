@@ -24,7 +24,7 @@ def is_test_epoch(recipe: TrainRecipe, done: int) -> bool:
     return done % recipe.test_interval == 0 or done == recipe.epochs
 
 
-def test_epochs(recipe: TrainRecipe) -> list[int]:
+def epochs_tested(recipe: TrainRecipe) -> list[int]:
     """Every test point of a training under `recipe`, in order."""
     return [e for e in range(1, recipe.epochs + 1) if is_test_epoch(recipe, e)]
 
