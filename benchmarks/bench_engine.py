@@ -297,6 +297,101 @@ def check_transform(cell) -> float:
 
 # ----------------------------------------------------------------------------------------------------------
 
+def _engine_options(base: str, flags: list[str]) -> dict:
+    """train_student's / train_students_batched's switches for an engine name ('compiled' = plain + compile)."""
+    return dict(amp="bf16" in flags, channels_last="cl" in flags, compile=base == "compiled" or "compile" in flags)
+
+
+def run_steps(args, cell, dev):
+    """Seconds per training step after warm-up of one student on the cell's set (one batch: all of it up to
+    the recipe's batch size): eager (the plain engine's step), compiled (the compiled engine's network,
+    ddr.train.compiled) and the reference loop's (a DataLoader over the set, `--ref-workers` workers, one
+    epoch per pass: the loop's per-step overhead included), with the compile time on a cold Inductor disk
+    cache (a fresh folder) and again on the warm one after dropping the in-memory compiled code."""
+    import torch
+    import torch.nn.functional as F
+    from torch._dynamo.utils import counters
+    from torch.utils.data import DataLoader
+
+    from ddr.models import build_model
+    from ddr.train.compiled import compiled_student, inductor_cache_dir, student_key
+    from ddr.train.optim import build_optimizer
+
+    x, y, recipe, nc = cell["x_syn"].to(dev), cell["y_syn"].to(dev), cell["recipe"], cell["data"].num_classes
+    bs = min(recipe.batch_size, len(x))
+    xb, yb = x[:bs], y[:bs]
+
+    def fresh():
+        torch.manual_seed(0)
+        return build_model(cell["model"], x.shape[1], nc, tuple(x.shape[2:]), **cell["model_args"]).to(dev)
+
+    def stepper(net, fwd):
+        opt = build_optimizer(net, recipe, cell["lr"])
+
+        def step(images=xb, targets=yb):
+            opt.zero_grad(set_to_none=True)
+            F.cross_entropy(fwd(images), targets).backward()
+            opt.step()
+        return step
+
+    def timed(fn, n):
+        sync(dev)
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        sync(dev)
+        return (time.perf_counter() - t0) / n
+
+    warm, n = args.warmup_steps, args.steps
+    out = {"images": len(x), "batch": bs, "steps": n, "warmup_steps": warm, "ref_workers": args.ref_workers}
+    net = fresh()
+    step = stepper(net, net)
+    timed(step, warm)
+    out["eager_s"] = timed(step, n)
+
+    net = fresh()
+    t0 = time.perf_counter()
+    net, fwd = compiled_student(net, student_key(cell["model"], cell["model_args"], nc, x, dev, False))
+    step = stepper(net, fwd)
+    step()  # compiles the forward and backward graphs
+    sync(dev)
+    out["compile_cold_s"] = time.perf_counter() - t0
+    out["inductor_cache"] = str(inductor_cache_dir())
+    timed(step, warm)
+    out["compiled_s"] = timed(step, n)
+
+    torch._dynamo.reset()  # forget the compiled code in memory; Inductor's disk cache stays
+    hits = counters["inductor"]["fxgraph_cache_hit"]
+    net2 = fresh()
+    t0 = time.perf_counter()
+    stepper(net2, torch.compile(net2))()
+    sync(dev)
+    out["compile_warm_s"] = time.perf_counter() - t0
+    out["warm_fxgraph_hits"] = counters["inductor"]["fxgraph_cache_hit"] - hits
+    torch._dynamo.reset()
+
+    ref_set = TensorPairs(x, y)  # DD-Ranking's TensorDataset access for a synthetic set
+    loader = DataLoader(ref_set, batch_size=recipe.batch_size,
+                        sampler=_epoch_sampler(ref_set, torch.Generator().manual_seed(0)), num_workers=args.ref_workers)
+    net = fresh()
+    step = stepper(net, net)
+
+    def epoch():
+        for images, targets in loader:
+            step(images.to(dev, non_blocking=True), targets.to(dev, non_blocking=True))
+
+    per_epoch = -(-len(x) // recipe.batch_size)
+    timed(epoch, max(1, warm // per_epoch))
+    out["ref_s"] = timed(epoch, max(1, n // per_epoch)) / per_epoch
+    out["compiled_vs_eager"] = out["eager_s"] / out["compiled_s"]
+    out["compiled_vs_ref"] = out["ref_s"] / out["compiled_s"]
+    out["eager_vs_ref"] = out["ref_s"] / out["eager_s"]
+    print(f"  steps: eager {1000 * out['eager_s']:.2f} ms, compiled {1000 * out['compiled_s']:.2f} ms, ref "
+          f"{1000 * out['ref_s']:.2f} ms per step; compile {out['compile_cold_s']:.1f} s cold, "
+          f"{out['compile_warm_s']:.1f} s from the disk cache ({out['warm_fxgraph_hits']} graph hits)", flush=True)
+    return out
+
+
 def run_cell(args, cell, dev, variants, ref_train):
 
     from ddr.train.batched import train_students_batched
@@ -315,8 +410,8 @@ def run_cell(args, cell, dev, variants, ref_train):
     ref_train(**{**kw, "recipe": short}, lr=cell["lr"], seed=0)
     for v in variants:
         base, *flags = v.split("+")
-        opts = dict(amp="bf16" in flags, channels_last="cl" in flags, compile="compile" in flags)
-        if base == "plain":
+        opts = _engine_options(base, flags)
+        if base in ("plain", "compiled"):
             train_student(**{**kw, "recipe": short}, lr=cell["lr"], seed=0, **opts)
         else:
             train_students_batched(**{**kw, "recipe": short}, lrs=[cell["lr"]] * len(seeds), seeds=seeds, **opts)
@@ -330,8 +425,8 @@ def run_cell(args, cell, dev, variants, ref_train):
                     res = [ref_train(**kw, lr=cell["lr"], seed=s) for s in seeds]
                 else:
                     base, *flags = name.split("+")
-                    opts = dict(amp="bf16" in flags, channels_last="cl" in flags, compile="compile" in flags)
-                    if base == "plain":
+                    opts = _engine_options(base, flags)
+                    if base in ("plain", "compiled"):
                         res = [train_student(**kw, lr=cell["lr"], seed=s, **opts) for s in seeds]
                     else:
                         res = train_students_batched(**kw, lrs=[cell["lr"]] * len(seeds), seeds=seeds, **opts)
@@ -421,7 +516,7 @@ def _git() -> str:
         return ""
 
 
-def markdown(args, env, cell_rows, full) -> str:
+def markdown(args, env, cell_rows, full, steps=None) -> str:
     lines = [f"### {args.mode} on {env['device']} ({env['date']})", "",
              f"torch {env['torch']}, python {env['python']}, numpy {env['numpy']}, torch threads {env['threads']}, "
              f"git {env['git']}, reference loop workers {args.ref_workers}, seeds {args.seeds}, repeats {args.repeats}",
@@ -432,6 +527,21 @@ def markdown(args, env, cell_rows, full) -> str:
         d = r["diff_pp"]
         lines.append(f"| {name} | {r['s_per_training']:.3f} | {1 / r['s_per_training']:.2f} | {r['peak_mib']:.0f} | "
                      f"{r['speedup']:.2f}x | {statistics.mean(d):+.3f} / {max(abs(x) for x in d):.3f} |")
+    if steps:
+        st = steps
+        lines += ["", f"Training step ({st['images']} images, batch {st['batch']}, {st['steps']} steps after "
+                  f"{st['warmup_steps']} of warm-up; reference loop: DataLoader, {st['ref_workers']} workers):", "",
+                  "| path | ms / step | vs eager | vs ref |", "|---|---|---|---|"]
+        for name in ("ref", "eager", "compiled"):
+            t = st[f"{name}_s"]
+            lines.append(f"| {name} | {1000 * t:.2f} | {st['eager_s'] / t:.2f}x | {st['ref_s'] / t:.2f}x |")
+        lines += ["", f"Compile time: {st['compile_cold_s']:.1f} s on a cold Inductor disk cache, "
+                  f"{st['compile_warm_s']:.1f} s from the warm one ({st['warm_fxgraph_hits']} FX graph cache hits)."]
+        if "compiled" in cell_rows and "plain" in cell_rows:
+            c, p, r = (cell_rows[k]["s_per_training"] for k in ("compiled", "plain", "ref"))
+            lines.append(f"Per training (table above): compiled {c:.3f} s, plain {p:.3f} s ({p / c:.2f}x), reference "
+                         f"loop {r:.3f} s ({r / c:.2f}x); the compile time is paid once per (model, shape) and "
+                         "process, not per training.")
     if full:
         lines += ["", "| full LRS-hard | wall s | trainings | real reference s | speed-up vs ref | LRS mean | LRS diff | max acc diff pp | peak MiB |",
                   "|---|---|---|---|---|---|---|---|---|"]
@@ -448,7 +558,8 @@ def main(argv=None):
     ap.add_argument("--mode", choices=("digits", "cifar-cell"), default="digits")
     ap.add_argument("--cifar-root", default=None, help="a CIFAR-10 python-pickle folder (else random tensors)")
     ap.add_argument("--variants", default=None,
-                    help="comma-separated ddr engines (default cpu: plain,batched; cuda: plain,batched,batched+bf16+cl)")
+                    help="comma-separated ddr engines: plain, batched, compiled, +bf16/+cl/+compile "
+                         "(default cpu: plain,batched; cuda: plain,batched,batched+bf16+cl)")
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--repeats", type=int, default=2, help="timing repeats per path (median reported)")
     ap.add_argument("--lr", type=float, default=0.01)
@@ -462,6 +573,9 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1, help="torch threads")
     ap.add_argument("--full", action="store_true", help="also time one full LRS-hard evaluation per path")
     ap.add_argument("--skip-ref-full", action="store_true", help="--full without the reference-loop evaluation")
+    ap.add_argument("--steps", type=int, default=0,
+                    help="also time N training steps of eager, compiled and the reference loop, and the compile time")
+    ap.add_argument("--warmup-steps", type=int, default=5, help="--steps: untimed steps first")
     ap.add_argument("--json", default=None, help="write the figures as JSON here")
     ap.add_argument("--append", action="store_true", help="append the markdown block to benchmarks/RESULTS.md")
     args = ap.parse_args(argv)
@@ -483,13 +597,17 @@ def main(argv=None):
     print(f"cell: {args.mode}, model {cell['model']} {cell['model_args']}, {len(cell['x_syn'])} training images, "
           f"{len(cell['data'].x_test)} test images, {cell['recipe'].epochs} epochs, test every "
           f"{cell['recipe'].test_interval}, lr {cell['lr']}, seeds {args.seeds}")
+    if args.steps and not os.environ.get("TORCHINDUCTOR_CACHE_DIR"):  # a cold disk cache, for the compile time
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="ddr-bench-inductor-")
+    steps = run_steps(args, cell, dev) if args.steps else None
     rows = run_cell(args, cell, dev, variants, ref_train)
     full = run_full(args, cell, dev, variants, ref_train) if args.full else None
-    md = markdown(args, env, rows, full)
+    md = markdown(args, env, rows, full, steps)
     print()
     print(md)
     if args.json:
-        Path(args.json).write_text(json.dumps({"env": env, "cell": rows, "full": full}, indent=1, default=str))
+        Path(args.json).write_text(json.dumps({"env": env, "cell": rows, "full": full, "steps": steps}, indent=1,
+                                                 default=str))
     if args.append:
         with open(ROOT / "benchmarks" / "RESULTS.md", "a") as f:
             f.write("\n" + md)

@@ -44,7 +44,7 @@ def _common(fn):
         click.option("--cache-dir", default=None, help="Training cache (default .ddr/cache or DDR_CACHE_DIR)."),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the training cache."),
         click.option("--engine", default="plain", show_default=True,
-                     help="plain, or batched[+bf16][+cl][+compile]: the LR grid trained at once (benchmarks/RESULTS.md)."),
+                     help="plain (the reference numbers), batched[+bf16][+cl][+compile] (the LR grid trained at once) or compiled (torch.compile; benchmarks/RESULTS.md)."),
         json_option("the result (as result.json holds it)"),
     ]
     for opt in reversed(options):
