@@ -302,6 +302,39 @@ def _engine_options(base: str, flags: list[str]) -> dict:
     return dict(amp="bf16" in flags, channels_last="cl" in flags, compile=base == "compiled" or "compile" in flags)
 
 
+_COMPILE_ONCE = r"""
+import json, sys, time
+from ddr.kernel.cpu_isa import pin_cpu_isa
+pin_cpu_isa()
+import torch
+import torch.nn.functional as F
+from torch._dynamo.utils import counters
+from ddr.models import build_model
+from ddr.train.compiled import compiled_student, student_key
+torch.set_num_threads(1)
+model, args, shape, nc, bs = json.loads(sys.argv[1])
+x, y = torch.randn(bs, *shape), torch.arange(bs) % nc
+t0 = time.perf_counter()
+net, fwd = compiled_student(build_model(model, shape[0], nc, tuple(shape[1:]), **args),
+                            student_key(model, args, nc, x, torch.device("cpu"), False))
+F.cross_entropy(fwd(x), y).backward()
+print(json.dumps([time.perf_counter() - t0, counters["inductor"]["fxgraph_cache_hit"]]))
+"""
+
+
+def _compile_in_new_process(cell, x, nc: int, bs: int) -> tuple[float, int]:
+    """(seconds, FX graph cache hits) of the first compiled step of the cell's student in a fresh process that
+    shares this one's Inductor disk cache (CPU; imports not counted)."""
+    import subprocess
+
+    spec = json.dumps([cell["model"], cell["model_args"], [int(s) for s in x.shape[1:]], nc, bs])
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-c", _COMPILE_ONCE, spec], env=env, capture_output=True, text=True,
+                          check=True)
+    seconds, hits = json.loads(proc.stdout.strip().splitlines()[-1])
+    return seconds, hits
+
+
 def run_steps(args, cell, dev):
     """Seconds per training step after warm-up of one student on the cell's set (one batch: all of it up to
     the recipe's batch size): eager (the plain engine's step), compiled (the compiled engine's network,
@@ -343,46 +376,50 @@ def run_steps(args, cell, dev):
         return (time.perf_counter() - t0) / n
 
     warm, n = args.warmup_steps, args.steps
-    out = {"images": len(x), "batch": bs, "steps": n, "warmup_steps": warm, "ref_workers": args.ref_workers}
-    net = fresh()
-    step = stepper(net, net)
-    timed(step, warm)
-    out["eager_s"] = timed(step, n)
-
+    out = {"images": len(x), "batch": bs, "steps": n, "warmup_steps": warm, "ref_workers": args.ref_workers,
+           "repeats": args.repeats}
     net = fresh()
     t0 = time.perf_counter()
     net, fwd = compiled_student(net, student_key(cell["model"], cell["model_args"], nc, x, dev, False))
-    step = stepper(net, fwd)
-    step()  # compiles the forward and backward graphs
+    compiled_step = stepper(net, fwd)
+    compiled_step()  # compiles the forward and backward graphs
     sync(dev)
     out["compile_cold_s"] = time.perf_counter() - t0
     out["inductor_cache"] = str(inductor_cache_dir())
-    timed(step, warm)
-    out["compiled_s"] = timed(step, n)
 
     torch._dynamo.reset()  # forget the compiled code in memory; Inductor's disk cache stays
     hits = counters["inductor"]["fxgraph_cache_hit"]
-    net2 = fresh()
     t0 = time.perf_counter()
-    stepper(net2, torch.compile(net2))()
+    compiled_step()  # compiled again, from the disk cache
     sync(dev)
     out["compile_warm_s"] = time.perf_counter() - t0
     out["warm_fxgraph_hits"] = counters["inductor"]["fxgraph_cache_hit"] - hits
-    torch._dynamo.reset()
+    out["compile_new_process_s"], out["new_process_fxgraph_hits"] = _compile_in_new_process(cell, x, nc, bs)
 
+    eager = fresh()
+    eager_step = stepper(eager, eager)
     ref_set = TensorPairs(x, y)  # DD-Ranking's TensorDataset access for a synthetic set
     loader = DataLoader(ref_set, batch_size=recipe.batch_size,
                         sampler=_epoch_sampler(ref_set, torch.Generator().manual_seed(0)), num_workers=args.ref_workers)
-    net = fresh()
-    step = stepper(net, net)
-
-    def epoch():
-        for images, targets in loader:
-            step(images.to(dev, non_blocking=True), targets.to(dev, non_blocking=True))
-
+    ref_net = fresh()
+    ref_step = stepper(ref_net, ref_net)
     per_epoch = -(-len(x) // recipe.batch_size)
-    timed(epoch, max(1, warm // per_epoch))
-    out["ref_s"] = timed(epoch, max(1, n // per_epoch)) / per_epoch
+
+    def ref_epoch():
+        for images, targets in loader:
+            ref_step(images.to(dev, non_blocking=True), targets.to(dev, non_blocking=True))
+
+    paths = {"eager": (eager_step, n, 1), "compiled": (compiled_step, n, 1),
+             "ref": (ref_epoch, max(1, n // per_epoch), per_epoch)}
+    for fn, reps, _ in paths.values():
+        timed(fn, max(1, warm * reps // n))
+    walls: dict[str, list[float]] = {k: [] for k in paths}
+    for rep in range(args.repeats):  # alternating, against drift on a shared machine
+        for name in (paths if rep % 2 == 0 else reversed(list(paths))):
+            fn, reps, steps_per_call = paths[name]
+            walls[name].append(timed(fn, reps) / steps_per_call)
+    for name, w in walls.items():
+        out[f"{name}_s"] = statistics.median(w)
     out["compiled_vs_eager"] = out["eager_s"] / out["compiled_s"]
     out["compiled_vs_ref"] = out["ref_s"] / out["compiled_s"]
     out["eager_vs_ref"] = out["ref_s"] / out["eager_s"]
@@ -530,13 +567,16 @@ def markdown(args, env, cell_rows, full, steps=None) -> str:
     if steps:
         st = steps
         lines += ["", f"Training step ({st['images']} images, batch {st['batch']}, {st['steps']} steps after "
-                  f"{st['warmup_steps']} of warm-up; reference loop: DataLoader, {st['ref_workers']} workers):", "",
+                  f"{st['warmup_steps']} of warm-up, median of {st['repeats']} alternating repeats; reference loop: "
+                  f"DataLoader, {st['ref_workers']} workers):", "",
                   "| path | ms / step | vs eager | vs ref |", "|---|---|---|---|"]
         for name in ("ref", "eager", "compiled"):
             t = st[f"{name}_s"]
             lines.append(f"| {name} | {1000 * t:.2f} | {st['eager_s'] / t:.2f}x | {st['ref_s'] / t:.2f}x |")
-        lines += ["", f"Compile time: {st['compile_cold_s']:.1f} s on a cold Inductor disk cache, "
-                  f"{st['compile_warm_s']:.1f} s from the warm one ({st['warm_fxgraph_hits']} FX graph cache hits)."]
+        lines += ["", f"Compile time (first compiled step): {st['compile_cold_s']:.1f} s on a cold Inductor disk "
+                  f"cache; from the warm disk cache {st['compile_warm_s']:.1f} s in the same process after "
+                  f"torch._dynamo.reset() ({st['warm_fxgraph_hits']} FX graph cache hits) and "
+                  f"{st['compile_new_process_s']:.1f} s in a new process ({st['new_process_fxgraph_hits']} hits)."]
         if "compiled" in cell_rows and "plain" in cell_rows:
             c, p, r = (cell_rows[k]["s_per_training"] for k in ("compiled", "plain", "ref"))
             lines.append(f"Per training (table above): compiled {c:.3f} s, plain {p:.3f} s ({p / c:.2f}x), reference "
