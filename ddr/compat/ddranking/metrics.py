@@ -174,7 +174,7 @@ class _Evaluator:
             self._write_random(random_dir, result)
         scores = ddranking_dict(result)
         write_csv(result, csv_path)
-        self.result, self.result_path = result, out / "result.json"
+        self.result, self.result_path = result, (out / "result.json").resolve()
         print(summary(result, scores))
         return scores
 
