@@ -258,6 +258,11 @@ def test_refusals_of_soft_and_call_arguments(env, syn_set):
         ev.compute_metrics(image_tensor=images, syn_lr=-1.0)
     with pytest.raises(DDRError, match=r"^lrs_lambda"):
         ev.compute_metrics(image_tensor=images, lrs_lambda=2.0)
+    with pytest.raises(DDRError, match=r"^hard_labels: expected a tensor"):
+        LabelRobustScoreHard(Config(TINY_HARD)).compute_metrics(image_tensor=images, hard_labels=[0, 1] * 10)
+    with pytest.raises(DDRError, match=r"^soft_label_mode: this evaluation trains on hard labels"):
+        AugmentationRobustScore(**{**soft, "label_type": "hard", "data_aug_func": "dsa", "aug_params": None,
+                                     "teacher_model_names": None})
     with pytest.raises(DDRError, match=r"^LabelRobustScoreHard: pass a config or keyword arguments"):
         LabelRobustScoreHard(Config(TINY_HARD), ipc=3)
     assert not (env["dir"] / "results").exists()

@@ -30,6 +30,8 @@ from ddr.eval.result import EvalResult
 from ddr.kernel.atomic import write_text_atomic
 
 COMPAT_TAG = "ddranking-0.2.0"
+SOFT_ONLY = ("soft_label_mode", "soft_label_criterion", "loss_fn_kwargs", "teacher_model_names", "temperature",
+             "use_aug_for_hard", "tea_use_torchvision")
 
 
 class _Evaluator:
@@ -85,6 +87,11 @@ class _Evaluator:
         self.ipc = ipc
         self.settings = settings
         self.mapped: Mapped = build_protocol(name, settings, self.data, self.dataset)
+        if self.mapped.label == "hard":  # soft-label settings a hard-label run would silently drop
+            for key in SOFT_ONLY:
+                if key in given and given[key] != defaults.get(key):
+                    raise DDRError(f"{key}: this evaluation trains on hard labels (cross-entropy); {key} does not "
+                                   "apply (label_type 'soft' / use_soft_label true for soft labels)")
         self.teachers = self._teacher_paths()
         self.result: EvalResult | None = None
         self.result_path: Path | None = None
@@ -143,13 +150,15 @@ class _Evaluator:
     # -- one evaluation -------------------------------------------------------------------------------
 
     def _run(self, image_tensor: Any, image_path: Any, labels: Any, syn_lr: Any, weight: Any,
-             weight_key: str) -> dict[str, float]:
+             weight_key: str, labels_key: str) -> dict[str, float]:
         from ddr.eval.api import evaluate
 
         if (image_tensor is None) == (image_path is None):
             raise DDRError("image_tensor / image_path: give exactly one of them")
         if image_tensor is not None and not isinstance(image_tensor, torch.Tensor):
             raise DDRError(f"image_tensor: expected a tensor, got {type(image_tensor).__name__}")
+        if labels is not None and not isinstance(labels, torch.Tensor):
+            raise DDRError(f"{labels_key}: expected a tensor, got {type(labels).__name__}")
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0.0 <= weight <= 1.0:
             raise DDRError(f"{weight_key}: expected a number in [0, 1], got {weight!r}")
         lr = self._lr(syn_lr)
@@ -194,7 +203,7 @@ class LabelRobustScoreHard(_Evaluator):
     def compute_metrics(self, image_tensor: torch.Tensor | None = None, image_path: str | None = None,
                         hard_labels: torch.Tensor | None = None, syn_lr: float | None = None,
                         lrs_lambda: float = 0.5) -> dict[str, float]:
-        return self._run(image_tensor, image_path, hard_labels, syn_lr, lrs_lambda, "lrs_lambda")
+        return self._run(image_tensor, image_path, hard_labels, syn_lr, lrs_lambda, "lrs_lambda", "hard_labels")
 
 
 class LabelRobustScoreSoft(_Evaluator):
@@ -203,7 +212,8 @@ class LabelRobustScoreSoft(_Evaluator):
     def compute_metrics(self, image_tensor: torch.Tensor | None = None, image_path: str | None = None,
                         soft_labels: torch.Tensor | None = None, syn_lr: float | None = None,
                         lrs_lambda: float = 0.5) -> dict[str, float]:
-        return self._run(image_tensor, image_path, _soft(self, soft_labels), syn_lr, lrs_lambda, "lrs_lambda")
+        return self._run(image_tensor, image_path, _soft(self, soft_labels), syn_lr, lrs_lambda, "lrs_lambda",
+                         "soft_labels")
 
 
 class AugmentationRobustScore(_Evaluator):
@@ -212,7 +222,8 @@ class AugmentationRobustScore(_Evaluator):
     def compute_metrics(self, image_tensor: torch.Tensor | None = None, image_path: str | None = None,
                         soft_labels: torch.Tensor | None = None, syn_lr: float | None = None,
                         ars_lambda: float = 0.5) -> dict[str, float]:
-        return self._run(image_tensor, image_path, _soft(self, soft_labels), syn_lr, ars_lambda, "ars_lambda")
+        return self._run(image_tensor, image_path, _soft(self, soft_labels), syn_lr, ars_lambda, "ars_lambda",
+                         "soft_labels")
 
 
 class GeneralEvaluator(_Evaluator):
@@ -222,7 +233,7 @@ class GeneralEvaluator(_Evaluator):
                         labels: torch.Tensor | None = None, syn_lr: float | None = None) -> dict[str, float]:
         if self.mapped.label == "soft":
             labels = _soft(self, labels, key="labels")
-        return self._run(image_tensor, image_path, labels, syn_lr, 0.5, "weight")
+        return self._run(image_tensor, image_path, labels, syn_lr, 0.5, "weight", "labels")
 
 
 def _soft(ev: _Evaluator, labels: Any, key: str = "soft_labels") -> Any:
