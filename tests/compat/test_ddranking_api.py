@@ -92,7 +92,8 @@ def _check_written(result_path: Path) -> dict:
     return record
 
 
-def test_ddranking_script_with_changed_imports_equals_ddr_evaluate(env, syn_set, tmp_path):
+@pytest.mark.slow  # a Python subprocess (torch and MLflow imported afresh) and the same evaluation retrained in-process
+def test_ddranking_script_with_changed_imports_equals_ddr_evaluate(env, syn_set, tmp_path, ddr_cli):
     script = DDRANKING_SCRIPT.replace("from ddranking.", "from ddr.compat.ddranking.")
     changed = [(a, b) for a, b in zip(DDRANKING_SCRIPT.splitlines(), script.splitlines()) if a != b]
     assert [a for a, _ in changed] == ["from ddranking.metrics import LabelRobustScoreHard",
@@ -125,6 +126,8 @@ def test_ddranking_script_with_changed_imports_equals_ddr_evaluate(env, syn_set,
         "tags.`ddr.compat.evaluator` = 'LabelRobustScoreHard'")
     assert len(runs) == 1 and runs[0].data.metrics["lrs_mean"] == record["metrics"]["lrs"]["mean"]
     assert runs[0].data.tags["ddr.protocol"] == record["protocol"]["name"]
+    code, _, err = ddr_cli("rank", str(tmp_path / "res"), "--out", str(tmp_path / "ranking"))  # rankable as written
+    assert code == 0, err
 
     # ddr.evaluate on the same inputs, retrained from nothing (fresh cache, no tracking): the same numbers
     import ddr
