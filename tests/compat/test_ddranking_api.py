@@ -269,3 +269,66 @@ def test_refusals_of_soft_and_call_arguments(env, syn_set):
     with pytest.raises(DDRError, match=r"^LabelRobustScoreHard: pass a config or keyword arguments"):
         LabelRobustScoreHard(Config(TINY_HARD), ipc=3)
     assert not (env["dir"] / "results").exists()
+
+
+def test_cifar10_spelling_teacher_layout_and_a_d4m_config_map_to_the_shipped_protocol(tmp_path, monkeypatch):
+    """DD-Ranking's D4M CIFAR-10 config (reference 2.13) on a CIFAR-10 folder (digits in CIFAR's format): the
+    data set as DD-Ranking spells it, the teacher read from teacher_dir/CIFAR10/ConvNet-3/ckpt_best.pt, and
+    the protocol it maps to is ddr's shipped d4m-cifar10 apart from its listed correction ('cosine' ->
+    'cosineannealing') and the name."""
+    from ddr.models import build_model
+    from ddr.protocols import raw_protocol
+    from tests.compat.conformance import write_digits_cifar
+
+    monkeypatch.chdir(tmp_path)
+    write_digits_cifar(tmp_path / "dataset")
+    d4m = {"dataset": "CIFAR10", "real_data_path": str(tmp_path / "dataset"), "ipc": 10, "model_name": "ConvNet-3",
+           "stu_use_torchvision": False, "tea_use_torchvision": False, "teacher_dir": "./teacher_models",
+           "teacher_model_names": ["ConvNet-3"], "data_aug_func": "cutmix", "aug_params": {"beta": 1.0},
+           "use_zca": False, "use_aug_for_hard": False,
+           "custom_train_trans": [
+               {"name": "RandomResizedCrop", "args": {"size": 32, "scale": [0.08, 1.0]}},
+               {"name": "RandomHorizontalFlip", "args": {"p": 0.5}}, {"name": "ToTensor"},
+               {"name": "Normalize", "args": {"mean": [0.4914, 0.4822, 0.4465], "std": [0.2023, 0.1994, 0.2010]}}],
+           "custom_val_trans": None, "soft_label_mode": "M", "soft_label_criterion": "kl",
+           "loss_fn_kwargs": {"temperature": 20.0, "scale_loss": False}, "optimizer": "adamw",
+           "lr_scheduler": "cosine", "weight_decay": 0.01, "momentum": 0.9, "num_eval": 5, "eval_full_data": True,
+           "num_epochs": 500, "num_workers": 4, "device": "cpu", "dist": True, "syn_batch_size": 100,
+           "real_batch_size": 256, "save_path": "./results/d4m.csv", "random_data_format": "image",
+           "random_data_path": "./random_data", "im_size": [32, 32]}
+    with pytest.raises(DDRError, match=r"^teacher_dir: no checkpoint teacher_models/CIFAR10/ConvNet-3/ckpt_best.pt"):
+        LabelRobustScoreSoft(Config(d4m))
+    ckpt = tmp_path / "teacher_models" / "CIFAR10" / "ConvNet-3" / "ckpt_best.pt"
+    ckpt.parent.mkdir(parents=True)
+    torch.save(build_model("ConvNet-3", 3, 10, (32, 32)).state_dict(), ckpt)
+    ev = LabelRobustScoreSoft(Config(d4m))
+    assert ev.teachers == [str(Path("teacher_models/CIFAR10/ConvNet-3/ckpt_best.pt"))]
+    mapped, shipped = ev.mapped.raw, raw_protocol("d4m-cifar10")
+    assert shipped["train"].pop("scheduler") == "cosineannealing" and mapped["train"].pop("scheduler") == "cosine"
+    for key in ("dataset", "model", "label", "lr_grid", "rounds", "real"):
+        assert mapped[key] == shipped[key], key
+    assert mapped["train"] == \
+        {k: v for k, v in shipped["train"].items() if k != "betas"}  # betas: AdamW's default, stated there
+    assert mapped["soft"]["mode"] == shipped["soft"]["mode"] == "M"
+    assert mapped["soft"]["teachers"][0]["model"] == "ConvNet-3"
+
+
+def test_image_folder_input(env, syn_set):
+    """image_path: an ImageFolder root (one folder per class, sorted), as DD-Ranking read it."""
+    import numpy as np
+    from PIL import Image
+
+    data = load_dataset("digits")
+    images = data.denormalise(torch.load(syn_set / "images.pt"))
+    root = env["dir"] / "syn_images"
+    for i, img in enumerate(images):
+        folder = root / f"{i // 2:05d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.rint(img[0].clamp(0, 1).numpy() * 255).astype(np.uint8), "L").save(folder / f"{i:05d}.png")
+    ev = GeneralEvaluator(dataset="digits", ipc=2, model_name="MLP", data_aug_func=None, num_epochs=3, num_eval=1,
+                          save_path=str(env["dir"] / "out"))
+    acc = ev.compute_metrics(image_path=str(root), syn_lr=0.05)
+    record = _check_written(env["dir"] / "out" / "acc-hard" / "result.json")
+    assert record["method"] == "syn_images" and record["inputs"]["distilled"]["path"] == str(root)
+    assert acc["acc_mean"] == 100 * record["metrics"]["acc"]["mean"]
+    assert (env["dir"] / "out" / "eval_scores.csv").read_text().startswith("acc\n")

@@ -177,6 +177,8 @@ def _loss(evaluator: str, s: dict[str, Any]) -> dict[str, Any]:
         if target not in args:
             raise DDRError(f"loss_fn_kwargs: '{k}' does not apply to the {crit} loss")
         args[target] = bool(v) if target == "scale_t2" else float(v)
+    if not args.get("scale_t2", True):
+        del args["scale_t2"]  # ddr's default: stated only when on, as the shipped protocols do
     return {"loss": crit, "loss_args": args}
 
 
