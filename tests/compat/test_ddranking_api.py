@@ -271,7 +271,7 @@ def test_refusals_of_soft_and_call_arguments(env, syn_set):
     assert not (env["dir"] / "results").exists()
 
 
-def test_cifar10_spelling_teacher_layout_and_a_d4m_config_map_to_the_shipped_protocol(tmp_path, monkeypatch):
+def test_cifar10_spelling_teacher_layout_and_a_d4m_config_map_to_the_shipped_protocol(tmp_path, monkeypatch, capsys):
     """DD-Ranking's D4M CIFAR-10 config (reference 2.13) on a CIFAR-10 folder (digits in CIFAR's format): the
     data set as DD-Ranking spells it, the teacher read from teacher_dir/CIFAR10/ConvNet-3/ckpt_best.pt, and
     the protocol it maps to is ddr's shipped d4m-cifar10 apart from its listed correction ('cosine' ->
@@ -301,7 +301,9 @@ def test_cifar10_spelling_teacher_layout_and_a_d4m_config_map_to_the_shipped_pro
     ckpt = tmp_path / "teacher_models" / "CIFAR10" / "ConvNet-3" / "ckpt_best.pt"
     ckpt.parent.mkdir(parents=True)
     torch.save(build_model("ConvNet-3", 3, 10, (32, 32)).state_dict(), ckpt)
+    capsys.readouterr()
     ev = LabelRobustScoreSoft(Config(d4m))
+    assert "note: dist changes no number in ddr" in capsys.readouterr().err  # accepted, and said so
     assert ev.teachers == [str(Path("teacher_models/CIFAR10/ConvNet-3/ckpt_best.pt"))]
     mapped, shipped = ev.mapped.raw, raw_protocol("d4m-cifar10")
     assert shipped["train"].pop("scheduler") == "cosineannealing" and mapped["train"].pop("scheduler") == "cosine"

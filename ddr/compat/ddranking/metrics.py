@@ -11,6 +11,7 @@ DD-Ranking's keys and units (ddr.compat.ddranking.report); `evaluator.result` is
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import yaml
 
 from ddr.checks import confined
 from ddr.compat.ddranking.config import Config
-from ddr.compat.ddranking.keys import DATASETS, DEFAULTS, UNSET
+from ddr.compat.ddranking.keys import DATASETS, DEFAULTS, NO_EFFECT, UNSET
 from ddr.compat.ddranking.protocol import Mapped, build_protocol, with_lr
 from ddr.compat.ddranking.report import CSV_NAMES, ddranking_dict, summary, write_csv
 from ddr.data.real import load_dataset
@@ -55,6 +56,9 @@ class _Evaluator:
         unknown = [k for k in given if k not in defaults]
         if unknown:
             raise DDRError(f"{unknown[0]}: not a {name} setting in DD-Ranking 0.2.0 (valid: {', '.join(defaults)})")
+        for key in given:
+            if key in NO_EFFECT and given[key] != defaults[key]:
+                print(f"note: {key} changes no number in ddr: {NO_EFFECT[key]}", file=sys.stderr)
         settings = {**defaults, **given}
         if name == "GeneralEvaluator" and "syn_batch_size" in given:
             settings["batch_size"] = given["syn_batch_size"]

@@ -65,7 +65,9 @@ def _shipped_real_rows() -> dict[tuple[str, str], dict[str, Any]]:
         raw = raw_protocol(name)
         if raw.get("model_args") or "real" not in raw:
             continue
-        rows.setdefault((str(raw.get("dataset")), str(raw.get("model"))), raw["real"])
+        key = (str(raw.get("dataset")), str(raw.get("model")))
+        if rows.setdefault(key, raw["real"]) != raw["real"]:  # one recipe per pair, or the mapping is ambiguous
+            raise DDRError(f"shipped protocols disagree on the real-data recipe of {key[1]} on {key[0]} ({name})")
     return rows
 
 
