@@ -213,6 +213,7 @@ REFUSED = [
     ({"model_name": "VGG-11", "use_torchvision": True}, "model_name"),
     ({"device": "tpu"}, "device"),
     ({"dataset": "MNIST"}, "dataset"),
+    ({"dataset": "CIFAR10", "real_data_path": "./no-such-folder"}, "real_data_path"),
     ({"im_size": (32, 32)}, "im_size"),
     ({"data_aug_func": "mixup", "aug_params": {"mixup_p": 0.8}}, "aug_params"),
     ({"data_aug_func": "cutmix", "aug_params": {"cutmix_p": 0.5}}, "aug_params"),

@@ -69,7 +69,10 @@ class _Evaluator:
             raise DDRError(f"dataset: unknown data set {dataset_key!r} (DD-Ranking's names: {', '.join(DATASETS)})")
         self.dataset = DATASETS[dataset_key]
         self.root = None if self.dataset == "digits" else settings["real_data_path"]
-        self.data: RealData = load_dataset(self.dataset, self.root)
+        try:
+            self.data: RealData = load_dataset(self.dataset, self.root)
+        except DDRError as exc:
+            raise DDRError(f"real_data_path: {exc}") from None
         if settings["im_size"] is not UNSET:
             try:
                 size = tuple(int(v) for v in settings["im_size"])
