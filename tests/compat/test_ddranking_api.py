@@ -115,7 +115,10 @@ def test_ddranking_script_with_changed_imports_equals_ddr_evaluate(env, syn_set,
     assert record["protocol"]["name"].startswith("ddranking-lrs-hard-digits-")
     assert record["rounds"] == 2 and record["ipc"] == 2 and record["model"] == "MLP"
     syn_lr = float(torch.load(syn_set / "lr.pt"))  # a float32 tensor, as DATM's lr_best.pt
-    assert {t["lr"] for t in record["trainings"] if t["role"] != "real"} == {syn_lr}  # both sides at syn_lr
+    # syn_lr is the set's own LR: both sides train at it; the random side's five-LR search is recorded beside
+    assert {t["lr"] for t in record["trainings"] if t["role"] in ("syn", "random")} == {syn_lr}
+    assert {t["lr"] for t in record["trainings"] if t["role"] == "random_search"} == {0.001, 0.005, 0.01, 0.05, 0.1}
+    assert record["protocol"]["edition"] == "ddr"
     csv_rows = (tmp_path / "res" / "scores.csv").read_text().splitlines()
     assert csv_rows[0] == "hard_label_recovery,improvement_over_random,lrs" and len(csv_rows) == 3
     assert sorted(p.name for p in (tmp_path / "random_data" / "digits_IPC2").iterdir()) == ["seed0", "seed1"]
@@ -335,3 +338,20 @@ def test_image_folder_input(env, syn_set):
     assert record["method"] == "syn_images" and record["inputs"]["distilled"]["path"] == str(root)
     assert acc["acc_mean"] == 100 * record["metrics"]["acc"]["mean"]
     assert (env["dir"] / "out" / "eval_scores.csv").read_text().startswith("acc\n")
+
+
+def test_edition_ddranking_02(env, syn_set):
+    """edition (a ddr setting beside DD-Ranking's): 'ddranking-0.2' scores IOR against the LR-searched random
+    side and trains the real reference for the evaluator's epochs, as DD-Ranking 0.2.0 did."""
+    kwargs = dict(dataset="digits", ipc=2, model_name="MLP", data_aug_func=None, step_size=2, num_epochs=4,
+                  num_eval=1, device="cpu")
+    images = torch.load(syn_set / "images.pt")
+    ev = LabelRobustScoreHard(**kwargs, edition="ddranking-0.2")
+    scores = ev.compute_metrics(image_tensor=images, syn_lr=0.05)
+    record = _check_written(ev.result_path)
+    assert record["protocol"]["edition"] == "ddranking-0.2"
+    assert record["protocol"]["edition_changes"]["real.epochs"][1] == 4
+    assert record["metrics"]["ior"] == record["metrics"]["ior_random_search"]
+    assert scores["improvement_over_random_mean"] == 100 * record["metrics"]["ior_random_search"]["mean"]
+    with pytest.raises(DDRError, match=r"^edition"):
+        LabelRobustScoreHard(**kwargs, edition="ddranking-0.1")

@@ -53,6 +53,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
 }
 
+# ddr's own settings beside DD-Ranking's (keywords or config keys): the edition a call computes
+# (ddr.protocols.editions: 'ddr', 'ddranking-0.2', 'leaderboard-2025-02')
+EXTENSIONS: dict[str, Any] = {"edition": "ddr"}
+
 # DD-Ranking's data set names -> ddr's (digits is ddr's own small data set, for tests and CPUs)
 DATASETS: dict[str, str] = {
     "CIFAR10": "cifar10", "CIFAR100": "cifar100", "TinyImageNet": "tinyimagenet", "ImageNet1K": "imagenet1k",

@@ -21,8 +21,8 @@ import yaml
 
 from ddr.checks import confined
 from ddr.compat.ddranking.config import Config
-from ddr.compat.ddranking.keys import DATASETS, DEFAULTS, NO_EFFECT, UNSET
-from ddr.compat.ddranking.protocol import Mapped, build_protocol, with_lr
+from ddr.compat.ddranking.keys import DATASETS, DEFAULTS, EXTENSIONS, NO_EFFECT, UNSET
+from ddr.compat.ddranking.protocol import Mapped, build_protocol, named
 from ddr.compat.ddranking.report import CSV_NAMES, ddranking_dict, summary, write_csv
 from ddr.data.real import load_dataset
 from ddr.data.real_data import RealData
@@ -41,7 +41,7 @@ class _Evaluator:
 
     def __init__(self, config: Config | dict | None = None, **kwargs: Any) -> None:
         name = type(self).__name__
-        defaults = DEFAULTS[name]
+        defaults = {**DEFAULTS[name], **EXTENSIONS}
         if config is not None and kwargs:
             raise DDRError(f"{name}: pass a config or keyword arguments, not both (DD-Ranking ignored the keywords "
                            f"given with a config: '{next(iter(kwargs))}')")
@@ -93,6 +93,12 @@ class _Evaluator:
             raise DDRError(f"ipc: expected a whole number >= 1, got {ipc!r}")
         self.ipc = ipc
         self.settings = settings
+        from ddr.protocols.editions import check_edition
+
+        try:
+            self.edition = check_edition(settings["edition"])
+        except DDRError as exc:
+            raise DDRError(f"edition: {exc}") from None
         self.mapped: Mapped = build_protocol(name, settings, self.data, self.dataset)
         if self.mapped.label == "hard":  # soft-label settings a hard-label run would silently drop
             for key in SOFT_ONLY:
@@ -169,7 +175,7 @@ class _Evaluator:
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0.0 <= weight <= 1.0:
             raise DDRError(f"{weight_key}: expected a number in [0, 1], got {weight!r}")
         lr = self._lr(syn_lr)
-        raw = with_lr(self.mapped, lr)
+        raw = named(self.mapped)
         csv_path = self._csv_path()
         out = csv_path.parent / f"{self.mapped.kind}-{self.mapped.label}"
         random_dir, random = self._random_folders(raw["rounds"])
@@ -181,7 +187,7 @@ class _Evaluator:
                 self.mapped.kind, distilled=image_tensor if image_tensor is not None else str(image_path),
                 dataset=self.dataset, ipc=self.ipc, protocol=str(proto_file), weight=float(weight), root=self.root,
                 labels=labels, lr=lr, method=method, device=self.device, out=out, random=random or None,
-                label=self.mapped.label, teachers=self.teachers,
+                label=self.mapped.label, teachers=self.teachers, edition=self.edition,
                 tags={"ddr.compat": COMPAT_TAG, "ddr.compat.evaluator": type(self).__name__})
             shutil.copyfile(proto_file, out / "protocol.yaml")  # the protocol beside the result it produced
         finally:

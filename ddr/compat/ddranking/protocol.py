@@ -186,7 +186,7 @@ def _loss(evaluator: str, s: dict[str, Any]) -> dict[str, Any]:
 
 def build_protocol(evaluator: str, s: dict[str, Any], data: RealData, dataset: str) -> Mapped:
     """The ddr protocol for evaluator `evaluator` with settings `s` (every key of keys.DEFAULTS[evaluator],
-    filled) on `data` (ddr name `dataset`). lr_grid is the five-LR grid; compute_metrics fixes it for syn_lr."""
+    filled) on `data` (ddr name `dataset`)."""
     from ddr.models import build_model
 
     kind = KIND[evaluator]
@@ -211,8 +211,10 @@ def build_protocol(evaluator: str, s: dict[str, Any], data: RealData, dataset: s
     aug = _augmentation(s, data, s["dataset"])
     if aug is not None:
         train["augmentation"] = aug
+    # syn_lr is the set's own LR (lr_policy 'method'): both sides train at it and the random side's five-LR
+    # search is recorded beside (ior_random_search); the ddranking-0.2 edition scores that one, as v0.2.0 did
     raw: dict[str, Any] = {"dataset": dataset, "model": model, "label": label, "lr_grid": list(FIVE_LR_GRID),
-                           "lr_policy": "search", "rounds": int(_number("num_eval", s["num_eval"], whole=True)),
+                           "lr_policy": "method", "ior_random": "method", "rounds": int(_number("num_eval", s["num_eval"], whole=True)),
                            "seed_base": 0, "real": real_recipe("model_name", dataset, model)}
     teacher_names: tuple[str, ...] = ()
     if label == "soft":
@@ -247,15 +249,12 @@ def build_protocol(evaluator: str, s: dict[str, Any], data: RealData, dataset: s
     return Mapped(raw, kind, label, teacher_names)
 
 
-def with_lr(mapped: Mapped, syn_lr: float | None) -> dict[str, Any]:
-    """The protocol for one compute_metrics call, named by a digest of everything it trains: a given syn_lr
-    trains both sides at it (DD-Ranking searched the random side only, defect 1.6.3)."""
+def named(mapped: Mapped) -> dict[str, Any]:
+    """The protocol YAML mapping, named by a digest of everything it trains, checked as ddr checks any protocol."""
     raw = dict(mapped.raw)
-    if syn_lr is not None:
-        raw["lr_grid"] = [float(syn_lr)]
     digest = json_sha256(raw)[:10]
-    named = {"name": f"ddranking-{mapped.kind}-{mapped.label}-{raw['dataset']}-{digest}", "version": 1,
-             "description": f"DD-Ranking {mapped.kind.upper()} ({mapped.label} labels) settings, mapped by "
-                            "ddr.compat.ddranking", **raw}
-    parse_protocol(named, named["name"])  # everything ddr checks of a protocol, before anything runs
-    return named
+    out = {"name": f"ddranking-{mapped.kind}-{mapped.label}-{raw['dataset']}-{digest}", "version": 1,
+           "description": f"DD-Ranking {mapped.kind.upper()} ({mapped.label} labels) settings, mapped by "
+                          "ddr.compat.ddranking", **raw}
+    parse_protocol(out, out["name"])
+    return out
