@@ -355,3 +355,17 @@ def test_edition_ddranking_02(env, syn_set):
     assert scores["improvement_over_random_mean"] == 100 * record["metrics"]["ior_random_search"]["mean"]
     with pytest.raises(DDRError, match=r"^edition"):
         LabelRobustScoreHard(**kwargs, edition="ddranking-0.1")
+
+
+def test_config_from_a_file_a_path_or_a_dict(tmp_path):
+    path = tmp_path / "IPC2.yaml"
+    path.write_text("dataset: digits\nipc: 2\nmodel_name: MLP\n")
+    for config in (Config.from_file(path), Config(str(path)), Config(config_path=path),
+                   Config({"dataset": "digits", "ipc": 2, "model_name": "MLP"})):
+        assert config.get("ipc") == 2 and config.get("num_eval") is None and config.get("num_eval", 5) == 5
+        assert sorted(config.keys()) == ["dataset", "ipc", "model_name"]
+    path.write_text("ipc: 2\nipc: 3\n")  # a key given twice is refused, not silently the last one
+    with pytest.raises(DDRError, match="given twice"):
+        Config.from_file(path)
+    with pytest.raises(DDRError, match="no such DD-Ranking config"):
+        Config.from_file(tmp_path / "missing.yaml")

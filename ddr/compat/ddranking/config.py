@@ -52,13 +52,6 @@ class Config:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    from ddr.yaml_input import load_yaml
+    from ddr.compat.ddranking_config import read_config  # the one reader of DD-Ranking config files
 
-    if not path.is_file():
-        raise DDRError(f"no such config file: {path}")
-    raw = load_yaml(path.read_text(), f"config {path}")  # a key given twice is refused
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise DDRError(f"config {path}: not a YAML mapping")
-    return raw
+    return read_config(path)
