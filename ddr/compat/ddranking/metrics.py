@@ -41,31 +41,12 @@ class _Evaluator:
 
     def __init__(self, config: Config | dict | None = None, **kwargs: Any) -> None:
         name = type(self).__name__
-        defaults = {**DEFAULTS[name], **EXTENSIONS}
-        if config is not None and kwargs:
-            raise DDRError(f"{name}: pass a config or keyword arguments, not both (DD-Ranking ignored the keywords "
-                           f"given with a config: '{next(iter(kwargs))}')")
-        if config is not None:
-            if isinstance(config, dict):
-                config = Config(config)
-            if not isinstance(config, Config):
-                raise DDRError(f"{name}: config must be a Config, got {type(config).__name__}")
-            given = {k: config.get(k) for k in config.keys()}
-        else:
-            given = dict(kwargs)
-        unknown = [k for k in given if k not in defaults]
-        if unknown:
-            raise DDRError(f"{unknown[0]}: not a {name} setting in DD-Ranking 0.2.0 (valid: {', '.join(defaults)})")
-        for key in given:
-            if key in NO_EFFECT and given[key] != defaults[key]:
-                print(f"note: {key} changes no number in ddr: {NO_EFFECT[key]}", file=sys.stderr)
-        settings = {**defaults, **given}
-        if name == "GeneralEvaluator" and "syn_batch_size" in given:
-            settings["batch_size"] = given["syn_batch_size"]
-        if settings.get("random_data_format", "tensor") not in ("tensor", "tensors", "image"):  # 'tensors': v0.2.0's own default
-            raise DDRError(f"random_data_format: expected 'tensor' or 'image', got {settings['random_data_format']!r}")
+        given, settings = _collect(name, config, kwargs)
+        from ddr.protocols.editions import check_edition
+        from ddr.train.engine import resolve_device
+
         dataset_key = settings["dataset"]
-        if dataset_key not in DATASETS:
+        if not isinstance(dataset_key, str) or dataset_key not in DATASETS:
             raise DDRError(f"dataset: unknown data set {dataset_key!r} (DD-Ranking's names: {', '.join(DATASETS)})")
         self.dataset = DATASETS[dataset_key]
         self.root = None if self.dataset == "digits" else settings["real_data_path"]
@@ -73,17 +54,8 @@ class _Evaluator:
             self.data: RealData = load_dataset(self.dataset, self.root)
         except DDRError as exc:
             raise DDRError(f"real_data_path: {exc}") from None
-        if settings["im_size"] is not UNSET:
-            try:
-                size = tuple(int(v) for v in settings["im_size"])
-            except (TypeError, ValueError):
-                raise DDRError(f"im_size: expected (H, W), got {settings['im_size']!r}") from None
-            if size != tuple(self.data.im_size):
-                raise DDRError(f"im_size: {size} differs from {dataset_key}'s image size {tuple(self.data.im_size)} "
-                               "in ddr")
+        _check_im_size(settings["im_size"], self.data, dataset_key)
         self.device = "auto" if settings["device"] is UNSET else settings["device"]
-        from ddr.train.engine import resolve_device
-
         try:
             resolve_device(self.device)
         except DDRError as exc:
@@ -91,23 +63,23 @@ class _Evaluator:
         ipc = settings["ipc"]
         if isinstance(ipc, bool) or not isinstance(ipc, int) or ipc < 1:
             raise DDRError(f"ipc: expected a whole number >= 1, got {ipc!r}")
-        self.ipc = ipc
-        self.settings = settings
-        from ddr.protocols.editions import check_edition
-
         try:
             self.edition = check_edition(settings["edition"])
         except DDRError as exc:
             raise DDRError(f"edition: {exc}") from None
+        self.ipc, self.settings = ipc, settings
         self.mapped: Mapped = build_protocol(name, settings, self.data, self.dataset)
         if self.mapped.label == "hard":  # soft-label settings a hard-label run would silently drop
             for key in SOFT_ONLY:
-                if key in given and given[key] != defaults.get(key):
+                if key in given and given[key] != DEFAULTS[name].get(key):
                     raise DDRError(f"{key}: this evaluation trains on hard labels (cross-entropy); {key} does not "
                                    "apply (label_type 'soft' / use_soft_label true for soft labels)")
         self.teachers = self._teacher_paths()
         self.result: EvalResult | None = None
         self.result_path: Path | None = None
+        for key in given:  # accepted, and said so
+            if key in NO_EFFECT and given[key] != DEFAULTS[name][key]:
+                print(f"note: {key} changes no number in ddr: {NO_EFFECT[key]}", file=sys.stderr)
 
     # -- inputs ---------------------------------------------------------------------------------------
 
@@ -247,6 +219,40 @@ class GeneralEvaluator(_Evaluator):
         if self.mapped.label == "soft":
             labels = _soft(self, labels, key="labels")
         return self._run(image_tensor, image_path, labels, syn_lr, 0.5, "weight", "labels")
+
+
+def _collect(name: str, config: Config | dict | None, kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the settings given, every setting with the defaults filled in) from a Config or keyword arguments."""
+    defaults = {**DEFAULTS[name], **EXTENSIONS}
+    if config is not None and kwargs:
+        raise DDRError(f"{name}: pass a config or keyword arguments, not both (DD-Ranking ignored the keywords "
+                       f"given with a config: '{next(iter(kwargs))}')")
+    if isinstance(config, dict):
+        config = Config(config)
+    if config is not None and not isinstance(config, Config):
+        raise DDRError(f"{name}: config must be a Config, got {type(config).__name__}")
+    given = {k: config.get(k) for k in config.keys()} if config is not None else dict(kwargs)
+    unknown = [k for k in given if k not in defaults]
+    if unknown:
+        raise DDRError(f"{unknown[0]}: not a {name} setting in DD-Ranking 0.2.0 (valid: {', '.join(defaults)})")
+    settings = {**defaults, **given}
+    if name == "GeneralEvaluator" and "syn_batch_size" in given:
+        settings["batch_size"] = given["syn_batch_size"]
+    if settings.get("random_data_format", "tensor") not in ("tensor", "tensors", "image"):  # v0.2.0 said 'tensors'
+        raise DDRError(f"random_data_format: expected 'tensor' or 'image', got {settings['random_data_format']!r}")
+    return given, settings
+
+
+def _check_im_size(im_size: Any, data: RealData, dataset_key: str) -> None:
+    """A given image size must be the data set's (ddr decodes each data set at one size); unset is the data set's."""
+    if im_size is UNSET:
+        return
+    try:
+        size = tuple(int(v) for v in im_size)
+    except (TypeError, ValueError):
+        raise DDRError(f"im_size: expected (H, W), got {im_size!r}") from None
+    if size != tuple(data.im_size):
+        raise DDRError(f"im_size: {size} differs from {dataset_key}'s image size {tuple(data.im_size)} in ddr")
 
 
 def _soft(ev: _Evaluator, labels: Any, key: str = "soft_labels") -> Any:
