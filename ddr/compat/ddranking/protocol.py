@@ -71,6 +71,25 @@ def _shipped_real_rows() -> dict[tuple[str, str], dict[str, Any]]:
     return rows
 
 
+@lru_cache(maxsize=1)
+def _shipped_teacher_rows() -> dict[tuple[str, str], dict[str, Any]]:
+    """(data set, teacher model) -> the teacher recipe the first shipped protocol (by name) states for it."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for name in list_protocols():
+        raw = raw_protocol(name)
+        for t in (raw.get("soft") or {}).get("teachers") or []:
+            if not t.get("model_args"):
+                rows.setdefault((str(raw.get("dataset")), str(t["model"])), t["train"])
+    return rows
+
+
+def teacher_recipe(dataset: str, model: str) -> dict[str, Any]:
+    """How ddr trains a teacher when no checkpoint is given: the recipe a shipped protocol states for that
+    teacher, else the real-data recipe of that model."""
+    row = _shipped_teacher_rows().get((dataset, model))
+    return dict(row) if row is not None else real_recipe("teacher_model_names", dataset, model)
+
+
 def real_recipe(key: str, dataset: str, model: str) -> dict[str, Any]:
     if dataset == "digits":  # ddr's digits reference recipe serves every model on digits
         return dict(raw_protocol("digits-lrs-hard")["real"])
@@ -235,7 +254,7 @@ def build_protocol(evaluator: str, s: dict[str, Any], data: RealData, dataset: s
                 build_model(t_model, data.channels, data.num_classes, data.im_size)
             except DDRError as exc:
                 raise DDRError(f"teacher_model_names: {exc}") from None
-            teachers.append({"model": t_model, "train": real_recipe("teacher_model_names", dataset, t_model)})
+            teachers.append({"model": t_model, "train": teacher_recipe(dataset, t_model)})
         raw["soft"] = {"mode": mode, "teachers": teachers,
                        "use_aug_for_hard": bool(s.get("use_aug_for_hard", False))}
         teacher_names = tuple(names)
