@@ -27,6 +27,7 @@ from ddr.kernel.clock import utc_now
 from ddr.kernel.digests import sha256_file
 from ddr.kernel.git import git, git_commit
 from ddr.locks import exclusive_lock
+from ddr.protocols.ledger import rows_for as ledger_rows
 from registry import ENVELOPE_NAME, PROVENANCE_SCHEMA, REGISTRY_SCHEMA_V2
 from registry.keyring import Keyring, keyid_of
 from registry.layout import envelope_digest, release_folders, release_path
@@ -94,7 +95,8 @@ def build_provenance(results: list[Result], version: str, created_at: str, repo:
         "schema": PROVENANCE_SCHEMA,
         "version": version,
         "created_at": created_at,
-        "protocols": [{"name": n, "version": v, "sha256": s} for n, v, s in protocols],
+        # with each protocol, the measured effect of ddr's corrections on it (docs/correction-ledger.md)
+        "protocols": [{"name": n, "version": v, "sha256": s, "ledger": ledger_rows([(n, v)])} for n, v, s in protocols],
         "dvc_lock": {"publisher": dvc_lock, "results": _unique(e.get("dvc_lock_md5") for e in envs)},
         "git": {"commit": git_commit(repo),
                 "dirty": (lambda s: None if s is None else bool(s))(git(repo, "status", "--porcelain", "--untracked-files=no")),

@@ -75,8 +75,9 @@ def prepare(request: EvalRequest, data: RealData | None = None) -> Prepared:
     kind, dataset, ipc, rounds = request.kind, request.dataset, request.ipc, request.rounds
     EVALUATIONS.get(kind)  # an unknown kind is refused before anything is read
     data = load_dataset(dataset, request.root) if data is None else data
-    proto = edition_of(load_protocol(request.protocol or default_protocol(dataset, kind, request.label)),
-                       request.edition)
+    given = request.protocol
+    base = given if isinstance(given, Protocol) else load_protocol(given or default_protocol(dataset, kind, request.label))
+    proto = edition_of(base, request.edition)
     if proto.dataset not in (dataset, "any"):
         raise DDRError(f"protocol {proto.name} is for data set '{proto.dataset}', not '{dataset}'")
     build_model(proto.model, data.channels, data.num_classes, data.im_size, **proto.model_args)  # refuse early

@@ -180,6 +180,9 @@ class Protocol:
     notes: str = ""
     selection: str = "test"  # 'test' | 'val' | 'last': which checkpoint and LR are reported (ddr.eval.selection)
     val_fraction: float = 0.2  # share of each class carved off the training set under selection 'val'
+    # the ops the hard-label run of a soft-label protocol drops without use_aug_for_hard: Mixup/CutMix in ddr;
+    # DSA too in the DD-Ranking editions (deviation b3). Set by ddr.protocols.editions, never in a file
+    hard_dropped: tuple[str, ...] = BATCH_MIXING
     edition: str = "ddr"  # a run option, never in a file: ddr.protocols.editions
     # what the edition changed from the file's recipe, {"real.epochs": [before, after], ...} (result.json)
     edition_changes: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -190,8 +193,7 @@ class Protocol:
         the batch mixing (Mixup/CutMix) and keeps the per-image transforms and DSA (deviation b3, listed in
         ddr/protocols/README.md); the DD-Ranking editions drop DSA too, as DD-Ranking did."""
         keep_all = self.soft is not None and self.soft.use_aug_for_hard
-        dropped = BATCH_MIXING if self.edition == "ddr" else BATCH_AUGMENTATION
-        aug = self.train.augmentation if keep_all else without_batch_mixing(self.train.augmentation, dropped)
+        aug = self.train.augmentation if keep_all else without_batch_mixing(self.train.augmentation, self.hard_dropped)
         return dataclasses.replace(self.train, loss="ce", loss_args={}, augmentation=aug)
 
     def noaug_recipe(self) -> TrainRecipe:

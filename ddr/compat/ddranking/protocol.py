@@ -18,10 +18,9 @@ from ddr.data.real_data import RealData
 from ddr.errors import DDRError
 from ddr.kernel.digests import json_sha256
 from ddr.protocols import FIVE_LR_GRID, list_protocols, parse_protocol, raw_protocol
+from ddr.protocols.ddranking_tables import TEST_INTERVAL
 
 SCHEDULERS = ("step", "cosine", "cosineannealing")
-TEST_INTERVAL = {"LabelRobustScoreHard": 10, "LabelRobustScoreSoft": 20, "AugmentationRobustScore": 20,
-                 "GeneralEvaluator": 10}  # DD-Ranking's per-evaluator test interval (reference 1.1)
 KIND = {"LabelRobustScoreHard": "lrs", "LabelRobustScoreSoft": "lrs", "AugmentationRobustScore": "ars",
         "GeneralEvaluator": "acc"}
 # DD-Ranking's loss class defaults, used where loss_fn_kwargs is None (v0.2.0 unpacked None and crashed)
