@@ -27,6 +27,7 @@ from ddr.errors import DDRError
 DEFAULT_DB = "mlflow.db"
 ARTIFACTS_DIR = "mlartifacts"  # beside a sqlite store, never the working directory
 PROBE_TIMEOUT_S = 5.0
+STORE_LOCK_WAIT_S = 300.0  # another process creating or migrating the same new sqlite store
 
 
 def default_store_uri() -> str:
@@ -128,7 +129,7 @@ def prepare_store(uri: str) -> None:
 
         db = sqlite_db(uri)
         db.parent.mkdir(parents=True, exist_ok=True)
-        with exclusive_lock(db.with_name(db.name + ".lock")):
+        with exclusive_lock(db.with_name(db.name + ".lock"), timeout=STORE_LOCK_WAIT_S, what=f"MLflow store {db}"):
             try:
                 MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # creates and migrates it
             except (MlflowException, SQLAlchemyError) as exc:  # a database that is SQLite but not MLflow's, or damaged inside
