@@ -321,7 +321,7 @@ def _start_parent(tracker: Tracker, options: EvalOptions, proto: Protocol, data:
                   dev: torch.device) -> None:
     kind, ipc, engine = options.kind, options.ipc, options.engine
     tracker.start_parent(
-        experiment=data.name, run_name=f"{kind}-{method_name}-ipc{ipc}",
+        experiment=data.name, run_name=f"{kind}-{proto.label}-{method_name}-ipc{ipc}",
         tags={**(options.tags or {}), "ddr.kind": kind, "ddr.label": proto.label, "ddr.method": method_name,
               "ddr.dataset": data.name, "ddr.ipc": ipc, "ddr.protocol": proto.name,
               "ddr.protocol_version": proto.version, "ddr.git_commit": env["git_commit"] or "",
