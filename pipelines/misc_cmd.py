@@ -9,6 +9,7 @@ import yaml
 
 from ddr.protocols import list_protocols, protocol_summary, raw_protocol
 from ddr.tracking import resolve_tracking_uri
+from pipelines.common_options import TRACKING_URI_OPT
 from pipelines.json_output import emit, json_option
 
 
@@ -61,7 +62,7 @@ def evaluation_links(uri: str, base: str) -> list[tuple[str, str]]:
 
 @click.command()
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--tracking-uri", default=None, help="Default: MLFLOW_TRACKING_URI, else sqlite:///./mlflow.db.")
+@TRACKING_URI_OPT
 def ui(port: int, tracking_uri: str | None) -> None:
     """Start the MLflow UI on 127.0.0.1 over the project's tracking store.
 
