@@ -9,7 +9,7 @@ import yaml
 
 from ddr.protocols import list_protocols, protocol_summary, raw_protocol
 from ddr.tracking import resolve_tracking_uri
-from pipelines.common_options import TRACKING_URI_OPT
+from pipelines.common_options import TRACKING_URI_OPT, complete_protocol
 from pipelines.json_output import emit, json_option
 
 
@@ -37,7 +37,7 @@ def protocols_ls(as_json: bool) -> None:
 
 
 @protocols.command("show")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_protocol)
 @json_option("the protocol (its YAML, includes merged)")
 def protocols_show(name: str, as_json: bool) -> None:
     """Print a protocol as YAML (a shipped name or a path).

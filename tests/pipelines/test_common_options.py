@@ -81,6 +81,7 @@ def _complete(words):
     (["ddr", "eval", "lrs", "--protocol", "digits-lrs-so"],
      ["digits-lrs-soft", "digits-lrs-soft-s", "digits-lrs-soft-s-val", "digits-lrs-soft-val"]),
     (["ddr", "teacher", "train", "--dataset", "cifar1"], ["cifar10", "cifar100"]),
+    (["ddr", "protocols", "show", "digits-ars-"], ["digits-ars-hard", "digits-ars-hard-val"]),
     (["ddr", "teacher", "train", "--model", "ConvNet-3-"], ["ConvNet-3-BN", "ConvNet-3-LN", "ConvNet-3-NN"]),
 ])
 def test_names_complete_from_the_registries(words, expect):
