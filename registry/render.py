@@ -13,7 +13,7 @@ from registry.render_sensitivity import sensitivity_html
 
 CSV_COLUMNS = ["dataset", "ipc", "label", "score", "rank", "method", "mean", "std", "rounds",
                "rank_lo", "rank_hi", "p_rank1", "p_beats_next", "components", "protocol", "protocol_version",
-               "mlflow_run_id", "vs_random", "vs_random_lo", "vs_random_hi", "certainty", "flags"]
+               "mlflow_run_id", "vs_random", "vs_random_lo", "vs_random_hi", "certainty", "flags", "edition"]
 
 
 def _fmt(x: float | None, digits: int = 4) -> str:
@@ -32,7 +32,8 @@ def to_csv(ranking: dict) -> str:
                          r["mean"], r["std"], r["rounds"], r["rank_interval"][0], r["rank_interval"][1],
                          r["p_rank1"], r["p_beats_next"], _components(r),
                          r["protocol"].get("name"), r["protocol"].get("version"), r["mlflow_run_id"],
-                         *_vs_random_csv(r), t.get("certainty"), "; ".join(t.get("flags", []) + r.get("flags", []))])
+                         *_vs_random_csv(r), t.get("certainty"), "; ".join(t.get("flags", []) + r.get("flags", [])),
+                         r["protocol"].get("edition", "ddr")])
     return csv_text(rows)
 
 
