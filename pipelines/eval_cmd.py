@@ -148,7 +148,7 @@ def rank(results: tuple[str, ...], out: str | None, seed: int, as_json: bool) ->
       ddr rank results/ --out ranking/
     """
     from registry.ranking import build_ranking, load_results
-    from registry.render import to_csv, to_markdown
+    from registry.page.text import to_csv, to_markdown
     from registry.util import check_writable
 
     if out:

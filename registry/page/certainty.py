@@ -1,4 +1,4 @@
-"""Rendering helpers for rank certainty: the beats-random verdict, table flags, label captions."""
+"""The text of rank certainty on every rendering: the beats-random verdict, table flags, label captions."""
 from __future__ import annotations
 
 from registry.ranking import COMBINED_LABEL
