@@ -10,6 +10,8 @@ import click
 from ddr.errors import DDRError
 from ddr.eval.request import EvalRequest
 from ddr.protocols.editions import EDITIONS
+from pipelines.common_options import (CACHE_DIR_OPT, TRACKING_URI_OPT, dataset_option, device_option,
+                                      protocol_option)
 from pipelines.json_output import emit, json_option
 from pipelines.progress import TrainingProgress
 from pipelines.registry_options import seed_option
@@ -25,11 +27,11 @@ def _common(fn):
     """The options every evaluation takes."""
     options = [
         click.option("--distilled", required=True, help="Distilled-set folder (images.pt [labels.pt lr.pt meta.json], or class folders)."),
-        click.option("--dataset", required=True, help="Real data set (digits, cifar10, cifar100, tinyimagenet, npz, ...)."),
+        dataset_option("Real data set (digits, cifar10, cifar100, tinyimagenet, npz, ...).", required=True),
         click.option("--ipc", required=True, type=int, help="Images per class of the distilled set."),
         click.option("--label", type=click.Choice(["hard", "soft"]), default="hard", show_default=True,
                      help="Label regime; picks the default protocol <dataset>-<kind>-<label>."),
-        click.option("--protocol", default=None, help="Protocol name or YAML path (overrides --label's default)."),
+        protocol_option("Protocol name or YAML path (overrides --label's default)."),
         click.option("--rounds", default=None, type=int, help="Override the protocol's number of rounds."),
         click.option("--weight", default=None, type=float, help="w of LRS / gamma of ARS (default: the protocol's)."),
         click.option("--out", default=None, type=click.Path(), help="Folder for result.json (default runs/<dataset>-ipc<ipc>/<kind>-<label>/<method>)."),
@@ -40,10 +42,10 @@ def _common(fn):
                      help="State dict of the protocol's model: its test accuracy is Acc(real) (LRS) instead of training one."),
         click.option("--random", "random", multiple=True, type=click.Path(), help="Versioned random-baseline folder (repeatable); round r uses the one with seed seed_base + r."),
         click.option("--root", default=None, help="Local folder or file of the real data set."),
-        click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:1, or auto."),
-        click.option("--tracking-uri", default=None, help="MLflow URI (default MLFLOW_TRACKING_URI, else sqlite:///./mlflow.db)."),
+        device_option(),
+        TRACKING_URI_OPT,
         click.option("--no-mlflow", "track", flag_value=False, default=True, help="Do not log to MLflow."),
-        click.option("--cache-dir", default=None, help="Training cache (default .ddr/cache or DDR_CACHE_DIR)."),
+        CACHE_DIR_OPT,
         click.option("--no-cache", "use_cache", flag_value=False, default=True,
                      help="Neither read nor write the training cache."),
         click.option("--edition", type=click.Choice(list(EDITIONS)), default="ddr", show_default=True,

@@ -38,6 +38,9 @@ from registry.sensitivity import build_sensitivity
 from registry.signing import sign_statement, statement
 from registry.util import check_seed, check_semver, dump_json, list_files, semver_key
 
+# a publish waits this long for another one on the same releases folder (they chain, one after the other)
+PUBLISH_WAIT_S = 600.0
+
 PACKAGES = ("ddr", "torch", "numpy", "pandas", "mlflow", "dvc", "click", "securesystemslib", "cryptography")
 
 
@@ -158,7 +161,7 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
 
         board = (Path(leaderboard), read_leaderboard(leaderboard))  # a bad CSV fails before anything is written
     releases_dir.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(publish_lock(releases_dir)):
+    with exclusive_lock(publish_lock(releases_dir), timeout=PUBLISH_WAIT_S, what=f"releases folder {releases_dir}"):
         return _publish_locked(results, releases_dir, version, keys, keyring=keyring, seed=seed,
                                resamples=resamples, notes=notes, repo=repo, expires_days=expires_days, board=board)
 

@@ -252,7 +252,7 @@ def _start_parent(tracker: Tracker, request: EvalRequest, proto: Protocol, data:
                   dev: torch.device) -> None:
     kind, ipc, engine = request.kind, request.ipc, request.engine
     tracker.start_parent(
-        experiment=data.name, run_name=f"{kind}-{method_name}-ipc{ipc}",
+        experiment=data.name, run_name=f"{kind}-{proto.label}-{method_name}-ipc{ipc}",
         tags={**(request.tags or {}), "ddr.kind": kind, "ddr.label": proto.label, "ddr.method": method_name,
               "ddr.dataset": data.name, "ddr.ipc": ipc, "ddr.protocol": proto.name,
               "ddr.protocol_version": proto.version, "ddr.edition": proto.edition,
