@@ -45,7 +45,7 @@ from ddr.models.convnet import ConvNet
 from ddr.protocols import TrainRecipe
 from ddr.train.compiled import configure_inductor
 from ddr.train.engine import resolve_device, train_student
-from ddr.train.epochs import TrainingResult, accuracy_history, is_test_epoch
+from ddr.train.epochs import TrainingResult, accuracy_history
 from ddr.train.optim import lr_factor
 
 TEST_IMAGES_PER_PASS = 8192  # test images x students per inference batch (bounds activation memory: ~4 GiB fp32 for ConvNet-3 w128 on 32x32)
@@ -288,7 +288,7 @@ def _train_group(*, model: str, model_args: dict, xs: list[torch.Tensor], ys: li
             loss.backward()
             opt.step(lr)
         done = epoch + 1
-        if is_test_epoch(recipe, done):
+        if recipe.tests_at(done):
             points.append(done)
             counts.append(_correct_counts(fwd, x_test, y_test, m, mem, amp))
     table = torch.stack(counts).tolist() if counts else []  # the one host synchronisation

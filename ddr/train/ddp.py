@@ -41,7 +41,7 @@ from ddr.kernel.atomic import write_text_atomic
 from ddr.models import build_model
 from ddr.protocols import TrainRecipe
 from ddr.train.engine import accuracy
-from ddr.train.epochs import TrainingResult, is_test_epoch
+from ddr.train.epochs import TrainingResult
 from ddr.train.optim import build_optimizer, lr_factor, set_lr
 
 
@@ -91,7 +91,7 @@ def train_student_ddp(*, model: str, model_args: dict, x: torch.Tensor, y: torch
             loss.backward()
             opt.step()
         done = epoch + 1
-        if is_test_epoch(recipe, done) and rank == 0:
+        if recipe.tests_at(done) and rank == 0:
             history.append((done, accuracy(net, x_test.to(dev), y_test.to(dev))))
     if rank != 0:
         return None

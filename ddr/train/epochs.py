@@ -1,7 +1,8 @@
 """The epoch-loop rule every engine keeps (plain, compiled, batched, DDP): which epochs are test points,
 which test point is the best, and what a training returns.
 
-- Test points: the epochs e (1-based) with e % test_interval == 0, and the last epoch.
+- Test points: TrainRecipe.tests_at (every test_interval epochs and the last one, after test_after);
+  `epochs_tested` lists them.
 - The best point: the highest accuracy; strictly greater wins, so ties keep the earlier epoch. The same
   rule picks the best validation point (ddr.eval.selection).
 - A training's result: its (epoch, accuracy) history in epoch order, the best point, the wall time.
@@ -19,14 +20,9 @@ if TYPE_CHECKING:
     from ddr.protocols import TrainRecipe
 
 
-def is_test_epoch(recipe: TrainRecipe, done: int) -> bool:
-    """Whether the 1-based epoch `done` ends with a test pass."""
-    return done % recipe.test_interval == 0 or done == recipe.epochs
-
-
 def epochs_tested(recipe: TrainRecipe) -> list[int]:
-    """Every test point of a training under `recipe`, in order."""
-    return [e for e in range(1, recipe.epochs + 1) if is_test_epoch(recipe, e)]
+    """Every test point (1-based epoch) of a training under `recipe`, in order."""
+    return [e for e in range(1, recipe.epochs + 1) if recipe.tests_at(e)]
 
 
 def best_point(history: Iterable[Sequence[Any]]) -> tuple[int, float]:
