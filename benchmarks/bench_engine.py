@@ -11,8 +11,16 @@ Part 1, the canonical cell: one student trained `--seeds` times (seeds 0..S-1, o
              data), a TensorDataset for the synthetic set, DataLoader + RandomSampler (seeded),
              `--ref-workers` worker processes (DD-Ranking: 4), per-epoch scheduler, percent accuracy
              averaged over batches weighted by batch size, test every `test_interval` epochs;
-  (engines)  ddr's engines: `plain` (train_student, one after another) and `batched` (all seeds at once),
-             optionally with +bf16 / +cl / +compile.
+  (engines)  ddr's engines: `plain` (train_student, one after another), `batched` (all seeds at once) and
+             `compiled` (train_student with the student torch.compile'd, ddr.train.compiled), optionally
+             with +bf16 / +cl / +compile.
+
+`--steps N` adds the training step alone: seconds per step after warm-up for eager, compiled and the
+reference loop (its DataLoader included), alternating over `--repeats`, and the compile time on a cold
+Inductor disk cache, again from the warm one in this process and in a new process:
+
+    python benchmarks/bench_engine.py --device cpu --mode digits --ref-workers 0 --repeats 3 --seeds 3 \
+        --variants plain,compiled --steps 30
 Every path draws the same initialisation (torch.manual_seed(seed) + build_model) and the same batch
 order (RandomSampler / randperm with a Generator seeded by `seed`), so on CPU the reference loop and the
 plain engine compute the same numbers; the table reports each engine's best-accuracy difference to the
