@@ -46,7 +46,7 @@ def _imports(path: Path, module: str, deep: bool) -> dict[str, bool]:
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: set[str] = set()
     for node in nodes:
-        if _lazy_target(node):  # Registry.register_lazy("name", "module:attr"): imported when the entry is used
+        if _lazy_target(node):
             found.add(_lazy_target(node))
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names)
@@ -67,9 +67,16 @@ def _imports(path: Path, module: str, deep: bool) -> dict[str, bool]:
 
 
 def _lazy_target(node: ast.AST) -> str | None:
+    """The module a statement runs without importing it: Registry.register_lazy("name", "module:attr") (imported
+    when the entry is used), or `[sys.executable, "-m", "module", ...]` (a child process runs it)."""
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "register_lazy"
             and len(node.args) == 2 and isinstance(node.args[1], ast.Constant) and ":" in str(node.args[1].value)):
         return str(node.args[1].value).partition(":")[0]
+    if isinstance(node, (ast.List, ast.Tuple)):
+        words = [e.value if isinstance(e, ast.Constant) else None for e in node.elts]
+        for flag, module in zip(words, words[1:]):
+            if flag == "-m" and isinstance(module, str) and _file(module):
+                return module
     return None
 
 
@@ -201,6 +208,8 @@ def test_the_walker_sees_function_level_imports_and_lazy_registrations():
     assert ROOT / "ddr" / "seeds.py" not in shallow
     # the executors are registered by name ('module:attr'), imported when a grid asks for one
     assert ROOT / "ddr" / "grid" / "executors.py" in closure({"ddr.grid.executor_registry": False})
+    # the MLflow server runs under `python -m ddr.grid.guard`, a module nothing imports
+    assert ROOT / "ddr" / "grid" / "guard.py" in closure({"ddr.grid.server": True})
 
 
 @pytest.fixture(scope="module")
