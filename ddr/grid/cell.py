@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ddr.eval.request import EvalRequest
 from ddr.kernel.atomic import write_text_atomic
 from ddr.kernel.digests import json_sha256
 
@@ -65,6 +66,17 @@ class Cell:
         """method/dataset/ipc<N>/<metric>-<labels>: hard- and soft-label cells of one metric told apart, named
         as the pipeline's results/<dataset>-ipc<N>/<metric>-<labels>/ folders are."""
         return f"{self.method}/{self.dataset}/ipc{self.ipc}/{self.metric}-{self.label_kind}"
+
+    def request(self, distilled: Any, *, device: str | None, tracking_uri: str | None, cache_dir: str | None,
+                tags: dict[str, Any], out: str | None) -> EvalRequest:
+        """The cell as the one EvalRequest every evaluation runs; `distilled` is its set (the folder, or the
+        random baseline regenerated), the keywords are where the worker runs it."""
+        return EvalRequest(
+            self.metric, distilled=distilled, dataset=self.dataset, ipc=self.ipc, label=self.label_kind,
+            protocol=self.protocol, rounds=self.rounds, weight=self.weight, root=self.root, method=self.method,
+            engine=self.engine, teachers=tuple(t["path"] for t in self.teachers),
+            random=tuple(r["path"] for r in self.random), device=device, track=tracking_uri is not None,
+            tracking_uri=tracking_uri, cache_dir=cache_dir, tags=tags, out=out)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "identity": self.identity(), **asdict(self)}

@@ -50,7 +50,8 @@ class GridSpec:
         """Every cell of the grid, in a stable order (data set, ipc, metric, method), each validated by
         the same checks ddr.evaluate makes before it logs anything."""
         from ddr.data.random_baseline import random_baseline
-        from ddr.eval.api import EvalOptions, prepare
+        from ddr.eval.api import prepare
+        from ddr.eval.request import EvalRequest
 
         cells: list[Cell] = []
         seen: dict[str, Cell] = {}
@@ -85,7 +86,7 @@ class GridSpec:
                                 from ddr.data.real import load_dataset
 
                                 distilled = random_baseline(load_dataset(dataset, root), ipc, source["random_seed"])
-                            proto, _data, ds, n_rounds = prepare(EvalOptions(
+                            proto, _data, ds, n_rounds = prepare(EvalRequest(
                                 metric, distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol,
                                 rounds=self.rounds, root=root, label=label))
                             teachers = self._inputs(self._teacher(dataset), dataset, ipc) if proto.soft else []
