@@ -10,68 +10,39 @@ import click
 import pytest
 
 from pipelines.lazy_group import LazyGroup
+from tests.pipelines.cli_probe import probe
 
 ROOT = Path(__file__).resolve().parents[2]
-
-# In a fresh interpreter: the project modules `ddr ARGV` imported, and its exit status.
-RUN = """
-import json, sys
-from pipelines.cli import main
-try:
-    main(sys.argv[1:])
-    code = 0
-except SystemExit as exc:
-    code = exc.code if isinstance(exc.code, int) else 1
-loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("ddr", "pipelines", "registry"))
-print("\\nRUN " + json.dumps({"code": code, "loaded": loaded}))
-"""
 
 # In a fresh interpreter: every lazy group's help before and after importing all its commands.
 HELPS = """
 import json, click
 from pipelines.cli import cli
-from pipelines.lazy_group import LazyGroup
-
-def groups(group, path):
-    ctx = click.Context(group, info_name=" ".join(path))
-    yield path, group, ctx
-    for name in group.list_commands(ctx):
-        if name not in getattr(group, "lazy", {}):
-            sub = group.get_command(ctx, name)
-            if isinstance(sub, click.Group):
-                yield from groups(sub, path + [name])
 
 out = {}
-for path, group, ctx in groups(cli, ["ddr"]):
+
+def check(group, name):
+    ctx = click.Context(group, info_name=name)
     before = group.get_help(ctx)
-    if isinstance(group, LazyGroup):
-        for name in group.lazy:
-            group.get_command(ctx, name)
-        out[" ".join(path)] = [before, group.get_help(ctx), sorted(group.lazy)]
-registry = cli.get_command(click.Context(cli), "registry")
-ctx = click.Context(registry, info_name="ddr registry")
-before = registry.get_help(ctx)
-for name in registry.lazy:
-    registry.get_command(ctx, name)
-out["ddr registry"] = [before, registry.get_help(ctx), sorted(registry.lazy)]
+    for n in group.lazy:
+        group.get_command(ctx, n)
+    out[name] = [before, group.get_help(ctx), sorted(group.lazy)]
+    return ctx
+
+ctx = check(cli, "ddr")  # first: nothing of a command imported yet
+for name in ("eval", "registry"):
+    check(cli.get_command(ctx, name), "ddr " + name)
 print("HELPS " + json.dumps(out))
 """
 
 
-def _python(script: str, *argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_DISABLE_TELEMETRY": "true"}
-    return subprocess.run([sys.executable, "-c", script, *argv], cwd=cwd, env=env, capture_output=True, text=True)
-
-
-def _run(*argv: str, cwd: Path = ROOT) -> dict:
-    proc = _python(RUN, *argv, cwd=cwd)
-    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RUN ")]
-    assert line, proc.stdout[-2000:] + proc.stderr[-2000:]
-    return {**json.loads(line[-1][4:]), "stdout": proc.stdout, "stderr": proc.stderr}
+def _python(script: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
 
 
 def test_ddr_help_lists_every_command_without_importing_one():
-    report = _run("--help")
+    report = probe("--help")
     assert report["code"] == 0
     assert [m for m in report["loaded"] if m.startswith("pipelines.")] == ["pipelines.cli", "pipelines.lazy_group"]
     for name in ("data", "distill", "eval", "rank", "registry", "report", "submit", "teacher", "ui"):
@@ -83,14 +54,14 @@ def test_each_group_help_is_the_same_before_and_after_its_commands_are_imported(
     proc = _python(HELPS)
     (line,) = [ln for ln in proc.stdout.splitlines() if ln.startswith("HELPS ")]
     helps = json.loads(line[6:])
-    assert {"ddr", "ddr eval", "ddr registry"} <= set(helps)
+    assert set(helps) == {"ddr", "ddr eval", "ddr registry"}
     for path, (before, after, names) in helps.items():
         assert before == after, path
         assert all(f"\n  {n} " in before for n in names), path
 
 
 def test_ddr_data_real_imports_neither_the_ranking_nor_other_commands(tmp_path):
-    report = _run("data", "real", "--dataset", "digits", "--out", "data/real/digits", cwd=tmp_path)
+    report = probe("data", "real", "--dataset", "digits", "--out", "data/real/digits", cwd=tmp_path)
     assert report["code"] == 0, report["stderr"]
     manifest = json.loads((tmp_path / "data" / "real" / "digits" / "manifest.json").read_text())
     assert manifest["dataset"] == "digits" and manifest["train"] > 0 and len(manifest["sha256"]) == 64
@@ -101,7 +72,7 @@ def test_ddr_data_real_imports_neither_the_ranking_nor_other_commands(tmp_path):
 
 
 def test_ddr_eval_lrs_help_loads_its_command_only():
-    report = _run("eval", "lrs", "--help")
+    report = probe("eval", "lrs", "--help")
     assert report["code"] == 0
     assert "Label-robust score" in report["stdout"] and "--distilled" in report["stdout"]
     loaded = set(report["loaded"])
