@@ -49,6 +49,10 @@ def protocols_show(name: str, as_json: bool) -> None:
     emit(raw, yaml.safe_dump(raw, sort_keys=False).rstrip(), as_json)
 
 
+from pipelines.protocols_import_cmd import protocols_import  # noqa: E402  (its own module: heavy imports lazy)
+protocols.add_command(protocols_import)
+
+
 def evaluation_links(uri: str, base: str) -> list[tuple[str, str]]:
     """(experiment, link to its evaluations-only runs table) for every ddr evaluation experiment."""
     from mlflow import MlflowClient
