@@ -46,8 +46,8 @@ def _imports(path: Path, module: str, deep: bool) -> dict[str, bool]:
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: set[str] = set()
     for node in nodes:
-        if _lazy_target(node):
-            found.add(_lazy_target(node))
+        if target := _lazy_target(node):
+            found.add(target)
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -124,11 +124,15 @@ def command_modules(words: list[str]) -> list[str]:
 
 
 def stage_commands(cmd: str) -> list[list[str]]:
+    """The `ddr` commands a stage runs: its own, and those of the project's scripts it runs (tools/*.sh)."""
     out = []
     for part in cmd.replace("\n", " ").split("&&"):
         words = shlex.split(part)
         if words and words[0] == "ddr":
             out.append(words[1:])
+        elif words and words[0].endswith(".sh") and (ROOT / words[0]).is_file():
+            lines = (ROOT / words[0]).read_text().splitlines()
+            out += [shlex.split(line, comments=True)[1:] for line in lines if line.strip().startswith("ddr ")]
     return out
 
 
@@ -190,6 +194,12 @@ def test_a_stage_that_loads_protocols_depends_on_the_shipped_yaml_files(name):
     if ROOT / "ddr" / "protocols" / "__init__.py" in stage_closure(stage):
         yamls = sorted((ROOT / "ddr" / "protocols").glob("*.yaml"))
         assert yamls and all(_covered(y, stage["deps"]) for y in yamls), name
+
+
+def test_a_stage_runs_the_ddr_commands_of_its_scripts_too():
+    # release runs tools/release-key.sh, which makes the signing key with `ddr registry keygen`
+    assert ["registry", "keygen"] in [c[:2] for c in stage_commands(_stages()["release"]["cmd"])]
+    assert ROOT / "pipelines" / "registry_keys_cmd.py" in stage_closure(_stages()["release"])
 
 
 def test_the_ranking_is_code_of_rank_and_release_only():
