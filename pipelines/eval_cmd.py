@@ -9,6 +9,7 @@ import click
 
 from ddr.errors import DDRError
 from ddr.eval.request import EvalRequest
+from ddr.protocols.editions import EDITIONS
 from pipelines.json_output import emit, json_option
 from pipelines.progress import TrainingProgress
 from pipelines.report import result_table
@@ -39,6 +40,9 @@ def _common(fn):
         click.option("--cache-dir", default=None, help="Training cache (default .ddr/cache or DDR_CACHE_DIR)."),
         click.option("--no-cache", "use_cache", flag_value=False, default=True,
                      help="Neither read nor write the training cache."),
+        click.option("--edition", type=click.Choice(list(EDITIONS)), default="ddr", show_default=True,
+                     help="ddr (corrected), ddranking-0.2 (as DD-Ranking 0.2.0 computes the protocol) or "
+                          "leaderboard-2025-02 (as the 0.1.x code behind the public leaderboard did)."),
         click.option("--engine", default="plain", show_default=True,
                      help="plain, or batched[+bf16][+cl][+compile]: the LR grid trained at once (benchmarks/RESULTS.md)."),
         json_option("the result (as result.json holds it)"),
@@ -58,7 +62,7 @@ def _run(kind: str, force: bool, as_json: bool, **fields) -> None:
 
     request = request_from_options(kind, fields)
     out = request.out or str(_default_out(kind, request.dataset, request.ipc, request.label, request.protocol,
-                                          request.method or _method_name(request.distilled)))
+                                          request.method or _method_name(request.distilled), request.edition))
     if (Path(out) / "result.json").exists() and not force:
         raise DDRError(f"{out} already holds a finished result; pass --force to replace it, or --out another folder")
     with TrainingProgress() as progress:
@@ -95,7 +99,8 @@ def ars_cmd() -> None: ...
 def acc_cmd() -> None: ...
 
 
-def _default_out(kind: str, dataset: str, ipc: int, label: str, protocol: str | None, method: str) -> Path:
+def _default_out(kind: str, dataset: str, ipc: int, label: str, protocol: str | None, method: str,
+                 edition: str) -> Path:
     """runs/<dataset>-ipc<ipc>/<kind>-<label>/<method>: results of other kinds or labels never share a folder.
     The label is the protocol's when --protocol names one."""
     from ddr.checks import confined
@@ -106,7 +111,7 @@ def _default_out(kind: str, dataset: str, ipc: int, label: str, protocol: str | 
 
         label = load_protocol(protocol).label
     # the method name comes from the set's meta.json: it names a folder, never a path out of runs/
-    return confined(RUNS, *result_parts(dataset, ipc, kind, label, method), what="method or data set name")
+    return confined(RUNS, *result_parts(dataset, ipc, kind, label, method, edition), what="method or data set name")
 
 
 def _method_name(path: str) -> str:

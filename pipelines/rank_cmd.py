@@ -9,7 +9,7 @@ import click
 from pipelines.json_output import emit, json_option
 from pipelines.registry_options import seed_option
 from pipelines.report import mean_std
-from registry.render_certainty import beats_random_text, table_notes
+from registry.page.certainty import beats_random_text, table_notes
 
 
 @click.command()
@@ -26,7 +26,7 @@ def rank(results: tuple[str, ...], out: str | None, seed: int, as_json: bool) ->
       ddr rank results/ --out ranking/
     """
     from registry.ranking import build_ranking, load_results
-    from registry.render import to_csv, to_markdown
+    from registry.page.text import to_csv, to_markdown
     from registry.util import check_writable
 
     if out:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ddr.errors import DDRError
+from ddr.protocols.editions import check_edition
 
 LABELS = ("hard", "soft")
 
@@ -39,6 +40,7 @@ class EvalRequest:
     random: tuple[str, ...] = ()  # versioned random-baseline folders; round r uses seed seed_base + r
     teachers: tuple[str, ...] = ()  # teacher checkpoints, one per protocol teacher
     real_checkpoint: str | None = None  # a state dict whose test accuracy is Acc(real), instead of training one
+    edition: str = "ddr"  # ddr.protocols.editions: ddr, ddranking-0.2, leaderboard-2025-02
     engine: str = "plain"
     device: str = "auto"  # cpu, cuda, cuda:1, or auto (None is read as auto)
     track: bool = True  # log to MLflow
@@ -100,9 +102,10 @@ def _tensor_in_memory(name: str, value: Any) -> None:
 def check_request(request: EvalRequest) -> None:
     """The request's types, before anything is read: a Python caller gets one DDRError, not a TypeError
     from deep inside a training (or after one)."""
-    for name in ("kind", "dataset", "label", "engine", "device"):
+    for name in ("kind", "dataset", "label", "engine", "device", "edition"):
         if not isinstance(getattr(request, name), str):
             raise DDRError(f"{name} must be a string, got {getattr(request, name)!r}")
+    check_edition(request.edition)
     if request.label not in LABELS:
         raise DDRError(f"label must be 'hard' or 'soft', got '{request.label}'")
     _whole("ipc", request.ipc)

@@ -29,6 +29,7 @@ class GridSpec:
     teacher: str | dict[str, str] | None = None
     random: str | None = None
     engine: str = "plain"
+    edition: str = "ddr"
     # reference distillers' method keys: two of them may select the same images (herding and k-center both start
     # from the sample nearest the class mean, so at ipc 1 they agree); any other method whose images and labels
     # equal another method's is refused, whatever its name or meta.json says
@@ -88,7 +89,7 @@ class GridSpec:
                                 distilled = random_baseline(load_dataset(dataset, root), ipc, source["random_seed"])
                             proto, _data, ds, n_rounds = prepare(EvalRequest(
                                 metric, distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol,
-                                rounds=self.rounds, root=root, label=label))
+                                rounds=self.rounds, root=root, label=label, edition=self.edition))
                             teachers = self._inputs(self._teacher(dataset), dataset, ipc) if proto.soft else []
                             random = self._inputs(self.random, dataset, ipc)
                         except DDRError as exc:
@@ -98,7 +99,7 @@ class GridSpec:
                                     protocol_name=proto.name, protocol_version=proto.version,
                                     seed_base=proto.seed_base, rounds=n_rounds, weight=weight,
                                     digest=ds.digest(), source=source, root=root, label_kind=proto.label,
-                                    engine=self.engine, teachers=teachers, random=random)
+                                    engine=self.engine, teachers=teachers, random=random, edition=self.edition)
                         if cell.id in seen:
                             raise DDRError(f"{where}: the same cell as {seen[cell.id].label} (same distilled set "
                                            f"{cell.digest}); list each distilled set once")

@@ -12,6 +12,7 @@
     teacher: "models/teacher-{dataset}"  # optional: soft-label teacher checkpoint(s) (default: trained, cached)
     random: "baselines/{dataset}-ipc{ipc}"  # optional: versioned random baselines (`ddr data random --count`)
     engine: plain                    # optional: as `ddr eval --engine`
+    edition: ddr                     # optional: as `ddr eval --edition` (ddr, ddranking-0.2, leaderboard-2025-02)
     rounds: 2                        # optional: overrides every protocol's rounds
     weight: 0.5                      # optional: overrides every protocol's LRS weight
     roots: {cifar10: /data/cifar10}  # optional: local folders of real data sets
@@ -30,7 +31,7 @@ from ddr.grid.grid_spec import GridSpec
 from ddr.grid.pipeline import is_pipeline_params, spec_from_params
 
 _TOP = {"name", "datasets", "ipc", "metrics", "protocol", "methods", "rounds", "weight", "roots", "teacher", "random",
-        "engine"}
+        "engine", "edition"}
 _METHOD = {"path", "random_seed"}
 _FILTERS = {"ipc", "labels", "method"}  # per method: only this ipc, only these labels, the display name
 
@@ -127,7 +128,13 @@ def parse_grid(raw: Any, source: str, base: Path) -> GridSpec:
     from ddr.eval.session import parse_engine
 
     parse_engine(engine)
-    return GridSpec(name=str(raw.get("name") or Path(source).stem), datasets=datasets, ipcs=ipcs, metrics=metrics,
+    from ddr.protocols.editions import check_edition
+
+    try:
+        edition = check_edition(raw.get("edition") or "ddr")
+    except DDRError as exc:
+        raise DDRError(f"grid {source}: {exc}") from None
+    return GridSpec(edition=edition, name=str(raw.get("name") or Path(source).stem), datasets=datasets, ipcs=ipcs, metrics=metrics,
                     methods=parsed, protocol=protocol, rounds=None if rounds is None else int(rounds),
                     weight=None if weight is None else float(weight),
                     roots={str(k): str(Path(base, v)) for k, v in roots.items()}, base=base, teacher=teacher,

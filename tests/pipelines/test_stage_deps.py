@@ -5,7 +5,7 @@ command and the groups on its way, followed through every import they make (modu
 functions), plus the `ddr` entry point and what it imports at module level (the CLI imports each command's
 module only when that command runs: pipelines.lazy_group). Every project file in that closure must lie under
 one of the stage's deps, or `dvc repro` would not notice a change to code that moves numbers; and no dep may
-cover project code outside it (but ALLOWED), or an unrelated edit would rerun the stage.
+cover project code outside it (but the folders ALLOWED names), or an unrelated edit would rerun the stage.
 """
 import ast
 import contextlib
@@ -153,10 +153,11 @@ def stage_closure(stage: dict) -> set[Path]:
     return closure(roots)
 
 
-# Project code a dep may cover although no stage command imports it, with the reason.
+# Package folders a stage may depend on whole although its command imports only part of their code, with the
+# reason; only a stage whose command imports the package itself (its __init__.py) may.
 ALLOWED = {
-    "ddr/protocols/golden.py": "lies beside the shipped protocol YAML files, which a stage that loads protocols "
-                               "depends on through the folder ddr/protocols (it checks the golden records, in tests)",
+    "ddr/protocols": "holds the shipped protocol YAML files, which the loader (its __init__.py) reads as data and "
+                     "DVC cannot name by a pattern; its other modules (editions, golden records, ...) come with it",
 }
 
 
@@ -182,18 +183,28 @@ def test_stage_deps_cover_the_import_closure_of_its_commands(name):
 def test_stage_deps_name_no_code_outside_the_import_closure_of_its_commands(name):
     stage = _stages()[name]
     files = stage_closure(stage)
-    extra = sorted(str(f.relative_to(ROOT)) for d in stage["deps"] for f in _code_under(d) - files
-                   if str(f.relative_to(ROOT)) not in ALLOWED)
+    for folder in set(ALLOWED) & set(stage["deps"]):
+        assert ROOT / folder / "__init__.py" in files, f"stage '{name}' never imports {folder}: {ALLOWED[folder]}"
+    extra = sorted(str(f.relative_to(ROOT)) for d in stage["deps"] if d not in ALLOWED for f in _code_under(d) - files)
     assert not extra, f"dvc.yaml stage '{name}' depends on code its command never runs: {extra}"
 
 
+# Modules that read files of the project as data (no import leads to them) -> those files.
+DATA = {
+    "ddr/protocols/__init__.py": "ddr/protocols/*.yaml",  # the shipped protocols
+    "registry/page/render.py": "registry/page/*/*",  # the page's Jinja2 templates, style sheet and scripts
+}
+
+
 @pytest.mark.parametrize("name", list(_stages()))
-def test_a_stage_that_loads_protocols_depends_on_the_shipped_yaml_files(name):
-    # the loader (ddr/protocols/__init__.py) reads them as data: no import leads to them
+def test_a_stage_depends_on_the_files_its_code_reads_as_data(name):
     stage = _stages()[name]
-    if ROOT / "ddr" / "protocols" / "__init__.py" in stage_closure(stage):
-        yamls = sorted((ROOT / "ddr" / "protocols").glob("*.yaml"))
-        assert yamls and all(_covered(y, stage["deps"]) for y in yamls), name
+    files = stage_closure(stage)
+    for reader, pattern in DATA.items():
+        if ROOT / reader in files:
+            data = [f for f in ROOT.glob(pattern) if "__pycache__" not in f.parts]
+            missing = sorted(str(f.relative_to(ROOT)) for f in data if not _covered(f, stage["deps"]))
+            assert data and not missing, f"stage '{name}' runs {reader}, which reads {missing or pattern}"
 
 
 def test_a_stage_runs_the_ddr_commands_of_its_scripts_too():
