@@ -79,8 +79,10 @@ def _json_options():
         for p in cmd.params:
             if isinstance(p, click.Option) and "--json" in p.opts:
                 found.append((" ".join(path), p))
-        for name, sub in getattr(cmd, "commands", {}).items():
-            walk(sub, [*path, name])
+        if isinstance(cmd, click.Group):  # through list_commands: the groups import their commands lazily
+            ctx = click.Context(cmd)
+            for name in cmd.list_commands(ctx):
+                walk(cmd.get_command(ctx, name), [*path, name])
 
     walk(cli, [])
     return found

@@ -148,7 +148,7 @@ def test_rounds_not_paired_say_why(real_results, tmp_path):
     t = build_ranking(load_results([res]), resamples=200)["tables"][0]
     assert t["certainty"] == "unpaired"
     assert t["unpaired_reason"].startswith("no record of each round's random draw in random ")
-    from pipelines.report import ranking_table
+    from pipelines.rank_cmd import ranking_table
     assert "rounds are not paired across these methods (no record of each round's random draw in random" in \
         ranking_table({"tables": [t]})
 
