@@ -130,7 +130,7 @@ def _method_name(path: str) -> str:
 @json_option("the ranking (as ranking.json holds it)")
 def rank(results: tuple[str, ...], out: str | None, seed: int, as_json: bool) -> None:
     """Rank evaluations (result.json files or folders holding them) per (data set, ipc, label, score), best
-    first, with a bootstrap over rounds for how sure each rank is (the registry's ranking, unsigned).
+    first, with Student-t posterior draws over rounds for how sure each rank is (the registry's ranking, unsigned).
 
     \b
     Example:

@@ -48,13 +48,13 @@ def _md_cell(text: object) -> str:
 
 
 def to_markdown(ranking: dict, version: str, meta: dict | None = None) -> str:
-    b = ranking["bootstrap"]
+    b = ranking["posterior_draws"]
     lines = [f"# DD-Ranking release {version}", ""]
     if meta:
         for k, v in meta.items():
             lines.append(f"- {k}: {_md_cell(v)}")
         lines.append("")
-    lines += [f"Rank certainty: {b['resamples']} Student-t posterior draws over rounds (seed {b['seed']}); "
+    lines += [f"Rank certainty: {b['draws']} Student-t posterior draws over rounds (seed {b['seed']}); "
               f"'{int(b['confidence'] * 100)}% rank' is the rank interval, 'P(>next)' the probability that the method "
               "beats the one below it (rounds paired across methods); 'vs random' is where "
               "the 95% interval of the improvement over random (IOR; ARS: with augmentation) lies.", ""]
@@ -110,7 +110,7 @@ table.rank{display:block;overflow-x:auto;max-width:100%}
 
 def to_html(ranking: dict, version: str, meta: dict | None = None, sensitivity: dict | None = None) -> str:
     e = html.escape
-    b = ranking["bootstrap"]
+    b = ranking["posterior_draws"]
     conf = int(b["confidence"] * 100)
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -118,7 +118,7 @@ def to_html(ranking: dict, version: str, meta: dict | None = None, sensitivity: 
            f"<h1>DD-Ranking release {e(version)}</h1>"]
     if meta:
         out.append("<ul>" + "".join(f"<li>{e(str(k))}: <code>{e(str(v))}</code></li>" for k, v in meta.items()) + "</ul>")
-    out.append(f"<p>Rank certainty: {b['resamples']} Student-t posterior draws over rounds, paired across methods (seed {b['seed']}). "
+    out.append(f"<p>Rank certainty: {b['draws']} Student-t posterior draws over rounds, paired across methods (seed {b['seed']}). "
                "Click a column header to sort.</p>")
     headers = [("rank", ""), ("method", "t"), ("mean", ""), ("std", ""), (f"{conf}% rank", ""),
                ("P(rank 1)", ""), ("P(&gt;next)", ""), ("vs random (95%)", "t"), ("components", "t"), ("protocol", "t")]

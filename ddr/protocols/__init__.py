@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import TypedDict
 
@@ -139,7 +139,8 @@ class SoftLabels:
     __pydantic_config__ = RECORD
 
     mode: Literal["S", "M"]
-    teachers: Annotated[tuple[TeacherSpec, ...], AfterValidator(lambda t: t or _no_teacher())]
+    teachers: Annotated[tuple[TeacherSpec, ...], AfterValidator(lambda t: t or _no_teacher()),
+                        Field(json_schema_extra={"minItems": 1})]
     use_aug_for_hard: Flag = False
 
     def __post_init__(self):

@@ -57,7 +57,7 @@ def test_every_ranking_feature_is_live(real_results, tmp_path, keys, ddr_cli):
         assert t["certainty"] == "paired" and "unpaired_reason" not in t, (k, t.get("unpaired_reason"))
         per_round = [r["per_round"] for r in t["rows"]]
         bk = f"{t['dataset']}/{t['ipc']}/{t['label']}/{t['score']}"
-        expected = rank_certainty(per_round, seed=ranking["bootstrap"]["seed"], draws=2000, key=bk, paired=True)
+        expected = rank_certainty(per_round, seed=ranking["posterior_draws"]["seed"], draws=2000, key=bk, paired=True)
         assert [r["p_beats_next"] for r in t["rows"]] == expected["p_beats_next"]
         assert all(r["p_beats_next"] is not None for r in t["rows"][:-1])
         for r in t["rows"]:
