@@ -354,7 +354,8 @@ def run_cell(args, cell, dev, variants, ref_train):
 
 def run_full(args, cell, dev, variants, ref_train):
     from ddr.data import random_baseline
-    from ddr.eval.api import EvalOptions, run_evaluation
+    from ddr.eval.api import run_evaluation
+    from ddr.eval.request import EvalRequest
 
     data = cell["data"]
     if isinstance(cell["protocol"], dict):
@@ -375,9 +376,9 @@ def run_full(args, cell, dev, variants, ref_train):
         with Peak(dev) as peak:
             t0 = time.perf_counter()
             if name == "ref":  # every student trained by the reference loop instead of ddr's engine
-                res = run_evaluation(EvalOptions("lrs", **common), data=data, trainer=ref_train)
+                res = run_evaluation(EvalRequest("lrs", **common), data=data, trainer=ref_train)
             else:
-                res = run_evaluation(EvalOptions("lrs", engine=name, **common), data=data)
+                res = run_evaluation(EvalRequest("lrs", engine=name, **common), data=data)
             sync(dev)
             wall = time.perf_counter() - t0
         real_s = sum(t["seconds"] for t in res.trainings if t["role"] == "real")

@@ -31,10 +31,12 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("DDR_CACHE_DIR") or Path.cwd() / STATE / "cache")
 
 
-def result_parts(dataset: str, ipc: int, kind: str, label: str, method: str) -> tuple[str, str, str]:
+def result_parts(dataset: str, ipc: int, kind: str, label: str, method: str,
+                 edition: str = "ddr") -> tuple[str, str, str]:
     """The folder names of one result under runs/ (and the pipeline's results/): <dataset>-ipc<ipc>,
-    <kind>-<label>, <method>. Outside names: join them only through ddr.checks.confined."""
-    return f"{dataset}-ipc{ipc}", f"{kind}-{label}", method
+    <kind>-<label>[-<edition>] (the edition unless it is ddr's own), <method>. Outside names: join them only
+    through ddr.checks.confined."""
+    return f"{dataset}-ipc{ipc}", f"{kind}-{label}" + ("" if edition == "ddr" else f"-{edition}"), method
 
 
 def check_cache_dir(path: str | Path) -> Path:

@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from ddr.errors import DDRError
+from ddr.eval.request import EvalRequest
+from ddr.protocols.editions import EDITIONS
 from pipelines.json_output import emit, json_option
 from pipelines.progress import TrainingProgress
 from pipelines.registry_options import seed_option
@@ -36,13 +38,17 @@ def _common(fn):
         click.option("--teacher", "teachers", multiple=True, type=click.Path(), help="Teacher checkpoint (repeatable, one per protocol teacher); default: trained by ddr and cached."),
         click.option("--real-checkpoint", default=None, type=click.Path(),
                      help="State dict of the protocol's model: its test accuracy is Acc(real) (LRS) instead of training one."),
-        click.option("--random", "random_dirs", multiple=True, type=click.Path(), help="Versioned random-baseline folder (repeatable); round r uses the one with seed seed_base + r."),
+        click.option("--random", "random", multiple=True, type=click.Path(), help="Versioned random-baseline folder (repeatable); round r uses the one with seed seed_base + r."),
         click.option("--root", default=None, help="Local folder or file of the real data set."),
         click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:1, or auto."),
         click.option("--tracking-uri", default=None, help="MLflow URI (default MLFLOW_TRACKING_URI, else sqlite:///./mlflow.db)."),
-        click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow."),
+        click.option("--no-mlflow", "track", flag_value=False, default=True, help="Do not log to MLflow."),
         click.option("--cache-dir", default=None, help="Training cache (default .ddr/cache or DDR_CACHE_DIR)."),
-        click.option("--no-cache", is_flag=True, help="Neither read nor write the training cache."),
+        click.option("--no-cache", "use_cache", flag_value=False, default=True,
+                     help="Neither read nor write the training cache."),
+        click.option("--edition", type=click.Choice(list(EDITIONS)), default="ddr", show_default=True,
+                     help="ddr (corrected), ddranking-0.2 (as DD-Ranking 0.2.0 computes the protocol) or "
+                          "leaderboard-2025-02 (as the 0.1.x code behind the public leaderboard did)."),
         click.option("--engine", default="plain", show_default=True,
                      help="plain, or batched[+bf16][+cl][+compile]: the LR grid trained at once (benchmarks/RESULTS.md)."),
         json_option("the result (as result.json holds it)"),
@@ -52,19 +58,21 @@ def _common(fn):
     return fn
 
 
-def _run(kind: str, distilled, dataset, ipc, label, protocol, rounds, weight, out, method, teachers, real_checkpoint,
-         random_dirs, root, device, tracking_uri, no_mlflow, cache_dir, no_cache, engine, force, as_json) -> None:
-    from ddr.eval.api import evaluate
+def request_from_options(kind: str, fields: dict) -> EvalRequest:
+    """The options are the request's fields by name (one name per concept, from the option to the seed)."""
+    return EvalRequest(kind, **fields)
 
-    out = out or str(_default_out(kind, dataset, ipc, label, protocol, method or _method_name(distilled)))
+
+def _run(kind: str, force: bool, as_json: bool, **fields) -> None:
+    from ddr.eval.api import run_evaluation
+
+    request = request_from_options(kind, fields)
+    out = request.out or str(_default_out(kind, request.dataset, request.ipc, request.label, request.protocol,
+                                          request.method or _method_name(request.distilled), request.edition))
     if (Path(out) / "result.json").exists() and not force:
         raise DDRError(f"{out} already holds a finished result; pass --force to replace it, or --out another folder")
     with TrainingProgress() as progress:
-        result = evaluate(kind, distilled=distilled, dataset=dataset, ipc=ipc, label=label, protocol=protocol,
-                          rounds=rounds, weight=weight, root=root, method=method, device=device, track=not no_mlflow,
-                          tracking_uri=tracking_uri, cache_dir=cache_dir, use_cache=not no_cache, out=out,
-                          random=list(random_dirs), teachers=list(teachers), engine=engine, progress=progress,
-                          real_checkpoint=real_checkpoint)
+        result = run_evaluation(request.replace(out=out), progress=progress)
     text = f"{result_table(result)}\n  result: {Path(out) / 'result.json'}"
     if result.mlflow:
         text += f"\n  MLflow: {result.mlflow['tracking_uri']} run {result.mlflow['run_id']} (see it with: ddr ui)"
@@ -97,7 +105,8 @@ def ars_cmd() -> None: ...
 def acc_cmd() -> None: ...
 
 
-def _default_out(kind: str, dataset: str, ipc: int, label: str, protocol: str | None, method: str) -> Path:
+def _default_out(kind: str, dataset: str, ipc: int, label: str, protocol: str | None, method: str,
+                 edition: str) -> Path:
     """runs/<dataset>-ipc<ipc>/<kind>-<label>/<method>: results of other kinds or labels never share a folder.
     The label is the protocol's when --protocol names one."""
     from ddr.checks import confined
@@ -108,7 +117,7 @@ def _default_out(kind: str, dataset: str, ipc: int, label: str, protocol: str | 
 
         label = load_protocol(protocol).label
     # the method name comes from the set's meta.json: it names a folder, never a path out of runs/
-    return confined(RUNS, *result_parts(dataset, ipc, kind, label, method), what="method or data set name")
+    return confined(RUNS, *result_parts(dataset, ipc, kind, label, method, edition), what="method or data set name")
 
 
 def _method_name(path: str) -> str:
@@ -137,7 +146,7 @@ def rank(results: tuple[str, ...], out: str | None, seed: int, as_json: bool) ->
       ddr rank results/ --out ranking/
     """
     from registry.ranking import build_ranking, load_results
-    from registry.render import to_csv, to_markdown
+    from registry.page.text import to_csv, to_markdown
     from registry.util import check_writable
 
     if out:

@@ -67,6 +67,10 @@ def protocols_validate(file: str, as_json: bool) -> None:
          f"OK: {file} is protocol {p.ref} (sha256 {p.sha256[:16]})", as_json)
 
 
+from pipelines.protocols_import_cmd import protocols_import  # noqa: E402  (its own module: heavy imports lazy)
+protocols.add_command(protocols_import)
+
+
 def evaluation_links(uri: str, base: str) -> list[tuple[str, str]]:
     """(experiment, link to its evaluations-only runs table) for every ddr evaluation experiment."""
     from mlflow import MlflowClient

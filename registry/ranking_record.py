@@ -87,6 +87,7 @@ class Table(Record):
     higher_is_better: bool
     selection: Literal["val", "last"] = None  # type: ignore[assignment]  # absent: selected on the test set
     student: str = None  # type: ignore[assignment]  # a cross-architecture table's student
+    edition: str = None  # type: ignore[assignment]  # absent: the ddr edition (ddr.protocols.editions)
     certainty: Literal["paired", "unpaired"] | None = None  # None: a method has one round
     unpaired_reason: str = None  # type: ignore[assignment]
     flags: list[str] = None  # type: ignore[assignment]

@@ -32,7 +32,7 @@ from registry.keyring import Keyring, keyid_of
 from registry.layout import envelope_digest, release_folders, release_path
 from registry.ranking import (DEFAULT_RESAMPLES, DEFAULT_SEED, Result, build_ranking, predictions_path,
                               result_filename)
-from registry.render import to_csv, to_html, to_markdown
+from registry.page.text import to_csv, to_markdown
 from registry.sensitivity import build_sensitivity
 from registry.signing import sign_statement, statement
 from registry.util import check_seed, check_semver, dump_json, list_files, semver_key
@@ -164,9 +164,9 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
 def _publish_locked(results: list[Result], releases_dir: Path, version: str, keys: list[Ed25519PrivateKey], *,
                     keyring: Keyring | None, seed: int, resamples: int, notes: str | None,
                     repo: str | Path | None, expires_days: float | None, board: tuple | None = None) -> Path:
-    from registry.attest import carried_reproductions, page_section
+    from registry.attest import carried_reproductions
     from registry.freshness import DEFAULT_EXPIRES_DAYS, write_timestamp
-    from registry.page_check import embed_self_check
+    from registry.page.render import render_page
 
     final = release_path(releases_dir, version)
     if final.exists():
@@ -219,12 +219,9 @@ def _publish_locked(results: list[Result], releases_dir: Path, version: str, key
             with open(tmp / "ranking.md", "a") as fh:
                 fh.write("\n" + reference_markdown(comparison, board[0].name))
         (tmp / "sensitivity.json").write_text(dump_json(sensitivity))
-        page = to_html(ranking, version, meta, sensitivity)
-        repro_html = page_section(carried_reproductions(releases_dir, results), sorted(r.cell_id for r in results))
-        at = page.rfind("</body>")
-        page = page[:at] + repro_html + page[at:] if at >= 0 else page + repro_html
-        page = embed_self_check(page, (tmp / "ranking.json").read_bytes(), version, keys,
-                                keyring.threshold if keyring is not None else 1)
+        page = render_page(ranking, version, meta, sensitivity, carried_reproductions(releases_dir, results),
+                           sorted(r.cell_id for r in results),
+                           sign=((tmp / "ranking.json").read_bytes(), keys, keyring.threshold if keyring is not None else 1))
         (tmp / "index.html").write_text(page)
         (tmp / "provenance.json").write_text(dump_json(provenance))
         subjects = {name: sha256_file(tmp / name) for name in list_files(tmp)}

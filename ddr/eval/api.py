@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any, NamedTuple
@@ -23,6 +21,7 @@ from ddr.eval import ars as ars_eval
 from ddr.eval import lrs as lrs_eval
 from ddr.eval.environment import environment
 from ddr.eval.predictions import write_predictions
+from ddr.eval.request import EvalRequest
 from ddr.eval.result import EvalResult, training_resources
 from ddr.eval.selection import carve_validation, selection_record
 from ddr.eval.session import EvalSession, Progress, Teachers, Trainer, parse_engine, timer
@@ -33,6 +32,7 @@ from ddr.mlflow_notes import evaluation_note
 from ddr.paths import check_cache_dir, default_cache_dir  # default_cache_dir is also imported from here
 from ddr.protocols import Protocol, default_protocol, load_protocol
 from ddr.protocols.cross_arch import student_of
+from ddr.protocols.editions import edition_of
 from ddr.tracking import Tracker, check_store, resolve_tracking_uri
 from ddr.train.cache import TrainingCache
 from ddr.train.engine import resolve_device, train_student
@@ -44,88 +44,11 @@ for _kind, _module in (("lrs", lrs_eval), ("ars", ars_eval), ("acc", acc_eval)):
 KINDS = EVALUATIONS.names()
 
 
-@dataclass(frozen=True)
-class EvalOptions:
-    """What one evaluation is asked: `evaluate`'s arguments (documented there), passed down as one record."""
-
-    kind: str
-    distilled: Any
-    dataset: str
-    ipc: int
-    protocol: str | None = None
-    rounds: int | None = None
-    weight: float | None = None
-    root: str | None = None
-    labels: torch.Tensor | None = None
-    lr: float | None = None
-    method: str | None = None
-    device: str | None = None
-    track: bool = True
-    tracking_uri: str | None = None
-    cache_dir: str | Path | None = None
-    use_cache: bool = True
-    out: str | Path | None = None
-    random: list[str] | None = None
-    label: str = "hard"
-    teachers: list[str] | None = None
-    progress: Progress | None = None
-    tags: dict[str, Any] | None = None
-    engine: str = "plain"
-    real_checkpoint: str | Path | None = None
-
-
 class Prepared(NamedTuple):
     protocol: Protocol
     data: RealData
     distilled: DistilledSet
     rounds: int
-
-
-def _whole(name: str, value: Any, *, optional: bool = False) -> None:
-    if optional and value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise DDRError(f"{name} must be a whole number, got {value!r} ({type(value).__name__})")
-
-
-def _real(name: str, value: Any) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-        raise DDRError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
-
-
-def _tensor_in_memory(name: str, value: Any) -> None:
-    """A tensor that holds its values (not on the meta device, which has shapes but no numbers)."""
-    if isinstance(value, torch.Tensor) and value.device.type == "meta":
-        raise DDRError(f"{name} is on the meta device (a shape without values); pass a tensor that holds numbers")
-
-
-def check_arguments(options: EvalOptions) -> None:
-    """The types of `evaluate`'s arguments, before anything is read: a Python caller gets one DDRError, not
-    a TypeError from deep inside a training (or after one)."""
-    for name in ("kind", "dataset", "label", "engine"):
-        if not isinstance(getattr(options, name), str):
-            raise DDRError(f"{name} must be a string, got {getattr(options, name)!r}")
-    _whole("ipc", options.ipc)
-    _whole("rounds", options.rounds, optional=True)
-    _real("lr", options.lr)
-    _real("weight", options.weight)
-    if options.lr is not None and not (math.isfinite(options.lr) and options.lr > 0):
-        raise DDRError(f"lr must be positive and finite, got {options.lr!r}")
-    if options.weight is not None and not math.isfinite(options.weight):
-        raise DDRError(f"weight must be a finite number, got {options.weight!r}")
-    labels = options.labels
-    if labels is not None:
-        if not isinstance(labels, torch.Tensor):
-            raise DDRError(f"labels must be a tensor (N class indices or N x K soft labels), not a "
-                           f"{type(labels).__name__}; e.g. torch.tensor(labels)")
-        _tensor_in_memory("labels", labels)
-        if labels.is_complex() or labels.dtype == torch.bool:
-            raise DDRError(f"labels are {str(labels.dtype).replace('torch.', '')}; expected integer class indices "
-                           "or float soft labels")
-    images = options.distilled.images if isinstance(options.distilled, DistilledSet) else options.distilled
-    _tensor_in_memory("distilled", images)
-    if isinstance(options.distilled, DistilledSet):
-        _tensor_in_memory("distilled labels", options.distilled.labels)
 
 
 def _as_distilled(distilled: Any, labels: torch.Tensor | None, lr: float | None, data) -> DistilledSet:
@@ -145,20 +68,19 @@ def _as_distilled(distilled: Any, labels: torch.Tensor | None, lr: float | None,
     return ds
 
 
-def prepare(options: EvalOptions, data: RealData | None = None) -> Prepared:
-    """Everything that can refuse the input, before anything is written or logged. `data`: the real
-    data set already in memory (else `options.dataset` is loaded by name)."""
-    check_arguments(options)
-    kind, dataset, ipc, rounds = options.kind, options.dataset, options.ipc, options.rounds
+def prepare(request: EvalRequest, data: RealData | None = None) -> Prepared:
+    """Everything that can refuse the input, before anything is written or logged (the request's own
+    types were checked when it was built). `data`: the real data set already in memory (else
+    `request.dataset` is loaded by name)."""
+    kind, dataset, ipc, rounds = request.kind, request.dataset, request.ipc, request.rounds
     EVALUATIONS.get(kind)  # an unknown kind is refused before anything is read
-    if options.label not in ("hard", "soft"):
-        raise DDRError(f"label must be 'hard' or 'soft', got '{options.label}'")
-    data = load_dataset(dataset, options.root) if data is None else data
-    proto = load_protocol(options.protocol or default_protocol(dataset, kind, options.label))
+    data = load_dataset(dataset, request.root) if data is None else data
+    proto = edition_of(load_protocol(request.protocol or default_protocol(dataset, kind, request.label)),
+                       request.edition)
     if proto.dataset not in (dataset, "any"):
         raise DDRError(f"protocol {proto.name} is for data set '{proto.dataset}', not '{dataset}'")
     build_model(proto.model, data.channels, data.num_classes, data.im_size, **proto.model_args)  # refuse early
-    ds = _as_distilled(options.distilled, options.labels, options.lr, data)
+    ds = _as_distilled(request.distilled, request.labels, request.lr, data)
     validate(ds, data, ipc)
     n_rounds = proto.rounds if rounds is None else rounds
     if n_rounds < 1:
@@ -174,11 +96,11 @@ def prepare(options: EvalOptions, data: RealData | None = None) -> Prepared:
 def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str | None = None,
              rounds: int | None = None, weight: float | None = None, root: str | None = None,
              labels: torch.Tensor | None = None, lr: float | None = None, method: str | None = None,
-             device: str | None = None, track: bool = True, tracking_uri: str | None = None,
+             device: str | None = "auto", track: bool = True, tracking_uri: str | None = None,
              cache_dir: str | Path | None = None, use_cache: bool = True, out: str | Path | None = None,
              random: list[str] | None = None, label: str = "hard", teachers: list[str] | None = None,
              progress: Progress | None = None, tags: dict[str, Any] | None = None,
-             engine: str = "plain", real_checkpoint: str | Path | None = None) -> EvalResult:
+             engine: str = "plain", real_checkpoint: str | Path | None = None, edition: str = "ddr") -> EvalResult:
     """Evaluate a distilled set: `evaluate("lrs", distilled="path/", dataset="digits", ipc=10)`.
 
     `kind` is "lrs", "ars" or "acc"; without `protocol`, the shipped `<dataset>-<kind>-<label>` is used.
@@ -197,29 +119,34 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
     in benchmarks/RESULTS.md), optionally with '+bf16' (autocast), '+cl' (channels_last), '+compile'.
     `real_checkpoint`: a state dict of the protocol's model whose test accuracy is Acc(real) (LRS), instead
     of training the real-data reference; recorded with its file's sha256 in result.json.
+    `edition`: 'ddr' (default), 'ddranking-0.2' or 'leaderboard-2025-02' (ddr.protocols.editions): the
+    protocol as ddr corrects it, as DD-Ranking 0.2.0 computes it, or as the 0.1.x code behind the public
+    leaderboard did; recorded in result.json, the MLflow tags and every ranking table.
     """
-    return run_evaluation(EvalOptions(
-        kind=kind, distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol, rounds=rounds, weight=weight,
+    request = EvalRequest(
+        kind, distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol, rounds=rounds, weight=weight,
         root=root, labels=labels, lr=lr, method=method, device=device, track=track, tracking_uri=tracking_uri,
-        cache_dir=cache_dir, use_cache=use_cache, out=out, random=random, label=label, teachers=teachers,
-        progress=progress, tags=tags, engine=engine, real_checkpoint=real_checkpoint))
+        cache_dir=cache_dir, use_cache=use_cache, out=out, random=random or (), label=label,
+        teachers=teachers or (), tags=tags or {}, engine=engine, real_checkpoint=real_checkpoint, edition=edition)
+    return run_evaluation(request, progress=progress)
 
 
-def run_evaluation(options: EvalOptions, *, data: RealData | None = None,
+def run_evaluation(request: EvalRequest, *, progress: Progress | None = None, data: RealData | None = None,
                    trainer: Trainer = train_student) -> EvalResult:
-    """`evaluate` with its options as one record, and two seams for benchmarks: `data`, the real data set
-    already in memory (default: `options.dataset` loaded by name), and `trainer`, which trains each
-    student alone (default train_student; anything with its signature, e.g. a reference loop)."""
-    kind, ipc, progress = options.kind, options.ipc, options.progress
-    parse_engine(options.engine)  # refuse a bad engine name before anything is loaded
-    proto, data, ds, n_rounds = prepare(options, data)
-    cache_dir = (Path(options.cache_dir) if options.cache_dir else default_cache_dir()) if options.use_cache else None
+    """Run one EvalRequest (what `evaluate`, `ddr eval` and a grid cell build). `progress` receives
+    one line per step; two seams for benchmarks: `data`, the real data set already in memory (default:
+    `request.dataset` loaded by name), and `trainer`, which trains each student alone (default
+    train_student; anything with its signature, e.g. a reference loop)."""
+    kind, ipc = request.kind, request.ipc
+    parse_engine(request.engine)  # refuse a bad engine name before anything is loaded
+    proto, data, ds, n_rounds = prepare(request, data)
+    cache_dir = (Path(request.cache_dir) if request.cache_dir else default_cache_dir()) if request.use_cache else None
     if cache_dir is not None:
         check_cache_dir(cache_dir)  # a cache that cannot be written fails now, not after the first training
-    if options.track:
-        check_store(resolve_tracking_uri(options.tracking_uri))  # a damaged store too, before anything loads
+    if request.track:
+        check_store(resolve_tracking_uri(request.tracking_uri))  # a damaged store too, before anything loads
     validation = None
-    random = options.random
+    random = request.random
     if proto.selection == "val":
         # carved before anything else sees the data: random baselines, the real reference and teachers
         # come from the rest of the training set
@@ -230,21 +157,21 @@ def run_evaluation(options: EvalOptions, *, data: RealData | None = None,
         random = None
     random_sets = load_random_baselines(list(random or []), data, ipc)
     real_ref = None
-    if options.real_checkpoint is not None:
+    if request.real_checkpoint is not None:
         from ddr.eval.reference import load_reference
 
-        real_ref = load_reference(options.real_checkpoint, proto, data)  # a checkpoint that does not fit fails here
+        real_ref = load_reference(request.real_checkpoint, proto, data)  # a checkpoint that does not fit fails here
         if kind != "lrs" and progress:
             progress(f"note: {kind} has no real-data reference; --real-checkpoint ignored")
-    dev = resolve_device(options.device)
-    preloaded = _given_teachers(options, proto, data, dev)
-    w = proto.weight if options.weight is None else float(options.weight)
+    dev = resolve_device(request.device)
+    preloaded = _given_teachers(request, proto, data, dev, progress)
+    w = proto.weight if request.weight is None else float(request.weight)
     if not 0.0 <= w <= 1.0:
         raise DDRError(f"weight must lie in [0, 1], got {w}")
-    method_name = options.method or ds.meta.get("method") or (ds.path.name if ds.path else "unknown")
+    method_name = request.method or ds.meta.get("method") or (ds.path.name if ds.path else "unknown")
     digest = ds.digest()
     cache = TrainingCache(cache_dir)
-    tracker = Tracker(options.tracking_uri) if options.track else None
+    tracker = Tracker(request.tracking_uri) if request.track else None
     env = environment(dev)
     grid = len(lrs_eval.lr_candidates_for(proto, ds))
     raw, zca = data, None
@@ -252,20 +179,22 @@ def run_evaluation(options: EvalOptions, *, data: RealData | None = None,
         data, zca = whiten(data, float(proto.zca.get("eps", 0.1)))
     session = EvalSession(protocol=proto, data=data, ipc=ipc, device=dev, cache=cache, tracker=tracker,
                           progress=progress, total=EVALUATIONS.get(kind).count_trainings(proto, grid, n_rounds),
-                          random_sets=random_sets, zca=zca, raw_data=raw, engine=options.engine,
+                          random_sets=random_sets, zca=zca, raw_data=raw, engine=request.engine,
                           real_checkpoint=real_ref if kind == "lrs" else None, teachers=preloaded,
                           trainer=trainer, validation=validation)
     started, elapsed = utc_now(), timer()
     if tracker is not None:
-        _start_parent(tracker, options, proto, data, ds, method_name, digest, env, n_rounds, w, dev)
+        _start_parent(tracker, request, proto, data, ds, method_name, digest, env, n_rounds, w, dev)
     try:
         body = EVALUATIONS.get(kind).run(session, ds, n_rounds, w)
-        out = options.out
+        out = request.out
         scratch = Path(out) if out else Path(tempfile.mkdtemp(prefix="ddr-"))
         pred_info, per_class, pred_path = write_predictions(session, data, scratch)
         result = EvalResult(
             kind=kind, label=proto.label, method=method_name, dataset=data.name, ipc=ipc, model=proto.model,
             protocol={"name": proto.name, "version": proto.version, "sha256": proto.sha256,
+                      "edition": proto.edition,
+                      **({"edition_changes": proto.edition_changes} if proto.edition_changes else {}),
                       **({"student": student_of(proto)} if student_of(proto) else {})},
             weight=w, rounds=n_rounds, metrics=body["metrics"], accuracies=body["accuracies"],
             trainings=session.trainings,
@@ -302,29 +231,31 @@ def run_evaluation(options: EvalOptions, *, data: RealData | None = None,
         raise
 
 
-def _given_teachers(options: EvalOptions, proto: Protocol, data: RealData, dev: torch.device) -> Teachers | None:
+def _given_teachers(request: EvalRequest, proto: Protocol, data: RealData, dev: torch.device,
+                    progress: Progress | None) -> Teachers | None:
     """The user's teacher checkpoints, loaded now (one that does not fit fails before anything is logged);
     None when the evaluation provides its own teachers, or uses none."""
-    if options.teachers and proto.soft is None:
-        if options.progress:  # a hard-label protocol has no teachers; pipelines pass one teacher to every metric
-            options.progress(f"note: protocol {proto.name} uses hard labels; --teacher ignored")
+    if request.teachers and proto.soft is None:
+        if progress:  # a hard-label protocol has no teachers; pipelines pass one teacher to every metric
+            progress(f"note: protocol {proto.name} uses hard labels; --teacher ignored")
         return None
-    if not options.teachers:
+    if not request.teachers:
         return None
     from ddr.eval.teacher_store import provide_teachers
 
-    return provide_teachers(proto, data, dev, None, list(options.teachers))
+    return provide_teachers(proto, data, dev, None, list(request.teachers))
 
 
-def _start_parent(tracker: Tracker, options: EvalOptions, proto: Protocol, data: RealData, ds: DistilledSet,
+def _start_parent(tracker: Tracker, request: EvalRequest, proto: Protocol, data: RealData, ds: DistilledSet,
                   method_name: str, digest: str, env: dict[str, Any], n_rounds: int, w: float,
                   dev: torch.device) -> None:
-    kind, ipc, engine = options.kind, options.ipc, options.engine
+    kind, ipc, engine = request.kind, request.ipc, request.engine
     tracker.start_parent(
         experiment=data.name, run_name=f"{kind}-{method_name}-ipc{ipc}",
-        tags={**(options.tags or {}), "ddr.kind": kind, "ddr.label": proto.label, "ddr.method": method_name,
+        tags={**(request.tags or {}), "ddr.kind": kind, "ddr.label": proto.label, "ddr.method": method_name,
               "ddr.dataset": data.name, "ddr.ipc": ipc, "ddr.protocol": proto.name,
-              "ddr.protocol_version": proto.version, "ddr.git_commit": env["git_commit"] or "",
+              "ddr.protocol_version": proto.version, "ddr.edition": proto.edition,
+              "ddr.git_commit": env["git_commit"] or "",
               "ddr.dvc_md5": digest, "ddr.dvc_lock_md5": env["dvc_lock_md5"] or ""},
         params={"model": proto.model, "epochs": proto.train.epochs, "lr_grid": list(proto.lr_grid),
                 "lr_policy": proto.lr_policy, "rounds": n_rounds, "weight": w, "seed_base": proto.seed_base,

@@ -16,12 +16,15 @@ class Record(BaseModel):
 
 
 class ProtocolRef(Record):
-    """The protocol a result was evaluated under; `student` for a cross-architecture protocol (BASE:STUDENT)."""
+    """The protocol a result was evaluated under; `student` for a cross-architecture protocol (BASE:STUDENT),
+    `edition` and what it changed for an edition other than ddr's (ddr.protocols.editions)."""
 
     name: str
     version: int
     sha256: str
     student: str = None  # type: ignore[assignment]  # absent unless cross-architecture
+    edition: str = None  # type: ignore[assignment]
+    edition_changes: dict[str, Any] = None  # type: ignore[assignment]  # {"real.epochs": [before, after], ...}
 
 
 class Metric(Record):

@@ -26,7 +26,7 @@ def run_task(task: Task, progress: Callable[[str], None] | None = None) -> dict[
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     from ddr.data.digest import dvc_md5
     from ddr.errors import DDRError
-    from ddr.eval.api import evaluate
+    from ddr.eval.api import run_evaluation
     from ddr.grid.cell import Cell
 
     cell = Cell.from_dict(task.cell)
@@ -50,13 +50,9 @@ def run_task(task: Task, progress: Callable[[str], None] | None = None) -> dict[
     tags = {"ddr.cell": cell.id, "ddr.attempt": task.attempt, "ddr.worker": worker_id(), "ddr.executor": task.executor}
     if task.grid:
         tags["ddr.grid"] = task.grid
-    uri = task.tracking_uri
-    result = evaluate(cell.metric, distilled=distilled, dataset=cell.dataset, ipc=cell.ipc, protocol=cell.protocol,
-                      rounds=cell.rounds, weight=cell.weight, root=cell.root, method=cell.method,
-                      device=task.device, track=uri is not None, tracking_uri=uri,
-                      cache_dir=task.cache_dir, progress=progress, tags=tags, engine=cell.engine,
-                      out=task.out,  # files beside the result (predictions.npz); the runner stores result.json
-                      teachers=[t["path"] for t in cell.teachers], random=[r["path"] for r in cell.random])
+    request = cell.request(distilled, device=task.device, tracking_uri=task.tracking_uri, cache_dir=task.cache_dir,
+                           tags=tags, out=task.out)  # out: files beside the result; the runner stores result.json
+    result = run_evaluation(request, progress=progress)
     if result.inputs["distilled"]["md5"] != cell.digest:  # a generated set that does not regenerate the same
         raise DDRError(f"cell {cell.id}: the distilled set's digest {result.inputs['distilled']['md5']} is not "
                        f"the planned {cell.digest}")

@@ -29,7 +29,10 @@ Scheduler = Literal["step", "cosine", "cosineannealing", "constant"]
 OPTIMIZERS = get_args(Optimizer)
 SCHEDULERS = get_args(Scheduler)
 FIVE_LR_GRID = (0.001, 0.005, 0.01, 0.05, 0.1)  # DD-Ranking's search grid (reference 1.1)
-BATCH_MIXING = ("mixup", "cutmix")  # the only ops DD-Ranking dropped from the hard-label run
+BATCH_MIXING = ("mixup", "cutmix")  # the batch mixing ddr drops from the hard-label run
+# what DD-Ranking dropped from it (`aug_func=None` without use_aug_for_hard): its batch augmentation, DSA
+# included (deviation b3); the DD-Ranking editions do the same
+BATCH_AUGMENTATION = (*BATCH_MIXING, "dsa")
 IorRandom = Literal["method", "search"]
 IOR_RANDOM_SIDES = get_args(IorRandom)
 RECORD = ConfigDict(extra="forbid")
@@ -87,6 +90,9 @@ class TrainRecipe:
     step_size: Number(low=1, integer=True) | None = None
     gamma: Number(low=0, low_open=True, high=1) = 0.1
     test_interval: Number(low=1, integer=True) = 10
+    # no test point at epochs <= test_after (1-based): DD-Ranking 0.1.x tested only after 0.8 x epochs
+    # (the leaderboard edition); 0 = from the first interval on
+    test_after: Number(low=0, integer=True) = 0
     augmentation: Mapping | None = None  # checked by ddr.augment.build_augmentation
     loss: Name = "ce"
     loss_args: LossArgs = field(default_factory=dict)
@@ -95,6 +101,8 @@ class TrainRecipe:
         check_fields(self)
         if self.scheduler == "step" and not self.step_size:
             raise RecordError("scheduler 'step' needs step_size")  # DD-Ranking asserted deep inside training
+        if not self.test_after < self.epochs:
+            raise RecordError(f"test_after must lie in [0, epochs), got {self.test_after}")
         from ddr.augment import build_augmentation
         from ddr.losses import build_loss
 
@@ -109,7 +117,14 @@ class TrainRecipe:
     def as_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["betas"] = list(self.betas)
+        if not self.test_after:  # absent unless set, so the recipes (and cache keys) from before it stay as they were
+            del d["test_after"]
         return d
+
+    def tests_at(self, done: int) -> bool:
+        """Whether the student is tested after `done` epochs (1-based): every test_interval epochs and after
+        the last one, never at or before test_after. The one rule of every engine."""
+        return done > self.test_after and (done % self.test_interval == 0 or done == self.epochs)
 
 
 @dataclass(frozen=True)
@@ -183,6 +198,10 @@ class Protocol:
     selection: Literal["test", "val", "last"] = "test"
     # share of each class carved off the training set under selection 'val'
     val_fraction: Number(low=0, low_open=True, high=0.5, high_open=True, cast=float) = 0.2
+    # set by the run, never in a file (NOT_IN_FILE): the edition (ddr.protocols.editions), what it changed from
+    # the file's recipe ({"real.epochs": [before, after], ...}, in result.json) and the file's mapping itself
+    edition: SkipJsonSchema[Name] = "ddr"
+    edition_changes: SkipJsonSchema[dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
     raw: SkipJsonSchema[dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
@@ -201,11 +220,12 @@ class Protocol:
                               "the validation split comes from)")
 
     def hard_recipe(self) -> TrainRecipe:
-        """Acc(syn, hard) of soft-label LRS: the recipe with cross-entropy. Without use_aug_for_hard only
-        the batch mixing (Mixup/CutMix) is dropped: DD-Ranking's image pipeline still applied the
-        per-image transforms (crop, flip, patch shuffle, DSA) to this run."""
+        """Acc(syn, hard) of soft-label LRS: the recipe with cross-entropy. Without use_aug_for_hard ddr drops
+        the batch mixing (Mixup/CutMix) and keeps the per-image transforms and DSA (deviation b3, listed in
+        ddr/protocols/README.md); the DD-Ranking editions drop DSA too, as DD-Ranking did."""
         keep_all = self.soft is not None and self.soft.use_aug_for_hard
-        aug = self.train.augmentation if keep_all else without_batch_mixing(self.train.augmentation)
+        dropped = BATCH_MIXING if self.edition == "ddr" else BATCH_AUGMENTATION
+        aug = self.train.augmentation if keep_all else without_batch_mixing(self.train.augmentation, dropped)
         return dataclasses.replace(self.train, loss="ce", loss_args={}, augmentation=aug)
 
     def noaug_recipe(self) -> TrainRecipe:
@@ -220,16 +240,20 @@ class Protocol:
         return json_sha256(self.raw)
 
 
-def without_batch_mixing(spec: dict[str, Any] | None) -> dict[str, Any] | None:
-    """An augmentation spec without its Mixup/CutMix ops (None when nothing else is left)."""
-    if spec is None or spec.get("name") in BATCH_MIXING:
+def without_batch_mixing(spec: dict[str, Any] | None,
+                         dropped: tuple[str, ...] = BATCH_MIXING) -> dict[str, Any] | None:
+    """An augmentation spec without its `dropped` ops, Mixup/CutMix by default (None when nothing is left)."""
+    if spec is None or spec.get("name") in dropped:
         return None
     if spec.get("name") != "sequence":
         return spec
-    ops = [op for op in spec.get("ops") or [] if op.get("name") not in BATCH_MIXING]
+    ops = [op for op in spec.get("ops") or [] if op.get("name") not in dropped]
     if not ops:
         return None
     return ops[0] if len(ops) == 1 else {**spec, "ops": ops}
+
+
+NOT_IN_FILE = ("edition", "edition_changes", "raw")  # Protocol's fields a run sets
 
 
 def _field_defaults(cls: type) -> dict[str, Any]:
@@ -251,9 +275,10 @@ def parse_protocol(raw: Any, source: str) -> Protocol:
     where = f"protocol {source}"
     if not isinstance(raw, dict):
         raise DDRError(f"{where}: not a YAML mapping")
-    if "raw" in raw:  # the field that carries the mapping itself is not one a file states
-        valid = sorted(f.name for f in dataclasses.fields(Protocol) if f.name != "raw")
-        raise DDRError(f"{where}: unknown field 'raw'; valid: {', '.join(valid)}")
+    stated = sorted(set(raw) & set(NOT_IN_FILE))
+    if stated:
+        valid = sorted(f.name for f in dataclasses.fields(Protocol) if f.name not in NOT_IN_FILE)
+        raise DDRError(f"{where}: unknown field '{stated[0]}'; valid: {', '.join(valid)}")
     return validate(Protocol, {**raw, "raw": raw}, where)
 
 

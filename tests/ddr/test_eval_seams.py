@@ -6,7 +6,8 @@ import torch
 
 from ddr.data.random_baseline import random_baseline
 from ddr.data.real import RealData
-from ddr.eval.api import EvalOptions, evaluate, run_evaluation
+from ddr.eval.api import evaluate, run_evaluation
+from ddr.eval.request import EvalRequest
 from ddr.train.engine import train_student
 
 TINY = str(Path(__file__).resolve().parents[1] / "fixtures" / "tiny-lrs.yaml")
@@ -25,7 +26,7 @@ def test_run_evaluation_trains_the_given_data_with_the_given_trainer(tmp_path, d
 
     protocol = tmp_path / "tiny-any.yaml"
     protocol.write_text(Path(TINY).read_text().replace("dataset: digits", "dataset: any"))
-    opts = EvalOptions("lrs", distilled=images, dataset="digits-small", ipc=2, protocol=str(protocol), rounds=1,
+    opts = EvalRequest("lrs", distilled=images, dataset="digits-small", ipc=2, protocol=str(protocol), rounds=1,
                        track=False, use_cache=False)
     res = run_evaluation(opts, data=small, trainer=counting)
     assert res.inputs["dataset"] == {"name": "digits-small", "sha256": small.digest, "source": small.source}
@@ -36,5 +37,5 @@ def test_run_evaluation_trains_the_given_data_with_the_given_trainer(tmp_path, d
     # the keyword API is the same evaluation: on the registered data set it equals run_evaluation's
     kw = dict(distilled=images, dataset="digits", ipc=2, protocol=TINY, rounds=1, track=False, use_cache=False)
     a = evaluate("lrs", **kw)
-    b = run_evaluation(EvalOptions("lrs", **kw))
+    b = run_evaluation(EvalRequest("lrs", **kw))
     assert a.metrics == b.metrics and a.accuracies == b.accuracies
