@@ -42,33 +42,22 @@ def Number(*, low: float | None = None, high: float | None = None, low_open: boo
     return Annotated[int if integer else float, PlainValidator(check), WithJsonSchema(schema)]
 
 
-def _name(value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise refuse(f"must be a non-empty name, got {value!r}")
-    return value
+def _checked(ok: Callable[[Any], bool], problem: str) -> Callable[[Any], Any]:
+    """A validator that keeps a value `ok` accepts and refuses any other: '<field> <problem>, got <value>'."""
+    def check(value: Any) -> Any:
+        if not ok(value):
+            raise refuse(f"{problem}, got {value!r}")
+        return value
+
+    return check
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise refuse(f"must be text, got {value!r}")
-    return value
-
-
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise refuse(f"must be true or false, got {value!r}")
-    return value
-
-
-def _mapping(value: Any) -> dict:
-    if not isinstance(value, dict):
-        raise refuse(f"must be a mapping, got {value!r}")
-    return value
-
-
-Name = Annotated[str, PlainValidator(_name), WithJsonSchema({"type": "string", "minLength": 1})]
-Text = Annotated[str, PlainValidator(_text), WithJsonSchema({"type": "string"})]
-Flag = Annotated[bool, PlainValidator(_flag), WithJsonSchema({"type": "boolean"})]
+Name = Annotated[str, PlainValidator(_checked(lambda v: isinstance(v, str) and bool(v), "must be a non-empty name")),
+                 WithJsonSchema({"type": "string", "minLength": 1})]
+Text = Annotated[str, PlainValidator(_checked(lambda v: isinstance(v, str), "must be text")),
+                 WithJsonSchema({"type": "string"})]
+Flag = Annotated[bool, PlainValidator(_checked(lambda v: isinstance(v, bool), "must be true or false")),
+                 WithJsonSchema({"type": "boolean"})]
 # a mapping whose keys another part of ddr checks (a model's arguments, an augmentation spec)
-Mapping = Annotated[dict[str, Any], BeforeValidator(_mapping)]
+Mapping = Annotated[dict[str, Any], BeforeValidator(_checked(lambda v: isinstance(v, dict), "must be a mapping"))]
 PositiveNumber = Number(low=0, low_open=True)
