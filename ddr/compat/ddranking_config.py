@@ -32,10 +32,9 @@ from typing import Any
 
 from ddr.checks import number
 from ddr.errors import DDRError, unknown
+from ddr.protocols.ddranking_tables import REAL_ROWS, SGD_CONV_CIFAR, SGD_CONV_TINY, TEST_INTERVAL
 
 FIVE_LR_GRID = [0.001, 0.005, 0.01, 0.05, 0.1]  # DD-Ranking's LR search (reference 1.1)
-# epochs between test passes (reference 1.1)
-TEST_INTERVAL = {"LabelRobustScoreHard": 10, "LabelRobustScoreSoft": 20, "AugmentationRobustScore": 20}
 
 
 @dataclass(frozen=True)
@@ -135,28 +134,13 @@ CIFAR_NORM = ((0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010))
 IMAGENET_NORM = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 TV_ONLY = ("mobilenet_v2", "shufflenet_v2_x0_5", "efficientnet_b0", "alexnet")  # ddr's <name>-tv models
 
-# DD-Ranking's REAL_DATA_TRAINING_CONFIG (reference 2.6): "{dataset}-{model}" -> the recipe, with the row's
-# own epochs and batch size (v0.2.0 ran num_epochs at real_batch_size instead, defect 6.1.8).
-_SGD_CONV_CIFAR = {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "weight_decay": 0.0005, "scheduler": "step",
-                   "step_size": 100, "gamma": 0.1, "epochs": 200, "batch_size": 512}
-_SGD_CONV_TINY = {**_SGD_CONV_CIFAR, "step_size": 50, "epochs": 100}
-REAL_ROWS: dict[tuple[str, str], dict[str, Any]] = {
-    ("imagenet1k", "ResNet-18-BN"): {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 0.0001,
-                                     "scheduler": "step", "step_size": 30, "gamma": 0.1, "epochs": 90,
-                                     "batch_size": 512},
-    ("tinyimagenet", "ResNet-18-BN"): {"optimizer": "adamw", "lr": 0.01, "betas": [0.9, 0.999],
-                                       "weight_decay": 0.01, "scheduler": "cosine", "epochs": 100,
-                                       "batch_size": 512},
-    ("tinyimagenet", "ConvNet-4-BN"): _SGD_CONV_TINY,
-    **{(ds, m): _SGD_CONV_CIFAR for ds in ("cifar10", "cifar100") for m in ("ConvNet-3", "ConvNet-3-BN")},
-}
 # Where the table has no row v0.2.0 stopped; ddr's documented choices (ddr/protocols/README.md, "Real-data
 # references", I2, I8) stand in, each with the reason for the protocol's notes.
 _CIFAR_RESNET = {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 0.0005,
                  "scheduler": "cosineannealing", "epochs": 200, "batch_size": 128}
 FALLBACK_ROWS: dict[tuple[str, str], tuple[dict[str, Any], str]] = {
-    ("tinyimagenet", "ConvNet-4"): (_SGD_CONV_TINY, "the TinyImageNet-ConvNet-4-BN row (I2)"),
-    ("cifar100", "ConvNet-4-BN"): (_SGD_CONV_CIFAR, "the CIFAR100-ConvNet-3-BN row"),
+    ("tinyimagenet", "ConvNet-4"): (SGD_CONV_TINY, "the TinyImageNet-ConvNet-4-BN row (I2)"),
+    ("cifar100", "ConvNet-4-BN"): (SGD_CONV_CIFAR, "the CIFAR100-ConvNet-3-BN row"),
     **{(ds, "ResNet-18-BN"): (_CIFAR_RESNET, "ddr's CIFAR ResNet-18 recipe (I8)") for ds in ("cifar10", "cifar100")},
 }
 # Teachers DD-Ranking fetched with torchvision's downloaded ImageNet weights: ddr's recipes for training them

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ddr.errors import unknown
+from ddr.protocols.ddranking_tables import DEFAULT_LR, REAL_BATCH_SIZE, trained_real_reference
 
 DEFAULT_EDITION = "ddr"
-# DD-Ranking's `default_lr`: the real reference's LR in 0.1.x (the constructor default and every eval config's)
-DDRANKING_DEFAULT_LR = 0.01
 
 
 @dataclass(frozen=True)
@@ -72,14 +71,19 @@ def _ddranking_recipes(proto, *, leaderboard: bool) -> dict[str, Any]:
     if train != proto.train:
         changes["train"] = train
     # the real reference: the evaluator's epochs (defect 6.1.8) and test interval, which the protocol's train
-    # recipe states (20 in the soft-label evaluator, where ddr's reference tests every 10: deviation b1).
-    # 0.2.0 kept the optimiser and schedule of its REAL_DATA_TRAINING_CONFIG row (the protocol's real recipe);
-    # 0.1.x trained it with the evaluator's own optimiser and schedule at default_lr, without augmentation
+    # recipe states (20 in the soft-label evaluator, where ddr's reference tests every 10: deviation b1), at
+    # real_batch_size. 0.2.0 kept the optimiser and schedule of its REAL_DATA_TRAINING_CONFIG row (the
+    # protocol's real recipe) and trained nothing where the table had no row or the config read a cached
+    # accuracy (ddr's reference stands, as the config importer takes it); 0.1.x trained it with the evaluator's
+    # own optimiser and schedule at default_lr, without augmentation
     if leaderboard:
-        real = schedule(dataclasses.replace(proto.train, lr=DDRANKING_DEFAULT_LR, augmentation=None, loss="ce",
-                                            loss_args={}))
+        real = schedule(dataclasses.replace(proto.train, lr=DEFAULT_LR, batch_size=REAL_BATCH_SIZE, augmentation=None,
+                                            loss="ce", loss_args={}))
+    elif trained_real_reference(proto.dataset, proto.model):
+        real = dataclasses.replace(proto.real, epochs=proto.train.epochs, test_interval=proto.train.test_interval,
+                                   batch_size=REAL_BATCH_SIZE)
     else:
-        real = dataclasses.replace(proto.real, epochs=proto.train.epochs, test_interval=proto.train.test_interval)
+        real = proto.real
     if real != proto.real:
         changes["real"] = real
     if proto.lr_policy == "method" and proto.ior_random != "search":
