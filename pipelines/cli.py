@@ -26,8 +26,8 @@ COMMANDS = {
     "protocols": ("pipelines.misc_cmd:protocols", "Shipped evaluation protocols (versioned YAML)."),
     "rank": ("pipelines.rank_cmd:rank",
              "Rank evaluations (result.json files or folders holding them) per (data set, ipc, label, score), "
-             "best first, with a bootstrap over rounds for how sure each rank is (the registry's ranking, "
-             "unsigned)."),
+             "best first, with Student-t posterior draws over rounds for how sure each rank is (the registry's "
+             "ranking, unsigned)."),
     "ray": ("pipelines.ray_cmd:ray_group",
             "Start and stop a Ray cluster for `ddr eval grid --executor ray` (pip install .[ray])."),
     "registry": ("pipelines.registry_cmd:registry_group",

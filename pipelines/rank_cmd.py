@@ -15,11 +15,11 @@ from registry.page.certainty import beats_random_text, table_notes
 @click.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path())
 @click.option("--out", default=None, type=click.Path(), help="Also write ranking.json, ranking.md, ranking.csv and metrics.json here.")
-@seed_option(0, "Bootstrap seed (recorded).")
+@seed_option(0, "Seed of the posterior draws (recorded).")
 @json_option("the ranking (as ranking.json holds it)")
 def rank(results: tuple[str, ...], out: str | None, seed: int, as_json: bool) -> None:
     """Rank evaluations (result.json files or folders holding them) per (data set, ipc, label, score), best
-    first, with a bootstrap over rounds for how sure each rank is (the registry's ranking, unsigned).
+    first, with Student-t posterior draws over rounds for how sure each rank is (the registry's ranking, unsigned).
 
     \b
     Example:
