@@ -26,9 +26,13 @@ KEYRING = Path("keys") / "keyring.json"
 RELEASES = Path("releases")
 
 
+CACHE_DIR_ENV = "DDR_CACHE_DIR"  # the CLI's --cache-dir binds it too
+TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"  # MLflow's own variable; the CLI's --tracking-uri binds it too
+
+
 def default_cache_dir() -> Path:
     """The training (and file-digest) cache: DDR_CACHE_DIR, else .ddr/cache under the working folder."""
-    return Path(os.environ.get("DDR_CACHE_DIR") or Path.cwd() / STATE / "cache")
+    return Path(os.environ.get(CACHE_DIR_ENV) or Path.cwd() / STATE / "cache")
 
 
 def result_parts(dataset: str, ipc: int, kind: str, label: str, method: str,

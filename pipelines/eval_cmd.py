@@ -1,4 +1,4 @@
-"""`ddr eval lrs|ars|acc` and `ddr rank`."""
+"""`ddr eval lrs|ars|acc` (the `eval` group itself is in pipelines.cli)."""
 from __future__ import annotations
 
 import functools
@@ -10,26 +10,22 @@ import click
 from ddr.errors import DDRError
 from ddr.eval.request import EvalRequest
 from ddr.protocols.editions import EDITIONS
+from pipelines.common_options import (CACHE_DIR_OPT, TRACKING_URI_OPT, dataset_option, device_option,
+                                      protocol_option)
 from pipelines.json_output import emit, json_option
 from pipelines.progress import TrainingProgress
-from pipelines.registry_options import seed_option
-from pipelines.report import ranking_table, result_table
-
-
-@click.group("eval")
-def eval_group() -> None:
-    """Evaluate distilled sets: LRS (hard or soft labels), ARS, plain accuracy."""
+from pipelines.report import result_table
 
 
 def _common(fn):
     """The options every evaluation takes."""
     options = [
         click.option("--distilled", required=True, help="Distilled-set folder (images.pt [labels.pt lr.pt meta.json], or class folders)."),
-        click.option("--dataset", required=True, help="Real data set (digits, cifar10, cifar100, tinyimagenet, npz, ...)."),
+        dataset_option("Real data set (digits, cifar10, cifar100, tinyimagenet, npz, ...).", required=True),
         click.option("--ipc", required=True, type=int, help="Images per class of the distilled set."),
         click.option("--label", type=click.Choice(["hard", "soft"]), default="hard", show_default=True,
                      help="Label regime; picks the default protocol <dataset>-<kind>-<label>."),
-        click.option("--protocol", default=None, help="Protocol name or YAML path (overrides --label's default)."),
+        protocol_option("Protocol name or YAML path (overrides --label's default)."),
         click.option("--rounds", default=None, type=int, help="Override the protocol's number of rounds."),
         click.option("--weight", default=None, type=float, help="w of LRS / gamma of ARS (default: the protocol's)."),
         click.option("--out", default=None, type=click.Path(), help="Folder for result.json (default runs/<dataset>-ipc<ipc>/<kind>-<label>/<method>)."),
@@ -40,17 +36,17 @@ def _common(fn):
                      help="State dict of the protocol's model: its test accuracy is Acc(real) (LRS) instead of training one."),
         click.option("--random", "random", multiple=True, type=click.Path(), help="Versioned random-baseline folder (repeatable); round r uses the one with seed seed_base + r."),
         click.option("--root", default=None, help="Local folder or file of the real data set."),
-        click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:1, or auto."),
-        click.option("--tracking-uri", default=None, help="MLflow URI (default MLFLOW_TRACKING_URI, else sqlite:///./mlflow.db)."),
+        device_option(),
+        TRACKING_URI_OPT,
         click.option("--no-mlflow", "track", flag_value=False, default=True, help="Do not log to MLflow."),
-        click.option("--cache-dir", default=None, help="Training cache (default .ddr/cache or DDR_CACHE_DIR)."),
+        CACHE_DIR_OPT,
         click.option("--no-cache", "use_cache", flag_value=False, default=True,
                      help="Neither read nor write the training cache."),
         click.option("--edition", type=click.Choice(list(EDITIONS)), default="ddr", show_default=True,
                      help="ddr (corrected), ddranking-0.2 (as DD-Ranking 0.2.0 computes the protocol) or "
                           "leaderboard-2025-02 (as the 0.1.x code behind the public leaderboard did)."),
         click.option("--engine", default="plain", show_default=True,
-                     help="plain, or batched[+bf16][+cl][+compile]: the LR grid trained at once (benchmarks/RESULTS.md)."),
+                     help="plain (the reference numbers), batched[+bf16][+cl][+compile] (the LR grid trained at once) or compiled (torch.compile; benchmarks/RESULTS.md)."),
         click.option("--plan", "show_plan", is_flag=True,
                      help="Print the trainings the evaluation needs (role, round, LR, seed, cached or not) and train nothing."),
         json_option("the result (as result.json holds it; with --plan, the plan)"),
@@ -89,7 +85,7 @@ def _run(kind: str, force: bool, as_json: bool, show_plan: bool, **fields) -> No
 
 def _command(kind: str, summary: str, example: str):
     def deco(fn):
-        @eval_group.command(kind, help=f"{summary}\n\n\b\nExample:\n  {example}")
+        @click.command(kind, help=f"{summary}\n\n\b\nExample:\n  {example}")
         @_common
         @functools.wraps(fn)
         def cmd(**kwargs):
@@ -138,35 +134,3 @@ def _method_name(path: str) -> str:
         if isinstance(d, dict) and d.get("method"):
             return str(d["method"])
     return Path(path).resolve().name
-
-
-@click.command()
-@click.argument("results", nargs=-1, required=True, type=click.Path())
-@click.option("--out", default=None, type=click.Path(), help="Also write ranking.json, ranking.md, ranking.csv and metrics.json here.")
-@seed_option(0, "Bootstrap seed (recorded).")
-@json_option("the ranking (as ranking.json holds it)")
-def rank(results: tuple[str, ...], out: str | None, seed: int, as_json: bool) -> None:
-    """Rank evaluations (result.json files or folders holding them) per (data set, ipc, label, score), best
-    first, with a bootstrap over rounds for how sure each rank is (the registry's ranking, unsigned).
-
-    \b
-    Example:
-      ddr rank results/ --out ranking/
-    """
-    from registry.ranking import build_ranking, load_results
-    from registry.page.text import to_csv, to_markdown
-    from registry.util import check_writable
-
-    if out:
-        check_writable(out, "--out", folder=True)
-    ranking = build_ranking(load_results(list(results)), seed=seed)
-    emit(ranking, ranking_table(ranking), as_json)
-    if out:
-        folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "ranking.json").write_text(json.dumps(ranking, indent=2) + "\n")
-        (folder / "ranking.md").write_text(to_markdown(ranking, "working copy (unsigned)"))
-        (folder / "ranking.csv").write_text(to_csv(ranking))
-        flat = {f"{t['dataset']}/ipc{t['ipc']}/{t['label']}/{t['score']}": {r["method"]: round(r["mean"], 6) for r in t["rows"]}
-                for t in ranking["tables"]}
-        (folder / "metrics.json").write_text(json.dumps(flat, indent=2, sort_keys=True) + "\n")

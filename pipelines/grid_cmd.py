@@ -8,9 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from ddr.errors import DDRError
 from ddr.grid.executor_registry import EXECUTORS
+from pipelines.common_options import CACHE_DIR_OPT, TRACKING_URI_OPT, device_option
 from pipelines.json_output import emit, json_option
 from pipelines.progress import GridProgress
 
@@ -49,14 +51,12 @@ def _terminate_as_interrupt() -> Iterator[None]:
               "(default 1 on a GPU cluster, else 0).")
 @click.option("--out", default=None, type=click.Path(), help="Grid folder (default .ddr/grid/<name>): "
               "cells/<hash>/{cell,result}.json and grid.json.")
-@click.option("--tracking-uri", default=None, help="MLflow URI (default MLFLOW_TRACKING_URI, else "
-              "sqlite:///./mlflow.db; parallel executors put an mlflow server in front of a sqlite store).")
+@TRACKING_URI_OPT
 @click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
-@click.option("--cache-dir", default=None, help="Training cache shared by the workers (default .ddr/cache or "
-              "DDR_CACHE_DIR).")
+@CACHE_DIR_OPT
 @click.option("--max-attempts", default=3, show_default=True, type=int, help="Attempts per cell before it is "
               "reported failed.")
-@click.option("--device", default="auto", show_default=True, help="cpu, cuda, or auto (workers see their own GPU).")
+@device_option()
 @click.option("--threads", default=None, type=int, help="Torch threads per worker on CPU (default 1: one "
               "per worker; for params.yaml, evaluate.executor.threads).")
 @click.option("--export", default=None, type=click.Path(), help="Also write every cell's result.json as "
@@ -133,12 +133,13 @@ def grid_cmd(spec, executor_name, workers, address, gpus_per_cell, out, tracking
 
 @click.command("server")
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--tracking-uri", default=None, help="The sqlite store to serve (default MLFLOW_TRACKING_URI if it "
-              "is sqlite:///, else sqlite:///./mlflow.db).")
+@TRACKING_URI_OPT
 def server_cmd(port: int, tracking_uri: str | None) -> None:
     """Start one MLflow tracking server on 127.0.0.1 over the project's store, for many concurrent writers.
 
     Workers then log over HTTP (no "database is locked"); artifacts go to mlartifacts/ beside the store.
+    It serves a sqlite:/// store: MLFLOW_TRACKING_URI when it names one (when it names a server, such as
+    this one, the project's store sqlite:///./mlflow.db).
 
     \b
     Example:
@@ -151,7 +152,7 @@ def server_cmd(port: int, tracking_uri: str | None) -> None:
 
     uri = resolve_tracking_uri(tracking_uri)
     if not sqlite_db(uri):
-        if tracking_uri:
+        if click.get_current_context().get_parameter_source("tracking_uri") == ParameterSource.COMMANDLINE:
             raise DDRError(f"ddr server serves a sqlite:/// store, not {tracking_uri}")
         uri = default_store_uri()
     server = MlflowServer(uri, port=port)

@@ -27,6 +27,7 @@ from ddr.kernel.clock import utc_now
 from ddr.kernel.digests import sha256_file
 from ddr.kernel.git import git, git_commit
 from ddr.locks import exclusive_lock
+from ddr.protocols.ledger import rows_for as ledger_rows
 from registry import ENVELOPE_NAME, PROVENANCE_SCHEMA, REGISTRY_SCHEMA_V2
 from registry.keyring import Keyring, keyid_of
 from registry.layout import envelope_digest, release_folders, release_path
@@ -36,6 +37,9 @@ from registry.page.text import to_csv, to_markdown
 from registry.sensitivity import build_sensitivity
 from registry.signing import sign_statement, statement
 from registry.util import check_seed, check_semver, dump_json, list_files, semver_key
+
+# a publish waits this long for another one on the same releases folder (they chain, one after the other)
+PUBLISH_WAIT_S = 600.0
 
 PACKAGES = ("ddr", "torch", "numpy", "pandas", "mlflow", "dvc", "click", "securesystemslib", "cryptography")
 
@@ -94,7 +98,8 @@ def build_provenance(results: list[Result], version: str, created_at: str, repo:
         "schema": PROVENANCE_SCHEMA,
         "version": version,
         "created_at": created_at,
-        "protocols": [{"name": n, "version": v, "sha256": s} for n, v, s in protocols],
+        # with each protocol, the measured effect of ddr's corrections on it (docs/correction-ledger.md)
+        "protocols": [{"name": n, "version": v, "sha256": s, "ledger": ledger_rows([(n, v)])} for n, v, s in protocols],
         "dvc_lock": {"publisher": dvc_lock, "results": _unique(e.get("dvc_lock_md5") for e in envs)},
         "git": {"commit": git_commit(repo),
                 "dirty": (lambda s: None if s is None else bool(s))(git(repo, "status", "--porcelain", "--untracked-files=no")),
@@ -105,7 +110,7 @@ def build_provenance(results: list[Result], version: str, created_at: str, repo:
                                    "processor": platform.processor() or None, "cpu_count": os.cpu_count()},
                      "results": _unique({"device": e.get("device"), "platform": e.get("platform")} for e in envs)},
         "mlflow_run_ids": _unique((r.data.get("mlflow") or {}).get("run_id") for r in results),
-        "bootstrap": ranking["bootstrap"],
+        "posterior_draws": ranking["posterior_draws"],
         "cells": cells,
     }
 
@@ -156,7 +161,7 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
 
         board = (Path(leaderboard), read_leaderboard(leaderboard))  # a bad CSV fails before anything is written
     releases_dir.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(publish_lock(releases_dir)):
+    with exclusive_lock(publish_lock(releases_dir), timeout=PUBLISH_WAIT_S, what=f"releases folder {releases_dir}"):
         return _publish_locked(results, releases_dir, version, keys, keyring=keyring, seed=seed,
                                resamples=resamples, notes=notes, repo=repo, expires_days=expires_days, board=board)
 

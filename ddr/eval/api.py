@@ -26,7 +26,7 @@ from ddr.eval.predictions import write_predictions
 from ddr.eval.request import EvalRequest
 from ddr.eval.result import EvalResult, training_resources
 from ddr.eval.selection import carve_validation, selection_record
-from ddr.eval.session import EvalSession, Progress, Teachers, Trainer, parse_engine
+from ddr.eval.session import EvalSession, Progress, Teachers, Trainer, engine_name, parse_engine
 from ddr.eval.zca_space import whiten
 from ddr.kernel.clock import utc_now
 from ddr.kernel.registry import Registry
@@ -78,8 +78,9 @@ def prepare(request: EvalRequest, data: RealData | None = None) -> Prepared:
     kind, dataset, ipc, rounds = request.kind, request.dataset, request.ipc, request.rounds
     EVALUATIONS.get(kind)  # an unknown kind is refused before anything is read
     data = load_dataset(dataset, request.root) if data is None else data
-    proto = edition_of(load_protocol(request.protocol or default_protocol(dataset, kind, request.label)),
-                       request.edition)
+    given = request.protocol
+    base = given if isinstance(given, Protocol) else load_protocol(given or default_protocol(dataset, kind, request.label))
+    proto = edition_of(base, request.edition)
     if proto.dataset not in (dataset, "any"):
         raise DDRError(f"protocol {proto.name} is for data set '{proto.dataset}', not '{dataset}'")
     build_model(proto.model, data.channels, data.num_classes, data.im_size, **proto.model_args)  # refuse early
@@ -117,9 +118,10 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
     `random` lists versioned random-baseline folders (`ddr data random`); round r uses the one with seed
     seed_base + r, and draws it itself when none is given (the same images either way).
     `tags` are extra MLflow tags for the parent run (ddr's own tags take precedence).
-    `engine`: 'plain' (default: one student after another, the reference numbers) or 'batched' (the
-    hard-label, unaugmented trainings of every LR and round trained at once, within the tolerance stated
-    in benchmarks/RESULTS.md), optionally with '+bf16' (autocast), '+cl' (channels_last), '+compile'.
+    `engine`: 'plain' (default: one student after another, the reference numbers), 'batched' (the
+    hard-label, unaugmented trainings of every LR and round trained at once) or 'compiled' (each student
+    torch.compile'd, ddr.train.compiled), both within the tolerance stated in benchmarks/RESULTS.md;
+    optionally with '+bf16' (autocast), '+cl' (channels_last), '+compile' ('plain+compile' = 'compiled').
     `real_checkpoint`: a state dict of the protocol's model whose test accuracy is Acc(real) (LRS), instead
     of training the real-data reference; recorded with its file's sha256 in result.json.
     `edition`: 'ddr' (default), 'ddranking-0.2' or 'leaderboard-2025-02' (ddr.protocols.editions): the
@@ -204,7 +206,7 @@ def run_evaluation(request: EvalRequest, *, progress: Progress | None = None, da
     method_name = request.method or ds.meta.get("method") or (ds.path.name if ds.path else "unknown")
     digest = ds.digest()
     tracker = session.tracker = Tracker(request.tracking_uri) if request.track else None
-    env = environment(dev)
+    env = environment(dev, engine_name(request.engine))
     specs = session.plan(kind, ds, n_rounds)
     scorer = EVALUATIONS.get(kind)
     started, t0 = utc_now(), time.perf_counter()
@@ -281,7 +283,7 @@ def _start_parent(tracker: Tracker, request: EvalRequest, proto: Protocol, data:
                   dev: torch.device) -> None:
     kind, ipc, engine = request.kind, request.ipc, request.engine
     tracker.start_parent(
-        experiment=data.name, run_name=f"{kind}-{method_name}-ipc{ipc}",
+        experiment=data.name, run_name=f"{kind}-{proto.label}-{method_name}-ipc{ipc}",
         tags={**(request.tags or {}), "ddr.kind": kind, "ddr.label": proto.label, "ddr.method": method_name,
               "ddr.dataset": data.name, "ddr.ipc": ipc, "ddr.protocol": proto.name,
               "ddr.protocol_version": proto.version, "ddr.edition": proto.edition,

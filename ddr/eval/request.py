@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ddr.errors import DDRError
+from ddr.protocols import Protocol
 from ddr.protocols.editions import check_edition
 
 LABELS = ("hard", "soft")
@@ -30,7 +31,7 @@ class EvalRequest:
     dataset: str
     ipc: int
     label: str = "hard"  # picks the default protocol <dataset>-<kind>-<label>; a named protocol's own wins
-    protocol: str | None = None  # a shipped name or a YAML path
+    protocol: str | Protocol | None = None  # a shipped name, a YAML path, or a Protocol held in memory
     rounds: int | None = None  # None: the protocol's
     weight: float | None = None  # w of LRS / gamma of ARS; None: the protocol's
     lr: float | None = None  # the set's own learning rate (as lr.pt holds it), for in-memory sets

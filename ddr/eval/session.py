@@ -10,7 +10,7 @@ import torch
 
 from ddr.data.distilled import DistilledSet
 from ddr.data.real_data import RealData
-from ddr.eval.engines import parse_engine
+from ddr.eval.engines import engine_name, parse_engine
 from ddr.eval.events import Note, listener
 from ddr.eval.executor import Executor, Trainer
 from ddr.eval.finished import Finished
@@ -93,4 +93,4 @@ class EvalSession:
         return self.executor(on_round).run(specs)
 
 
-__all__ = ["EvalSession", "Progress", "Teachers", "Trainer", "parse_engine"]
+__all__ = ["EvalSession", "Progress", "Teachers", "Trainer", "engine_name", "parse_engine"]

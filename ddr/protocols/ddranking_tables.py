@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 # epochs between test passes, hard-coded per evaluator (reference 1.1, 2.6)
-TEST_INTERVAL = {"LabelRobustScoreHard": 10, "LabelRobustScoreSoft": 20, "AugmentationRobustScore": 20}
+TEST_INTERVAL = {"LabelRobustScoreHard": 10, "LabelRobustScoreSoft": 20, "AugmentationRobustScore": 20,
+                 "GeneralEvaluator": 10}
 # the real_batch_size of the constructor and of every eval config that trained the real reference
 REAL_BATCH_SIZE = 256
 # default_lr: the constructor default and every eval config's value; 0.1.x trained the real reference at it
