@@ -133,12 +133,20 @@ def grid_cmd(spec, executor_name, workers, address, gpus_per_cell, out, tracking
 
 @click.command("server")
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--tracking-uri", default=None, help="The sqlite store to serve (default MLFLOW_TRACKING_URI if it "
-              "is sqlite:///, else sqlite:///./mlflow.db).")
-def server_cmd(port: int, tracking_uri: str | None) -> None:
-    """Start one MLflow tracking server on 127.0.0.1 over the project's store, for many concurrent writers.
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on. 127.0.0.1: this "
+              "machine only; a team's server listens on an address its workers reach (MLflow's server has no "
+              "authentication: a trusted network only).")
+@click.option("--backend-store-uri", "--tracking-uri", "store_uri", default=None,
+              help="The store to serve: sqlite:///PATH or a team's postgresql://USER@HOST:PORT/DB (default "
+              "MLFLOW_TRACKING_URI if it is one of these, else sqlite:///./mlflow.db).")
+@click.option("--artifacts-destination", default=None, type=click.Path(file_okay=False),
+              help="postgresql:// store: the folder the artifacts it receives go to (default ./mlartifacts); "
+              "a sqlite store keeps them in mlartifacts/ beside it.")
+def server_cmd(port: int, host: str, store_uri: str | None, artifacts_destination: str | None) -> None:
+    """Start one MLflow tracking server over the project's store, for many concurrent writers.
 
-    Workers then log over HTTP (no "database is locked"); artifacts go to mlartifacts/ beside the store.
+    Workers then log over HTTP (no "database is locked"); artifacts go to mlartifacts/ beside a sqlite store,
+    or to --artifacts-destination for a PostgreSQL one (a team's store: see the README).
 
     \b
     Example:
@@ -147,18 +155,18 @@ def server_cmd(port: int, tracking_uri: str | None) -> None:
       ddr eval grid grid.yaml --executor local
     """
     from ddr.grid.server import MlflowServer
-    from ddr.tracking import default_store_uri, resolve_tracking_uri, sqlite_db
+    from ddr.tracking import default_store_uri, display_uri, is_postgres, resolve_tracking_uri, sqlite_db
 
-    uri = resolve_tracking_uri(tracking_uri)
-    if not sqlite_db(uri):
-        if tracking_uri:
-            raise DDRError(f"ddr server serves a sqlite:/// store, not {tracking_uri}")
+    uri = resolve_tracking_uri(store_uri)
+    if not (sqlite_db(uri) or is_postgres(uri)):
+        if store_uri:
+            raise DDRError(f"ddr server serves a sqlite:/// or postgresql:// store, not {display_uri(store_uri)}")
         uri = default_store_uri()
-    server = MlflowServer(uri, port=port)
+    server = MlflowServer(uri, port=port, host=host, artifacts=artifacts_destination)
     with _terminate_as_interrupt():  # `kill <pid>`: stop the server too (it runs in its own session)
         server.start()
-        click.echo(f"MLflow server on {server.uri} over {server.store} (pid {server.proc.pid}); Ctrl-C stops it",
-                   err=True)
+        click.echo(f"MLflow server on {server.uri} over {display_uri(server.store)} (artifacts in "
+                   f"{server.artifacts}; pid {server.proc.pid}); Ctrl-C stops it", err=True)
         click.echo(f"export MLFLOW_TRACKING_URI={server.uri}")
         try:
             while server.proc.poll() is None:
