@@ -28,6 +28,7 @@ from ddr.grid.executors import Executor, Outcome, SerialExecutor
 from ddr.grid.messages import Task
 from ddr.grid.spec import GridSpec
 from ddr.kernel.clock import utc_now
+from ddr.tracking import display_uri
 
 Progress = Callable[[str], None]
 
@@ -198,11 +199,10 @@ def _plan(cells: list[Cell], store: CellStore, report: GridReport) -> list[Cell]
 
 
 def _write_summary(report: GridReport, uri: str | None) -> None:
-    from ddr.tracking import display_uri
-
     write_json_atomic(report.out / "grid.json", {
         "schema": "ddr.grid/v1", "name": report.name, "executor": report.executor, "finished_at": utc_now(),
-        "wall_time_s": report.wall_time_s, "tracking_uri": uri and display_uri(uri), "cells": [r.summary() for r in report.cells]})
+        "wall_time_s": report.wall_time_s, "tracking_uri": uri and display_uri(uri),
+        "cells": [r.summary() for r in report.cells]})
 
 
 class _Dispatch:
@@ -221,7 +221,7 @@ class _Dispatch:
     def run(self, todo: list[Cell], uri: str | None, serve: bool) -> None:
         """Until every cell of `todo` is finished or failed. `uri`: the store (None: no MLflow)."""
         from ddr.grid.server import MlflowServer
-        from ddr.tracking import display_uri, is_postgres, sqlite_db
+        from ddr.tracking import is_postgres, sqlite_db
 
         executor, say = self.executor, self.say
         by_id = {c.id: c for c in todo}
