@@ -129,7 +129,8 @@ def _method_name(path: str) -> str:
 
 @click.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path())
-@click.option("--out", default=None, type=click.Path(), help="Also write ranking.json, ranking.md, ranking.csv and metrics.json here.")
+@click.option("--out", default=None, type=click.Path(), help="Also write ranking.json, ranking.md, ranking.csv, "
+              "metrics.json and plots/ (DVC plots data, one file per table) here.")
 @seed_option(0, "Bootstrap seed (recorded).")
 @json_option("the ranking (as ranking.json holds it)")
 def rank(results: tuple[str, ...], out: str | None, seed: int, as_json: bool) -> None:
@@ -149,8 +150,10 @@ def rank(results: tuple[str, ...], out: str | None, seed: int, as_json: bool) ->
     ranking = build_ranking(load_results(list(results)), seed=seed)
     emit(ranking, ranking_table(ranking), as_json)
     if out:
+        from pipelines.ranking_plots import write_plots
+
         folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
+        write_plots(ranking, folder)  # first: it checks every table's file name before writing
         (folder / "ranking.json").write_text(json.dumps(ranking, indent=2) + "\n")
         (folder / "ranking.md").write_text(to_markdown(ranking, "working copy (unsigned)"))
         (folder / "ranking.csv").write_text(to_csv(ranking))
