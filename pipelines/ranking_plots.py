@@ -16,6 +16,7 @@ from ddr.checks import check_name, confined
 from ddr.kernel.atomic import atomic_folder
 
 PLOTS_DIR = "plots"
+KINDS = ("scores", "rounds")  # the order plot_rows returns them in
 
 
 def table_name(table: dict[str, Any]) -> str:
@@ -38,9 +39,9 @@ def write_plots(ranking: dict[str, Any], folder: str | Path) -> Path:
     for table in ranking["tables"]:  # every name checked before anything is written
         names.append(check_name(table_name(table) + ".json", "ranking table", taken=names))
     with atomic_folder(target) as tmp:
-        for kind in ("scores", "rounds"):
-            (tmp / kind).mkdir()
+        for kind in KINDS:
+            confined(tmp, kind).mkdir()
         for name, table in zip(names, ranking["tables"]):
-            for kind, rows in zip(("scores", "rounds"), plot_rows(table)):
-                confined(tmp / kind, name, what="ranking table").write_text(json.dumps(rows, indent=1) + "\n")
+            for kind, rows in zip(KINDS, plot_rows(table)):
+                confined(tmp, kind, name, what="ranking table").write_text(json.dumps(rows, indent=1) + "\n")
     return target
