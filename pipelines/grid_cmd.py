@@ -131,6 +131,19 @@ def grid_cmd(spec, executor_name, workers, address, gpus_per_cell, out, tracking
     emit({**summary, "out": str(out), "exported": [str(p) for p in written]}, "\n".join(lines), as_json)
 
 
+def _check_host(host: str) -> None:
+    """An address of this machine a server can listen on (else the port check would call it "in use")."""
+    import socket
+
+    try:
+        family, kind, _, _, addr = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind) as s:
+            s.bind(addr)
+    except (OSError, UnicodeError) as exc:
+        raise DDRError(f"--host {host!r} is not an address this machine can listen on "
+                       f"({getattr(exc, 'strerror', None) or exc})") from None
+
+
 @click.command("server")
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on. 127.0.0.1: this "
@@ -162,6 +175,7 @@ def server_cmd(port: int, host: str, store_uri: str | None, artifacts_destinatio
         if store_uri:
             raise DDRError(f"ddr server serves a sqlite:/// or postgresql:// store, not {display_uri(store_uri)}")
         uri = default_store_uri()
+    _check_host(host)
     server = MlflowServer(uri, port=port, host=host, artifacts=artifacts_destination)
     with _terminate_as_interrupt():  # `kill <pid>`: stop the server too (it runs in its own session)
         server.start()

@@ -118,3 +118,12 @@ def test_ddr_server_refuses_a_postgresql_store_that_does_not_answer_in_one_line(
     [line] = err.strip().splitlines()
     assert f"team:***@127.0.0.1:{port}/mlflow does not answer" in line and "s3cret" not in line
     assert not (tmp_path / "mlartifacts").exists()
+
+
+@pytest.mark.parametrize("host", ["192.0.2.1", "no-such-host.invalid", ""])
+def test_ddr_server_refuses_a_host_it_cannot_listen_on(tmp_path, monkeypatch, ddr_cli, host):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = ddr_cli("server", "--port", str(free_port()), "--host", host)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "is not an address this machine can listen on" in err
+    assert not (tmp_path / "mlflow.db").exists()
