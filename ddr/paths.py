@@ -26,15 +26,20 @@ KEYRING = Path("keys") / "keyring.json"
 RELEASES = Path("releases")
 
 
+CACHE_DIR_ENV = "DDR_CACHE_DIR"  # the CLI's --cache-dir binds it too
+
+
 def default_cache_dir() -> Path:
     """The training (and file-digest) cache: DDR_CACHE_DIR, else .ddr/cache under the working folder."""
-    return Path(os.environ.get("DDR_CACHE_DIR") or Path.cwd() / STATE / "cache")
+    return Path(os.environ.get(CACHE_DIR_ENV) or Path.cwd() / STATE / "cache")
 
 
-def result_parts(dataset: str, ipc: int, kind: str, label: str, method: str) -> tuple[str, str, str]:
+def result_parts(dataset: str, ipc: int, kind: str, label: str, method: str,
+                 edition: str = "ddr") -> tuple[str, str, str]:
     """The folder names of one result under runs/ (and the pipeline's results/): <dataset>-ipc<ipc>,
-    <kind>-<label>, <method>. Outside names: join them only through ddr.checks.confined."""
-    return f"{dataset}-ipc{ipc}", f"{kind}-{label}", method
+    <kind>-<label>[-<edition>] (the edition unless it is ddr's own), <method>. Outside names: join them only
+    through ddr.checks.confined."""
+    return f"{dataset}-ipc{ipc}", f"{kind}-{label}" + ("" if edition == "ddr" else f"-{edition}"), method
 
 
 def check_cache_dir(path: str | Path) -> Path:

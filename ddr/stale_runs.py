@@ -16,29 +16,30 @@ CELL_TAGS = ("ddr.kind", "ddr.label", "ddr.method", "ddr.dataset", "ddr.ipc", "d
 
 def owner_tags() -> dict[str, str]:
     """Who runs this evaluation: host and process id (and the process's start time, against pid reuse)."""
-    return {"ddr.host": socket.gethostname(), "ddr.pid": str(os.getpid()), "ddr.pid_start": _start_time(os.getpid())}
+    return {"ddr.host": socket.gethostname(), "ddr.pid": str(os.getpid()), "ddr.pid_created": _created(os.getpid())}
 
 
-def _start_time(pid: int) -> str:
+def _created(pid: int) -> str:
+    """The process's start time (psutil's, seconds since the epoch), "" when it is gone or hidden."""
+    import psutil
+
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[19]  # field 22: start time in clock ticks
-    except (OSError, IndexError):
+        return f"{psutil.Process(pid).create_time():.2f}"
+    except psutil.Error:
         return ""
 
 
 def _gone(tags: dict[str, str]) -> bool:
+    import psutil
+
     if tags.get("ddr.host") != socket.gethostname() or not tags.get("ddr.pid", "").isdigit():
         return False  # another machine's run, or one without an owner: not ours to judge
     pid = int(tags["ddr.pid"])
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not psutil.pid_exists(pid):
         return True
-    except PermissionError:
-        return False
-    recorded = tags.get("ddr.pid_start", "")
-    return bool(recorded) and _start_time(pid) not in ("", recorded)  # the pid now belongs to another process
+    # an older run recorded ddr.pid_start (clock ticks): no start time to compare, the pid alone decides
+    recorded = tags.get("ddr.pid_created", "")
+    return bool(recorded) and _created(pid) not in ("", recorded)  # the pid now belongs to another process
 
 
 def end_stale_parents(client: Any, experiment_id: str, tags: dict[str, Any]) -> list[str]:

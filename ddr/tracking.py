@@ -27,6 +27,10 @@ from ddr.errors import DDRError
 DEFAULT_DB = "mlflow.db"
 ARTIFACTS_DIR = "mlartifacts"  # beside a sqlite store, never the working directory
 PROBE_TIMEOUT_S = 5.0
+TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"  # MLflow's own variable; the CLI's --tracking-uri binds it too
+GIT_COMMIT_TAG = "ddr.git_commit"
+MLFLOW_GIT_COMMIT_TAG = "mlflow.source.git.commit"  # MLflow's own, shown in its UI
+STORE_LOCK_WAIT_S = 300.0  # another process creating or migrating the same new sqlite store
 
 
 def default_store_uri() -> str:
@@ -37,7 +41,7 @@ def default_store_uri() -> str:
 def resolve_tracking_uri(uri: str | None = None) -> str:
     """Explicit URI, else MLFLOW_TRACKING_URI, else sqlite:///<cwd>/mlflow.db (the project's store); a
     PostgreSQL one naming its driver (with_driver)."""
-    return with_driver(uri or os.environ.get("MLFLOW_TRACKING_URI") or default_store_uri())
+    return with_driver(uri or os.environ.get(TRACKING_URI_ENV) or default_store_uri())
 
 
 def sqlite_db(uri: str) -> Path | None:
@@ -176,7 +180,7 @@ def prepare_store(uri: str) -> None:
 
         db = sqlite_db(uri)
         db.parent.mkdir(parents=True, exist_ok=True)
-        with exclusive_lock(db.with_name(db.name + ".lock")):
+        with exclusive_lock(db.with_name(db.name + ".lock"), timeout=STORE_LOCK_WAIT_S, what=f"MLflow store {db}"):
             try:
                 MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # creates and migrates it
             except (MlflowException, SQLAlchemyError) as exc:  # a database that is SQLite but not MLflow's, or damaged inside
@@ -242,7 +246,7 @@ class Tracker:
         self.client = open_client(self.uri)
         self.parent_id: str | None = None
         self.experiment_id: str | None = None
-        self.monitor = None  # the parent run's system metrics (ddr.system_metrics.ResourceMonitor)
+        self.monitor = None  # the parent run's system metrics (ddr.system_metrics.RunMonitor)
 
     def experiment(self, name: str) -> str:
         from ddr.mlflow_notes import evaluations_note
@@ -253,16 +257,18 @@ class Tracker:
         from mlflow.entities import Param
 
         from ddr.mlflow_notes import EVALUATION, LEVEL_TAG
-        from ddr.system_metrics import ResourceMonitor
+        from ddr.system_metrics import RunMonitor
         from ddr.stale_runs import end_stale_parents, owner_tags
 
         self.experiment_id = self.experiment(experiment)
         end_stale_parents(self.client, self.experiment_id, tags)  # left RUNNING by a killed evaluation
-        run = self.client.create_run(self.experiment_id, run_name=run_name,
-                                     tags={**owner_tags(), **{k: str(v) for k, v in tags.items()}, LEVEL_TAG: EVALUATION})
+        tags = {**owner_tags(), **{k: str(v) for k, v in tags.items()}, LEVEL_TAG: EVALUATION}
+        if tags.get(GIT_COMMIT_TAG):  # also where MLflow's UI shows a run's commit
+            tags[MLFLOW_GIT_COMMIT_TAG] = tags[GIT_COMMIT_TAG]
+        run = self.client.create_run(self.experiment_id, run_name=run_name, tags=tags)
         self.parent_id = run.info.run_id
         self.client.log_batch(self.parent_id, params=[Param(k, str(v)) for k, v in params.items()])
-        self.monitor = ResourceMonitor(self.parent_id, self.uri)
+        self.monitor = RunMonitor(self.client, self.uri, self.parent_id).start()
         return self.parent_id
 
     def log_round(self, round: int, values: dict[str, float]) -> None:
@@ -324,21 +330,23 @@ class Tracker:
 
         from ddr.mlflow_notes import NOTE_TAG
 
-        self._stop_monitor()
         ts = _now_ms()
         self.client.log_batch(self.parent_id, metrics=[Metric(k, float(v), ts, 0) for k, v in metrics.items()])
         if note:
             self.client.set_tag(self.parent_id, NOTE_TAG, note)
         for path in artifacts:
             self.client.log_artifact(self.parent_id, str(path))
-        self.client.set_terminated(self.parent_id, "FINISHED")
+        if self.monitor is not None:
+            self.monitor.wait_for_first_point()  # a short evaluation waits for its one system/* sample
+        self._end("FINISHED")
 
-    def _stop_monitor(self) -> None:
+    def _end(self, status: str) -> None:
         monitor, self.monitor = self.monitor, None
         if monitor is not None:
-            monitor.stop()
+            monitor.end(status)
+        else:
+            self.client.set_terminated(self.parent_id, status)
 
     def abort_parent(self, status: str) -> None:
         if self.parent_id is not None:
-            self._stop_monitor()
-            self.client.set_terminated(self.parent_id, status)
+            self._end(status)

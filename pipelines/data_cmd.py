@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from ddr.errors import DDRError
+from pipelines.common_options import dataset_option
 from pipelines.json_output import emit, json_option
 
 
@@ -13,7 +14,7 @@ def data() -> None:
 
 
 @data.command("random")
-@click.option("--dataset", required=True, help="Data set name (digits, cifar10, cifar100, npz, ...).")
+@dataset_option("Data set name (digits, cifar10, cifar100, npz, ...).", required=True)
 @click.option("--ipc", required=True, type=int, help="Images per class.")
 @click.option("--seed", required=True, type=int, help="Seed of the draw (round r of an evaluation uses seed_base + r).")
 @click.option("--count", default=1, show_default=True, type=int,
@@ -52,7 +53,7 @@ def random_cmd(dataset: str, ipc: int, seed: int, count: int, out: str, root: st
 
 
 @data.command("real")
-@click.option("--dataset", required=True, help="Data set name.")
+@dataset_option("Data set name.", required=True)
 @click.option("--out", required=True, type=click.Path(), help="Folder for the manifest.")
 @click.option("--root", default=None, help="Local folder or file of the data set (not needed for digits).")
 def real_cmd(dataset: str, out: str, root: str | None) -> None:
@@ -80,7 +81,7 @@ def real_cmd(dataset: str, out: str, root: str | None) -> None:
 @data.command("add")
 @click.argument("path", type=click.Path())
 @click.option("--method", required=True, help="Distillation method name.")
-@click.option("--dataset", required=True, help="Real data set the set was distilled from.")
+@dataset_option("Real data set the set was distilled from.", required=True)
 @click.option("--ipc", required=True, type=int, help="Images per class.")
 @click.option("--root", default=None, help="Local folder or file of the data set (not needed for digits).")
 @click.option("--source", default=None, help="Where the set comes from (paper, repository, commit).")

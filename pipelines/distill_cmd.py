@@ -7,6 +7,7 @@ import click
 import yaml
 
 from ddr.errors import DDRError
+from pipelines.common_options import dataset_option, device_option
 
 
 def parse_params(pairs: tuple[str, ...]) -> dict:
@@ -28,14 +29,14 @@ def parse_params(pairs: tuple[str, ...]) -> dict:
 
 @click.command("distill")
 @click.argument("method", type=str)
-@click.option("--dataset", required=True, help="Data set name (digits, cifar10, cifar100, npz).")
+@dataset_option("Data set name (digits, cifar10, cifar100, npz).", required=True)
 @click.option("--ipc", required=True, type=int, help="Images per class.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of every random draw of the method.")
 @click.option("--out", required=True, type=click.Path(), help="Folder to write.")
 @click.option("--root", default=None, help="Local folder or file of the data set (not needed for digits).")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A method parameter, repeatable (e.g. iterations=500, feature_space=pixels, dsa=true).")
-@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto (bit-identical repeats on cpu).")
+@device_option("cpu")  # bit-identical repeats on cpu
 @click.option("--force", is_flag=True, help="Replace an existing folder.")
 def distill_cmd(method: str, dataset: str, ipc: int, seed: int, out: str, root: str | None,
                 params: tuple[str, ...], device: str, force: bool) -> None:

@@ -9,6 +9,9 @@ import click
 
 from ddr.errors import DDRError
 from ddr.eval.request import EvalRequest
+from ddr.protocols.editions import EDITIONS
+from pipelines.common_options import (CACHE_DIR_OPT, TRACKING_URI_OPT, dataset_option, device_option,
+                                      protocol_option)
 from pipelines.json_output import emit, json_option
 from pipelines.progress import TrainingProgress
 from pipelines.registry_options import seed_option
@@ -24,11 +27,11 @@ def _common(fn):
     """The options every evaluation takes."""
     options = [
         click.option("--distilled", required=True, help="Distilled-set folder (images.pt [labels.pt lr.pt meta.json], or class folders)."),
-        click.option("--dataset", required=True, help="Real data set (digits, cifar10, cifar100, tinyimagenet, npz, ...)."),
+        dataset_option("Real data set (digits, cifar10, cifar100, tinyimagenet, npz, ...).", required=True),
         click.option("--ipc", required=True, type=int, help="Images per class of the distilled set."),
         click.option("--label", type=click.Choice(["hard", "soft"]), default="hard", show_default=True,
                      help="Label regime; picks the default protocol <dataset>-<kind>-<label>."),
-        click.option("--protocol", default=None, help="Protocol name or YAML path (overrides --label's default)."),
+        protocol_option("Protocol name or YAML path (overrides --label's default)."),
         click.option("--rounds", default=None, type=int, help="Override the protocol's number of rounds."),
         click.option("--weight", default=None, type=float, help="w of LRS / gamma of ARS (default: the protocol's)."),
         click.option("--out", default=None, type=click.Path(), help="Folder for result.json (default runs/<dataset>-ipc<ipc>/<kind>-<label>/<method>)."),
@@ -39,12 +42,15 @@ def _common(fn):
                      help="State dict of the protocol's model: its test accuracy is Acc(real) (LRS) instead of training one."),
         click.option("--random", "random", multiple=True, type=click.Path(), help="Versioned random-baseline folder (repeatable); round r uses the one with seed seed_base + r."),
         click.option("--root", default=None, help="Local folder or file of the real data set."),
-        click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:1, or auto."),
-        click.option("--tracking-uri", default=None, help="MLflow URI (default MLFLOW_TRACKING_URI, else sqlite:///./mlflow.db)."),
+        device_option(),
+        TRACKING_URI_OPT,
         click.option("--no-mlflow", "track", flag_value=False, default=True, help="Do not log to MLflow."),
-        click.option("--cache-dir", default=None, help="Training cache (default .ddr/cache or DDR_CACHE_DIR)."),
+        CACHE_DIR_OPT,
         click.option("--no-cache", "use_cache", flag_value=False, default=True,
                      help="Neither read nor write the training cache."),
+        click.option("--edition", type=click.Choice(list(EDITIONS)), default="ddr", show_default=True,
+                     help="ddr (corrected), ddranking-0.2 (as DD-Ranking 0.2.0 computes the protocol) or "
+                          "leaderboard-2025-02 (as the 0.1.x code behind the public leaderboard did)."),
         click.option("--engine", default="plain", show_default=True,
                      help="plain, or batched[+bf16][+cl][+compile]: the LR grid trained at once (benchmarks/RESULTS.md)."),
         json_option("the result (as result.json holds it)"),
@@ -64,7 +70,7 @@ def _run(kind: str, force: bool, as_json: bool, **fields) -> None:
 
     request = request_from_options(kind, fields)
     out = request.out or str(_default_out(kind, request.dataset, request.ipc, request.label, request.protocol,
-                                          request.method or _method_name(request.distilled)))
+                                          request.method or _method_name(request.distilled), request.edition))
     if (Path(out) / "result.json").exists() and not force:
         raise DDRError(f"{out} already holds a finished result; pass --force to replace it, or --out another folder")
     with TrainingProgress() as progress:
@@ -101,7 +107,8 @@ def ars_cmd() -> None: ...
 def acc_cmd() -> None: ...
 
 
-def _default_out(kind: str, dataset: str, ipc: int, label: str, protocol: str | None, method: str) -> Path:
+def _default_out(kind: str, dataset: str, ipc: int, label: str, protocol: str | None, method: str,
+                 edition: str) -> Path:
     """runs/<dataset>-ipc<ipc>/<kind>-<label>/<method>: results of other kinds or labels never share a folder.
     The label is the protocol's when --protocol names one."""
     from ddr.checks import confined
@@ -112,7 +119,7 @@ def _default_out(kind: str, dataset: str, ipc: int, label: str, protocol: str | 
 
         label = load_protocol(protocol).label
     # the method name comes from the set's meta.json: it names a folder, never a path out of runs/
-    return confined(RUNS, *result_parts(dataset, ipc, kind, label, method), what="method or data set name")
+    return confined(RUNS, *result_parts(dataset, ipc, kind, label, method, edition), what="method or data set name")
 
 
 def _method_name(path: str) -> str:
@@ -142,7 +149,7 @@ def rank(results: tuple[str, ...], out: str | None, seed: int, as_json: bool) ->
       ddr rank results/ --out ranking/
     """
     from registry.ranking import build_ranking, load_results
-    from registry.render import to_csv, to_markdown
+    from registry.page.text import to_csv, to_markdown
     from registry.util import check_writable
 
     if out:

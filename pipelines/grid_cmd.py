@@ -8,9 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from ddr.errors import DDRError
 from ddr.grid.executor_registry import EXECUTORS
+from pipelines.common_options import CACHE_DIR_OPT, TRACKING_URI_OPT, device_option
 from pipelines.json_output import emit, json_option
 from pipelines.progress import GridProgress
 
@@ -49,14 +51,12 @@ def _terminate_as_interrupt() -> Iterator[None]:
               "(default 1 on a GPU cluster, else 0).")
 @click.option("--out", default=None, type=click.Path(), help="Grid folder (default .ddr/grid/<name>): "
               "cells/<hash>/{cell,result}.json and grid.json.")
-@click.option("--tracking-uri", default=None, help="MLflow URI (default MLFLOW_TRACKING_URI, else "
-              "sqlite:///./mlflow.db; parallel executors put an mlflow server in front of a sqlite store).")
+@TRACKING_URI_OPT
 @click.option("--no-mlflow", is_flag=True, help="Do not log to MLflow.")
-@click.option("--cache-dir", default=None, help="Training cache shared by the workers (default .ddr/cache or "
-              "DDR_CACHE_DIR).")
+@CACHE_DIR_OPT
 @click.option("--max-attempts", default=3, show_default=True, type=int, help="Attempts per cell before it is "
               "reported failed.")
-@click.option("--device", default="auto", show_default=True, help="cpu, cuda, or auto (workers see their own GPU).")
+@device_option()
 @click.option("--threads", default=None, type=int, help="Torch threads per worker on CPU (default 1: one "
               "per worker; for params.yaml, evaluate.executor.threads).")
 @click.option("--export", default=None, type=click.Path(), help="Also write every cell's result.json as "
@@ -149,17 +149,17 @@ def _check_host(host: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on. 127.0.0.1: this "
               "machine only; a team's server listens on an address its workers reach (MLflow's server has no "
               "authentication: a trusted network only).")
-@click.option("--backend-store-uri", "--tracking-uri", "store_uri", default=None,
-              help="The store to serve: sqlite:///PATH or a team's postgresql://USER@HOST:PORT/DB (default "
-              "MLFLOW_TRACKING_URI if it is one of these, else sqlite:///./mlflow.db).")
+@TRACKING_URI_OPT
 @click.option("--artifacts-destination", default=None, type=click.Path(file_okay=False),
               help="postgresql:// store: the folder the artifacts it receives go to (default ./mlartifacts); "
               "a sqlite store keeps them in mlartifacts/ beside it.")
-def server_cmd(port: int, host: str, store_uri: str | None, artifacts_destination: str | None) -> None:
+def server_cmd(port: int, host: str, tracking_uri: str | None, artifacts_destination: str | None) -> None:
     """Start one MLflow tracking server over the project's store, for many concurrent writers.
 
-    Workers then log over HTTP (no "database is locked"); artifacts go to mlartifacts/ beside a sqlite store,
-    or to --artifacts-destination for a PostgreSQL one (a team's store: see the README).
+    Workers then log over HTTP (no "database is locked"). It serves the store --tracking-uri names, MLflow's
+    backend store: a sqlite:/// one (its artifacts in mlartifacts/ beside it) or a team's postgresql:// one
+    (its artifacts in --artifacts-destination; see the README). MLFLOW_TRACKING_URI is used when it names
+    such a store (when it names a server, such as this one, the project's store sqlite:///./mlflow.db).
 
     \b
     Example:
@@ -170,10 +170,10 @@ def server_cmd(port: int, host: str, store_uri: str | None, artifacts_destinatio
     from ddr.grid.server import MlflowServer
     from ddr.tracking import default_store_uri, display_uri, is_postgres, resolve_tracking_uri, sqlite_db
 
-    uri = resolve_tracking_uri(store_uri)
+    uri = resolve_tracking_uri(tracking_uri)
     if not (sqlite_db(uri) or is_postgres(uri)):
-        if store_uri:
-            raise DDRError(f"ddr server serves a sqlite:/// or postgresql:// store, not {display_uri(store_uri)}")
+        if click.get_current_context().get_parameter_source("tracking_uri") == ParameterSource.COMMANDLINE:
+            raise DDRError(f"ddr server serves a sqlite:/// or postgresql:// store, not {display_uri(tracking_uri)}")
         uri = default_store_uri()
     _check_host(host)
     server = MlflowServer(uri, port=port, host=host, artifacts=artifacts_destination)

@@ -9,6 +9,7 @@ import yaml
 
 from ddr.protocols import list_protocols, protocol_summary, raw_protocol
 from ddr.tracking import resolve_tracking_uri
+from pipelines.common_options import TRACKING_URI_OPT, complete_protocol
 from pipelines.json_output import emit, json_option
 
 
@@ -36,7 +37,7 @@ def protocols_ls(as_json: bool) -> None:
 
 
 @protocols.command("show")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_protocol)
 @json_option("the protocol (its YAML, includes merged)")
 def protocols_show(name: str, as_json: bool) -> None:
     """Print a protocol as YAML (a shipped name or a path).
@@ -47,6 +48,10 @@ def protocols_show(name: str, as_json: bool) -> None:
     """
     raw = raw_protocol(name)
     emit(raw, yaml.safe_dump(raw, sort_keys=False).rstrip(), as_json)
+
+
+from pipelines.protocols_import_cmd import protocols_import  # noqa: E402  (its own module: heavy imports lazy)
+protocols.add_command(protocols_import)
 
 
 def evaluation_links(uri: str, base: str) -> list[tuple[str, str]]:
@@ -61,7 +66,7 @@ def evaluation_links(uri: str, base: str) -> list[tuple[str, str]]:
 
 @click.command()
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--tracking-uri", default=None, help="Default: MLFLOW_TRACKING_URI, else sqlite:///./mlflow.db.")
+@TRACKING_URI_OPT
 def ui(port: int, tracking_uri: str | None) -> None:
     """Start the MLflow UI on 127.0.0.1 over the project's tracking store.
 

@@ -13,6 +13,7 @@ import click
 
 from ddr.errors import DDRError
 from pipelines import registry_keys_cmd, registry_view_cmd, reproduce_cmd
+from pipelines.common_options import TRACKING_URI_OPT
 from pipelines.json_output import emit, json_option
 from pipelines.registry_options import (KEYRING_OPT, PASSPHRASE_OPT, RELEASES_OPT, SIGNING_KEYS_OPT, load_keys,
                                         seed_option)
@@ -43,7 +44,7 @@ def registry_group() -> None:
 @click.option("--notes", default=None, help="Free text stored in the signed statement.")
 @click.option("--mlflow/--no-mlflow", "use_mlflow", default=True, show_default=True,
               help="Log the release as a run in the MLflow 'releases' experiment.")
-@click.option("--tracking-uri", default=None, help="MLflow tracking URI (default $MLFLOW_TRACKING_URI or sqlite:///./mlflow.db).")
+@TRACKING_URI_OPT
 @click.option("--expires-days", type=float, default=None,
               help="Days until the registry's signed timestamp expires (default 30; refresh with 'timestamp').")
 @click.option("--no-keyring", is_flag=True, help="Publish without a keyring: neither the signing key nor the "

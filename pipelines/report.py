@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ddr.eval.result import EvalResult
-from registry.render_certainty import beats_random_text, table_notes
+from registry.page.certainty import beats_random_text, table_notes
 
 _SCORE = {"lrs": ("hlr", "ior", "lrs"), "ars": ("delta_aug", "delta_noaug", "ars"), "acc": ("acc",)}
 

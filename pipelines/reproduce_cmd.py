@@ -6,6 +6,7 @@ import sys
 import click
 
 from ddr.errors import DDRError
+from pipelines.common_options import CACHE_DIR_OPT, device_option
 from pipelines.registry_options import KEYRING_OPT, RELEASES_OPT, load_keys
 
 
@@ -16,11 +17,11 @@ from pipelines.registry_options import KEYRING_OPT, RELEASES_OPT, load_keys
 @RELEASES_OPT
 @KEYRING_OPT
 @click.option("--no-verify", is_flag=True, help="Skip verifying the release before re-running it.")
-@click.option("--device", default=None, help="cpu, cuda, ... (default: the evaluation core's choice).")
+@device_option(None)
 @click.option("--tolerance", type=float, default=None,
               help="Absolute tolerance per round (default: 0 = exact on CPU, 0.02 on GPU).")
 @click.option("--root", default=None, help="Data set root passed to ddr.evaluate.")
-@click.option("--cache-dir", default=None, help="Training cache folder passed to ddr.evaluate.")
+@CACHE_DIR_OPT
 @click.option("--base", default=None, type=click.Path(file_okay=False),
               help="Folder that relative distilled-set paths are resolved against (default: cwd).")
 @click.option("--attest", is_flag=True, help="Write a signed reproduction attestation per cell (needs --key).")

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import click
 
+from pipelines.common_options import dataset_option
 from pipelines.json_output import emit, json_option
 
 
 @click.command("submit")
 @click.argument("path", type=click.Path())
 @click.option("--method", required=True, help="Method name (as it will appear in the ranking).")
-@click.option("--dataset", required=True, help="Real data set the set was distilled from (the pipeline's).")
+@dataset_option("Real data set the set was distilled from (the pipeline's).", required=True)
 @click.option("--ipc", required=True, type=int, help="Images per class (one of the pipeline's data.ipcs).")
 @click.option("--label", "labels", multiple=True, type=click.Choice(["hard", "soft"]),
               help="Evaluate under these labels' protocols (repeatable; default: soft for a soft-label set, "

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ddr.errors import DDRError
+from pipelines.common_options import dataset_option, device_option, model_option, protocol_option
 
 
 @click.group()
@@ -15,13 +16,13 @@ def teacher() -> None:
 
 
 @teacher.command("train")
-@click.option("--dataset", required=True, help="Real data set to train on.")
-@click.option("--protocol", default=None, help="Take the teacher recipe from this protocol (default <dataset>-lrs-soft).")
+@dataset_option("Real data set to train on.", required=True)
+@protocol_option("Take the teacher recipe from this protocol (default <dataset>-lrs-soft).")
 @click.option("--index", default=0, show_default=True, type=int, help="Which of the protocol's teachers.")
-@click.option("--model", default=None, help="Override the teacher's model name.")
+@model_option("Override the teacher's model name.")
 @click.option("--out", required=True, type=click.Path(), help="Folder for ckpt.pt and meta.json.")
 @click.option("--root", default=None, help="Local folder or file of the real data set.")
-@click.option("--device", default="auto", show_default=True)
+@device_option()
 def train_cmd(dataset: str, protocol: str | None, index: int, model: str | None, out: str, root: str | None,
               device: str) -> None:
     """Train a teacher on the real training split with a protocol's teacher recipe (seeded, recorded).

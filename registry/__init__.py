@@ -24,7 +24,7 @@ RELEASE_PREDICATE_TYPES = (PREDICATE_TYPE, PREDICATE_TYPE_V2)
 TIMESTAMP_PREDICATE_TYPE = "https://ddr.dev/registry/timestamp/v1"
 KEYRING_PREDICATE_TYPE = "https://ddr.dev/registry/keyring/v1"
 PAGE_PREDICATE_TYPE = "https://ddr.dev/registry/page/v1"  # page format 1: rank, method, mean checked
-# page format 2: the page also signs what it shows (registry/page_check.py page_view) and compares it all
+# page format 2: the page also signs what it shows (registry/page/self_check.py page_view) and compares it all
 PAGE_PREDICATE_TYPE_V2 = "https://ddr.dev/registry/page/v2"
 REPRODUCTION_PREDICATE_TYPE = "https://ddr.dev/registry/reproduction/v1"
 PAYLOAD_TYPE = "application/vnd.in-toto+json"

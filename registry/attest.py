@@ -150,13 +150,3 @@ def carried_reproductions(releases_dir: str | Path, results: list) -> dict[str, 
                 out.setdefault(cid, []).append(pred["keyid"])
     return out
 
-
-def page_section(repro: dict[str, list[str]], cells: list[str]) -> str:
-    """An HTML section for the release page: reproductions known when the release was published."""
-    import html
-
-    items = "".join(f"<li><code>{html.escape(line)}</code></li>" for line in
-                    format_reproductions({c: {"match": repro.get(c, []), "mismatch": []} for c in cells}, cells))
-    return ('<h2 id="reproductions">Reproductions</h2><p>Signed reproduction attestations of these exact result '
-            "files known at publication (<code>ddr registry show VERSION</code> lists the current ones).</p>"
-            f'<ul class="reproductions">{items}</ul>\n')

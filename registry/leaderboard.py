@@ -81,6 +81,9 @@ def read_leaderboard(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
+LEADERBOARD_EDITION = "leaderboard-2025-02"  # ddr.protocols.editions: the recipe behind the rows
+
+
 def _leaderboard_like(table: dict[str, Any]) -> bool:
     """The tables the leaderboard has counterparts of: LRS per label kind, test-set selection, the
     protocol's own student (not the combined-label, val/last-selected or cross-architecture tables)."""
@@ -98,39 +101,66 @@ def cell_key(dataset: str, ipc: int, label: str, method: str) -> tuple[str, int,
 
 def compare(ranking: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per (data set, ipc, label, method) in both: ddr's LRS, the leaderboard's LRS at ddr's weight, and
-    their difference (ddr minus leaderboard). Methods match case- and punctuation-insensitively."""
+    their difference (ddr minus leaderboard). Methods match case- and punctuation-insensitively. The
+    leaderboard was computed by DD-Ranking 0.1.x: a cell is compared with its result of the
+    LEADERBOARD_EDITION when the ranking has one, else with another edition's, marked
+    `edition_matches: false` (the difference then mixes the recipes' differences with the method's)."""
     board = {cell_key(r["dataset"], r["ipc"], r["label"], r["method"]): r for r in rows}
-    out = []
+    best: dict[tuple, tuple[dict, dict]] = {}
     for t in ranking["tables"]:
         if not _leaderboard_like(t):
             continue
         for r in t["rows"]:
-            ref = board.get(cell_key(t["dataset"], t["ipc"], t["label"], r["method"]))
-            if ref is None:
+            key = cell_key(t["dataset"], t["ipc"], t["label"], r["method"])
+            if key not in board:
                 continue
-            weight = 0.5 if r.get("weight") is None else float(r["weight"])
-            lb = row_lrs(ref, weight)
-            out.append({"dataset": t["dataset"], "ipc": t["ipc"], "label": t["label"], "method": r["method"],
-                        "weight": weight, "ddr_lrs": r["mean"], "leaderboard_lrs": lb,
-                        "difference": r["mean"] - lb, "leaderboard_method": ref["method"],
-                        "leaderboard_hlr": ref["hlr"], "leaderboard_ior": ref["ior"],
-                        "ddr_hlr": (r["components"].get("hlr") or {}).get("mean"),
-                        "ddr_ior": (r["components"].get("ior") or {}).get("mean")})
-    return out
+            if key not in best or t.get("edition") == LEADERBOARD_EDITION:
+                best[key] = (t, r)
+    out = []
+    for key, (t, r) in best.items():
+        ref = board[key]
+        weight = 0.5 if r.get("weight") is None else float(r["weight"])
+        lb = row_lrs(ref, weight)
+        edition = t.get("edition", "ddr")
+        out.append({"dataset": t["dataset"], "ipc": t["ipc"], "label": t["label"], "method": r["method"],
+                    "weight": weight, "ddr_lrs": r["mean"], "leaderboard_lrs": lb,
+                    "difference": r["mean"] - lb, "leaderboard_method": ref["method"],
+                    "leaderboard_hlr": ref["hlr"], "leaderboard_ior": ref["ior"],
+                    "ddr_hlr": (r["components"].get("hlr") or {}).get("mean"),
+                    "ddr_ior": (r["components"].get("ior") or {}).get("mean"),
+                    "edition": edition, "edition_matches": edition == LEADERBOARD_EDITION})
+    return sorted(out, key=lambda c: (c["dataset"], c["ipc"], c["label"], c["method"]))
+
+
+def edition_note(comparison: list[dict[str, Any]]) -> str | None:
+    """One line when some compared results are not of the leaderboard's edition, else None."""
+    other = sorted({c["edition"] for c in comparison if not c["edition_matches"]})
+    if not other:
+        return None
+    n = sum(not c["edition_matches"] for c in comparison)
+    return (f"note: {n} of {len(comparison)} compared results are of edition {', '.join(other)}, not "
+            f"{LEADERBOARD_EDITION} (the DD-Ranking 0.1.x recipe that produced the leaderboard): their difference "
+            f"mixes the recipes' differences with the method's; evaluate with --edition {LEADERBOARD_EDITION} "
+            "to compare like with like")
 
 
 def reference_markdown(comparison: list[dict[str, Any]], source: str) -> str:
     """The release page's reference column: one table, ddr's LRS beside the leaderboard's."""
     lines = ["## DD-Ranking leaderboard reference", "",
              f"Leaderboard rows from `{source}` (HLR and IOR converted from percentage points to fractions; "
-             "LRS at ddr's weight). Difference = ddr − leaderboard.", "",
-             "| data set | IPC | labels | method | ddr LRS | leaderboard LRS | difference |",
-             "|---|---:|---|---|---:|---:|---:|"]
+             f"LRS at ddr's weight). Difference = ddr − leaderboard. The leaderboard was computed with DD-Ranking "
+             f"0.1.x: like with like is edition `{LEADERBOARD_EDITION}`.", "",
+             "| data set | IPC | labels | method | edition | ddr LRS | leaderboard LRS | difference |",
+             "|---|---:|---|---|---|---:|---:|---:|"]
     for c in comparison:
-        lines.append(f"| {c['dataset']} | {c['ipc']} | {c['label']} | {c['method']} | {c['ddr_lrs']:.4f} | "
+        edition = c.get("edition", "ddr") + ("" if c.get("edition_matches") else " (differs)")
+        lines.append(f"| {c['dataset']} | {c['ipc']} | {c['label']} | {c['method']} | {edition} | {c['ddr_lrs']:.4f} | "
                      f"{c['leaderboard_lrs']:.4f} | {c['difference']:+.4f} |")
     if not comparison:
-        lines.append("| — | | | no cell of this release is on the leaderboard | | | |")
+        lines.append("| — | | | no cell of this release is on the leaderboard | | | | |")
+    note = edition_note(comparison)
+    if note:
+        lines += ["", note[len("note: "):].capitalize()]
     return "\n".join(lines) + "\n"
 
 

@@ -48,12 +48,20 @@ class Result:
         return str((self.data.get("protocol") or {}).get("student") or "")
 
     @property
+    def edition(self) -> str:
+        """The protocol edition the result was computed under (ddr.protocols.editions); 'ddr' before the field."""
+        return str((self.data.get("protocol") or {}).get("edition") or "ddr")
+
+    @property
     def cell(self) -> tuple[str, int, str, str, str]:
         """A result not selected on the test set is its own cell: method 'herding@val'; so is a
-        cross-architecture result: kind 'lrs@ResNet-18'."""
+        cross-architecture result: kind 'lrs@ResNet-18', and a result of another edition: kind
+        'lrs-ddranking-0.2'."""
         d = self.data
         method = d["method"] if self.selection == "test" else f"{d['method']}@{self.selection}"
-        return (d["dataset"], int(d["ipc"]), d["label"], method, f"{d['kind']}@{self.student}" if self.student else d["kind"])
+        kind = f"{d['kind']}@{self.student}" if self.student else d["kind"]
+        return (d["dataset"], int(d["ipc"]), d["label"], method,
+                kind if self.edition == "ddr" else f"{kind}-{self.edition}")
 
     @property
     def cell_id(self) -> str:
@@ -164,9 +172,9 @@ def _beats_random(d: dict, score: str) -> dict:
 
 
 def _table(dataset: str, ipc: int, label: str, score: str, selection: str, rs: list[Result], seed: int,
-           resamples: int, combined: bool = False, student: str = "") -> dict:
+           resamples: int, combined: bool = False, student: str = "", edition: str = "ddr") -> dict:
     key = f"{dataset}/{ipc}/{label}/{score}" + ("" if selection == "test" else f"/{selection}") + \
-        (f"/{student}" if student else "")
+        (f"/{student}" if student else "") + ("" if edition == "ddr" else f"/{edition}")
     _check_consistent(key, rs)
     rs = sorted(rs, key=lambda r: (-float(r.data["metrics"][score]["mean"]), r.data["method"], r.data["label"]))
     per_round = [[float(v) for v in r.data["metrics"][score]["per_round"]] for r in rs]
@@ -218,6 +226,7 @@ def _table(dataset: str, ipc: int, label: str, score: str, selection: str, rs: l
         })
     return {"dataset": dataset, "ipc": ipc, "label": label, "score": score, "higher_is_better": True,
             **({} if selection == "test" else {"selection": selection}), **({"student": student} if student else {}),
+            **({} if edition == "ddr" else {"edition": edition}),
             "certainty": method, **unpaired, "flags": flags, "rows": rows}
 
 
@@ -254,18 +263,19 @@ def build_ranking(results: list[Result], seed: int = DEFAULT_SEED, resamples: in
         if kind not in SCORES:
             skipped.append(r.cell_id)
             continue
-        groups.setdefault((r.data["dataset"], int(r.data["ipc"]), r.data["label"], kind, r.selection, r.student),
-                          []).append(r)
+        groups.setdefault((r.data["dataset"], int(r.data["ipc"]), r.data["label"], kind, r.selection, r.student,
+                           r.edition), []).append(r)
     if not groups:
         raise DDRError("none of the results is an LRS or ARS result; nothing to rank")
     combined: dict[tuple, list[Result]] = {}
-    for (dataset, ipc, _label, score, selection, student), rs in groups.items():
+    for (dataset, ipc, _label, score, selection, student, edition), rs in groups.items():
         if score == "lrs":
-            combined.setdefault((dataset, ipc, COMBINED_LABEL, score, selection, student), []).extend(rs)
-    tables = [_table(*k[:5], rs, seed, resamples, student=k[5]) for k, rs in sorted(groups.items())]
-    tables += [_table(*k[:5], rs, seed, resamples, combined=True, student=k[5]) for k, rs in sorted(combined.items())
-               if len({r.data["label"] for r in rs}) > 1]
-    tables.sort(key=lambda t: (t["dataset"], t["ipc"], t["label"], t["score"], t.get("selection", ""), t.get("student", "")))
+            combined.setdefault((dataset, ipc, COMBINED_LABEL, score, selection, student, edition), []).extend(rs)
+    tables = [_table(*k[:5], rs, seed, resamples, student=k[5], edition=k[6]) for k, rs in sorted(groups.items())]
+    tables += [_table(*k[:5], rs, seed, resamples, combined=True, student=k[5], edition=k[6])
+               for k, rs in sorted(combined.items()) if len({r.data["label"] for r in rs}) > 1]
+    tables.sort(key=lambda t: (t["dataset"], t["ipc"], t["label"], t["score"], t.get("selection", ""),
+                               t.get("student", ""), t.get("edition", "")))
     return {
         "schema": RANKING_SCHEMA,
         "bootstrap": {"seed": seed, "resamples": resamples, "confidence": CONFIDENCE,
@@ -307,4 +317,4 @@ def predictions_path(result_path: str) -> str:
 def table_key(t: dict) -> str:
     sel = t.get("selection", "test")
     return f"{t['dataset']}/ipc{t['ipc']}/{t['label']}/{t['score']}" + ("" if sel == "test" else f"/{sel}") + \
-        (f"/{t['student']}" if t.get("student") else "")
+        (f"/{t['student']}" if t.get("student") else "") + (f"/{t['edition']}" if t.get("edition") else "")

@@ -27,15 +27,19 @@ from ddr.kernel.clock import utc_now
 from ddr.kernel.digests import sha256_file
 from ddr.kernel.git import git, git_commit
 from ddr.locks import exclusive_lock
+from ddr.protocols.ledger import rows_for as ledger_rows
 from registry import ENVELOPE_NAME, PROVENANCE_SCHEMA, REGISTRY_SCHEMA_V2
 from registry.keyring import Keyring, keyid_of
 from registry.layout import envelope_digest, release_folders, release_path
 from registry.ranking import (DEFAULT_RESAMPLES, DEFAULT_SEED, Result, build_ranking, predictions_path,
                               result_filename)
-from registry.render import to_csv, to_html, to_markdown
+from registry.page.text import to_csv, to_markdown
 from registry.sensitivity import build_sensitivity
 from registry.signing import sign_statement, statement
 from registry.util import check_seed, check_semver, dump_json, list_files, semver_key
+
+# a publish waits this long for another one on the same releases folder (they chain, one after the other)
+PUBLISH_WAIT_S = 600.0
 
 PACKAGES = ("ddr", "torch", "numpy", "pandas", "mlflow", "dvc", "click", "securesystemslib", "cryptography")
 
@@ -94,7 +98,8 @@ def build_provenance(results: list[Result], version: str, created_at: str, repo:
         "schema": PROVENANCE_SCHEMA,
         "version": version,
         "created_at": created_at,
-        "protocols": [{"name": n, "version": v, "sha256": s} for n, v, s in protocols],
+        # with each protocol, the measured effect of ddr's corrections on it (docs/correction-ledger.md)
+        "protocols": [{"name": n, "version": v, "sha256": s, "ledger": ledger_rows([(n, v)])} for n, v, s in protocols],
         "dvc_lock": {"publisher": dvc_lock, "results": _unique(e.get("dvc_lock_md5") for e in envs)},
         "git": {"commit": git_commit(repo),
                 "dirty": (lambda s: None if s is None else bool(s))(git(repo, "status", "--porcelain", "--untracked-files=no")),
@@ -156,7 +161,7 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
 
         board = (Path(leaderboard), read_leaderboard(leaderboard))  # a bad CSV fails before anything is written
     releases_dir.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(publish_lock(releases_dir)):
+    with exclusive_lock(publish_lock(releases_dir), timeout=PUBLISH_WAIT_S, what=f"releases folder {releases_dir}"):
         return _publish_locked(results, releases_dir, version, keys, keyring=keyring, seed=seed,
                                resamples=resamples, notes=notes, repo=repo, expires_days=expires_days, board=board)
 
@@ -164,9 +169,9 @@ def publish(results: list[Result], releases_dir: str | Path, version: str, keys:
 def _publish_locked(results: list[Result], releases_dir: Path, version: str, keys: list[Ed25519PrivateKey], *,
                     keyring: Keyring | None, seed: int, resamples: int, notes: str | None,
                     repo: str | Path | None, expires_days: float | None, board: tuple | None = None) -> Path:
-    from registry.attest import carried_reproductions, page_section
+    from registry.attest import carried_reproductions
     from registry.freshness import DEFAULT_EXPIRES_DAYS, write_timestamp
-    from registry.page_check import embed_self_check
+    from registry.page.render import render_page
 
     final = release_path(releases_dir, version)
     if final.exists():
@@ -219,12 +224,9 @@ def _publish_locked(results: list[Result], releases_dir: Path, version: str, key
             with open(tmp / "ranking.md", "a") as fh:
                 fh.write("\n" + reference_markdown(comparison, board[0].name))
         (tmp / "sensitivity.json").write_text(dump_json(sensitivity))
-        page = to_html(ranking, version, meta, sensitivity)
-        repro_html = page_section(carried_reproductions(releases_dir, results), sorted(r.cell_id for r in results))
-        at = page.rfind("</body>")
-        page = page[:at] + repro_html + page[at:] if at >= 0 else page + repro_html
-        page = embed_self_check(page, (tmp / "ranking.json").read_bytes(), version, keys,
-                                keyring.threshold if keyring is not None else 1)
+        page = render_page(ranking, version, meta, sensitivity, carried_reproductions(releases_dir, results),
+                           sorted(r.cell_id for r in results),
+                           sign=((tmp / "ranking.json").read_bytes(), keys, keyring.threshold if keyring is not None else 1))
         (tmp / "index.html").write_text(page)
         (tmp / "provenance.json").write_text(dump_json(provenance))
         subjects = {name: sha256_file(tmp / name) for name in list_files(tmp)}

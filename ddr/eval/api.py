@@ -32,6 +32,7 @@ from ddr.mlflow_notes import evaluation_note
 from ddr.paths import check_cache_dir, default_cache_dir  # default_cache_dir is also imported from here
 from ddr.protocols import Protocol, default_protocol, load_protocol
 from ddr.protocols.cross_arch import student_of
+from ddr.protocols.editions import edition_of
 from ddr.tracking import Tracker, check_store, display_uri, resolve_tracking_uri
 from ddr.train.cache import TrainingCache
 from ddr.train.engine import resolve_device, train_student
@@ -74,7 +75,9 @@ def prepare(request: EvalRequest, data: RealData | None = None) -> Prepared:
     kind, dataset, ipc, rounds = request.kind, request.dataset, request.ipc, request.rounds
     EVALUATIONS.get(kind)  # an unknown kind is refused before anything is read
     data = load_dataset(dataset, request.root) if data is None else data
-    proto = load_protocol(request.protocol or default_protocol(dataset, kind, request.label))
+    given = request.protocol
+    base = given if isinstance(given, Protocol) else load_protocol(given or default_protocol(dataset, kind, request.label))
+    proto = edition_of(base, request.edition)
     if proto.dataset not in (dataset, "any"):
         raise DDRError(f"protocol {proto.name} is for data set '{proto.dataset}', not '{dataset}'")
     build_model(proto.model, data.channels, data.num_classes, data.im_size, **proto.model_args)  # refuse early
@@ -98,7 +101,7 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
              cache_dir: str | Path | None = None, use_cache: bool = True, out: str | Path | None = None,
              random: list[str] | None = None, label: str = "hard", teachers: list[str] | None = None,
              progress: Progress | None = None, tags: dict[str, Any] | None = None,
-             engine: str = "plain", real_checkpoint: str | Path | None = None) -> EvalResult:
+             engine: str = "plain", real_checkpoint: str | Path | None = None, edition: str = "ddr") -> EvalResult:
     """Evaluate a distilled set: `evaluate("lrs", distilled="path/", dataset="digits", ipc=10)`.
 
     `kind` is "lrs", "ars" or "acc"; without `protocol`, the shipped `<dataset>-<kind>-<label>` is used.
@@ -117,12 +120,15 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
     in benchmarks/RESULTS.md), optionally with '+bf16' (autocast), '+cl' (channels_last), '+compile'.
     `real_checkpoint`: a state dict of the protocol's model whose test accuracy is Acc(real) (LRS), instead
     of training the real-data reference; recorded with its file's sha256 in result.json.
+    `edition`: 'ddr' (default), 'ddranking-0.2' or 'leaderboard-2025-02' (ddr.protocols.editions): the
+    protocol as ddr corrects it, as DD-Ranking 0.2.0 computes it, or as the 0.1.x code behind the public
+    leaderboard did; recorded in result.json, the MLflow tags and every ranking table.
     """
     request = EvalRequest(
         kind, distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol, rounds=rounds, weight=weight,
         root=root, labels=labels, lr=lr, method=method, device=device, track=track, tracking_uri=tracking_uri,
         cache_dir=cache_dir, use_cache=use_cache, out=out, random=random or (), label=label,
-        teachers=teachers or (), tags=tags or {}, engine=engine, real_checkpoint=real_checkpoint)
+        teachers=teachers or (), tags=tags or {}, engine=engine, real_checkpoint=real_checkpoint, edition=edition)
     return run_evaluation(request, progress=progress)
 
 
@@ -188,6 +194,8 @@ def run_evaluation(request: EvalRequest, *, progress: Progress | None = None, da
         result = EvalResult(
             kind=kind, label=proto.label, method=method_name, dataset=data.name, ipc=ipc, model=proto.model,
             protocol={"name": proto.name, "version": proto.version, "sha256": proto.sha256,
+                      "edition": proto.edition,
+                      **({"edition_changes": proto.edition_changes} if proto.edition_changes else {}),
                       **({"student": student_of(proto)} if student_of(proto) else {})},
             weight=w, rounds=n_rounds, metrics=body["metrics"], accuracies=body["accuracies"],
             trainings=session.trainings,
@@ -244,10 +252,11 @@ def _start_parent(tracker: Tracker, request: EvalRequest, proto: Protocol, data:
                   dev: torch.device) -> None:
     kind, ipc, engine = request.kind, request.ipc, request.engine
     tracker.start_parent(
-        experiment=data.name, run_name=f"{kind}-{method_name}-ipc{ipc}",
+        experiment=data.name, run_name=f"{kind}-{proto.label}-{method_name}-ipc{ipc}",
         tags={**(request.tags or {}), "ddr.kind": kind, "ddr.label": proto.label, "ddr.method": method_name,
               "ddr.dataset": data.name, "ddr.ipc": ipc, "ddr.protocol": proto.name,
-              "ddr.protocol_version": proto.version, "ddr.git_commit": env["git_commit"] or "",
+              "ddr.protocol_version": proto.version, "ddr.edition": proto.edition,
+              "ddr.git_commit": env["git_commit"] or "",
               "ddr.dvc_md5": digest, "ddr.dvc_lock_md5": env["dvc_lock_md5"] or ""},
         params={"model": proto.model, "epochs": proto.train.epochs, "lr_grid": list(proto.lr_grid),
                 "lr_policy": proto.lr_policy, "rounds": n_rounds, "weight": w, "seed_base": proto.seed_base,

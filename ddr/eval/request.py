@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ddr.errors import DDRError
+from ddr.protocols import Protocol
+from ddr.protocols.editions import check_edition
 
 LABELS = ("hard", "soft")
 
@@ -29,7 +31,7 @@ class EvalRequest:
     dataset: str
     ipc: int
     label: str = "hard"  # picks the default protocol <dataset>-<kind>-<label>; a named protocol's own wins
-    protocol: str | None = None  # a shipped name or a YAML path
+    protocol: str | Protocol | None = None  # a shipped name, a YAML path, or a Protocol held in memory
     rounds: int | None = None  # None: the protocol's
     weight: float | None = None  # w of LRS / gamma of ARS; None: the protocol's
     lr: float | None = None  # the set's own learning rate (as lr.pt holds it), for in-memory sets
@@ -39,6 +41,7 @@ class EvalRequest:
     random: tuple[str, ...] = ()  # versioned random-baseline folders; round r uses seed seed_base + r
     teachers: tuple[str, ...] = ()  # teacher checkpoints, one per protocol teacher
     real_checkpoint: str | None = None  # a state dict whose test accuracy is Acc(real), instead of training one
+    edition: str = "ddr"  # ddr.protocols.editions: ddr, ddranking-0.2, leaderboard-2025-02
     engine: str = "plain"
     device: str = "auto"  # cpu, cuda, cuda:1, or auto (None is read as auto)
     track: bool = True  # log to MLflow
@@ -100,9 +103,10 @@ def _tensor_in_memory(name: str, value: Any) -> None:
 def check_request(request: EvalRequest) -> None:
     """The request's types, before anything is read: a Python caller gets one DDRError, not a TypeError
     from deep inside a training (or after one)."""
-    for name in ("kind", "dataset", "label", "engine", "device"):
+    for name in ("kind", "dataset", "label", "engine", "device", "edition"):
         if not isinstance(getattr(request, name), str):
             raise DDRError(f"{name} must be a string, got {getattr(request, name)!r}")
+    check_edition(request.edition)
     if request.label not in LABELS:
         raise DDRError(f"label must be 'hard' or 'soft', got '{request.label}'")
     _whole("ipc", request.ipc)

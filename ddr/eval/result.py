@@ -93,7 +93,7 @@ def training_resources(trainings: list[dict[str, Any]]) -> dict[str, Any]:
 # the top-level fields to_dict drops when empty
 OPTIONAL_FIELDS = ("extra", "resources", "selection", "predictions", "per_class_accuracy")
 RECORD_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "protocol": (("name", "version", "sha256"), ("student",)),
+    "protocol": (("name", "version", "sha256"), ("student", "edition", "edition_changes")),
     "metrics.*": (("mean", "std", "per_round"), ()),
     "inputs": (("distilled", "random", "dataset", "teachers"), ("real_checkpoint",)),
     # source, licence: added by the grid's export from the set's meta.json (ddr.grid.pipeline.export_results)

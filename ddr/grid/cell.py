@@ -38,6 +38,7 @@ class Cell:
     root: str | None = None  # local folder of the real data set, if it needs one
     label_kind: str = "hard"  # the protocol's labels, hard or soft (the pipeline's results/<kind>-<label>/)
     engine: str = "plain"
+    edition: str = "ddr"  # ddr.protocols.editions
     teachers: list[dict[str, str]] = field(default_factory=list)  # [{"path": abs, "md5": dvc md5}] (soft labels)
     random: list[dict[str, str]] = field(default_factory=list)  # versioned random-baseline folders, same form
 
@@ -51,6 +52,8 @@ class Cell:
         # optional inputs enter the hash only when given, so cells without them keep their ids
         if self.engine != "plain":
             ident["engine"] = self.engine
+        if self.edition != "ddr":
+            ident["edition"] = self.edition
         if self.teachers:
             ident["teachers"] = [t["md5"] for t in self.teachers]
         if self.random:
@@ -63,9 +66,10 @@ class Cell:
 
     @property
     def label(self) -> str:
-        """method/dataset/ipc<N>/<metric>-<labels>: hard- and soft-label cells of one metric told apart, named
-        as the pipeline's results/<dataset>-ipc<N>/<metric>-<labels>/ folders are."""
-        return f"{self.method}/{self.dataset}/ipc{self.ipc}/{self.metric}-{self.label_kind}"
+        """method/dataset/ipc<N>/<metric>-<labels>[@edition]: hard- and soft-label cells of one metric told
+        apart, named as the pipeline's results/<dataset>-ipc<N>/<metric>-<labels>/ folders are."""
+        edition = "" if self.edition == "ddr" else f"@{self.edition}"
+        return f"{self.method}/{self.dataset}/ipc{self.ipc}/{self.metric}-{self.label_kind}{edition}"
 
     def request(self, distilled: Any, *, device: str | None, tracking_uri: str | None, cache_dir: str | None,
                 tags: dict[str, Any], out: str | None) -> EvalRequest:
@@ -74,7 +78,7 @@ class Cell:
         return EvalRequest(
             self.metric, distilled=distilled, dataset=self.dataset, ipc=self.ipc, label=self.label_kind,
             protocol=self.protocol, rounds=self.rounds, weight=self.weight, root=self.root, method=self.method,
-            engine=self.engine, teachers=tuple(t["path"] for t in self.teachers),
+            engine=self.engine, edition=self.edition, teachers=tuple(t["path"] for t in self.teachers),
             random=tuple(r["path"] for r in self.random), device=device, track=tracking_uri is not None,
             tracking_uri=tracking_uri, cache_dir=cache_dir, tags=tags, out=out)
 

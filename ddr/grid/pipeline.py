@@ -22,6 +22,7 @@ from ddr.errors import DDRError
 from ddr.eval.result import check_record
 from ddr.grid.spec import GridSpec
 from ddr.kernel.atomic import atomic_folder
+from ddr.paths import result_parts
 
 DISTILLED = "data/distilled/{dataset}-{method}-ipc{ipc}"
 RANDOM = "data/random/{dataset}-ipc{ipc}"
@@ -107,10 +108,16 @@ def spec_from_params(raw: dict[str, Any], source: str, base: Path) -> GridSpec:
                         "method": str(s["method"])}
     engine = str(ev.get("engine") or "plain")
     parse_engine(engine)
+    from ddr.protocols.editions import check_edition
+
+    try:
+        edition = check_edition(ev.get("edition") or "ddr")
+    except DDRError as exc:
+        raise DDRError(f"{source}: evaluate.edition: {exc}") from None
     teacher = TEACHER if any(m.endswith("-soft") for m in metrics) else None
     return GridSpec(name="pipeline", datasets=[dataset], ipcs=ipcs, metrics=metrics, methods=methods,
                     rounds=None if ev.get("rounds") is None else int(ev["rounds"]), base=base, teacher=teacher,
-                    random=RANDOM, engine=engine, reference=reference)
+                    random=RANDOM, engine=engine, edition=edition, reference=reference)
 
 
 def executor_settings(raw: dict[str, Any]) -> dict[str, Any]:
@@ -164,7 +171,7 @@ def export_results(report, folder: str | Path, base: Path) -> list[Path]:
                     if isinstance(item, dict) and item.get("path"):
                         item["path"] = _relative(_in_checkout(item["path"], given), base)
             # the method name comes from the spec: a plain name, one folder inside the export
-            cell_dir = confined(tmp, f"{c.dataset}-ipc{c.ipc}", f"{c.metric}-{c.label_kind}", c.method,
+            cell_dir = confined(tmp, *result_parts(c.dataset, c.ipc, c.metric, c.label_kind, c.method, c.edition),
                                 what="method or data set name")
             cell_dir.mkdir(parents=True, exist_ok=True)
             beside = (d.get("predictions") or {}).get("file")  # the per-image predictions bundle, for the release

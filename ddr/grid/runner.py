@@ -12,12 +12,10 @@ Crash safety comes from three rules:
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from ddr.grid.executors import Executor, Outcome, SerialExecutor
 from ddr.grid.messages import Task
 from ddr.grid.spec import GridSpec
 from ddr.kernel.clock import utc_now
+from ddr.locks import exclusive_lock
 from ddr.tracking import display_uri
 
 Progress = Callable[[str], None]
@@ -120,20 +119,6 @@ class MlflowBook:
         return False
 
 
-@contextmanager
-def _grid_lock(out: Path):
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / ".lock", "w") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise DDRError(f"another grid is running in {out} (one driver per grid folder)") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def run_grid(spec: GridSpec, executor: Executor | None = None, *, out: str | Path, tracking_uri: str | None = None,
              track: bool = True, cache_dir: str | Path | None = None, max_attempts: int = 3,
              device: str | None = None, progress: Progress | None = None, serve: bool = True,
@@ -167,7 +152,8 @@ def run_grid(spec: GridSpec, executor: Executor | None = None, *, out: str | Pat
     executor.preflight()
     store = CellStore(out)
     report = GridReport(spec.name, out, executor.name)
-    with _grid_lock(out):
+    # one driver per grid folder: a second one is refused at once, naming the first
+    with exclusive_lock(out / ".lock", timeout=0, what=f"grid folder {out}"):
         todo = _plan(cells, store, report)
         say(f"grid {spec.name}: {len(cells)} cells, {len(cells) - len(todo)} finished before, {len(todo)} to run "
             f"({executor.name} executor)")

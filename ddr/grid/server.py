@@ -44,31 +44,22 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 def port_owned_by_group(port: int, pgid: int) -> bool | None:
-    """Whether a process of process group `pgid` holds the listening TCP socket on `port` (Linux /proc);
-    None where that cannot be read."""
-    inodes = set()
+    """Whether a process of process group `pgid` holds the listening TCP socket on `port`; None where no
+    listener on it can be seen (or sockets cannot be listed here)."""
+    import psutil
+
     try:
-        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-            if not os.path.exists(table):
-                continue
-            with open(table) as f:
-                for line in f.readlines()[1:]:
-                    cols = line.split()
-                    if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
-                        inodes.add(f"socket:[{cols[9]}]")
-    except (OSError, ValueError, IndexError):
+        listeners = [c for c in psutil.net_connections("tcp")
+                     if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port]
+    except psutil.Error:
         return None
-    if not inodes:
+    if not listeners:
         return None
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    for c in listeners:  # pid None: another user's socket, not ours
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                if int(f.read().rsplit(")", 1)[1].split()[2]) != pgid:  # field 5: process group
-                    continue
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
-                    return True
-        except (OSError, ValueError, IndexError):
+            if c.pid and os.getpgid(c.pid) == pgid:
+                return True
+        except ProcessLookupError:
             continue
     return False
 

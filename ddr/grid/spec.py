@@ -12,6 +12,7 @@
     teacher: "models/teacher-{dataset}"  # optional: soft-label teacher checkpoint(s) (default: trained, cached)
     random: "baselines/{dataset}-ipc{ipc}"  # optional: versioned random baselines (`ddr data random --count`)
     engine: plain                    # optional: as `ddr eval --engine`
+    edition: ddr                     # optional: as `ddr eval --edition` (ddr, ddranking-0.2, leaderboard-2025-02)
     rounds: 2                        # optional: overrides every protocol's rounds
     weight: 0.5                      # optional: overrides every protocol's LRS weight
     roots: {cifar10: /data/cifar10}  # optional: local folders of real data sets
@@ -30,7 +31,7 @@ from ddr.errors import DDRError
 from ddr.grid.cell import Cell
 
 _TOP = {"name", "datasets", "ipc", "metrics", "protocol", "methods", "rounds", "weight", "roots", "teacher", "random",
-        "engine"}
+        "engine", "edition"}
 _METHOD = {"path", "random_seed"}
 _FILTERS = {"ipc", "labels", "method"}  # per method: only this ipc, only these labels, the display name
 
@@ -50,6 +51,7 @@ class GridSpec:
     teacher: str | dict[str, str] | None = None
     random: str | None = None
     engine: str = "plain"
+    edition: str = "ddr"
     # reference distillers' method keys: two of them may select the same images (herding and k-center both start
     # from the sample nearest the class mean, so at ipc 1 they agree); any other method whose images and labels
     # equal another method's is refused, whatever its name or meta.json says
@@ -109,7 +111,7 @@ class GridSpec:
                                 distilled = random_baseline(load_dataset(dataset, root), ipc, source["random_seed"])
                             proto, _data, ds, n_rounds = prepare(EvalRequest(
                                 metric, distilled=distilled, dataset=dataset, ipc=ipc, protocol=protocol,
-                                rounds=self.rounds, root=root, label=label))
+                                rounds=self.rounds, root=root, label=label, edition=self.edition))
                             teachers = self._inputs(self._teacher(dataset), dataset, ipc) if proto.soft else []
                             random = self._inputs(self.random, dataset, ipc)
                         except DDRError as exc:
@@ -119,7 +121,7 @@ class GridSpec:
                                     protocol_name=proto.name, protocol_version=proto.version,
                                     seed_base=proto.seed_base, rounds=n_rounds, weight=weight,
                                     digest=ds.digest(), source=source, root=root, label_kind=proto.label,
-                                    engine=self.engine, teachers=teachers, random=random)
+                                    engine=self.engine, teachers=teachers, random=random, edition=self.edition)
                         if cell.id in seen:
                             raise DDRError(f"{where}: the same cell as {seen[cell.id].label} (same distilled set "
                                            f"{cell.digest}); list each distilled set once")
@@ -253,7 +255,13 @@ def parse_grid(raw: Any, source: str, base: Path) -> GridSpec:
     from ddr.eval.session import parse_engine
 
     parse_engine(engine)
-    return GridSpec(name=str(raw.get("name") or Path(source).stem), datasets=datasets, ipcs=ipcs, metrics=metrics,
+    from ddr.protocols.editions import check_edition
+
+    try:
+        edition = check_edition(raw.get("edition") or "ddr")
+    except DDRError as exc:
+        raise DDRError(f"grid {source}: {exc}") from None
+    return GridSpec(edition=edition, name=str(raw.get("name") or Path(source).stem), datasets=datasets, ipcs=ipcs, metrics=metrics,
                     methods=parsed, protocol=protocol, rounds=None if rounds is None else int(rounds),
                     weight=None if weight is None else float(weight),
                     roots={str(k): str(Path(base, v)) for k, v in roots.items()}, base=base, teacher=teacher,

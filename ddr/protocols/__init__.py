@@ -20,7 +20,10 @@ from ddr.protocols.checks import check_protocol_fields, check_recipe
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 FIVE_LR_GRID = (0.001, 0.005, 0.01, 0.05, 0.1)  # DD-Ranking's search grid (reference 1.1)
-BATCH_MIXING = ("mixup", "cutmix")  # the only ops DD-Ranking dropped from the hard-label run
+BATCH_MIXING = ("mixup", "cutmix")  # the batch mixing ddr drops from the hard-label run
+# what DD-Ranking dropped from it (`aug_func=None` without use_aug_for_hard): its batch augmentation, DSA
+# included (deviation b3); the DD-Ranking editions do the same
+BATCH_AUGMENTATION = (*BATCH_MIXING, "dsa")
 IOR_RANDOM_SIDES = ("method", "search")
 SCHEDULERS = ("step", "cosine", "cosineannealing", "constant")
 
@@ -40,6 +43,9 @@ class TrainRecipe:
     step_size: int | None = None
     gamma: float = 0.1
     test_interval: int = 10
+    # no test point at epochs <= test_after (1-based): DD-Ranking 0.1.x tested only after 0.8 x epochs
+    # (the leaderboard edition); 0 = from the first interval on
+    test_after: int = 0
     augmentation: dict[str, Any] | None = None
     loss: str = "ce"
     loss_args: dict[str, Any] = field(default_factory=dict)  # temperature, scale_t2, mse_weight, ce_weight
@@ -55,6 +61,8 @@ class TrainRecipe:
         for name in ("epochs", "batch_size", "test_interval"):
             if int(getattr(self, name)) < 1:
                 raise DDRError(f"{name} must be at least 1")
+        if not 0 <= int(self.test_after) < int(self.epochs):
+            raise DDRError(f"test_after must lie in [0, epochs), got {self.test_after}")
         from ddr.augment import build_augmentation
         from ddr.losses import build_loss
 
@@ -68,7 +76,14 @@ class TrainRecipe:
     def as_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["betas"] = list(self.betas)
+        if not self.test_after:  # absent unless set, so the recipes (and cache keys) from before it stay as they were
+            del d["test_after"]
         return d
+
+    def tests_at(self, done: int) -> bool:
+        """Whether the student is tested after `done` epochs (1-based): every test_interval epochs and after
+        the last one, never at or before test_after. The one rule of every engine."""
+        return done > self.test_after and (done % self.test_interval == 0 or done == self.epochs)
 
 
 @dataclass(frozen=True)
@@ -165,14 +180,20 @@ class Protocol:
     notes: str = ""
     selection: str = "test"  # 'test' | 'val' | 'last': which checkpoint and LR are reported (ddr.eval.selection)
     val_fraction: float = 0.2  # share of each class carved off the training set under selection 'val'
+    # the ops the hard-label run of a soft-label protocol drops without use_aug_for_hard: Mixup/CutMix in ddr;
+    # DSA too in the DD-Ranking editions (deviation b3). Set by ddr.protocols.editions, never in a file
+    hard_dropped: tuple[str, ...] = BATCH_MIXING
+    edition: str = "ddr"  # a run option, never in a file: ddr.protocols.editions
+    # what the edition changed from the file's recipe, {"real.epochs": [before, after], ...} (result.json)
+    edition_changes: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def hard_recipe(self) -> TrainRecipe:
-        """Acc(syn, hard) of soft-label LRS: the recipe with cross-entropy. Without use_aug_for_hard only
-        the batch mixing (Mixup/CutMix) is dropped: DD-Ranking's image pipeline still applied the
-        per-image transforms (crop, flip, patch shuffle, DSA) to this run."""
+        """Acc(syn, hard) of soft-label LRS: the recipe with cross-entropy. Without use_aug_for_hard ddr drops
+        the batch mixing (Mixup/CutMix) and keeps the per-image transforms and DSA (deviation b3, listed in
+        ddr/protocols/README.md); the DD-Ranking editions drop DSA too, as DD-Ranking did."""
         keep_all = self.soft is not None and self.soft.use_aug_for_hard
-        aug = self.train.augmentation if keep_all else without_batch_mixing(self.train.augmentation)
+        aug = self.train.augmentation if keep_all else without_batch_mixing(self.train.augmentation, self.hard_dropped)
         return dataclasses.replace(self.train, loss="ce", loss_args={}, augmentation=aug)
 
     def noaug_recipe(self) -> TrainRecipe:
@@ -187,13 +208,14 @@ class Protocol:
         return json_sha256(self.raw)
 
 
-def without_batch_mixing(spec: dict[str, Any] | None) -> dict[str, Any] | None:
-    """An augmentation spec without its Mixup/CutMix ops (None when nothing else is left)."""
-    if spec is None or spec.get("name") in BATCH_MIXING:
+def without_batch_mixing(spec: dict[str, Any] | None,
+                         dropped: tuple[str, ...] = BATCH_MIXING) -> dict[str, Any] | None:
+    """An augmentation spec without its `dropped` ops, Mixup/CutMix by default (None when nothing is left)."""
+    if spec is None or spec.get("name") in dropped:
         return None
     if spec.get("name") != "sequence":
         return spec
-    ops = [op for op in spec.get("ops") or [] if op.get("name") not in BATCH_MIXING]
+    ops = [op for op in spec.get("ops") or [] if op.get("name") not in dropped]
     if not ops:
         return None
     return ops[0] if len(ops) == 1 else {**spec, "ops": ops}

@@ -284,7 +284,7 @@ def _train_group(*, model: str, model_args: dict, xs: list[torch.Tensor], ys: li
             loss.backward()
             opt.step(lr)
         done = epoch + 1
-        if done % recipe.test_interval == 0 or done == recipe.epochs:
+        if recipe.tests_at(done):
             points.append(done)
             counts.append(_correct_counts(fwd, x_test, y_test, m, mem, amp))
     table = torch.stack(counts).tolist() if counts else []  # the one host synchronisation

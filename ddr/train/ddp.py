@@ -90,7 +90,7 @@ def train_student_ddp(*, model: str, model_args: dict, x: torch.Tensor, y: torch
             loss.backward()
             opt.step()
         done = epoch + 1
-        if done % recipe.test_interval == 0 or done == recipe.epochs:
+        if recipe.tests_at(done):
             if rank == 0:
                 acc = accuracy(net, x_test.to(dev), y_test.to(dev))
                 result.history.append((done, acc))

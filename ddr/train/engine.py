@@ -138,7 +138,7 @@ def train_student(
     `soft_targets` (mode S); or the `teacher`'s logits on the augmented batch (mode M, no gradient).
     `augment(x, gen)` transforms each batch; a mixing augmentation with mix_labels mixes the targets too.
     Every random draw (initialisation, batch order, augmentation) comes from `seed`, so on CPU the result
-    repeats bit for bit. Test points are epochs e with e % test_interval == 0, and the last epoch.
+    repeats bit for bit. Test points: TrainRecipe.tests_at (every test_interval epochs and the last one, after test_after).
     Test correct-counts stay on the device and are read once after the last epoch (at once only when
     `on_test` is given). Speed switches, off by default because they may move a number (within the
     tolerance stated in benchmarks/RESULTS.md): `amp` (bf16 autocast), `channels_last`, `compile`
@@ -199,7 +199,7 @@ def train_student(
             loss.backward()
             opt.step()
         done = epoch + 1
-        if done % recipe.test_interval == 0 or done == recipe.epochs:
+        if recipe.tests_at(done):
             preds = predict(fwd, x_test, amp)
             correct = (preds == y_test).sum()  # the same argmax correct_count compares
             test_preds.append(preds)

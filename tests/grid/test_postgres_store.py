@@ -50,7 +50,7 @@ def test_a_grid_logs_through_ddr_server_over_postgresql(gridproj, postgres):
     store = postgres.create_database("mlflow")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    server = subprocess.Popen([sys.executable, "-c", WIRED, "server", "--port", str(port), "--backend-store-uri",
+    server = subprocess.Popen([sys.executable, "-c", WIRED, "server", "--port", str(port), "--tracking-uri",
                                store, "--artifacts-destination", "team-artifacts"], cwd=gridproj, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     uri = f"http://127.0.0.1:{port}"
@@ -112,7 +112,7 @@ def test_ddr_server_refuses_a_postgresql_store_that_does_not_answer_in_one_line(
     require_postgres()
     monkeypatch.chdir(tmp_path)
     port = free_port()  # nothing listens there
-    code, out, err = ddr_cli("server", "--port", str(free_port()), "--backend-store-uri",
+    code, out, err = ddr_cli("server", "--port", str(free_port()), "--tracking-uri",
                              f"postgresql://team:s3cret@127.0.0.1:{port}/mlflow")
     assert code == 2 and out == ""
     [line] = err.strip().splitlines()

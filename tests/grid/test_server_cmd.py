@@ -17,8 +17,9 @@ WIRED = ("import sys; from pipelines import eval_cmd; from pipelines.cli import 
 def test_ddr_server_serves_the_project_store_on_loopback_and_stops_cleanly(tmp_path, new_store):
     new_store(tmp_path)
     port = free_port()
-    env = {**os.environ, "MLFLOW_TRACKING_URI": ""}
-    env.pop("MLFLOW_TRACKING_URI")
+    # the variable names a server (as after `export MLFLOW_TRACKING_URI=...` from an earlier `ddr server`):
+    # bound to --tracking-uri, it is still not mistaken for a store to serve
+    env = {**os.environ, "MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}
     proc = subprocess.Popen([sys.executable, "-c", WIRED, "server", "--port", str(port)], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -60,6 +60,16 @@ def test_parent_logs_rounds_description_and_resources(store):
     assert res["train_seconds"] > 0 and run.data.metrics["train_seconds"] == pytest.approx(res["train_seconds"])
 
 
+def test_evaluation_runs_name_their_label_and_carry_mlflows_git_commit_tag(store):
+    _, uri, lrs, acc = store
+    client = MlflowClient(uri)
+    assert client.get_run(lrs.mlflow["run_id"]).info.run_name == "lrs-hard-r4-ipc1"  # hard and soft runs differ
+    assert client.get_run(acc.mlflow["run_id"]).info.run_name == "acc-hard-r5-ipc1"
+    tags = client.get_run(lrs.mlflow["run_id"]).data.tags
+    assert lrs.environment["git_commit"]  # the tests run in a git checkout
+    assert tags["mlflow.source.git.commit"] == tags["ddr.git_commit"] == lrs.environment["git_commit"]
+
+
 def _search(base: str, payload: dict) -> list[dict]:
     req = urllib.request.Request(f"{base}/ajax-api/2.0/mlflow/runs/search", data=json.dumps(payload).encode(),
                                  headers={"Content-Type": "application/json"}, method="POST")

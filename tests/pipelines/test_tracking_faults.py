@@ -68,7 +68,7 @@ def test_a_running_evaluation_of_the_same_cell_is_left_alone(project, store, dig
     tags = MlflowClient(uri).get_run(res.mlflow["run_id"]).data.tags
     live = Tracker(uri)
     live.start_parent("digits", "live", {k: v for k, v in tags.items() if k.startswith("ddr.")
-                                         and k not in ("ddr.pid", "ddr.host", "ddr.pid_start")}, {})
+                                         and k not in ("ddr.pid", "ddr.host", "ddr.pid_created")}, {})
     ddr.evaluate("lrs", distilled="set", dataset="digits", ipc=2, protocol="tiny-lrs.yaml", tracking_uri=uri,
                  rounds=1)
     assert MlflowClient(uri).get_run(live.parent_id).info.status == "RUNNING"

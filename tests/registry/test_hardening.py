@@ -36,7 +36,8 @@ def test_a_publish_waits_for_a_concurrent_one_and_chains_onto_it(tmp_path, keys)
     # another publisher holds the releases folder (a separate process, as a second `ddr registry publish` would)
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys; from ddr.locks import exclusive_lock\n"
-         f"with exclusive_lock({str(publish_lock(rel))!r}):\n print('held', flush=True); sys.stdin.read()"],
+         f"with exclusive_lock({str(publish_lock(rel))!r}, timeout=0, what='releases'):\n"
+        " print('held', flush=True); sys.stdin.read()"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"

@@ -134,7 +134,7 @@ CASES = [swap_method_names, swap_method_texts, change_rank, change_std, change_p
 
 
 def test_genuine_page_with_markup_in_a_method_name_says_verified(page, tmp_path):
-    assert 'dm &quot;v2&quot; &lt;b&gt; &amp; é—ü\r\nx\ry\tz' in page
+    assert 'dm &#34;v2&#34; &lt;b&gt; &amp; é—ü\r\nx\ry\tz' in page  # escaped by Jinja2 (markupsafe)
     path = tmp_path / "index.html"
     path.write_bytes(page.encode("utf-8"))
     state, text = page_banner(path)

@@ -11,6 +11,7 @@ import ddr
 from ddr.eval.result import ResultSchemaError, check_record, record_fields
 from registry.certainty import rank_certainty
 from registry.ranking import MAIN_ROLE, Result, build_ranking, load_results, table_key
+from ddr.protocols.ledger import rows_for as ledger_rows
 from registry.release import build_provenance, publish
 from tests.registry.helpers import CHROMIUM, invoke, page_banner
 from tests.registry.real_results import FIXTURES, IPC, METHODS
@@ -209,7 +210,8 @@ def test_the_ranking_reads_only_fields_evaluations_write(real_results, tmp_path)
     seen: set[str] = set()
     records = [Result(_traced(r.data, "", seen), r.path, r.sha256) for r in load_results([real_results])]
     ranking = build_ranking(records, resamples=50)
-    build_provenance(records, "1.0.0", "2026-01-01T00:00:00Z", tmp_path, ranking)
+    prov = build_provenance(records, "1.0.0", "2026-01-01T00:00:00Z", tmp_path, ranking)
+    assert all(p["ledger"] == ledger_rows([(p["name"], p["version"])]) for p in prov["protocols"])
     plain = [json.loads(r.path.read_text()) for r in records]
     unwritten = []
     for path in sorted(seen):

@@ -1,4 +1,4 @@
-"""Rendering helpers for rank certainty: the beats-random verdict, table flags, label captions."""
+"""The text of rank certainty on every rendering: the beats-random verdict, table flags, label captions."""
 from __future__ import annotations
 
 from registry.ranking import COMBINED_LABEL
@@ -25,7 +25,8 @@ def beats_random_sort_value(row: dict) -> float:
 def label_caption(t: dict) -> str:
     text = "all labels (one LRS scale)" if t["label"] == COMBINED_LABEL else f"{t['label']} labels"
     return text + (f" · {t['selection']}-selected" if t.get("selection", "test") != "test" else "") + \
-        (f" · student {t['student']}" if t.get("student") else "")
+        (f" · student {t['student']}" if t.get("student") else "") + \
+        (f" · edition {t['edition']}" if t.get("edition") else "")
 
 
 def table_notes(t: dict) -> list[str]:

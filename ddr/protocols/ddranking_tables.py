@@ -1,0 +1,46 @@
+"""DD-Ranking 0.2.0's own tables, as the reference documents them: read by the config importer
+(ddr.compat.ddranking_config) and by the DD-Ranking editions of a protocol (ddr.protocols.editions)."""
+from __future__ import annotations
+
+from typing import Any
+
+# epochs between test passes, hard-coded per evaluator (reference 1.1, 2.6)
+TEST_INTERVAL = {"LabelRobustScoreHard": 10, "LabelRobustScoreSoft": 20, "AugmentationRobustScore": 20,
+                 "GeneralEvaluator": 10}
+# the real_batch_size of the constructor and of every eval config that trained the real reference
+REAL_BATCH_SIZE = 256
+# default_lr: the constructor default and every eval config's value; 0.1.x trained the real reference at it
+DEFAULT_LR = 0.01
+
+# DD-Ranking's REAL_DATA_TRAINING_CONFIG (reference 2.6): "{dataset}-{model}" -> the recipe, with the row's
+# own epochs and batch size (v0.2.0 ran num_epochs at real_batch_size instead, defect 6.1.8).
+SGD_CONV_CIFAR = {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "weight_decay": 0.0005, "scheduler": "step",
+                   "step_size": 100, "gamma": 0.1, "epochs": 200, "batch_size": 512}
+SGD_CONV_TINY = {**SGD_CONV_CIFAR, "step_size": 50, "epochs": 100}
+REAL_ROWS: dict[tuple[str, str], dict[str, Any]] = {
+    ("imagenet1k", "ResNet-18-BN"): {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 0.0001,
+                                     "scheduler": "step", "step_size": 30, "gamma": 0.1, "epochs": 90,
+                                     "batch_size": 512},
+    ("tinyimagenet", "ResNet-18-BN"): {"optimizer": "adamw", "lr": 0.01, "betas": [0.9, 0.999],
+                                       "weight_decay": 0.01, "scheduler": "cosine", "epochs": 100,
+                                       "batch_size": 512},
+    ("tinyimagenet", "ConvNet-4-BN"): SGD_CONV_TINY,
+    **{(ds, m): SGD_CONV_CIFAR for ds in ("cifar10", "cifar100") for m in ("ConvNet-3", "ConvNet-3-BN")},
+}
+# REAL_DATA_ACC_CACHE (percent): where the eval configs set eval_full_data false, v0.2.0 read these instead of
+# training a reference
+REAL_ACC_CACHE: dict[tuple[str, str], float] = {("imagenet1k", "ResNet-18-BN"): 56.5,
+                                                ("tinyimagenet", "ResNet-18-BN"): 46.4}
+
+
+DATASETS = ("cifar10", "cifar100", "tinyimagenet", "imagenet1k")  # the data sets its tables cover
+
+
+def trained_real_reference(dataset: str, model: str) -> bool:
+    """Whether DD-Ranking 0.2.0 trained a real-data reference for (data set, model): its table has a row and
+    the configs did not read a cached accuracy instead (elsewhere it stopped, or read REAL_ACC_CACHE). On a
+    data set DD-Ranking never had (digits), the protocol's real recipe stands in for the row."""
+    if dataset not in DATASETS:
+        return True
+    key = (dataset, model.removesuffix("-tv"))
+    return key in REAL_ROWS and key not in REAL_ACC_CACHE

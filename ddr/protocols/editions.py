@@ -1,0 +1,182 @@
+"""Editions of a protocol: the same config, computed as ddr does, as DD-Ranking 0.2.0 did, or as the 0.1.x
+code that produced the public leaderboard did.
+
+A protocol file states ddr's corrected recipe (the `ddr` edition, the default). An edition is a pure
+function of that protocol: `edition_of(protocol, name)` returns the protocol with the edition's rules
+applied and `protocol.edition` set, and `edition_changes` lists what each rule changed (recorded in
+result.json, so a number always says which recipe produced it). Seeds stay ddr's derived seeds in every
+edition (DD-Ranking's were wall-clock seeds, never recorded), so editions differ only by their recipes.
+
+What each edition reproduces, and what it cannot yet, is in ddr/protocols/README.md ("Editions").
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ddr.errors import unknown
+from ddr.protocols import BATCH_AUGMENTATION
+from ddr.protocols.ddranking_tables import DEFAULT_LR, REAL_BATCH_SIZE, trained_real_reference
+
+DEFAULT_EDITION = "ddr"
+
+
+@dataclass(frozen=True)
+class Edition:
+    name: str
+    summary: str
+
+
+EDITIONS: dict[str, Edition] = {e.name: e for e in (
+    Edition("ddr", "ddr's corrected recipe (the default): the protocol as its file states it"),
+    Edition("ddranking-0.2", "what DD-Ranking 0.2.0 computes from the same config: the random side LR-searched "
+            "where the synthetic side used its own lr, the real reference trained for the evaluator's epochs and "
+            "tested at its interval, 'cosine' as its quarter-period schedule, no batch augmentation in the "
+            "hard-label run of a soft-label protocol; its crashes and its percent-into-exp units bug stay fixed"),
+    Edition("leaderboard-2025-02", "the DD-Ranking 0.1.x recipe that produced the public leaderboard (rows dated "
+            "2025-02-08): 'step' = StepLR(epochs // 2 + 1, 0.1), 'cosine' = a true cosine, the real reference "
+            "trained for the evaluator's epochs, the random side LR-searched as in 0.2.0"),
+)}
+
+
+def check_edition(name: Any) -> str:
+    if not isinstance(name, str) or name not in EDITIONS:
+        raise unknown("edition", str(name), list(EDITIONS), list_valid=True)
+    return name
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One way a DD-Ranking version computed a protocol differently from ddr: `apply` maps a protocol to the
+    field changes (dataclasses.replace keywords) that undo one ddr correction or restore one 0.1.x behaviour.
+    `ref` names it as ddr/protocols/README.md (or the reference) does; the correction ledger measures each."""
+
+    name: str
+    ref: str
+    title: str
+    apply: Callable[[Any], dict[str, Any]]
+
+
+def _recipes(proto, fn: Callable[[Any], Any]) -> dict[str, Any]:
+    out = {f: fn(getattr(proto, f)) for f in ("train", "real")}
+    return {f: r for f, r in out.items() if r != getattr(proto, f)}
+
+
+def _quarter_cosine(proto) -> dict[str, Any]:
+    # the configs' 'cosine' is 0.2.0's quarter period ending at 0.5x the LR; ddr reads it as the methods' own
+    # full cosine ('cosineannealing'). A real reference 0.2.0 never trained keeps ddr's recipe
+    changes = _recipes(proto, lambda r: dataclasses.replace(r, scheduler="cosine") if r.scheduler == "cosineannealing"
+                       else r)
+    if not trained_real_reference(proto.dataset, proto.model):
+        changes.pop("real", None)
+    return changes
+
+
+def _real_as_evaluator(proto) -> dict[str, Any]:
+    # where 0.2.0 trained one (a REAL_DATA_TRAINING_CONFIG row, no cached accuracy): the row's optimiser and
+    # schedule for the evaluator's epochs, tested at its interval (the train recipe's: 20 in the soft-label
+    # evaluator, b1), at real_batch_size; elsewhere it trained none and ddr's reference stands
+    if not trained_real_reference(proto.dataset, proto.model):
+        return {}
+    real = dataclasses.replace(proto.real, epochs=proto.train.epochs, test_interval=proto.train.test_interval,
+                               batch_size=REAL_BATCH_SIZE)
+    return {} if real == proto.real else {"real": real}
+
+
+def _searched_random_side(proto) -> dict[str, Any]:
+    # the random side LR-searched where the set's own lr trained the synthetic side
+    return {"ior_random": "search"} if proto.lr_policy == "method" and proto.ior_random != "search" else {}
+
+
+def _no_batch_augmentation_for_hard(proto) -> dict[str, Any]:
+    # without use_aug_for_hard DD-Ranking dropped its batch augmentation, DSA included, from the hard-label run
+    if proto.label != "soft" or proto.hard_dropped == BATCH_AUGMENTATION:
+        return {}
+    return {"hard_dropped": BATCH_AUGMENTATION}
+
+
+def _test_window(recipe):
+    # 0.1.x tested only at epochs e (0-based) > 0.8 x epochs, i.e. after test_after = floor(0.8 E) + 1 (1-based;
+    # at most epochs - 1: below 5 epochs 0.1.x took no test point at all, ddr tests the last epoch)
+    return dataclasses.replace(recipe, test_after=min(math.floor(0.8 * recipe.epochs) + 1, recipe.epochs - 1))
+
+
+def _schedule_0_1(recipe):
+    # 0.1.x: 'step' decayed once, half-way; 'cosine' was a true cosine to 0
+    if recipe.scheduler == "step":
+        return dataclasses.replace(recipe, step_size=recipe.epochs // 2 + 1, gamma=0.1)
+    if recipe.scheduler == "cosine":
+        return dataclasses.replace(recipe, scheduler="cosineannealing")
+    return recipe
+
+
+def _real_0_1(proto) -> dict[str, Any]:
+    # 0.1.x trained the reference with the evaluator's own optimiser and schedule at default_lr, real_batch_size,
+    # without augmentation, for its epochs
+    return {"real": dataclasses.replace(proto.train, lr=DEFAULT_LR, batch_size=REAL_BATCH_SIZE, augmentation=None,
+                                        loss="ce", loss_args={})}
+
+
+RULES: dict[str, Rule] = {r.name: r for r in (
+    Rule("lr-search-asymmetry", "1.6.3", "random side LR-searched while the set's own lr trains the synthetic side",
+         _searched_random_side),
+    Rule("real-reference-as-evaluator", "6.1.8, b1", "real reference for the evaluator's epochs and test interval, "
+         "at real_batch_size", _real_as_evaluator),
+    Rule("quarter-cosine", "6.1.15", "'cosine' as 0.2.0's quarter period ending at 0.5x the LR", _quarter_cosine),
+    Rule("hard-run-without-dsa", "b3", "no batch augmentation (DSA included) in the hard-label run of a soft-label "
+         "protocol without use_aug_for_hard", _no_batch_augmentation_for_hard),
+    Rule("real-reference-0.1", "0.1.x", "real reference with the evaluator's optimiser and schedule at default_lr "
+         "0.01", _real_0_1),
+    Rule("schedule-0.1", "0.1.x", "'step' = StepLR(epochs // 2 + 1, 0.1), 'cosine' a true cosine",
+         lambda p: _recipes(p, _schedule_0_1)),
+    Rule("test-window-0.1", "0.1.x", "test points only after 0.8 x epochs", lambda p: _recipes(p, _test_window)),
+)}
+# an edition applies its rules in this order (the 0.1.x real reference takes the train recipe before its
+# schedule and test window are applied to both)
+EDITION_RULES: dict[str, tuple[str, ...]] = {
+    "ddr": (),
+    "ddranking-0.2": ("lr-search-asymmetry", "real-reference-as-evaluator", "quarter-cosine", "hard-run-without-dsa"),
+    "leaderboard-2025-02": ("lr-search-asymmetry", "hard-run-without-dsa", "real-reference-0.1", "schedule-0.1",
+                            "test-window-0.1"),
+}
+
+
+def with_rules(proto, names: tuple[str, ...]):
+    """`proto` with the named rules applied in order (the edition field unchanged)."""
+    for name in names:
+        proto = dataclasses.replace(proto, **RULES[name].apply(proto))
+    return proto
+
+
+def edition_of(proto, name: str):
+    """`proto` (a ddr.protocols.Protocol, the `ddr` edition) under edition `name`."""
+    check_edition(name)
+    if name == DEFAULT_EDITION or getattr(proto, "edition", DEFAULT_EDITION) == name:
+        return proto
+    if proto.edition != DEFAULT_EDITION:
+        raise ValueError(f"protocol {proto.name} is already the {proto.edition} edition")
+    edited = dataclasses.replace(with_rules(proto, EDITION_RULES[name]), edition=name)
+    return dataclasses.replace(edited, edition_changes=edition_changes(proto, edited))
+
+
+def edition_changes(base, edited) -> dict[str, Any]:
+    """What an edition changed, field by field ({'real.epochs': [before, after], ...}), for result.json."""
+    out: dict[str, Any] = {}
+    def diff(prefix: str, a: dict[str, Any], b: dict[str, Any]) -> None:  # as_dict leaves unset test_after out
+        out.update({f"{prefix}.{k}": [a.get(k), b.get(k)] for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)})
+
+    for f in ("train", "real"):
+        diff(f, getattr(base, f).as_dict(), getattr(edited, f).as_dict())
+    for f in ("ior_random",):
+        if getattr(base, f) != getattr(edited, f):
+            out[f] = [getattr(base, f), getattr(edited, f)]
+    if base.label == "soft" and base.hard_recipe() != edited.hard_recipe():  # Acc(syn, hard) of soft LRS only
+        diff("hard", base.hard_recipe().as_dict(), edited.hard_recipe().as_dict())
+    return out
+
+
+__all__ = ["DEFAULT_EDITION", "EDITIONS", "EDITION_RULES", "RULES", "Edition", "Rule", "check_edition",
+           "edition_changes", "edition_of", "with_rules"]

@@ -1,0 +1,82 @@
+"""The correction ledger: each correction undone alone, on a real digits set, paired by round."""
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from ddr import metrics
+from ddr.eval.ledger import CASES, QUANTITIES, Case, build, paired, to_markdown, undone
+from ddr.protocols import load_protocol
+from ddr.protocols.editions import EDITION_RULES, RULES
+from ddr.protocols.ledger import LEDGER_FILE, rows_for
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+TINY, SOFT = str(FIXTURES / "tiny-lrs.yaml"), str(FIXTURES / "tiny-soft.yaml")
+
+
+def test_every_rule_that_undoes_a_correction_has_a_ledger_case_that_it_changes():
+    ddr_corrections = set(EDITION_RULES["ddranking-0.2"])  # the leaderboard's extra rules are 0.1.x behaviours
+    assert {c.rule for c in CASES} == ddr_corrections
+    for case in CASES:
+        proto = load_protocol(case.protocol)
+        proto = case.make_variant(proto) if case.make_variant else proto
+        assert undone(proto, case.rule) != proto  # the case measures something
+    with pytest.raises(ValueError, match="changes nothing"):
+        undone(load_protocol("digits-lrs-hard"), "quarter-cosine")  # without the variant: step schedule
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("ledger-cache")
+    cosine = dataclasses.replace(CASES[3], protocol=TINY)
+    method_lr = dataclasses.replace(CASES[4], protocol=TINY)
+    cases = (Case("real-reference-as-evaluator", TINY), Case("hard-run-without-dsa", SOFT), cosine, method_lr)
+    return build(method="random", ipc=2, seed=5, cache_dir=str(cache), cases=cases, progress=lambda m: None)
+
+
+def test_a_ledger_row_changes_only_what_its_correction_touches(ledger):
+    rows = {(r["rule"], r["protocol"]): r for r in ledger["rows"]}
+    real = rows["real-reference-as-evaluator", "tiny-lrs"]
+    assert real["undone"]["real.epochs"] == [6, 20] and real["acc_syn"]["delta"] == 0 == real["ior"]["delta"]
+    assert real["hlr"]["delta"] == pytest.approx(real["acc_real"]["delta"])  # HLR moves with Acc(real) alone
+    assert real["acc_real"]["delta"] != 0 and real["acc_syn"]["se"] == 0
+    hard = rows["hard-run-without-dsa", "tiny-soft"]
+    assert hard["undone"]["hard.augmentation"] == [{"name": "dsa"}, None]
+    assert hard["acc_syn"]["delta"] == 0 and hard["acc_real"]["delta"] == 0  # only Acc(syn, hard), so HLR
+    cos = rows["quarter-cosine", "tiny-lrs"]
+    assert cos["undone"]["train.scheduler"] == ["cosineannealing", "cosine"] and cos["variant"]
+    lr = rows["lr-search-asymmetry", "tiny-lrs"]
+    assert lr["acc_syn"]["delta"] == 0 and lr["undone"]["ior_random"] == ["method", "search"]
+    for r in (real, hard, cos, lr):
+        assert {q for q in QUANTITIES if q in r} == set(QUANTITIES) and r["acc_syn"]["rounds"] == 2
+
+
+def test_the_analytic_rows_follow_from_the_ddr_result(ledger):
+    pct = next(r for r in ledger["rows"] if r["rule"] == "lrs-from-percent" and r["protocol"] == "tiny-lrs")
+    twice = next(r for r in ledger["rows"] if r["rule"] == "lrs-appended-twice" and r["protocol"] == "tiny-lrs")
+    assert pct["lrs"]["rounds"] == 2 and twice["lrs"]["delta"] == 0
+    assert twice["lrs_std"]["delta"] != 0 or pct["lrs"]["delta"] != 0
+    assert paired([0.1, 0.2], [0.3, 0.2]) == pytest.approx({"delta": 0.1, "se": 0.1, "rounds": 2})
+    assert metrics.exp_normalise(100 * 0.01) == pytest.approx(1.0)  # one point of alpha in percent: e^1 -> 1
+
+
+def test_the_ledger_renders_and_a_release_finds_its_protocols_rows(ledger, tmp_path):
+    md = to_markdown(ledger)
+    assert md.count("\n| ") == len(ledger["rows"]) + 1 and "± " in md
+    path = tmp_path / "ledger.json"
+    path.write_text(json.dumps(ledger))
+    got = rows_for([("tiny-lrs", 1)], path)
+    assert got and all(r["protocol"] == "tiny-lrs" for r in got) and rows_for([("digits-lrs-hard", 99)], path) == []
+
+
+def test_the_committed_ledger_covers_every_case_and_analytic_correction():
+    ledger = json.loads(LEDGER_FILE.read_text())
+    have = {(r["rule"], r["protocol"]) for r in ledger["rows"]}
+    assert {(c.rule, c.protocol) for c in CASES} <= have
+    assert {r for r, _ in have} >= set(RULES) - {"real-reference-0.1", "schedule-0.1", "test-window-0.1"}
+    for r in ledger["rows"]:
+        assert r["protocol_version"] == load_protocol(r["protocol"]).version  # made with today's protocols
+    hard = load_protocol("digits-lrs-hard")
+    assert {r["rule"] for r in rows_for([(hard.name, hard.version)])} >= {"real-reference-as-evaluator",
+                                                                          "lrs-from-percent"}
