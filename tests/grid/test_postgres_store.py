@@ -91,6 +91,38 @@ def test_a_grid_logs_through_ddr_server_over_postgresql(gridproj, postgres):
     assert len(workers) == 2
 
 
+@pytest.mark.postgres
+@pytest.mark.slow  # a PostgreSQL, the grid's private MLflow server, two workers
+def test_a_parallel_grid_over_postgresql_puts_its_private_server_in_front(gridproj, postgres):
+    """--tracking-uri postgresql://...: the runner serves the database for the grid's duration; the runs land in
+    it and the artifacts in ./mlartifacts, uploaded through that server; the password is never recorded."""
+    from mlflow import MlflowClient
+
+    from tests.grid.conftest import FIXTURES
+
+    (gridproj / "tiny-lrs.yaml").write_text((FIXTURES / "tiny-lrs.yaml").read_text())
+    (gridproj / "team.yaml").write_text(GRID.replace("  rand-b: {random_seed: 302}\n", ""))  # two cells
+    store = postgres.create_database("grid")
+    postgres.execute("postgres", "ALTER USER ddr PASSWORD 's3cret'")  # trust auth: accepted, not needed
+    secret = store.replace("ddr@", "ddr:s3cret@")
+    msgs = []
+    report = run_grid(load_grid(gridproj / "team.yaml"), LocalExecutor(workers=2), out=gridproj / "out",
+                      tracking_uri=secret, progress=msgs.append)
+    assert [c.status for c in report.cells] == ["ran", "ran"]
+    [served] = [m for m in msgs if m.startswith("MLflow server http://127.0.0.1:")]
+    assert "ddr:***@127.0.0.1" in served
+    db = MlflowClient(with_driver(store))
+    for c in report.cells:
+        assert c.result.mlflow["tracking_uri"] == with_driver(store).replace("ddr@", "ddr:***@")
+        [parent] = parent_runs(with_driver(store), c.cell.id, "FINISHED")
+        kids = db.search_runs([parent.info.experiment_id],
+                              filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+        assert len(kids) == len(c.result.trainings)
+        stored = gridproj / "mlartifacts" / parent.info.artifact_uri.split(":", 1)[1].lstrip("/")
+        assert sorted(p.name for p in stored.iterdir()) == sorted(["result.json", c.result.predictions["file"]])
+    assert not any("s3cret" in p.read_text() for p in (gridproj / "out").rglob("*.json"))  # grid.json, results
+
+
 def test_a_postgresql_store_is_served_with_its_driver_named_and_its_artifacts_proxied(tmp_path, monkeypatch):
     from ddr.errors import DDRError
     from ddr.grid.server import MlflowServer
