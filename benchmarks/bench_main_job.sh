@@ -1,25 +1,44 @@
 #!/usr/bin/env bash
-# The main job's time from a clean checkout with the venv in place: clone REV of this repository into a
-# scratch folder, link the existing .venv, run tools/main.sh's steps (without its setup step) under
-# /usr/bin/time, and print wall and CPU time (user + sys, the fairer figure on a shared machine) with the
-# load average at start and end.
-#   benchmarks/bench_main_job.sh [REV] [SCRATCH]      (default: HEAD, /tmp/ddr-main-job; VENV=... to use
-#                                                     another checkout's .venv)
+# The main job's time from a clean checkout with the venv in place, before and after, in one run: for each
+# revision, clone this repository into a scratch folder, link the existing .venv, run tools/main.sh's steps
+# (without its setup step) under /usr/bin/time, and print wall and CPU time (user + sys, the fairer figure on a
+# shared machine) with the load average at start and end; then the ratio after / before.
+#   benchmarks/bench_main_job.sh [AFTER] [BEFORE]   (default: HEAD alone; VENV=... to use another checkout's
+#                                                   .venv, SCRATCH=... for the clones, default /tmp/ddr-main-job)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-rev=${1:-HEAD} dest=${2:-/tmp/ddr-main-job}
-rm -rf "$dest"
-git clone -q "$here" "$dest"
-git -C "$dest" checkout -q "$rev"
-ln -s "${VENV:-$here/.venv}" "$dest/.venv"
-cd "$dest"
-export PATH="$PWD/.venv/bin:$PATH" MLFLOW_DISABLE_TELEMETRY=true DVC_NO_ANALYTICS=1 PYTHONPATH="$PWD"
-unset DDR_CACHE_DIR MLFLOW_TRACKING_URI
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}  # as tools/main.sh
-echo "rev $(git rev-parse --short HEAD); start $(date -u +%T); load $(cut -d' ' -f1-3 /proc/loadavg); $(nproc --all) cores"
-/usr/bin/time -f "main job: %e s wall, %U s user + %S s sys CPU" bash -c '
-  dvc repro >dvc-repro.log 2>&1 || { tail -30 dvc-repro.log; exit 1; }
-  ddr rank results >/dev/null
-  ddr registry verify >/dev/null'
-echo "end $(date -u +%T); load $(cut -d' ' -f1-3 /proc/loadavg)"
-/usr/bin/time -f "second run: %e s wall" dvc repro >/dev/null
+after=${1:-HEAD} before=${2:-}
+scratch=${SCRATCH:-/tmp/ddr-main-job}
+
+run() {  # run REV LABEL -> prints "LABEL wall_s"
+  local rev=$1 label=$2 dest="$scratch/$2"
+  rm -rf "$dest"
+  git clone -q "$here" "$dest"
+  git -C "$dest" checkout -q "$rev"
+  ln -s "${VENV:-$here/.venv}" "$dest/.venv"
+  (
+    cd "$dest"
+    export PATH="$PWD/.venv/bin:$PATH" MLFLOW_DISABLE_TELEMETRY=true DVC_NO_ANALYTICS=1 PYTHONPATH="$PWD"
+    unset DDR_CACHE_DIR MLFLOW_TRACKING_URI
+    export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}  # as tools/main.sh
+    echo "$label: rev $(git rev-parse --short HEAD); start $(date -u +%T); load $(cut -d' ' -f1-3 /proc/loadavg); $(nproc --all) cores" >&2
+    start=$(date +%s.%N)
+    /usr/bin/time -f "$label: %e s wall, %U s user + %S s sys CPU" bash -c '
+      dvc repro >dvc-repro.log 2>&1 || { tail -30 dvc-repro.log; exit 1; }
+      ddr rank results >/dev/null
+      ddr registry verify >/dev/null' >&2
+    end=$(date +%s.%N)
+    echo "$label: end $(date -u +%T); load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+    /usr/bin/time -o second.time -f "$label second run: %e s wall" dvc repro >/dev/null 2>&1
+    cat second.time >&2
+    echo "$label $(echo "$end - $start" | bc)"
+  )
+}
+
+a=$(run "$after" after)
+echo "$a"
+if [ -n "$before" ]; then
+  b=$(run "$before" before)
+  echo "$b"
+  echo "after / before wall: $(echo "scale=3; ${a#* } / ${b#* }" | bc)"
+fi

@@ -1,7 +1,9 @@
 """ddr: the DD-Ranking benchmark, re-implemented correctly, as a reproducibility registry."""
 from typing import Any
 
-__version__ = "0.1.0"
+from ddr.version import __version__
+
+__all__ = ["__version__", "evaluate"]
 
 
 def evaluate(kind: str, **kwargs: Any):

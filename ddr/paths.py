@@ -27,6 +27,7 @@ RELEASES = Path("releases")
 
 
 CACHE_DIR_ENV = "DDR_CACHE_DIR"  # the CLI's --cache-dir binds it too
+TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"  # MLflow's own variable; the CLI's --tracking-uri binds it too
 
 
 def default_cache_dir() -> Path:

@@ -23,11 +23,11 @@ from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ddr.errors import DDRError
+from ddr.paths import TRACKING_URI_ENV
 
 DEFAULT_DB = "mlflow.db"
 ARTIFACTS_DIR = "mlartifacts"  # beside a sqlite store, never the working directory
 PROBE_TIMEOUT_S = 5.0
-TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"  # MLflow's own variable; the CLI's --tracking-uri binds it too
 GIT_COMMIT_TAG = "ddr.git_commit"
 MLFLOW_GIT_COMMIT_TAG = "mlflow.source.git.commit"  # MLflow's own, shown in its UI
 STORE_LOCK_WAIT_S = 300.0  # another process creating or migrating the same new sqlite store

@@ -81,12 +81,13 @@ def _certainty(rows: list[dict], confidence: int) -> str:
 
 
 def release_summary(folder: Path) -> str:
-    ranking = json.loads((folder / "ranking.json").read_text())
-    b = ranking["bootstrap"]
+    from registry.ranking import read_ranking
+
+    ranking = read_ranking(folder / "ranking.json")
+    b = ranking["posterior_draws"]
     conf = int(b["confidence"] * 100)
-    how = b.get("method", "bootstrap resamples of rounds")
-    lines = [_wrap(f"DD-Ranking release {ranking.get('version', folder.name)}. Rank certainty: {how}, "
-                   f"{b['resamples']} draws (seed {b['seed']}); 'rank a-b' is the {conf}% rank interval.")]
+    lines = [_wrap(f"DD-Ranking release {ranking.get('version', folder.name)}. Rank certainty: {b['method']}, "
+                   f"{b['draws']} draws (seed {b['seed']}); 'rank a-b' is the {conf}% rank interval.")]
     for t in ranking["tables"]:
         rows = t["rows"]
         lines += ["", f"{t['dataset']}, {t['ipc']} image(s) per class, {t['label']} labels, {t['score'].upper()} "

@@ -11,9 +11,52 @@ from pathlib import Path
 import click
 
 from ddr.errors import DDRError
+from pipelines.lazy_group import LazyGroup
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# Each command is imported when it is run (pipelines.lazy_group), so that `ddr data real` loads, and the DVC
+# stage running it depends on, that command's code only. name -> ("module:attr", the first sentence of its
+# help, which `ddr --help` shows without importing it).
+COMMANDS = {
+    "data": ("pipelines.data_cmd:data", "Real data sets, random baselines and distilled sets."),
+    "distill": ("pipelines.distill_cmd:distill_cmd",
+                "Distil a data set with a reference method: random, herding, kcenter, dm or dc."),
+    "leaderboard": ("pipelines.leaderboard_cmd:leaderboard",
+                    "DD-Ranking's published leaderboard beside ddr's numbers."),
+    "protocols": ("pipelines.misc_cmd:protocols", "Shipped evaluation protocols (versioned YAML)."),
+    "rank": ("pipelines.rank_cmd:rank",
+             "Rank evaluations (result.json files or folders holding them) per (data set, ipc, label, score), "
+             "best first, with Student-t posterior draws over rounds for how sure each rank is (the registry's "
+             "ranking, unsigned)."),
+    "ray": ("pipelines.ray_cmd:ray_group",
+            "Start and stop a Ray cluster for `ddr eval grid --executor ray` (pip install .[ray])."),
+    "registry": ("pipelines.registry_cmd:registry_group",
+                 "Signed, versioned, verifiable ranking releases (releases/<version>/)."),
+    "report": ("pipelines.appendix:report_cmd",
+               "Print a short plain-text summary of a result.json or a release folder, for a paper's appendix."),
+    "server": ("pipelines.grid_cmd:server_cmd",
+               "Start one MLflow tracking server on 127.0.0.1 over the project's store, for many concurrent "
+               "writers."),
+    "submit": ("pipelines.submit_cmd:submit_cmd",
+               "Submit a distilled set: validate it, copy it to submissions/, version it with DVC and declare it "
+               "in params.yaml."),
+    "teacher": ("pipelines.teacher_cmd:teacher", "Teachers for soft-label evaluations."),
+    "ui": ("pipelines.misc_cmd:ui", "Start the MLflow UI on 127.0.0.1 over the project's tracking store."),
+}
+EVAL_COMMANDS = {
+    "acc": ("pipelines.eval_cmd:acc_cmd", "Plain test accuracy under the method's recipe (mean and std over rounds)."),
+    "ars": ("pipelines.eval_cmd:ars_cmd",
+            "Augmentation-robust score: syn - random accuracy with and without the protocol's augmentation."),
+    "grid": ("pipelines.grid_cmd:grid_cmd",
+             "Run an evaluation grid (methods x data sets x ipc x metrics): each cell once, found by its content "
+             "hash."),
+    "lrs": ("pipelines.eval_cmd:lrs_cmd",
+            "Label-robust score: HLR, IOR and LRS against random subsets of the same size."),
+}
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="ddr")
 def cli() -> None:
     """ddr: DD-Ranking metrics, done correctly, as a reproducibility registry.
@@ -26,26 +69,9 @@ def cli() -> None:
     """
 
 
-from pipelines import data_cmd, distill_cmd, eval_cmd, grid_cmd, misc_cmd, submit_cmd, teacher_cmd  # noqa: E402  (commands register on import)
-from pipelines.appendix import report_cmd  # noqa: E402
-from pipelines.registry_cmd import registry_group  # noqa: E402
-from pipelines import leaderboard_cmd  # noqa: E402
-from pipelines.ray_cmd import ray_group  # noqa: E402
-
-cli.add_command(data_cmd.data)
-cli.add_command(eval_cmd.eval_group)
-cli.add_command(eval_cmd.rank)
-cli.add_command(misc_cmd.protocols)
-cli.add_command(misc_cmd.ui)
-cli.add_command(teacher_cmd.teacher)
-cli.add_command(distill_cmd.distill_cmd)
-eval_cmd.eval_group.add_command(grid_cmd.grid_cmd)
-cli.add_command(grid_cmd.server_cmd)
-cli.add_command(registry_group)
-cli.add_command(submit_cmd.submit_cmd)
-cli.add_command(leaderboard_cmd.leaderboard)
-cli.add_command(report_cmd)
-cli.add_command(ray_group)
+@cli.group("eval", cls=LazyGroup, lazy=EVAL_COMMANDS)
+def eval_group() -> None:
+    """Evaluate distilled sets: LRS (hard or soft labels), ARS, plain accuracy."""
 
 
 def main(argv: list[str] | None = None) -> None:

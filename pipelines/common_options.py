@@ -12,8 +12,7 @@ from collections.abc import Callable
 import click
 from click.shell_completion import CompletionItem
 
-from ddr.paths import CACHE_DIR_ENV
-from ddr.tracking import TRACKING_URI_ENV
+from ddr.paths import CACHE_DIR_ENV, TRACKING_URI_ENV
 
 DEVICE_ENV = "DDR_DEVICE"
 

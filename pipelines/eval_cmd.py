@@ -1,4 +1,4 @@
-"""`ddr eval lrs|ars|acc` and `ddr rank`."""
+"""`ddr eval lrs|ars|acc` (the `eval` group itself is in pipelines.cli)."""
 from __future__ import annotations
 
 import functools
@@ -14,13 +14,7 @@ from pipelines.common_options import (CACHE_DIR_OPT, TRACKING_URI_OPT, dataset_o
                                       protocol_option)
 from pipelines.json_output import emit, json_option
 from pipelines.progress import TrainingProgress
-from pipelines.registry_options import seed_option
-from pipelines.report import ranking_table, result_table
-
-
-@click.group("eval")
-def eval_group() -> None:
-    """Evaluate distilled sets: LRS (hard or soft labels), ARS, plain accuracy."""
+from pipelines.report import result_table
 
 
 def _common(fn):
@@ -83,7 +77,7 @@ def _run(kind: str, force: bool, as_json: bool, **fields) -> None:
 
 def _command(kind: str, summary: str, example: str):
     def deco(fn):
-        @eval_group.command(kind, help=f"{summary}\n\n\b\nExample:\n  {example}")
+        @click.command(kind, help=f"{summary}\n\n\b\nExample:\n  {example}")
         @_common
         @functools.wraps(fn)
         def cmd(**kwargs):
@@ -132,38 +126,3 @@ def _method_name(path: str) -> str:
         if isinstance(d, dict) and d.get("method"):
             return str(d["method"])
     return Path(path).resolve().name
-
-
-@click.command()
-@click.argument("results", nargs=-1, required=True, type=click.Path())
-@click.option("--out", default=None, type=click.Path(), help="Also write ranking.json, ranking.md, ranking.csv, "
-              "metrics.json and plots/ (DVC plots data, one file per table) here.")
-@seed_option(0, "Bootstrap seed (recorded).")
-@json_option("the ranking (as ranking.json holds it)")
-def rank(results: tuple[str, ...], out: str | None, seed: int, as_json: bool) -> None:
-    """Rank evaluations (result.json files or folders holding them) per (data set, ipc, label, score), best
-    first, with a bootstrap over rounds for how sure each rank is (the registry's ranking, unsigned).
-
-    \b
-    Example:
-      ddr rank results/ --out ranking/
-    """
-    from registry.ranking import build_ranking, load_results
-    from registry.page.text import to_csv, to_markdown
-    from registry.util import check_writable
-
-    if out:
-        check_writable(out, "--out", folder=True)
-    ranking = build_ranking(load_results(list(results)), seed=seed)
-    emit(ranking, ranking_table(ranking), as_json)
-    if out:
-        from pipelines.ranking_plots import write_plots
-
-        folder = Path(out)
-        write_plots(ranking, folder)  # first: it checks every table's file name before writing
-        (folder / "ranking.json").write_text(json.dumps(ranking, indent=2) + "\n")
-        (folder / "ranking.md").write_text(to_markdown(ranking, "working copy (unsigned)"))
-        (folder / "ranking.csv").write_text(to_csv(ranking))
-        flat = {f"{t['dataset']}/ipc{t['ipc']}/{t['label']}/{t['score']}": {r["method"]: round(r["mean"], 6) for r in t["rows"]}
-                for t in ranking["tables"]}
-        (folder / "metrics.json").write_text(json.dumps(flat, indent=2, sort_keys=True) + "\n")

@@ -7,7 +7,7 @@ import sys
 import click
 import yaml
 
-from ddr.protocols import list_protocols, protocol_summary, raw_protocol
+from ddr.protocols import list_protocols, load_protocol, protocol_summary, raw_protocol
 from ddr.tracking import resolve_tracking_uri
 from pipelines.common_options import TRACKING_URI_OPT, complete_protocol
 from pipelines.json_output import emit, json_option
@@ -48,6 +48,24 @@ def protocols_show(name: str, as_json: bool) -> None:
     """
     raw = raw_protocol(name)
     emit(raw, yaml.safe_dump(raw, sort_keys=False).rstrip(), as_json)
+
+
+@protocols.command("validate")
+@click.argument("file")
+@json_option("the check (file, ok, name, version, sha256)")
+def protocols_validate(file: str, as_json: bool) -> None:
+    """Check a protocol file (or shipped name) against the protocol schema, as `ddr eval` does before it
+    trains: its include chain merged, every field's type and range, the rules between fields, augmentations
+    and losses (docs/schemas/protocol.schema.json). Exit 0 with one OK line; exit 2 with one line naming the
+    first field at fault.
+
+    \b
+    Example:
+      ddr protocols validate my-protocol.yaml
+    """
+    p = load_protocol(file)
+    emit({"file": file, "ok": True, "name": p.name, "version": p.version, "sha256": p.sha256},
+         f"OK: {file} is protocol {p.ref} (sha256 {p.sha256[:16]})", as_json)
 
 
 from pipelines.protocols_import_cmd import protocols_import  # noqa: E402  (its own module: heavy imports lazy)

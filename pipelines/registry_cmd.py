@@ -12,14 +12,32 @@ from pathlib import Path
 import click
 
 from ddr.errors import DDRError
-from pipelines import registry_keys_cmd, registry_view_cmd, reproduce_cmd
 from pipelines.common_options import TRACKING_URI_OPT
 from pipelines.json_output import emit, json_option
+from pipelines.lazy_group import LazyGroup
 from pipelines.registry_options import (KEYRING_OPT, PASSPHRASE_OPT, RELEASES_OPT, SIGNING_KEYS_OPT, load_keys,
                                         seed_option)
 
 
-@click.group("registry")
+# the subcommands of other modules, imported when run (pipelines.lazy_group): publishing a release loads no
+# key management, viewing or reproduction code
+LAZY = {
+    "diff": ("pipelines.registry_view_cmd:diff_cmd", "Show rank moves and metric changes from release A to release B."),
+    "keygen": ("pipelines.registry_keys_cmd:keygen",
+               "Create an Ed25519 signing key and trust its public key in the keyring."),
+    "ls": ("pipelines.registry_view_cmd:ls_cmd",
+           "List releases, oldest first (unverified metadata; run verify to check them)."),
+    "reproduce": ("pipelines.reproduce_cmd:reproduce_cmd",
+                  "Re-run cells of a release from its provenance and compare the numbers."),
+    "show": ("pipelines.registry_view_cmd:show_cmd",
+             "Print a release's ranking (Markdown, CSV, JSON), its provenance, or its LRS tables in the "
+             "DD-Ranking leaderboard's CSV format (ddranking-csv: HLR and IOR in percentage points)."),
+    "trust": ("pipelines.registry_keys_cmd:trust_cmd",
+              "Add a public key (a .pub file from keygen: raw hex, or a PEM file) to a keyring, or remove one."),
+}
+
+
+@click.group("registry", cls=LazyGroup, lazy=LAZY)
 def registry_group() -> None:
     """Signed, versioned, verifiable ranking releases (releases/<version>/).
 
@@ -180,7 +198,5 @@ def timestamp_cmd(releases_dir, key_paths, passphrase_env, keyring_path, expires
     click.echo(f"timestamped head {head}: {path}")
 
 
-for _cmd in (registry_keys_cmd.keygen, registry_keys_cmd.trust_cmd, publish_cmd, verify_cmd, timestamp_cmd,
-             registry_view_cmd.ls_cmd, registry_view_cmd.show_cmd, registry_view_cmd.diff_cmd,
-             reproduce_cmd.reproduce_cmd):
+for _cmd in (publish_cmd, verify_cmd, timestamp_cmd):
     registry_group.add_command(_cmd)

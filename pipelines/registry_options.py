@@ -1,5 +1,5 @@
 """What the `ddr registry` commands (and `ddr rank`, which ranks as a release does) share: the releases,
-keyring and bootstrap-seed options, and reading signing keys (with a passphrase from the environment or a
+keyring and rank-certainty seed options, and reading signing keys (with a passphrase from the environment or a
 prompt)."""
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _check_seed(ctx: click.Context, param: click.Parameter, value: int | None) -
 
 
 def seed_option(default: int | None, help: str) -> Callable:
-    """--seed, the bootstrap's seed, refused (one line, exit 2) outside 0 .. 2**32 - 1 before the command runs."""
+    """--seed of the rank-certainty draws, refused (one line, exit 2) outside 0 .. 2**32 - 1 before anything runs."""
     return click.option("--seed", type=int, default=default, show_default=default is not None, callback=_check_seed,
                         help=help)
 

@@ -53,10 +53,10 @@ def show_cmd(version, releases_dir, fmt):
     if fmt == "ddranking-csv":
         from registry.leaderboard import to_ddranking_csv
         from registry.layout import read_statement_unverified
-        from registry.util import read_json
+        from registry.ranking import read_ranking
 
         created = str(read_statement_unverified(path)["predicate"].get("created_at") or "")[:10]
-        click.echo(to_ddranking_csv(read_json(path / "ranking.json", "ranking"), date=created), nl=False)
+        click.echo(to_ddranking_csv(read_ranking(path / "ranking.json"), date=created), nl=False)
         return
     name = {"md": "ranking.md", "csv": "ranking.csv", "json": "ranking.json", "provenance": "provenance.json"}[fmt]
     try:

@@ -12,9 +12,11 @@ from __future__ import annotations
 REGISTRY_SCHEMA = "ddr.release/v1"
 REGISTRY_SCHEMA_V2 = "ddr.release/v2"
 # ranking.json v2 adds, per table, `unpaired_reason` (why rounds were not paired) and, per row, `same_set_as`
-# (other methods of the table that are the same set); a v1 ranking reads as a v2 one without them
-RANKING_SCHEMA = "ddr.ranking/v2"
-PROVENANCE_SCHEMA = "ddr.provenance/v1"
+# (other methods of the table that are the same set); v3 renames `bootstrap` {resamples, ...} to
+# `posterior_draws` {draws, ...}: it holds Student-t posterior draws. Older rankings still read
+# (registry/ranking_record.py upgrade). Provenance v2 carries `posterior_draws` for v1's `bootstrap` likewise.
+RANKING_SCHEMA = "ddr.ranking/v3"
+PROVENANCE_SCHEMA = "ddr.provenance/v2"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://ddr.dev/registry/release/v1"
 # Release format 2: same statement as format 1, but the registry also carries a signed timestamp

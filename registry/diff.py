@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from registry.ranking import table_key
-from registry.util import read_json
+from registry.ranking import read_ranking, table_key
 
 
 def load_ranking(release_dir: str | Path) -> dict:
-    return read_json(Path(release_dir) / "ranking.json", "ranking")
+    return read_ranking(Path(release_dir) / "ranking.json")
 
 
 def diff_rankings(a: dict, b: dict) -> dict:

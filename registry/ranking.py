@@ -255,7 +255,7 @@ def build_ranking(results: list[Result], seed: int = DEFAULT_SEED, resamples: in
     """The ranking snapshot: one table per (dataset, ipc, label, score), rows ordered best first, plus one LRS
     table per (dataset, ipc) across label kinds (label "all") where more than one label kind has LRS results."""
     if resamples < 1:
-        raise DDRError(f"bootstrap resamples must be positive; got {resamples}")
+        raise DDRError(f"the number of posterior draws (--resamples) must be positive; got {resamples}")
     groups: dict[tuple, list[Result]] = {}
     skipped = []
     for r in results:
@@ -276,17 +276,36 @@ def build_ranking(results: list[Result], seed: int = DEFAULT_SEED, resamples: in
                for k, rs in sorted(combined.items()) if len({r.data["label"] for r in rs}) > 1]
     tables.sort(key=lambda t: (t["dataset"], t["ipc"], t["label"], t["score"], t.get("selection", ""),
                                t.get("student", ""), t.get("edition", "")))
-    return {
+    ranking = {
         "schema": RANKING_SCHEMA,
-        "bootstrap": {"seed": seed, "resamples": resamples, "confidence": CONFIDENCE,
-                      "method": "Student-t posterior draws of the means (df = rounds - 1)",
-                      "unit": "rounds, paired across the methods of a table when every round's random draw "
-                              "(inputs.random[].indices_sha256) matches (certainty 'paired'), else drawn per "
-                              "method ('unpaired', with unpaired_reason)",
-                      "rng": "numpy.random.default_rng([seed, crc32('dataset/ipc/label/score')])"},
+        "posterior_draws": {"seed": seed, "draws": resamples, "confidence": CONFIDENCE,
+                            "method": "Student-t posterior draws of the means (df = rounds - 1)",
+                            "unit": "rounds, paired across the methods of a table when every round's random draw "
+                                    "(inputs.random[].indices_sha256) matches (certainty 'paired'), else drawn per "
+                                    "method ('unpaired', with unpaired_reason)",
+                            "rng": "numpy.random.default_rng([seed, crc32('dataset/ipc/label/score')])"},
         "tables": tables,
         "skipped": skipped,
     }
+    check_ranking(ranking, "the ranking built")  # what a release or `ddr rank --out` writes is one the schema holds
+    return ranking
+
+
+def check_ranking(d: Any, where: str | Path) -> None:
+    """A ranking mapping of the current format (registry/ranking_record.py Ranking), else one DDRError line."""
+    from ddr.records.validation import validate
+    from registry.ranking_record import Ranking
+
+    validate(Ranking, d, str(where))
+
+
+def read_ranking(path: str | Path) -> dict:
+    """A ranking.json, checked; an older format (v1, v2) upgraded in memory to the current one."""
+    from registry.ranking_record import upgrade
+
+    d = upgrade(read_json(Path(path), "ranking"))
+    check_ranking(d, path)
+    return d
 
 
 def train_seconds(d: dict) -> float | None:

@@ -110,7 +110,7 @@ def build_provenance(results: list[Result], version: str, created_at: str, repo:
                                    "processor": platform.processor() or None, "cpu_count": os.cpu_count()},
                      "results": _unique({"device": e.get("device"), "platform": e.get("platform")} for e in envs)},
         "mlflow_run_ids": _unique((r.data.get("mlflow") or {}).get("run_id") for r in results),
-        "bootstrap": ranking["bootstrap"],
+        "posterior_draws": ranking["posterior_draws"],
         "cells": cells,
     }
 

@@ -26,7 +26,7 @@ def check_semver(text: str) -> str:
 
 
 def check_seed(seed: Any, what: str = "--seed") -> int:
-    """A bootstrap seed: an integer numpy's generators take (0 .. 2**32 - 1), checked before any ranking."""
+    """A seed of the rank-certainty draws: an integer numpy's generators take (0 .. 2**32 - 1), checked before any ranking."""
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
         raise DDRError(f"{what} must be an integer from 0 to 2**32 - 1; got {seed}")
     return seed

@@ -1,12 +1,12 @@
-"""No import cycles among the project's modules (ddr/, registry/, pipelines/).
+"""No import cycles among the project's modules (ddr/, registry/, pipelines/), lazy imports included.
 
-The graph holds the imports a module runs when it is imported: its top-level statements, including
-those under module-level if/try/with and in class bodies, but not imports inside functions (they run on
-call, after every module has finished importing, so they cannot take part in an import-time cycle;
-several are deliberately deferred to keep `ddr --help` light) nor those under `if TYPE_CHECKING:`.
+The graph holds EVERY import statement of a module, wherever it stands: at the top, under if/try/with, in
+class bodies, inside functions (the project defers many imports to keep `ddr --help` light), and under
+`if TYPE_CHECKING:`. A deferred import still means each module needs the other: two modules that import
+each other, at any depth, are one module split in two, and which half runs first depends on the caller.
 `from pkg import name` is an edge to `pkg.name` when that is a module of the project, else to `pkg`.
-Implicit imports of parent packages are not edges: Python initialises a package before its submodules,
-so a submodule seeing its own package half-initialised is not a cycle this test means.
+Implicit imports of parent packages are not edges (Python initialises a package before its submodules),
+but an explicit `import ddr` or `from ddr import name` is an edge to the package's own __init__.
 """
 from __future__ import annotations
 
@@ -26,45 +26,23 @@ def _modules() -> dict[str, Path]:
     return out
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
-
-
-def _import_time_nodes(body: list[ast.stmt]):
-    for node in body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            yield node
-        elif isinstance(node, ast.If):
-            if not _is_type_checking(node.test):
-                yield from _import_time_nodes(node.body)
-            yield from _import_time_nodes(node.orelse)
-        elif isinstance(node, ast.Try):
-            for block in (node.body, node.orelse, node.finalbody, *(h.body for h in node.handlers)):
-                yield from _import_time_nodes(block)
-        elif isinstance(node, (ast.With, ast.ClassDef)):
-            yield from _import_time_nodes(node.body)
-
-
 def _edges(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     out: set[str] = set()
-    for node in _import_time_nodes(ast.parse(path.read_text()).body):
+    for node in ast.walk(ast.parse(path.read_text())):  # every statement, function bodies included
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names if a.name in modules)
-            continue
-        base = node.module or ""
-        if node.level:  # relative import
-            anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-            base = ".".join(anchor + ([base] if base else []))
-        for alias in node.names:
-            target = f"{base}.{alias.name}"
-            if target in modules:
-                out.add(target)
-            elif base in modules:
-                out.add(base)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative import
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            for alias in node.names:
+                target = f"{base}.{alias.name}"
+                if target in modules:
+                    out.add(target)
+                elif base in modules:
+                    out.add(base)
     out.discard(name)
     return out
 
@@ -101,10 +79,26 @@ def test_the_graph_sees_the_imports():
     assert {"ddr.kernel.registry", "ddr.data.real", "ddr.data.real_data", "registry.release"} <= set(graph)
     assert "ddr.data.folders" in graph["ddr.data.real"] and "ddr.data.real_data" in graph["ddr.data.folders"]
     assert "ddr.kernel.atomic" in graph["registry.release"]
+    assert "ddr.eval.api" in graph["ddr"]  # ddr.evaluate imports it inside the function
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
 
 
-def test_module_level_imports_form_no_cycle():
+def test_the_graph_reads_imports_wherever_they_stand(tmp_path):
+    pkg = tmp_path / "p"
+    pkg.mkdir()
+    (pkg / "m.py").write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from p import typed\n"
+        "class C:\n    import p.in_class\n"
+        "def f():\n    from . import lazy\n    def g():\n        import p.nested\n"
+        "try:\n    from .guarded import name\nexcept ImportError:\n    pass\n"
+        "import p\n")
+    names = ("p", "p.m", "p.typed", "p.in_class", "p.lazy", "p.nested", "p.guarded")
+    modules = {n: pkg / "x.py" for n in names}
+    assert _edges("p.m", pkg / "m.py", modules) == set(names) - {"p.m"}
+
+
+def test_no_import_cycle_even_through_imports_inside_functions():
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
 

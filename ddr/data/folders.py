@@ -9,8 +9,8 @@ Memory: 4 * N * C * H * W bytes per split, e.g. TinyImageNet train at 64 px 4.9 
 DDR_MAX_DATA_BYTES (default 32 GiB) is streamed instead (ddr.data.streaming): the training split is read
 from its files batch by batch, the test split is held as uint8; the numbers are the same either way.
 
-Resizing: shorter side to the target, bilinear (PIL, antialiased), then a centre crop; an image
-already at the target size is used as is. The ImageNet family's test split (ImageNet-1K and its
+Resizing (ddr.data.image_decode): shorter side to the target, bilinear (PIL, antialiased), then a centre
+crop; an image already at the target size is used as is. The ImageNet family's test split (ImageNet-1K and its
 10-class subsets) is decoded as every method evaluates it: shorter side to im_size / 0.875 (256 for 224),
 then a centre crop of im_size. DD-Ranking squashed ImageNet to exactly 224 x 224 (aspect
 ratio lost) while the methods evaluate with Resize -> CenterCrop (reference 2.10, 6.1.13); the
@@ -24,14 +24,13 @@ DD-Ranking required an undocumented re-organisation into class folders.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
 import torch
 from PIL import Image
 
 from ddr.data.folder_data import FolderData
+from ddr.data.image_decode import read_images
 from ddr.data.real_data import DATASETS, RealData
 from ddr.errors import DDRError, unknown
 
@@ -93,61 +92,9 @@ def scan_split(split_dir: Path, classes: list[str]) -> tuple[list[Path], list[in
     return paths, labels
 
 
-def _resize_crop(img: Image.Image, size: tuple[int, int], crop_ratio: float = 1.0) -> Image.Image:
-    h, w = size
-    if crop_ratio != 1.0:
-        return _eval_resize_crop(img, size, crop_ratio)
-    if img.size == (w, h):
-        return img
-    scale = max(h / img.height, w / img.width)  # shorter side (relative to the target) to the target
-    nw, nh = max(w, round(img.width * scale)), max(h, round(img.height * scale))
-    img = img.resize((nw, nh), Image.BILINEAR)
-    left, top = (nw - w) // 2, (nh - h) // 2
-    return img.crop((left, top, left + w, top + h))
-
-
-def _eval_resize_crop(img: Image.Image, size: tuple[int, int], crop_ratio: float) -> Image.Image:
-    """torchvision's Resize(round(min(size) / crop_ratio)) + CenterCrop(size) on a PIL image: the methods'
-    ImageNet test transform (Resize 256 + CenterCrop 224 at crop_ratio 0.875), with its integer rounding."""
-    h, w = size
-    short = round(min(h, w) / crop_ratio)
-    if img.width <= img.height:
-        nw, nh = short, int(short * img.height / img.width)
-    else:
-        nw, nh = int(short * img.width / img.height), short
-    if (nw, nh) != img.size:
-        img = img.resize((nw, nh), Image.BILINEAR)
-    if nw < w or nh < h:  # torchvision pads a too-small image; resizing up keeps every pixel an image pixel
-        return _resize_crop(img, size)
-    top, left = int(round((nh - h) / 2.0)), int(round((nw - w) / 2.0))
-    return img.crop((left, top, left + w, top + h))
-
-
-def _read(path: Path, size: tuple[int, int], mode: str, crop_ratio: float = 1.0) -> np.ndarray:
-    try:
-        with Image.open(path) as img:
-            arr = np.array(_resize_crop(img.convert(mode), size, crop_ratio), dtype=np.uint8)  # writable copy
-    except OSError as exc:
-        raise DDRError(f"cannot read image {path}: {exc}") from None
-    return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
-
-
 def _max_bytes() -> int:
     raw = os.environ.get("DDR_MAX_DATA_BYTES")
     return int(raw) if raw else DEFAULT_MAX_BYTES
-
-
-def read_images(paths: list[Path], size: tuple[int, int], mode: str = "RGB", threads: int | None = None,
-                crop_ratio: float = 1.0) -> torch.Tensor:
-    """Decode to a uint8 N x C x H x W tensor (threads: PIL releases the GIL while decoding). crop_ratio < 1:
-    resize the shorter side to size / crop_ratio, then centre-crop (the ImageNet test transform)."""
-    c = 1 if mode == "L" else 3
-    out = torch.empty(len(paths), c, *size, dtype=torch.uint8)
-    workers = threads or min(8, os.cpu_count() or 1)
-    with ThreadPoolExecutor(workers) as pool:
-        for i, arr in enumerate(pool.map(lambda p: _read(p, size, mode, crop_ratio), paths)):
-            out[i] = torch.from_numpy(arr)
-    return out
 
 
 def build_folder_data(name: str, train: tuple[list[Path], list[int]], test: tuple[list[Path], list[int]],

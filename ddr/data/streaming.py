@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from ddr.data.folder_data import FolderData
+from ddr.data.image_decode import read_images
 from ddr.kernel.atomic import write_text_atomic
 from ddr.kernel.digests import sha256_bytes, sha256_file
 
@@ -108,8 +109,6 @@ class FolderImages:
         return self  # files stay where they are; batches are moved by whoever consumes them
 
     def decode_uint8(self, idx: Sequence[int], threads: int | None = None) -> torch.Tensor:
-        from ddr.data.folders import read_images
-
         return read_images([self.paths[i] for i in idx], self.size, self.mode, threads=threads)
 
     def decode(self, idx: Sequence[int], threads: int | None = None) -> torch.Tensor:
@@ -247,8 +246,6 @@ def streamed_data(name: str, train: tuple[list[Path], list[int]], test: tuple[li
                   test_crop: float = 1.0) -> StreamedData:
     """The streamed counterpart of folders.build_folder_data (same arguments): decodes the test split once
     (uint8) and, where `mean`/`std` are None, makes one pass over the training files for their statistics."""
-    from ddr.data.folders import read_images
-
     x_te = read_images(test[0], im_size, mode, crop_ratio=test_crop)
     if mean is None or std is None:
         mean, std = channel_stats(FolderImages(train[0], im_size, mode, (0.0,), (1.0,)).chunks_uint8())

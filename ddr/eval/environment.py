@@ -8,9 +8,9 @@ from pathlib import Path
 
 import torch
 
-import ddr
 from ddr.data.digest import file_md5
 from ddr.kernel.git import git_commit
+from ddr.version import __version__
 
 
 def _cpu_model() -> str | None:
@@ -27,7 +27,7 @@ def environment(device: torch.device) -> dict:
     hardware = torch.cuda.get_device_name(device) if device.type == "cuda" else (
         platform.processor() or _cpu_model() or platform.machine())
     return {
-        "ddr": ddr.__version__,
+        "ddr": __version__,
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": __import__("numpy").__version__,

@@ -1,8 +1,9 @@
 """The result of one evaluation: what result.json serialises (docs/result-schema.md)."""
 from __future__ import annotations
 
+import functools
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -87,68 +88,38 @@ def training_resources(trainings: list[dict[str, Any]]) -> dict[str, Any]:
             "fresh_train_seconds": round(sum(float(t["seconds"]) for t in fresh), 3)}
 
 
-# The shape of what save() writes where consumers read it (docs/result-schema.md): per path, the keys
-# (required, optional) of the mapping there ("[]": every item of a list, "*": every value of a mapping).
-# A key outside both is not something an evaluation writes.
 # the top-level fields to_dict drops when empty
 OPTIONAL_FIELDS = ("extra", "resources", "selection", "predictions", "per_class_accuracy")
-RECORD_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "protocol": (("name", "version", "sha256"), ("student", "edition", "edition_changes")),
-    "metrics.*": (("mean", "std", "per_round"), ()),
-    "inputs": (("distilled", "random", "dataset", "teachers"), ("real_checkpoint",)),
-    # source, licence: added by the grid's export from the set's meta.json (ddr.grid.pipeline.export_results)
-    "inputs.distilled": (("path", "md5", "lr"), ("content_sha256", "resized", "source", "licence")),
-    "inputs.dataset": (("name", "sha256", "source"), ()),
-    # one round's random draw (EvalSession.random_baseline): indices_sha256 names the draw; md5 is the DVC md5
-    # of the versioned folder it was read from, files_sha256 the original files of an image-folder data set
-    "inputs.random[]": (("round", "seed", "indices_sha256"), ("path", "md5", "files_sha256")),
-}
+
+
+@functools.cache
+def result_model() -> type:
+    """The pydantic model of a result.json: EvalResult's fields, the nested records typed in result_record.py
+    (built on first use: pydantic stays out of commands that read no result)."""
+    from ddr.eval.result_record import derive_result_model
+
+    return derive_result_model(EvalResult, SCHEMA, OPTIONAL_FIELDS)
 
 
 def record_fields(path: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """(required, optional) keys of the mapping at `path` ("" for the result itself), None where unspecified."""
-    if path == "":
-        names = [f.name for f in fields(EvalResult)]
-        return tuple(n for n in names if n not in OPTIONAL_FIELDS), OPTIONAL_FIELDS
-    return RECORD_FIELDS.get(path)
+    """(required, optional) keys of the record at `path` ("" for the result itself; "[]" an item of a list,
+    "*" a value of a mapping), None where the schema holds no record there."""
+    from ddr.eval.result_record import model_at
 
-
-def _check_keys(d: Any, path: str, where: str | Path) -> None:
-    name = path or "the result"
-    if not isinstance(d, dict):
-        raise ResultSchemaError(f"{where}: {name} must be a mapping, got {type(d).__name__}")
-    required, optional = record_fields(path)
-    missing = [k for k in required if k not in d]
-    unknown = sorted(set(d) - set(required) - set(optional))
-    if missing:
-        raise ResultSchemaError(f"{where}: {name} lacks {', '.join(missing)}")
-    if unknown:
-        raise ResultSchemaError(f"{where}: {name} holds {', '.join(unknown)}, which no evaluation writes")
+    model = model_at(result_model(), path)
+    if model is None:
+        return None
+    keys = [(f.alias or name, f.is_required()) for name, f in model.model_fields.items()]
+    return tuple(k for k, req in keys if req), tuple(k for k, req in keys if not req)
 
 
 def check_record(d: Any, where: str | Path = "result") -> None:
-    """A result.json mapping has the shape evaluations write: the top-level fields of EvalResult, and the
-    nested records consumers read (RECORD_FIELDS: protocol, metrics, inputs and each round's random draw)."""
+    """A result.json mapping has the shape evaluations write (result_model): one ResultSchemaError line naming
+    the first field at fault."""
+    from ddr.records.validation import validate
+
     check_schema(d, where)
-    _check_keys(d, "", where)
-    for path in RECORD_FIELDS:
-        parts = path.replace("[]", ".[]").split(".")
-        values = [d]
-        for part in parts:
-            nxt = []
-            for v in values:
-                if part == "[]":
-                    if not isinstance(v, list):
-                        raise ResultSchemaError(f"{where}: {path[:-2]} must be a list")
-                    nxt += v
-                elif part == "*":
-                    if not isinstance(v, dict) or not v:
-                        raise ResultSchemaError(f"{where}: {path[:-2]} must be a non-empty mapping")
-                    nxt += list(v.values())
-                else:
-                    nxt.append(v[part])  # present: the parent's check came first
-            values = nxt
-        for v in values:
-            _check_keys(v, path, where)
-    if not isinstance(d["trainings"], list) or not all(isinstance(t, dict) for t in d["trainings"]):
-        raise ResultSchemaError(f"{where}: trainings must be a list of mappings")
+    try:
+        validate(result_model(), d, str(where))
+    except DDRError as exc:
+        raise ResultSchemaError(str(exc)) from None

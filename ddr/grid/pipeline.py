@@ -20,7 +20,7 @@ from typing import Any
 from ddr.checks import check_name, confined, name_key, number
 from ddr.errors import DDRError
 from ddr.eval.result import check_record
-from ddr.grid.spec import GridSpec
+from ddr.grid.grid_spec import GridSpec
 from ddr.kernel.atomic import atomic_folder
 from ddr.paths import result_parts
 

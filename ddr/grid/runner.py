@@ -24,7 +24,7 @@ from ddr.errors import DDRError
 from ddr.grid.cell import Cell, CellStore, write_json_atomic
 from ddr.grid.executors import Executor, Outcome, SerialExecutor
 from ddr.grid.messages import Task
-from ddr.grid.spec import GridSpec
+from ddr.grid.grid_spec import GridSpec
 from ddr.kernel.clock import utc_now
 from ddr.locks import exclusive_lock
 from ddr.tracking import display_uri

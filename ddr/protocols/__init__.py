@@ -10,68 +10,109 @@ import dataclasses
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic.json_schema import SkipJsonSchema
+from typing_extensions import TypedDict
 
 from ddr.errors import DDRError, unknown
 from ddr.kernel.digests import json_sha256
-from ddr.protocols.checks import check_protocol_fields, check_recipe
+from ddr.records.fields import Flag, Mapping, Name, Number, PositiveNumber, Text, refuse
+from ddr.records.validation import RecordError, check_fields, validate
 
-OPTIMIZERS = ("sgd", "adam", "adamw")
+# The dataclasses below are the protocol's schema: their type hints state every check a protocol file's
+# field gets (ddr.records.fields) and, exported, its JSON Schema (docs/schemas/protocol.schema.json).
+Optimizer = Literal["sgd", "adam", "adamw"]
+Scheduler = Literal["step", "cosine", "cosineannealing", "constant"]
+OPTIMIZERS = get_args(Optimizer)
+SCHEDULERS = get_args(Scheduler)
 FIVE_LR_GRID = (0.001, 0.005, 0.01, 0.05, 0.1)  # DD-Ranking's search grid (reference 1.1)
 BATCH_MIXING = ("mixup", "cutmix")  # the batch mixing ddr drops from the hard-label run
 # what DD-Ranking dropped from it (`aug_func=None` without use_aug_for_hard): its batch augmentation, DSA
 # included (deviation b3); the DD-Ranking editions do the same
 BATCH_AUGMENTATION = (*BATCH_MIXING, "dsa")
-IOR_RANDOM_SIDES = ("method", "search")
-SCHEDULERS = ("step", "cosine", "cosineannealing", "constant")
+IorRandom = Literal["method", "search"]
+IOR_RANDOM_SIDES = get_args(IorRandom)
+RECORD = ConfigDict(extra="forbid")
+
+
+def _two_numbers(value: Any) -> Any:
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise refuse(f"must be two numbers, got {value!r}")
+    return tuple(value)
+
+
+def _lr_list(value: Any) -> Any:
+    if not isinstance(value, (list, tuple)) or not value:
+        raise refuse(f"must list positive learning rates, got {value!r}")
+    return value
+
+
+def _sorted_floats(values: tuple[float, ...]) -> tuple[float, ...]:
+    return tuple(sorted(float(v) for v in values))
+
+
+class LossArgs(TypedDict, total=False):
+    """What build_loss takes besides the loss's name."""
+
+    __pydantic_config__ = RECORD  # type: ignore[misc]
+    temperature: PositiveNumber
+    scale_t2: Flag
+    mse_weight: Number(low=0)
+    ce_weight: Number(low=0)
+
+
+class Zca(TypedDict, total=False):
+    __pydantic_config__ = RECORD  # type: ignore[misc]
+    eps: PositiveNumber
+
+
+LrGrid = Annotated[tuple[PositiveNumber, ...], BeforeValidator(_lr_list), AfterValidator(_sorted_floats),
+                   WithJsonSchema({"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 1})]
 
 
 @dataclass(frozen=True)
 class TrainRecipe:
     """How one student is trained. `lr` is set for fixed-LR recipes (the real-data reference)."""
 
-    epochs: int
-    batch_size: int
-    optimizer: str = "sgd"
-    lr: float | None = None
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    betas: tuple[float, float] = (0.9, 0.999)
-    scheduler: str = "step"
-    step_size: int | None = None
-    gamma: float = 0.1
-    test_interval: int = 10
+    __pydantic_config__ = RECORD
+
+    epochs: Number(low=1, integer=True)
+    batch_size: Number(low=1, integer=True)
+    optimizer: Optimizer = "sgd"
+    lr: PositiveNumber | None = None
+    momentum: Number(low=0, high=1) = 0.9
+    weight_decay: Number(low=0) = 5e-4
+    betas: Annotated[tuple[Number(low=0, high=1), Number(low=0, high=1)], BeforeValidator(_two_numbers)] = (0.9, 0.999)
+    scheduler: Scheduler = "step"
+    step_size: Number(low=1, integer=True) | None = None
+    gamma: Number(low=0, low_open=True, high=1) = 0.1
+    test_interval: Number(low=1, integer=True) = 10
     # no test point at epochs <= test_after (1-based): DD-Ranking 0.1.x tested only after 0.8 x epochs
     # (the leaderboard edition); 0 = from the first interval on
-    test_after: int = 0
-    augmentation: dict[str, Any] | None = None
-    loss: str = "ce"
-    loss_args: dict[str, Any] = field(default_factory=dict)  # temperature, scale_t2, mse_weight, ce_weight
+    test_after: Number(low=0, integer=True) = 0
+    augmentation: Mapping | None = None  # checked by ddr.augment.build_augmentation
+    loss: Name = "ce"
+    loss_args: LossArgs = field(default_factory=dict)
 
     def __post_init__(self):
-        check_recipe(self)
-        if self.optimizer not in OPTIMIZERS:
-            raise DDRError(f"unknown optimizer '{self.optimizer}'; valid: {', '.join(OPTIMIZERS)}")
-        if self.scheduler not in SCHEDULERS:
-            raise DDRError(f"unknown scheduler '{self.scheduler}'; valid: {', '.join(SCHEDULERS)}")
+        check_fields(self)
         if self.scheduler == "step" and not self.step_size:
-            raise DDRError("scheduler 'step' needs step_size")  # DD-Ranking asserted deep inside training
-        for name in ("epochs", "batch_size", "test_interval"):
-            if int(getattr(self, name)) < 1:
-                raise DDRError(f"{name} must be at least 1")
-        if not 0 <= int(self.test_after) < int(self.epochs):
-            raise DDRError(f"test_after must lie in [0, epochs), got {self.test_after}")
+            raise RecordError("scheduler 'step' needs step_size")  # DD-Ranking asserted deep inside training
+        if not self.test_after < self.epochs:
+            raise RecordError(f"test_after must lie in [0, epochs), got {self.test_after}")
         from ddr.augment import build_augmentation
         from ddr.losses import build_loss
 
-        build_augmentation(self.augmentation)  # unknown names or keys fail here, at load time
-        valid = {"temperature", "scale_t2", "mse_weight", "ce_weight"}
-        extra = sorted(set(self.loss_args) - valid)
-        if extra:
-            raise DDRError(f"loss_args: unknown key '{extra[0]}'; valid: {', '.join(sorted(valid))}")
-        build_loss(self.loss, **self.loss_args)
+        try:  # unknown names or keys fail here, at load time
+            build_augmentation(self.augmentation)
+            build_loss(self.loss, **self.loss_args)
+        except RecordError:
+            raise
+        except DDRError as exc:
+            raise RecordError(str(exc)) from None
 
     def as_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -90,9 +131,16 @@ class TrainRecipe:
 class TeacherSpec:
     """A teacher network: trained by ddr on the real data with `train` when no checkpoint is given."""
 
-    model: str
+    __pydantic_config__ = RECORD
+
+    model: Name
     train: TrainRecipe
-    model_args: dict[str, Any] = field(default_factory=dict)
+    model_args: Mapping = field(default_factory=dict)
+
+    def __post_init__(self):
+        check_fields(self)
+        if self.train.lr is None:
+            raise RecordError("train needs a fixed lr")
 
     def as_dict(self) -> dict[str, Any]:
         return {"model": self.model, "model_args": self.model_args, "train": self.train.as_dict()}
@@ -103,90 +151,76 @@ class SoftLabels:
     """Soft-label regime (reference 2.3): mode S (one stored label per image; random sets labelled once
     by the teachers) or M (the teacher ensemble relabels every augmented batch)."""
 
-    mode: str
-    teachers: tuple[TeacherSpec, ...]
-    use_aug_for_hard: bool = False
+    __pydantic_config__ = RECORD
+
+    mode: Literal["S", "M"]
+    teachers: Annotated[tuple[TeacherSpec, ...], AfterValidator(lambda t: t or _no_teacher()),
+                        Field(json_schema_extra={"minItems": 1})]
+    use_aug_for_hard: Flag = False
+
+    def __post_init__(self):
+        check_fields(self)
 
 
-def _soft(raw: Any, where: str) -> SoftLabels:
-    if not isinstance(raw, dict):
-        raise DDRError(f"{where} must be a mapping")
-    valid = {"mode", "teachers", "use_aug_for_hard"}
-    extra = sorted(set(raw) - valid)
-    if extra:
-        raise DDRError(f"{where}: unknown field '{extra[0]}'; valid: {', '.join(sorted(valid))}")
-    mode = str(raw.get("mode", ""))
-    if mode not in ("S", "M"):
-        raise DDRError(f"{where}: mode must be 'S' or 'M', got '{mode}'")
-    teachers = raw.get("teachers") or []
-    if not teachers:
-        raise DDRError(f"{where}: needs at least one teacher")
-    specs = []
-    for i, t in enumerate(teachers):
-        if not isinstance(t, dict) or "model" not in t or "train" not in t:
-            raise DDRError(f"{where}: teachers[{i}] needs 'model' and 'train'")
-        rec = _recipe(t["train"], f"{where}: teachers[{i}].train")
-        if rec.lr is None:
-            raise DDRError(f"{where}: teachers[{i}].train needs a fixed lr")
-        specs.append(TeacherSpec(str(t["model"]), rec, dict(t.get("model_args") or {})))
-    return SoftLabels(mode, tuple(specs), bool(raw.get("use_aug_for_hard", False)))
-
-
-def _recipe(raw: Any, where: str) -> TrainRecipe:
-    if not isinstance(raw, dict):
-        raise DDRError(f"{where} must be a mapping")
-    valid = {f.name for f in dataclasses.fields(TrainRecipe)}
-    extra = sorted(set(raw) - valid)
-    if extra:
-        raise DDRError(f"{where}: unknown field '{extra[0]}'; valid: {', '.join(sorted(valid))}")
-    missing = [k for k in ("epochs", "batch_size") if k not in raw]
-    if missing:
-        raise DDRError(f"{where}: missing required field '{missing[0]}'")
-    raw = dict(raw)
-    if "betas" in raw:
-        if not isinstance(raw["betas"], (list, tuple)):
-            raise DDRError(f"{where}: betas must be two numbers, got {raw['betas']!r}")
-        raw["betas"] = tuple(raw["betas"])
-    try:
-        return TrainRecipe(**raw)
-    except TypeError:  # betas that are not a list of numbers, and the like
-        raise DDRError(f"{where}: fields of the wrong type") from None
-    except DDRError as exc:
-        raise DDRError(f"{where}: {exc}") from None
+def _no_teacher():
+    raise refuse("must name at least one teacher")
 
 
 @dataclass(frozen=True)
 class Protocol:
-    name: str
-    version: int
-    dataset: str
-    model: str
+    """A protocol as its (include-merged) YAML states it; `raw` is that mapping, which its sha256 digests."""
+
+    __pydantic_config__ = RECORD
+
+    name: Name
+    version: Number(low=1, integer=True)
+    dataset: Name
+    model: Name
     train: TrainRecipe
     real: TrainRecipe
-    lr_grid: tuple[float, ...]
-    rounds: int = 5
-    seed_base: int = 0
-    weight: float = 0.5
-    label: str = "hard"
-    lr_policy: str = "search"  # 'search': both sides searched; 'method': both use the set's lr.pt if it has one
-    model_args: dict[str, Any] = field(default_factory=dict)
+    lr_grid: LrGrid
+    rounds: Number(low=1, integer=True) = 5
+    seed_base: Number(low=0, integer=True) = 0
+    weight: Number(low=0, high=1, cast=float) = 0.5
+    label: Literal["hard", "soft"] = "hard"
+    # 'search': both sides searched; 'method': both use the set's lr.pt if it has one
+    lr_policy: Literal["search", "method"] = "search"
+    model_args: Mapping = field(default_factory=dict)
     soft: SoftLabels | None = None
-    zca: dict[str, Any] | None = None  # {eps: 0.1}: whiten train, test and random sets (MTT/DATM preprocessing)
-    hard_lr_grid: tuple[float, ...] = FIVE_LR_GRID  # searched for Acc(syn, hard) of a soft-label protocol
-    paired: bool = False  # syn and random students of a round share initialisation and batch order
-    ior_random: str = "method"  # lr_policy method: the random side the score's IOR uses (both are recorded)
-    ddp: bool = False  # the real-data reference trains data-parallel over several GPUs when present (ddr.train.ddp)
-    description: str = ""
-    notes: str = ""
-    selection: str = "test"  # 'test' | 'val' | 'last': which checkpoint and LR are reported (ddr.eval.selection)
-    val_fraction: float = 0.2  # share of each class carved off the training set under selection 'val'
-    # the ops the hard-label run of a soft-label protocol drops without use_aug_for_hard: Mixup/CutMix in ddr;
-    # DSA too in the DD-Ranking editions (deviation b3). Set by ddr.protocols.editions, never in a file
-    hard_dropped: tuple[str, ...] = BATCH_MIXING
-    edition: str = "ddr"  # a run option, never in a file: ddr.protocols.editions
-    # what the edition changed from the file's recipe, {"real.epochs": [before, after], ...} (result.json)
-    edition_changes: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    zca: Zca | None = None  # {eps: 0.1}: whiten train, test and random sets (MTT/DATM preprocessing)
+    hard_lr_grid: LrGrid = FIVE_LR_GRID  # searched for Acc(syn, hard) of a soft-label protocol
+    paired: Flag = False  # syn and random students of a round share initialisation and batch order
+    ior_random: IorRandom = "method"  # lr_policy method: the random side the score's IOR uses (both are recorded)
+    ddp: Flag = False  # the real-data reference trains data-parallel over several GPUs when present (ddr.train.ddp)
+    description: Text = ""
+    notes: Text = ""
+    # which checkpoint and LR are reported (ddr.eval.selection)
+    selection: Literal["test", "val", "last"] = "test"
+    # share of each class carved off the training set under selection 'val'
+    val_fraction: Number(low=0, low_open=True, high=0.5, high_open=True, cast=float) = 0.2
+    # set by the run, never in a file (NOT_IN_FILE): the ops the hard-label run of a soft-label protocol drops
+    # without use_aug_for_hard (Mixup/CutMix in ddr; DSA too in the DD-Ranking editions, deviation b3), the
+    # edition (ddr.protocols.editions), what it changed from the file's recipe ({"real.epochs": [before, after],
+    # ...}, in result.json) and the file's mapping itself
+    hard_dropped: SkipJsonSchema[tuple[str, ...]] = BATCH_MIXING
+    edition: SkipJsonSchema[Name] = "ddr"
+    edition_changes: SkipJsonSchema[dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    raw: SkipJsonSchema[dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self):
+        check_fields(self)
+        if self.label == "hard" and self.train.loss != "ce":
+            raise RecordError(f"label 'hard' trains with cross-entropy ('ce'); loss {self.train.loss!r} needs "
+                              "soft labels (label: soft with a soft section)")
+        if self.real.lr is None:
+            raise RecordError("real needs a fixed lr (the reference is trained once, not searched)")
+        if self.label == "soft" and self.soft is None:
+            raise RecordError("label 'soft' needs a 'soft' section (mode, teachers)")
+        if self.label == "soft" and self.train.loss == "ce":
+            raise RecordError("label 'soft' needs a soft loss in train (kl, sce or mse_gt)")
+        if self.selection == "val" and self.zca is not None:
+            raise RecordError("selection 'val' is not supported with zca (the whitening is fit on the training set "
+                              "the validation split comes from)")
 
     def hard_recipe(self) -> TrainRecipe:
         """Acc(syn, hard) of soft-label LRS: the recipe with cross-entropy. Without use_aug_for_hard ddr drops
@@ -221,10 +255,7 @@ def without_batch_mixing(spec: dict[str, Any] | None,
     return ops[0] if len(ops) == 1 else {**spec, "ops": ops}
 
 
-_TOP = {"name", "version", "dataset", "model", "model_args", "train", "real", "lr_grid", "rounds",
-        "seed_base", "weight", "label", "lr_policy", "description", "notes", "soft", "zca", "hard_lr_grid",
-        "paired", "ior_random", "ddp", "selection", "val_fraction"}
-_REQUIRED = ("name", "version", "dataset", "model", "train", "real", "lr_grid")
+NOT_IN_FILE = ("hard_dropped", "edition", "edition_changes", "raw")  # Protocol's fields a run sets
 
 
 def _field_defaults(cls: type) -> dict[str, Any]:
@@ -241,78 +272,16 @@ def _get(raw: dict[str, Any], key: str) -> Any:
 
 
 def parse_protocol(raw: Any, source: str) -> Protocol:
+    """A protocol mapping (its include chain merged) validated through Protocol: one DDRError line naming
+    the field on the first problem."""
+    where = f"protocol {source}"
     if not isinstance(raw, dict):
-        raise DDRError(f"protocol {source}: not a YAML mapping")
-    for key in _REQUIRED:
-        if key not in raw:
-            raise DDRError(f"protocol {source}: missing required field '{key}'")
-    extra = sorted(set(raw) - _TOP)
-    if extra:
-        raise DDRError(f"protocol {source}: unknown field '{extra[0]}'; valid: {', '.join(sorted(_TOP))}")
-    check_protocol_fields(raw, source)
-    loss = raw["train"].get("loss", RECIPE_DEFAULTS["loss"]) if isinstance(raw.get("train"), dict) \
-        else RECIPE_DEFAULTS["loss"]
-    if _get(raw, "label") == "hard" and loss != "ce":
-        raise DDRError(f"protocol {source}: label 'hard' trains with cross-entropy ('ce'); loss {loss!r} needs "
-                       "soft labels (label: soft with a soft section)")
-    grid = _lr_list(raw["lr_grid"], f"protocol {source}: lr_grid")
-    hard_grid = _lr_list(_get(raw, "hard_lr_grid"), f"protocol {source}: hard_lr_grid")
-    ior_random = str(_get(raw, "ior_random"))
-    if ior_random not in IOR_RANDOM_SIDES:
-        raise DDRError(f"protocol {source}: ior_random must be one of {', '.join(IOR_RANDOM_SIDES)}")
-    if not isinstance(_get(raw, "paired"), bool):
-        raise DDRError(f"protocol {source}: paired must be true or false")
-    train = _recipe(raw["train"], f"protocol {source}: train")
-    real = _recipe(raw["real"], f"protocol {source}: real")
-    if real.lr is None:
-        raise DDRError(f"protocol {source}: real needs a fixed lr (the reference is trained once, not searched)")
-    if _get(raw, "lr_policy") not in ("search", "method"):
-        raise DDRError(f"protocol {source}: lr_policy must be 'search' or 'method'")
-    if not 0 <= float(_get(raw, "weight")) <= 1:
-        raise DDRError(f"protocol {source}: weight must lie in [0, 1]")
-    label = str(_get(raw, "label"))
-    if label not in ("hard", "soft"):
-        raise DDRError(f"protocol {source}: label must be 'hard' or 'soft'")
-    soft = _soft(raw["soft"], f"protocol {source}: soft") if raw.get("soft") is not None else None
-    if label == "soft" and soft is None:
-        raise DDRError(f"protocol {source}: label 'soft' needs a 'soft' section (mode, teachers)")
-    if label == "soft" and train.loss == "ce":
-        raise DDRError(f"protocol {source}: label 'soft' needs a soft loss in train (kl, sce or mse_gt)")
-    if not isinstance(_get(raw, "ddp"), bool):
-        raise DDRError(f"protocol {source}: ddp must be true or false")
-    zca = raw.get("zca")
-    if zca is not None and (not isinstance(zca, dict) or set(zca) - {"eps"}):
-        raise DDRError(f"protocol {source}: zca must be a mapping with only 'eps'")
-    selection = str(_get(raw, "selection"))
-    if selection not in ("test", "val", "last"):
-        raise DDRError(f"protocol {source}: selection must be 'test', 'val' or 'last'")
-    val_fraction = float(_get(raw, "val_fraction"))
-    if not 0.0 < val_fraction < 0.5:
-        raise DDRError(f"protocol {source}: val_fraction must lie in (0, 0.5)")
-    if selection == "val" and zca is not None:
-        raise DDRError(f"protocol {source}: selection 'val' is not supported with zca (the whitening is fit on "
-                       "the training set the validation split comes from)")
-    return Protocol(
-        name=str(raw["name"]), version=int(raw["version"]), dataset=str(raw["dataset"]), model=str(raw["model"]),
-        train=train, real=real, lr_grid=grid,
-        rounds=int(_get(raw, "rounds")), seed_base=int(_get(raw, "seed_base")),
-        weight=float(_get(raw, "weight")), label=label,
-        lr_policy=str(_get(raw, "lr_policy")), model_args=dict(raw.get("model_args") or {}),
-        soft=soft, zca=zca, description=str(_get(raw, "description")), notes=str(_get(raw, "notes")), raw=raw,
-        hard_lr_grid=hard_grid, paired=bool(_get(raw, "paired")), ior_random=ior_random,
-        ddp=bool(_get(raw, "ddp")),
-        selection=selection, val_fraction=val_fraction,
-    )
-
-
-def _lr_list(raw: Any, where: str) -> tuple[float, ...]:
-    try:
-        grid = tuple(sorted(float(v) for v in raw))
-    except (TypeError, ValueError):
-        grid = ()
-    if not grid or any(v <= 0 for v in grid):
-        raise DDRError(f"{where} must list positive learning rates")
-    return grid
+        raise DDRError(f"{where}: not a YAML mapping")
+    stated = sorted(set(raw) & set(NOT_IN_FILE))
+    if stated:
+        valid = sorted(f.name for f in dataclasses.fields(Protocol) if f.name not in NOT_IN_FILE)
+        raise DDRError(f"{where}: unknown field '{stated[0]}'; valid: {', '.join(valid)}")
+    return validate(Protocol, {**raw, "raw": raw}, where)
 
 
 def _shipped() -> dict[str, Any]:

@@ -79,10 +79,10 @@ def render_page(ranking: dict, version: str, meta: dict | None = None, sensitivi
     known at publication (reproduced: {cell id: key ids}, over `cells`). With sign = (the exact ranking.json
     bytes, the keys, the threshold) the page carries its self-check: the view of the page as rendered
     (page_view) signed with the ranking."""
-    bootstrap = ranking["bootstrap"]
+    draws = ranking["posterior_draws"]
     reproduced = reproduced or {}
-    context = {"version": version, "meta": list((meta or {}).items()), "bootstrap": bootstrap,
-               "tables": [_table(t, bootstrap["confidence"]) for t in ranking["tables"]],
+    context = {"version": version, "meta": list((meta or {}).items()), "draws": draws,
+               "tables": [_table(t, draws["confidence"]) for t in ranking["tables"]],
                "per_class": _per_class(ranking), "sensitivity": sensitivity,
                "reproductions": format_reproductions({c: {"match": reproduced.get(c, []), "mismatch": []}
                                                       for c in cells or []}, cells or []),

@@ -44,13 +44,13 @@ def _md_cell(text: object) -> str:
 
 
 def to_markdown(ranking: dict, version: str, meta: dict | None = None) -> str:
-    b = ranking["bootstrap"]
+    b = ranking["posterior_draws"]
     lines = [f"# DD-Ranking release {version}", ""]
     if meta:
         for k, v in meta.items():
             lines.append(f"- {k}: {_md_cell(v)}")
         lines.append("")
-    lines += [f"Rank certainty: {b['resamples']} Student-t posterior draws over rounds (seed {b['seed']}); "
+    lines += [f"Rank certainty: {b['draws']} Student-t posterior draws over rounds (seed {b['seed']}); "
               f"'{int(b['confidence'] * 100)}% rank' is the rank interval, 'P(>next)' the probability that the method "
               "beats the one below it (rounds paired across methods); 'vs random' is where "
               "the 95% interval of the improvement over random (IOR; ARS: with augmentation) lies.", ""]

@@ -66,9 +66,9 @@ def test_hard_label_run_searches_hard_lr_grid(tmp_path, subset, _eval):
 def test_bad_hard_lr_grid_is_refused(tmp_path):
     from ddr.errors import DDRError
 
-    with pytest.raises(DDRError, match="hard_lr_grid must list positive"):
+    with pytest.raises(DDRError, match="hard_lr_grid values must be > 0"):
         load_protocol(_proto(tmp_path, "bad", "hard_lr_grid: [0.0]\n"))
-    with pytest.raises(DDRError, match="ior_random must be one of"):
+    with pytest.raises(DDRError, match="ior_random must be .method. or .search., got .both."):
         load_protocol(_proto(tmp_path, "bad2", "ior_random: both\n"))
 
 

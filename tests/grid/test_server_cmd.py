@@ -9,9 +9,7 @@ from mlflow import MlflowClient
 
 from ddr.grid.server import free_port
 
-WIRED = ("import sys; from pipelines import eval_cmd; from pipelines.cli import cli, main; "
-         "from pipelines.grid_cmd import grid_cmd, server_cmd; eval_cmd.eval_group.add_command(grid_cmd); "
-         "cli.add_command(server_cmd); main(sys.argv[1:])")
+WIRED = "import sys; from pipelines.cli import main; main(sys.argv[1:])"
 
 
 def test_ddr_server_serves_the_project_store_on_loopback_and_stops_cleanly(tmp_path, new_store):

@@ -47,6 +47,10 @@ def test_reduced_pipeline_end_to_end_noop_and_partial_rerun(reproduced_repo, rep
     edit_params(repo, rank={"seed": 1})
     assert ran(dvc(repo, "repro")) == ["rank", "release"]  # only what depends on rank.seed
 
+    with open(repo / "registry" / "ranking.py", "a") as f:
+        f.write("\n# a change to how rankings are built\n")
+    assert ran(dvc(repo, "repro")) == ["rank", "release"]  # only the stages whose command runs the ranking
+
 
 # What a pipeline run leaves for git in a checkout of the project: the lock, the .gitignore files DVC
 # writes beside its outputs, the metrics DVC keeps in git, the registry's signed timestamp and the keyring

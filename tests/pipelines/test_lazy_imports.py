@@ -8,29 +8,10 @@ from pathlib import Path
 import click
 import pytest
 
+from tests.pipelines.cli_probe import PROBE, probe
+
 ROOT = Path(__file__).resolve().parents[2]
 FROZEN = ROOT / "tests" / "registry" / "fixtures" / "frozen"
-
-# Runs `ddr ARGV...` in a fresh interpreter and reports which heavy modules it imported.
-PROBE = """
-import json, sys
-from pipelines.cli import main
-try:
-    main(sys.argv[1:])
-    code = 0
-except SystemExit as exc:
-    code = exc.code if isinstance(exc.code, int) else 1
-heavy = sorted(m for m in ("torch", "mlflow", "torchvision", "sklearn", "dvc", "pandas") if m in sys.modules)
-print("\\nPROBE " + json.dumps({"code": code, "heavy": heavy}))
-"""
-
-
-def _probe(*argv: str, cwd: Path = ROOT) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_DISABLE_TELEMETRY": "true"}
-    proc = subprocess.run([sys.executable, "-c", PROBE, *argv], cwd=cwd, env=env, capture_output=True, text=True)
-    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("PROBE ")]
-    assert line, proc.stdout[-2000:] + proc.stderr[-2000:]
-    return json.loads(line[-1][len("PROBE "):])
 
 
 def _all_commands() -> list[list[str]]:
@@ -61,7 +42,8 @@ def test_help_of_every_command_imports_neither_torch_nor_mlflow():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
     (line,) = [ln for ln in proc.stdout.splitlines() if ln.startswith("PROBE ")]
-    assert json.loads(line[6:]) == {"code": 0, "heavy": []}, proc.stderr[-2000:]
+    report = json.loads(line[6:])
+    assert (report["code"], report["heavy"]) == (0, []), proc.stderr[-2000:]
 
 
 @pytest.mark.parametrize("argv", [
@@ -73,11 +55,11 @@ def test_help_of_every_command_imports_neither_torch_nor_mlflow():
     ["data", "ls"],
 ])
 def test_commands_that_train_nothing_stay_light(argv, tmp_path):
-    report = _probe(*argv, cwd=tmp_path)
+    report = probe(*argv, cwd=tmp_path)
     assert report["code"] == 0, report
     assert "torch" not in report["heavy"] and "mlflow" not in report["heavy"], report
 
 
 def test_the_probe_sees_torch_when_a_command_does_import_it(tmp_path):
-    report = _probe("data", "random", "--dataset", "digits", "--ipc", "1", "--seed", "0", "--out", "r", cwd=tmp_path)
+    report = probe("data", "random", "--dataset", "digits", "--ipc", "1", "--seed", "0", "--out", "r", cwd=tmp_path)
     assert report["code"] == 0 and "torch" in report["heavy"]

@@ -3,6 +3,7 @@ import json
 import os
 import stat
 
+import click
 import pytest
 
 from pipelines.registry_cmd import registry_group
@@ -18,7 +19,7 @@ def test_help_has_example(cmd):
 
 
 def test_group_commands():
-    assert sorted(registry_group.commands) == sorted(COMMANDS)
+    assert registry_group.list_commands(click.Context(registry_group)) == sorted(COMMANDS)
 
 
 def test_full_cycle_with_mlflow(tmp_path, monkeypatch, new_store, ddr_cli):

@@ -51,7 +51,7 @@ def test_rank_json_is_the_ranking_it_writes(ddr_cli, tmp_path):
     assert code == 0, err
     doc = json.loads(out)
     assert doc == json.loads((tmp_path / "ranked" / "ranking.json").read_text())
-    assert doc["bootstrap"]["seed"] == 7 and {t["ipc"] for t in doc["tables"]} == {10, 50}
+    assert doc["posterior_draws"]["seed"] == 7 and {t["ipc"] for t in doc["tables"]} == {10, 50}
     assert "digits, ipc 10, hard labels: LRS" in err  # the table a person reads
     code, out, _ = ddr_cli("rank", *results, "--seed", "7")
     assert code == 0 and "digits, ipc 10, hard labels: LRS" in out
@@ -79,8 +79,10 @@ def _json_options():
         for p in cmd.params:
             if isinstance(p, click.Option) and "--json" in p.opts:
                 found.append((" ".join(path), p))
-        for name, sub in getattr(cmd, "commands", {}).items():
-            walk(sub, [*path, name])
+        if isinstance(cmd, click.Group):  # through list_commands: the groups import their commands lazily
+            ctx = click.Context(cmd)
+            for name in cmd.list_commands(ctx):
+                walk(cmd.get_command(ctx, name), [*path, name])
 
     walk(cli, [])
     return found

@@ -31,7 +31,7 @@ def test_orders_by_lrs_with_certainty(tmp_path):
     assert set(top["components"]) == {"hlr", "ior"}
     assert top["beats_random"]["verdict"] == "above" and top["beats_random"]["interval"][0] > 0
     assert rnd["beats_random"]["verdict"] == "straddles"
-    assert rk["bootstrap"]["seed"] == 7 and rk["bootstrap"]["resamples"] == 500
+    assert rk["posterior_draws"]["seed"] == 7 and rk["posterior_draws"]["draws"] == 500
     assert top["result"].startswith("results/") and len(top["result_sha256"]) == 64
 
 

@@ -34,10 +34,10 @@ def test_real_records_have_the_schema_evaluations_write(real_results):
     # the shape the registry's tests used to invent: a random draw keyed 'sha256', which nothing writes
     d = dict(records["lrs-hard/herding"])
     d["inputs"] = dict(d["inputs"], random=[{"round": 0, "seed": 0, "sha256": "0" * 64}])
-    with pytest.raises(ResultSchemaError, match=r"inputs.random\[\] lacks indices_sha256"):
+    with pytest.raises(ResultSchemaError, match=r"inputs.random\[0\]: missing required field 'indices_sha256'"):
         check_record(d)
     d["inputs"]["random"] = [{"round": 0, "seed": 0, "indices_sha256": "0" * 64, "sha256": "0" * 64}]
-    with pytest.raises(ResultSchemaError, match="holds sha256, which no evaluation writes"):
+    with pytest.raises(ResultSchemaError, match=r"inputs.random\[0\]: unknown field 'sha256'; valid: files_sha256, indices_sha256, md5, path, round, seed"):
         check_record(d)
 
 
@@ -58,7 +58,7 @@ def test_every_ranking_feature_is_live(real_results, tmp_path, keys, ddr_cli):
         assert t["certainty"] == "paired" and "unpaired_reason" not in t, (k, t.get("unpaired_reason"))
         per_round = [r["per_round"] for r in t["rows"]]
         bk = f"{t['dataset']}/{t['ipc']}/{t['label']}/{t['score']}"
-        expected = rank_certainty(per_round, seed=ranking["bootstrap"]["seed"], draws=2000, key=bk, paired=True)
+        expected = rank_certainty(per_round, seed=ranking["posterior_draws"]["seed"], draws=2000, key=bk, paired=True)
         assert [r["p_beats_next"] for r in t["rows"]] == expected["p_beats_next"]
         assert all(r["p_beats_next"] is not None for r in t["rows"][:-1])
         for r in t["rows"]:
@@ -148,7 +148,7 @@ def test_rounds_not_paired_say_why(real_results, tmp_path):
     t = build_ranking(load_results([res]), resamples=200)["tables"][0]
     assert t["certainty"] == "unpaired"
     assert t["unpaired_reason"].startswith("no record of each round's random draw in random ")
-    from pipelines.report import ranking_table
+    from pipelines.rank_cmd import ranking_table
     assert "rounds are not paired across these methods (no record of each round's random draw in random" in \
         ranking_table({"tables": [t]})
 

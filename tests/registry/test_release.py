@@ -66,7 +66,7 @@ def test_renderings_and_provenance(tmp_path, keys):
     assert prov["dvc_lock"]["results"] == ["d41d8cd98f00b204e9800998ecf8427e"]
     assert "commit" in prov["git"]
     ranking = json.loads((path / "ranking.json").read_text())
-    assert ranking["version"] == "0.1.0" and ranking["bootstrap"]["resamples"] == 100
+    assert ranking["version"] == "0.1.0" and ranking["posterior_draws"]["draws"] == 100
 
 
 def test_versions_never_overwritten_and_ordered(tmp_path, keys):
