@@ -11,8 +11,16 @@ Part 1, the canonical cell: one student trained `--seeds` times (seeds 0..S-1, o
              data), a TensorDataset for the synthetic set, DataLoader + RandomSampler (seeded),
              `--ref-workers` worker processes (DD-Ranking: 4), per-epoch scheduler, percent accuracy
              averaged over batches weighted by batch size, test every `test_interval` epochs;
-  (engines)  ddr's engines: `plain` (train_student, one after another) and `batched` (all seeds at once),
-             optionally with +bf16 / +cl / +compile.
+  (engines)  ddr's engines: `plain` (train_student, one after another), `batched` (all seeds at once) and
+             `compiled` (train_student with the student torch.compile'd, ddr.train.compiled), optionally
+             with +bf16 / +cl / +compile.
+
+`--steps N` adds the training step alone: seconds per step after warm-up for eager, compiled and the
+reference loop (its DataLoader included), alternating over `--repeats`, and the compile time on a cold
+Inductor disk cache, again from the warm one in this process and in a new process:
+
+    python benchmarks/bench_engine.py --device cpu --mode digits --ref-workers 0 --repeats 3 --seeds 3 \
+        --variants plain,compiled --steps 30
 Every path draws the same initialisation (torch.manual_seed(seed) + build_model) and the same batch
 order (RandomSampler / randperm with a Generator seeded by `seed`), so on CPU the reference loop and the
 plain engine compute the same numbers; the table reports each engine's best-accuracy difference to the
@@ -297,6 +305,138 @@ def check_transform(cell) -> float:
 
 # ----------------------------------------------------------------------------------------------------------
 
+def _engine_options(base: str, flags: list[str]) -> dict:
+    """train_student's / train_students_batched's switches for an engine name ('compiled' = plain + compile)."""
+    return dict(amp="bf16" in flags, channels_last="cl" in flags, compile=base == "compiled" or "compile" in flags)
+
+
+_COMPILE_ONCE = r"""
+import json, sys, time
+from ddr.kernel.cpu_isa import pin_cpu_isa
+pin_cpu_isa()
+import torch
+import torch.nn.functional as F
+from torch._dynamo.utils import counters
+from ddr.models import build_model
+from ddr.train.compiled import compiled_student, student_key
+torch.set_num_threads(1)
+model, args, shape, nc, bs = json.loads(sys.argv[1])
+x, y = torch.randn(bs, *shape), torch.arange(bs) % nc
+t0 = time.perf_counter()
+net, fwd = compiled_student(build_model(model, shape[0], nc, tuple(shape[1:]), **args),
+                            student_key(model, args, nc, x, torch.device("cpu"), False))
+F.cross_entropy(fwd(x), y).backward()
+print(json.dumps([time.perf_counter() - t0, counters["inductor"]["fxgraph_cache_hit"]]))
+"""
+
+
+def _compile_in_new_process(cell, x, nc: int, bs: int) -> tuple[float, int]:
+    """(seconds, FX graph cache hits) of the first compiled step of the cell's student in a fresh process that
+    shares this one's Inductor disk cache (CPU; imports not counted)."""
+    import subprocess
+
+    spec = json.dumps([cell["model"], cell["model_args"], [int(s) for s in x.shape[1:]], nc, bs])
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-c", _COMPILE_ONCE, spec], env=env, capture_output=True, text=True,
+                          check=True)
+    seconds, hits = json.loads(proc.stdout.strip().splitlines()[-1])
+    return seconds, hits
+
+
+def run_steps(args, cell, dev):
+    """Seconds per training step after warm-up of one student on the cell's set (one batch: all of it up to
+    the recipe's batch size): eager (the plain engine's step), compiled (the compiled engine's network,
+    ddr.train.compiled) and the reference loop's (a DataLoader over the set, `--ref-workers` workers, one
+    epoch per pass: the loop's per-step overhead included), with the compile time on a cold Inductor disk
+    cache (a fresh folder) and again on the warm one after dropping the in-memory compiled code."""
+    import torch
+    import torch.nn.functional as F
+    from torch._dynamo.utils import counters
+    from torch.utils.data import DataLoader
+
+    from ddr.models import build_model
+    from ddr.train.compiled import compiled_student, inductor_cache_dir, student_key
+    from ddr.train.optim import build_optimizer
+
+    x, y, recipe, nc = cell["x_syn"].to(dev), cell["y_syn"].to(dev), cell["recipe"], cell["data"].num_classes
+    bs = min(recipe.batch_size, len(x))
+    xb, yb = x[:bs], y[:bs]
+
+    def fresh():
+        torch.manual_seed(0)
+        return build_model(cell["model"], x.shape[1], nc, tuple(x.shape[2:]), **cell["model_args"]).to(dev)
+
+    def stepper(net, fwd):
+        opt = build_optimizer(net, recipe, cell["lr"])
+
+        def step(images=xb, targets=yb):
+            opt.zero_grad(set_to_none=True)
+            F.cross_entropy(fwd(images), targets).backward()
+            opt.step()
+        return step
+
+    def timed(fn, n):
+        sync(dev)
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        sync(dev)
+        return (time.perf_counter() - t0) / n
+
+    warm, n = args.warmup_steps, args.steps
+    out = {"images": len(x), "batch": bs, "steps": n, "warmup_steps": warm, "ref_workers": args.ref_workers,
+           "repeats": args.repeats}
+    net = fresh()
+    t0 = time.perf_counter()
+    net, fwd = compiled_student(net, student_key(cell["model"], cell["model_args"], nc, x, dev, False))
+    compiled_step = stepper(net, fwd)
+    compiled_step()  # compiles the forward and backward graphs
+    sync(dev)
+    out["compile_cold_s"] = time.perf_counter() - t0
+    out["inductor_cache"] = str(inductor_cache_dir())
+
+    torch._dynamo.reset()  # forget the compiled code in memory; Inductor's disk cache stays
+    hits = counters["inductor"]["fxgraph_cache_hit"]
+    t0 = time.perf_counter()
+    compiled_step()  # compiled again, from the disk cache
+    sync(dev)
+    out["compile_warm_s"] = time.perf_counter() - t0
+    out["warm_fxgraph_hits"] = counters["inductor"]["fxgraph_cache_hit"] - hits
+    out["compile_new_process_s"], out["new_process_fxgraph_hits"] = _compile_in_new_process(cell, x, nc, bs)
+
+    eager = fresh()
+    eager_step = stepper(eager, eager)
+    ref_set = TensorPairs(x, y)  # DD-Ranking's TensorDataset access for a synthetic set
+    loader = DataLoader(ref_set, batch_size=recipe.batch_size,
+                        sampler=_epoch_sampler(ref_set, torch.Generator().manual_seed(0)), num_workers=args.ref_workers)
+    ref_net = fresh()
+    ref_step = stepper(ref_net, ref_net)
+    per_epoch = -(-len(x) // recipe.batch_size)
+
+    def ref_epoch():
+        for images, targets in loader:
+            ref_step(images.to(dev, non_blocking=True), targets.to(dev, non_blocking=True))
+
+    paths = {"eager": (eager_step, n, 1), "compiled": (compiled_step, n, 1),
+             "ref": (ref_epoch, max(1, n // per_epoch), per_epoch)}
+    for fn, reps, _ in paths.values():
+        timed(fn, max(1, warm * reps // n))
+    walls: dict[str, list[float]] = {k: [] for k in paths}
+    for rep in range(args.repeats):  # alternating, against drift on a shared machine
+        for name in (paths if rep % 2 == 0 else reversed(list(paths))):
+            fn, reps, steps_per_call = paths[name]
+            walls[name].append(timed(fn, reps) / steps_per_call)
+    for name, w in walls.items():
+        out[f"{name}_s"] = statistics.median(w)
+    out["compiled_vs_eager"] = out["eager_s"] / out["compiled_s"]
+    out["compiled_vs_ref"] = out["ref_s"] / out["compiled_s"]
+    out["eager_vs_ref"] = out["ref_s"] / out["eager_s"]
+    print(f"  steps: eager {1000 * out['eager_s']:.2f} ms, compiled {1000 * out['compiled_s']:.2f} ms, ref "
+          f"{1000 * out['ref_s']:.2f} ms per step; compile {out['compile_cold_s']:.1f} s cold, "
+          f"{out['compile_warm_s']:.1f} s from the disk cache ({out['warm_fxgraph_hits']} graph hits)", flush=True)
+    return out
+
+
 def run_cell(args, cell, dev, variants, ref_train):
 
     from ddr.train.batched import train_students_batched
@@ -315,8 +455,8 @@ def run_cell(args, cell, dev, variants, ref_train):
     ref_train(**{**kw, "recipe": short}, lr=cell["lr"], seed=0)
     for v in variants:
         base, *flags = v.split("+")
-        opts = dict(amp="bf16" in flags, channels_last="cl" in flags, compile="compile" in flags)
-        if base == "plain":
+        opts = _engine_options(base, flags)
+        if base in ("plain", "compiled"):
             train_student(**{**kw, "recipe": short}, lr=cell["lr"], seed=0, **opts)
         else:
             train_students_batched(**{**kw, "recipe": short}, lrs=[cell["lr"]] * len(seeds), seeds=seeds, **opts)
@@ -330,8 +470,8 @@ def run_cell(args, cell, dev, variants, ref_train):
                     res = [ref_train(**kw, lr=cell["lr"], seed=s) for s in seeds]
                 else:
                     base, *flags = name.split("+")
-                    opts = dict(amp="bf16" in flags, channels_last="cl" in flags, compile="compile" in flags)
-                    if base == "plain":
+                    opts = _engine_options(base, flags)
+                    if base in ("plain", "compiled"):
                         res = [train_student(**kw, lr=cell["lr"], seed=s, **opts) for s in seeds]
                     else:
                         res = train_students_batched(**kw, lrs=[cell["lr"]] * len(seeds), seeds=seeds, **opts)
@@ -422,7 +562,7 @@ def _git() -> str:
         return ""
 
 
-def markdown(args, env, cell_rows, full) -> str:
+def markdown(args, env, cell_rows, full, steps=None) -> str:
     lines = [f"### {args.mode} on {env['device']} ({env['date']})", "",
              f"torch {env['torch']}, python {env['python']}, numpy {env['numpy']}, torch threads {env['threads']}, "
              f"git {env['git']}, reference loop workers {args.ref_workers}, seeds {args.seeds}, repeats {args.repeats}",
@@ -433,6 +573,24 @@ def markdown(args, env, cell_rows, full) -> str:
         d = r["diff_pp"]
         lines.append(f"| {name} | {r['s_per_training']:.3f} | {1 / r['s_per_training']:.2f} | {r['peak_mib']:.0f} | "
                      f"{r['speedup']:.2f}x | {statistics.mean(d):+.3f} / {max(abs(x) for x in d):.3f} |")
+    if steps:
+        st = steps
+        lines += ["", f"Training step ({st['images']} images, batch {st['batch']}, {st['steps']} steps after "
+                  f"{st['warmup_steps']} of warm-up, median of {st['repeats']} alternating repeats; reference loop: "
+                  f"DataLoader, {st['ref_workers']} workers):", "",
+                  "| path | ms / step | vs eager | vs ref |", "|---|---|---|---|"]
+        for name in ("ref", "eager", "compiled"):
+            t = st[f"{name}_s"]
+            lines.append(f"| {name} | {1000 * t:.2f} | {st['eager_s'] / t:.2f}x | {st['ref_s'] / t:.2f}x |")
+        lines += ["", f"Compile time (first compiled step): {st['compile_cold_s']:.1f} s on a cold Inductor disk "
+                  f"cache; from the warm disk cache {st['compile_warm_s']:.1f} s in the same process after "
+                  f"torch._dynamo.reset() ({st['warm_fxgraph_hits']} FX graph cache hits) and "
+                  f"{st['compile_new_process_s']:.1f} s in a new process ({st['new_process_fxgraph_hits']} hits)."]
+        if "compiled" in cell_rows and "plain" in cell_rows:
+            c, p, r = (cell_rows[k]["s_per_training"] for k in ("compiled", "plain", "ref"))
+            lines.append(f"Per training (table above): compiled {c:.3f} s, plain {p:.3f} s ({p / c:.2f}x), reference "
+                         f"loop {r:.3f} s ({r / c:.2f}x); the compile time is paid once per (model, shape) and "
+                         "process, not per training.")
     if full:
         lines += ["", "| full LRS-hard | wall s | trainings | real reference s | speed-up vs ref | LRS mean | LRS diff | max acc diff pp | peak MiB |",
                   "|---|---|---|---|---|---|---|---|---|"]
@@ -449,7 +607,8 @@ def main(argv=None):
     ap.add_argument("--mode", choices=("digits", "cifar-cell"), default="digits")
     ap.add_argument("--cifar-root", default=None, help="a CIFAR-10 python-pickle folder (else random tensors)")
     ap.add_argument("--variants", default=None,
-                    help="comma-separated ddr engines (default cpu: plain,batched; cuda: plain,batched,batched+bf16+cl)")
+                    help="comma-separated ddr engines: plain, batched, compiled, +bf16/+cl/+compile "
+                         "(default cpu: plain,batched; cuda: plain,batched,batched+bf16+cl)")
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--repeats", type=int, default=2, help="timing repeats per path (median reported)")
     ap.add_argument("--lr", type=float, default=0.01)
@@ -463,6 +622,9 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1, help="torch threads")
     ap.add_argument("--full", action="store_true", help="also time one full LRS-hard evaluation per path")
     ap.add_argument("--skip-ref-full", action="store_true", help="--full without the reference-loop evaluation")
+    ap.add_argument("--steps", type=int, default=0,
+                    help="also time N training steps of eager, compiled and the reference loop, and the compile time")
+    ap.add_argument("--warmup-steps", type=int, default=5, help="--steps: untimed steps first")
     ap.add_argument("--json", default=None, help="write the figures as JSON here")
     ap.add_argument("--append", action="store_true", help="append the markdown block to benchmarks/RESULTS.md")
     args = ap.parse_args(argv)
@@ -484,13 +646,17 @@ def main(argv=None):
     print(f"cell: {args.mode}, model {cell['model']} {cell['model_args']}, {len(cell['x_syn'])} training images, "
           f"{len(cell['data'].x_test)} test images, {cell['recipe'].epochs} epochs, test every "
           f"{cell['recipe'].test_interval}, lr {cell['lr']}, seeds {args.seeds}")
+    if args.steps and not os.environ.get("TORCHINDUCTOR_CACHE_DIR"):  # a cold disk cache, for the compile time
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="ddr-bench-inductor-")
+    steps = run_steps(args, cell, dev) if args.steps else None
     rows = run_cell(args, cell, dev, variants, ref_train)
     full = run_full(args, cell, dev, variants, ref_train) if args.full else None
-    md = markdown(args, env, rows, full)
+    md = markdown(args, env, rows, full, steps)
     print()
     print(md)
     if args.json:
-        Path(args.json).write_text(json.dumps({"env": env, "cell": rows, "full": full}, indent=1, default=str))
+        Path(args.json).write_text(json.dumps({"env": env, "cell": rows, "full": full, "steps": steps}, indent=1,
+                                                 default=str))
     if args.append:
         with open(ROOT / "benchmarks" / "RESULTS.md", "a") as f:
             f.write("\n" + md)

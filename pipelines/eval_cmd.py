@@ -46,7 +46,7 @@ def _common(fn):
                      help="ddr (corrected), ddranking-0.2 (as DD-Ranking 0.2.0 computes the protocol) or "
                           "leaderboard-2025-02 (as the 0.1.x code behind the public leaderboard did)."),
         click.option("--engine", default="plain", show_default=True,
-                     help="plain, or batched[+bf16][+cl][+compile]: the LR grid trained at once (benchmarks/RESULTS.md)."),
+                     help="plain (the reference numbers), batched[+bf16][+cl][+compile] (the LR grid trained at once) or compiled (torch.compile; benchmarks/RESULTS.md)."),
         json_option("the result (as result.json holds it)"),
     ]
     for opt in reversed(options):

@@ -24,7 +24,7 @@ from ddr.eval.predictions import write_predictions
 from ddr.eval.request import EvalRequest
 from ddr.eval.result import EvalResult, training_resources
 from ddr.eval.selection import carve_validation, selection_record
-from ddr.eval.session import EvalSession, Progress, Teachers, Trainer, parse_engine, timer
+from ddr.eval.session import EvalSession, Progress, Teachers, Trainer, engine_name, parse_engine, timer
 from ddr.eval.zca_space import whiten
 from ddr.kernel.clock import utc_now
 from ddr.kernel.registry import Registry
@@ -115,9 +115,10 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
     `random` lists versioned random-baseline folders (`ddr data random`); round r uses the one with seed
     seed_base + r, and draws it itself when none is given (the same images either way).
     `tags` are extra MLflow tags for the parent run (ddr's own tags take precedence).
-    `engine`: 'plain' (default: one student after another, the reference numbers) or 'batched' (the
-    hard-label, unaugmented trainings of every LR and round trained at once, within the tolerance stated
-    in benchmarks/RESULTS.md), optionally with '+bf16' (autocast), '+cl' (channels_last), '+compile'.
+    `engine`: 'plain' (default: one student after another, the reference numbers), 'batched' (the
+    hard-label, unaugmented trainings of every LR and round trained at once) or 'compiled' (each student
+    torch.compile'd, ddr.train.compiled), both within the tolerance stated in benchmarks/RESULTS.md;
+    optionally with '+bf16' (autocast), '+cl' (channels_last), '+compile' ('plain+compile' = 'compiled').
     `real_checkpoint`: a state dict of the protocol's model whose test accuracy is Acc(real) (LRS), instead
     of training the real-data reference; recorded with its file's sha256 in result.json.
     `edition`: 'ddr' (default), 'ddranking-0.2' or 'leaderboard-2025-02' (ddr.protocols.editions): the
@@ -173,7 +174,7 @@ def run_evaluation(request: EvalRequest, *, progress: Progress | None = None, da
     digest = ds.digest()
     cache = TrainingCache(cache_dir)
     tracker = Tracker(request.tracking_uri) if request.track else None
-    env = environment(dev)
+    env = environment(dev, engine_name(request.engine))
     grid = len(lrs_eval.lr_candidates_for(proto, ds))
     raw, zca = data, None
     if proto.zca is not None:

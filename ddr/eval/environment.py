@@ -22,7 +22,19 @@ def _cpu_model() -> str | None:
         return None
 
 
-def environment(device: torch.device) -> dict:
+def _inductor_simdlen(engine: str, device: torch.device) -> int | None:
+    """The vector width (bits) of the compiled engine's generated CPU code, as ddr.kernel.cpu_isa pins it;
+    None when nothing was compiled for a CPU."""
+    if device.type != "cpu" or "compile" not in engine:
+        return None
+    from ddr.kernel.cpu_isa import pin_inductor_simd
+
+    return pin_inductor_simd()
+
+
+def environment(device: torch.device, engine: str = "plain") -> dict:
+    """`engine`: the canonical name of the engine that trained the evaluation's students (each training
+    record names its own when it is not 'plain')."""
     lock = Path.cwd() / "dvc.lock"
     hardware = torch.cuda.get_device_name(device) if device.type == "cuda" else (
         platform.processor() or _cpu_model() or platform.machine())
@@ -38,6 +50,9 @@ def environment(device: torch.device) -> dict:
         "cpu_capability": torch.backends.cpu.get_cpu_capability() if device.type == "cpu" else None,
         # MKL's sgemm branch: unset, it follows the CPU's vendor (hardware); COMPATIBLE is one for all
         "mkl_cbwr": os.environ.get("MKL_CBWR") if device.type == "cpu" else None,
+        "engine": engine,
+        # the compiled engine's generated C++ code: its vector width, pinned like oneDNN's and ATen's
+        "inductor_simdlen": _inductor_simdlen(engine, device),
         "platform": platform.platform(),
         "git_commit": git_commit(),
         "dvc_lock_md5": file_md5(lock) if lock.is_file() else None,

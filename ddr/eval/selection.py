@@ -19,6 +19,7 @@ import torch
 from ddr.data.digest import tensors_sha256
 from ddr.data.folder_data import FolderData
 from ddr.data.real_data import RealData
+from ddr.train.epochs import best_point
 
 SELECTIONS = ("test", "val", "last")
 VAL_SEED = 0  # fixed: the split is part of the data's identity under 'val'
@@ -57,10 +58,7 @@ def selected_point(record: dict[str, Any], mode: str) -> dict[str, Any]:
     if mode == "last":
         epoch = max(history)
         return {"epoch": epoch, "test_acc": history[epoch]}
-    best_epoch, best_val = 0, -1.0
-    for e, a in record["val_history"]:
-        if a > best_val:  # strict: ties keep the earlier epoch, as the test rule does
-            best_epoch, best_val = int(e), float(a)
+    best_epoch, best_val = best_point(record["val_history"])  # the test points' rule: ties keep the earlier epoch
     return {"epoch": best_epoch, "test_acc": history[best_epoch], "val_acc": best_val}
 
 

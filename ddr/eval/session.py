@@ -33,19 +33,28 @@ from ddr.train.engine import TrainingResult, train_student
 Progress = Callable[[str], None]
 Trainer = Callable[..., TrainingResult]  # train_student's keyword arguments in, its TrainingResult out
 Teachers = tuple[torch.nn.Module, list[dict[str, Any]]]  # (the ensemble, one record per teacher)
-ENGINES = ("plain", "batched")
+ENGINES = ("plain", "batched", "compiled")
 ENGINE_FLAGS = ("bf16", "cl", "compile")  # bf16 autocast, channels_last, torch.compile
 
 
 def parse_engine(engine: str) -> tuple[str, tuple[str, ...]]:
-    """'plain' | 'batched', optionally with '+flag's: 'batched+bf16+cl'. Returns (base, sorted flags)."""
+    """'plain' | 'batched' | 'compiled', optionally with '+flag's: 'batched+bf16+cl'. Returns (base, sorted
+    flags). 'plain+compile' is another name for 'compiled' (ddr.train.compiled)."""
     base, *flags = (engine or "plain").split("+")
     if base not in ENGINES:
         raise DDRError(f"unknown engine '{engine}'; valid: {', '.join(ENGINES)} (optionally +{'+'.join(ENGINE_FLAGS)})")
     bad = [f for f in flags if f not in ENGINE_FLAGS]
     if bad:
         raise DDRError(f"engine '{engine}': unknown option '{bad[0]}'; valid: {', '.join(ENGINE_FLAGS)}")
+    if base == "compiled" or (base == "plain" and "compile" in flags):
+        return "compiled", tuple(sorted(set(flags) - {"compile"}))
     return base, tuple(sorted(set(flags)))
+
+
+def engine_name(engine: str) -> str:
+    """The canonical name of an engine ('plain+compile' -> 'compiled'), as caches and results record it."""
+    base, flags = parse_engine(engine)
+    return "+".join((base, *flags))
 
 
 @dataclass(frozen=True)
@@ -80,12 +89,13 @@ class EvalSession:
         self.trainer = trainer
         # The engine: 'plain' trains one student after another (the reference numbers);
         # 'batched' trains the hard-label, unaugmented students of one recipe and set size together
-        # (prefetch), within a stated tolerance of plain (benchmarks/RESULTS.md). A training's cache key
+        # (prefetch), 'compiled' each student torch.compile'd (ddr.train.compiled), both within a stated
+        # tolerance of plain (benchmarks/RESULTS.md). A training's cache key
         # names the engine that produced it unless that is the plain engine without options.
         base, flags = parse_engine(engine)
         self.batched = base == "batched"
-        self.flags = flags
-        self.single_tag = "+".join(("plain", *flags))  # how one student alone is trained
+        self.flags = (*flags, "compile") if base == "compiled" else flags
+        self.single_tag = "+".join(("compiled" if base == "compiled" else "plain", *flags))  # one student alone
         self.batched_tag = "+".join(("batched", *flags))
         self._fresh: dict[str, dict[str, Any]] = {}  # key -> record trained by prefetch, not yet recorded
         self.cache, self.tracker = cache, tracker
@@ -352,4 +362,4 @@ def warn_self_trained(infos: list[dict[str, Any]]) -> None:
         print(line, file=sys.stderr)
 
 
-__all__ = ["ENGINES", "EvalSession", "Path", "PrefetchJob", "Progress", "Teachers", "Trainer", "parse_engine", "timer"]
+__all__ = ["ENGINES", "EvalSession", "Path", "PrefetchJob", "Progress", "Teachers", "Trainer", "engine_name", "parse_engine", "timer"]

@@ -43,7 +43,9 @@ from torch import nn
 from ddr.models import build_model
 from ddr.models.convnet import ConvNet
 from ddr.protocols import TrainRecipe
-from ddr.train.engine import TrainingResult, resolve_device, train_student
+from ddr.train.compiled import configure_inductor
+from ddr.train.engine import resolve_device, train_student
+from ddr.train.epochs import TrainingResult, accuracy_history
 from ddr.train.optim import lr_factor
 
 TEST_IMAGES_PER_PASS = 8192  # test images x students per inference batch (bounds activation memory: ~4 GiB fp32 for ConvNet-3 w128 on 32x32)
@@ -253,6 +255,8 @@ def _train_group(*, model: str, model_args: dict, xs: list[torch.Tensor], ys: li
     mem = torch.channels_last if channels_last else torch.contiguous_format
     if channels_last:
         net = net.to(memory_format=torch.channels_last)
+    if compile:
+        configure_inductor()  # the compiled engine's disk cache and vector width
     fwd = torch.compile(net, mode="reduce-overhead" if dev.type == "cuda" else None) if compile else net
     opt = StackedOptimizer(list(net.p.values()), m, recipe)
     n, bs = len(x_all) if shared else x_all.shape[1], recipe.batch_size
@@ -289,16 +293,8 @@ def _train_group(*, model: str, model_args: dict, xs: list[torch.Tensor], ys: li
             counts.append(_correct_counts(fwd, x_test, y_test, m, mem, amp))
     table = torch.stack(counts).tolist() if counts else []  # the one host synchronisation
     seconds = (time.perf_counter() - start) / m
-    results = []
-    for j in range(m):
-        res = TrainingResult(best_acc=-1.0, best_epoch=0, seconds=seconds)
-        for done, row in zip(points, table):
-            acc = int(row[j]) / len(x_test)
-            res.history.append((done, acc))
-            if acc > res.best_acc:  # strict: ties keep the earlier epoch
-                res.best_acc, res.best_epoch = acc, done
-        results.append(res)
-    return results
+    return [TrainingResult.from_history(accuracy_history(points, [row[j] for row in table], len(x_test)),
+                                        seconds=seconds) for j in range(m)]
 
 
 @torch.inference_mode()

@@ -40,7 +40,8 @@ from ddr.data.streaming import FolderImages
 from ddr.kernel.atomic import write_text_atomic
 from ddr.models import build_model
 from ddr.protocols import TrainRecipe
-from ddr.train.engine import TrainingResult, accuracy
+from ddr.train.engine import accuracy
+from ddr.train.epochs import TrainingResult
 from ddr.train.optim import build_optimizer, lr_factor, set_lr
 
 
@@ -69,7 +70,7 @@ def train_student_ddp(*, model: str, model_args: dict, x: torch.Tensor, y: torch
     x, y = x.to(dev), y.to(dev)
     opt = build_optimizer(net, recipe, lr)
     n, bs = len(x), recipe.batch_size
-    result = TrainingResult(best_acc=-1.0, best_epoch=0)
+    history: list[tuple[int, float]] = []  # rank 0's test points
     net.train()
     for epoch in range(recipe.epochs):
         set_lr(opt, lr * lr_factor(recipe, epoch))
@@ -90,14 +91,11 @@ def train_student_ddp(*, model: str, model_args: dict, x: torch.Tensor, y: torch
             loss.backward()
             opt.step()
         done = epoch + 1
-        if recipe.tests_at(done):
-            if rank == 0:
-                acc = accuracy(net, x_test.to(dev), y_test.to(dev))
-                result.history.append((done, acc))
-                if acc > result.best_acc:
-                    result.best_acc, result.best_epoch = acc, done
-    result.seconds = time.perf_counter() - start
-    return result if rank == 0 else None
+        if recipe.tests_at(done) and rank == 0:
+            history.append((done, accuracy(net, x_test.to(dev), y_test.to(dev))))
+    if rank != 0:
+        return None
+    return TrainingResult.from_history(history, seconds=time.perf_counter() - start)
 
 
 def _main(spec_path: str, out_path: str) -> None:

@@ -4,15 +4,14 @@ No DataLoader and no per-image transforms for tensor data: each epoch is a seede
 slicing of device tensors. The test pass is one batched inference over the whole test set; its
 correct-counts stay on the device and are read once, after the last epoch (unless an `on_test`
 callback asks for them as they come), so the epoch loop never waits for the host.
-Optional speed switches, off by default: `amp`, `channels_last`, `compile`; the batched engine
-(ddr.train.batched) trains several students at once.
+Optional speed switches, off by default: `amp`, `channels_last`, `compile` (the compiled engine,
+ddr.train.compiled); the batched engine (ddr.train.batched) trains several students at once. The epoch
+rule (test points, best point) is ddr.train.epochs'.
 """
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-
 
 import torch
 import torch.nn.functional as F
@@ -23,23 +22,12 @@ from ddr.errors import DDRError
 from ddr.losses import build_loss
 from ddr.models import build_model
 from ddr.protocols import TrainRecipe
+from ddr.train.compiled import compiled_student, detached_copy, student_key
+from ddr.train.epochs import TrainingResult, accuracy_history, best_point
 from ddr.train.optim import build_optimizer, lr_factor, set_lr
 
 TEST_BATCH = 4096
 _CE = build_loss("ce")  # hard labels, or soft CE against mixed/soft probability vectors
-
-
-@dataclass
-class TrainingResult:
-    best_acc: float  # fraction of the test set, max over test points
-    best_epoch: int  # 1-based epoch of the best test point
-    history: list[tuple[int, float]] = field(default_factory=list)  # (epoch, test accuracy)
-    val_history: list[tuple[int, float]] | None = None  # (epoch, validation accuracy), when a split was given
-    # predicted class per test image (test order) at the epochs a selection rule can report: the best test
-    # point, the last one and, with a validation split, the best validation point
-    predictions: dict[int, list[int]] = field(default_factory=dict)
-    seconds: float = 0.0
-    model: nn.Module | None = None  # the trained network, when asked for (teachers)
 
 
 @torch.inference_mode()
@@ -142,7 +130,7 @@ def train_student(
     Test correct-counts stay on the device and are read once after the last epoch (at once only when
     `on_test` is given). Speed switches, off by default because they may move a number (within the
     tolerance stated in benchmarks/RESULTS.md): `amp` (bf16 autocast), `channels_last`, `compile`
-    (torch.compile of the student).
+    (the compiled engine: the student torch.compile'd once per model and shape, ddr.train.compiled).
     With a validation split (`x_val`, `y_val`) its accuracy is measured at the same test points
     (`val_history`), for selecting the checkpoint without the test set.
     """
@@ -158,10 +146,7 @@ def train_student(
         teacher = teacher.to(dev)
     x, y = x.to(dev), y.to(dev)
     x_test, y_test = x_test.to(dev), y_test.to(dev)
-    opt = build_optimizer(net, recipe, lr)
     n, bs = len(x), recipe.batch_size
-    result = TrainingResult(best_acc=-1.0, best_epoch=0)
-    net.train()
     # a training split on disk: decoded ahead, batch by batch (original files also transformed per image,
     # their draws seeded from aug_gen: ddr.data.originals)
     streamed = isinstance(x, FolderImages)
@@ -169,7 +154,12 @@ def train_student(
         net = net.to(memory_format=torch.channels_last)
         x_test = x_test.contiguous(memory_format=torch.channels_last)
         x = x if streamed else x.contiguous(memory_format=torch.channels_last)
-    fwd = torch.compile(net) if compile else net
+    if compile:  # the compiled engine: one compiled network per (model, shape) in this process
+        net, fwd = compiled_student(net, student_key(model, model_args, num_classes, x, dev, channels_last))
+    else:
+        fwd = net
+    opt = build_optimizer(net, recipe, lr)
+    net.train()
     pending: list[tuple[int, torch.Tensor]] = []  # (epoch, correct-count on the device)
     val_pending: list[torch.Tensor] = []
     test_preds: list[torch.Tensor] = []
@@ -209,21 +199,16 @@ def train_student(
             if x_val is not None:
                 val_pending.append(correct_count(fwd, x_val, y_val, amp))
     counts = torch.stack([c for _, c in pending]).tolist() if pending else []  # the one synchronisation
-    for (done, _), c in zip(pending, counts):
-        acc = int(c) / len(x_test)
-        result.history.append((done, acc))
-        if acc > result.best_acc:  # strict: ties keep the earlier epoch
-            result.best_acc, result.best_epoch = acc, done
-    keep = {result.best_epoch, pending[-1][0]} if pending else set()
+    epochs = [done for done, _ in pending]
+    result = TrainingResult.from_history(accuracy_history(epochs, counts, len(x_test)))
+    keep = {result.best_epoch, epochs[-1]} if pending else set()
     if x_val is not None:
-        result.val_history = [(done, int(c) / len(x_val))
-                              for (done, _), c in zip(pending, torch.stack(val_pending).tolist())]
-        best_val = max(result.val_history, key=lambda h: (h[1], -h[0]))  # ties keep the earlier epoch
-        keep.add(best_val[0])
+        result.val_history = accuracy_history(epochs, torch.stack(val_pending).tolist(), len(x_val))
+        keep.add(best_point(result.val_history)[0])
     for (done, _), preds in zip(pending, test_preds):
         if done in keep:
             result.predictions[done] = preds.cpu().tolist()
     result.seconds = time.perf_counter() - start
     if keep_model:
-        result.model = net.eval()
+        result.model = (detached_copy(net) if compile else net).eval()
     return result
