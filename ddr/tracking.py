@@ -20,7 +20,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ddr.errors import DDRError
 from ddr.paths import TRACKING_URI_ENV
@@ -39,8 +39,9 @@ def default_store_uri() -> str:
 
 
 def resolve_tracking_uri(uri: str | None = None) -> str:
-    """Explicit URI, else MLFLOW_TRACKING_URI, else sqlite:///<cwd>/mlflow.db (the project's store)."""
-    return uri or os.environ.get(TRACKING_URI_ENV) or default_store_uri()
+    """Explicit URI, else MLFLOW_TRACKING_URI, else sqlite:///<cwd>/mlflow.db (the project's store); a
+    PostgreSQL one naming its driver (with_driver)."""
+    return with_driver(uri or os.environ.get(TRACKING_URI_ENV) or default_store_uri())
 
 
 def sqlite_db(uri: str) -> Path | None:
@@ -49,6 +50,30 @@ def sqlite_db(uri: str) -> Path | None:
     if not uri.startswith("sqlite:///"):
         return None
     return Path(unquote(uri[len("sqlite:///"):].split("?", 1)[0]))
+
+
+POSTGRES_DRIVER = "postgresql+psycopg2://"  # the `postgres` extra's driver, psycopg2-binary
+
+
+def is_postgres(uri: str) -> bool:
+    """A PostgreSQL store (a team's tracking database, served by `ddr server`)."""
+    return uri.startswith(("postgresql://", POSTGRES_DRIVER))
+
+
+def with_driver(uri: str) -> str:
+    """postgresql://... as postgresql+psycopg2://...: SQLAlchemy's default driver for a bare postgresql://
+    changed between versions (psycopg2 in 2.0, psycopg 3 in 2.1), so the URI handed to MLflow names the one
+    the `postgres` extra installs. Any other URI as given."""
+    return POSTGRES_DRIVER + uri[len("postgresql://"):] if uri.startswith("postgresql://") else uri
+
+
+def display_uri(uri: str) -> str:
+    """The URI as it may be printed or written into a record: a password in it replaced by ***."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def artifact_root(uri: str) -> str | None:
@@ -105,9 +130,11 @@ def check_sqlite_file(db: Path) -> None:
 
 def check_store(uri: str) -> None:
     """What can be checked about a store without writing to it: a sqlite file whole (check_sqlite_file),
-    an HTTP server answering within PROBE_TIMEOUT_S. Raises DDRError."""
+    a PostgreSQL database or an HTTP server answering within PROBE_TIMEOUT_S. Raises DDRError."""
     if uri.startswith("sqlite:///"):
         check_sqlite_file(sqlite_db(uri))
+    elif is_postgres(uri):
+        check_postgres(uri)
     elif uri.startswith(("http://", "https://")):
         try:
             with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=PROBE_TIMEOUT_S):
@@ -118,6 +145,27 @@ def check_store(uri: str) -> None:
             reason = getattr(exc, "reason", None) or exc
             raise DDRError(f"MLflow tracking server {uri} does not answer ({reason}); start it (ddr server) or "
                            "pass --no-mlflow") from None
+
+
+def check_postgres(uri: str) -> None:
+    """A postgresql:// store answers within PROBE_TIMEOUT_S, through the driver MLflow will use (psycopg2,
+    the `postgres` extra). Raises DDRError: one line, never MLflow's minutes of retries."""
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg2") is None:
+        raise DDRError("a postgresql:// store needs the psycopg2 driver: pip install 'ddr[postgres]'")
+    import sqlalchemy
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    try:
+        engine = sqlalchemy.create_engine(with_driver(uri), connect_args={"connect_timeout": int(PROBE_TIMEOUT_S)})
+        with engine.connect():
+            pass
+        engine.dispose()
+    except (ArgumentError, SQLAlchemyError, ValueError) as exc:
+        cause = getattr(exc, "orig", None) or exc
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        raise DDRError(f"PostgreSQL store {display_uri(uri)} does not answer ({first[:300]})") from None
 
 
 def prepare_store(uri: str) -> None:

@@ -131,15 +131,35 @@ def grid_cmd(spec, executor_name, workers, address, gpus_per_cell, out, tracking
     emit({**summary, "out": str(out), "exported": [str(p) for p in written]}, "\n".join(lines), as_json)
 
 
+def _check_host(host: str) -> None:
+    """An address of this machine a server can listen on (else the port check would call it "in use")."""
+    import socket
+
+    try:
+        family, kind, _, _, addr = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind) as s:
+            s.bind(addr)
+    except (OSError, UnicodeError) as exc:
+        raise DDRError(f"--host {host!r} is not an address this machine can listen on "
+                       f"({getattr(exc, 'strerror', None) or exc})") from None
+
+
 @click.command("server")
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on. 127.0.0.1: this "
+              "machine only; a team's server listens on an address its workers reach (MLflow's server has no "
+              "authentication: a trusted network only).")
 @TRACKING_URI_OPT
-def server_cmd(port: int, tracking_uri: str | None) -> None:
-    """Start one MLflow tracking server on 127.0.0.1 over the project's store, for many concurrent writers.
+@click.option("--artifacts-destination", default=None, type=click.Path(file_okay=False),
+              help="postgresql:// store: the folder the artifacts it receives go to (default ./mlartifacts); "
+              "a sqlite store keeps them in mlartifacts/ beside it.")
+def server_cmd(port: int, host: str, tracking_uri: str | None, artifacts_destination: str | None) -> None:
+    """Start one MLflow tracking server over the project's store, for many concurrent writers.
 
-    Workers then log over HTTP (no "database is locked"); artifacts go to mlartifacts/ beside the store.
-    It serves a sqlite:/// store: MLFLOW_TRACKING_URI when it names one (when it names a server, such as
-    this one, the project's store sqlite:///./mlflow.db).
+    Workers then log over HTTP (no "database is locked"). It serves the store --tracking-uri names, MLflow's
+    backend store: a sqlite:/// one (its artifacts in mlartifacts/ beside it) or a team's postgresql:// one
+    (its artifacts in --artifacts-destination; see the README). MLFLOW_TRACKING_URI is used when it names
+    such a store (when it names a server, such as this one, the project's store sqlite:///./mlflow.db).
 
     \b
     Example:
@@ -148,18 +168,19 @@ def server_cmd(port: int, tracking_uri: str | None) -> None:
       ddr eval grid grid.yaml --executor local
     """
     from ddr.grid.server import MlflowServer
-    from ddr.tracking import default_store_uri, resolve_tracking_uri, sqlite_db
+    from ddr.tracking import default_store_uri, display_uri, is_postgres, resolve_tracking_uri, sqlite_db
 
     uri = resolve_tracking_uri(tracking_uri)
-    if not sqlite_db(uri):
+    if not (sqlite_db(uri) or is_postgres(uri)):
         if click.get_current_context().get_parameter_source("tracking_uri") == ParameterSource.COMMANDLINE:
-            raise DDRError(f"ddr server serves a sqlite:/// store, not {tracking_uri}")
+            raise DDRError(f"ddr server serves a sqlite:/// or postgresql:// store, not {display_uri(tracking_uri)}")
         uri = default_store_uri()
-    server = MlflowServer(uri, port=port)
+    _check_host(host)
+    server = MlflowServer(uri, port=port, host=host, artifacts=artifacts_destination)
     with _terminate_as_interrupt():  # `kill <pid>`: stop the server too (it runs in its own session)
         server.start()
-        click.echo(f"MLflow server on {server.uri} over {server.store} (pid {server.proc.pid}); Ctrl-C stops it",
-                   err=True)
+        click.echo(f"MLflow server on {server.uri} over {display_uri(server.store)} (artifacts in "
+                   f"{server.artifacts}; pid {server.proc.pid}); Ctrl-C stops it", err=True)
         click.echo(f"export MLFLOW_TRACKING_URI={server.uri}")
         try:
             while server.proc.poll() is None:

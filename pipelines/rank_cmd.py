@@ -14,7 +14,8 @@ from registry.page.certainty import beats_random_text, table_notes
 
 @click.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path())
-@click.option("--out", default=None, type=click.Path(), help="Also write ranking.json, ranking.md, ranking.csv and metrics.json here.")
+@click.option("--out", default=None, type=click.Path(), help="Also write ranking.json, ranking.md, ranking.csv, "
+              "metrics.json and plots/ (DVC plots data, one file per table) here.")
 @seed_option(0, "Seed of the posterior draws (recorded).")
 @json_option("the ranking (as ranking.json holds it)")
 def rank(results: tuple[str, ...], out: str | None, seed: int, as_json: bool) -> None:
@@ -34,8 +35,10 @@ def rank(results: tuple[str, ...], out: str | None, seed: int, as_json: bool) ->
     ranking = build_ranking(load_results(list(results)), seed=seed)
     emit(ranking, ranking_table(ranking), as_json)
     if out:
+        from pipelines.ranking_plots import write_plots
+
         folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
+        write_plots(ranking, folder)  # first: it checks every table's file name before writing
         (folder / "ranking.json").write_text(json.dumps(ranking, indent=2) + "\n")
         (folder / "ranking.md").write_text(to_markdown(ranking, "working copy (unsigned)"))
         (folder / "ranking.csv").write_text(to_csv(ranking))

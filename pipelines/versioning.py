@@ -6,8 +6,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ddr.errors import DDRError
 
 META_KEYS = ("method", "dataset", "ipc", "pixel_space", "label_kind", "source", "licence")
@@ -48,34 +46,42 @@ def add_distilled(path: str | Path, *, method: str, dataset: str, ipc: int, root
     from dvc.repo import Repo
 
     with Repo(str(top)) as repo:
-        repo.add(str(path.relative_to(top)))
-    dvc_file = path.with_name(path.name + ".dvc")
-    md5 = yaml.safe_load(dvc_file.read_text())["outs"][0]["md5"]
+        [stage] = repo.add(str(path.relative_to(top)))
+    md5 = stage.outs[0].hash_info.value  # as the .dvc file DVC just wrote records it
     return {**meta, "path": str(path.relative_to(top)), "md5": md5}
 
 
 def list_versioned(repo_root: str | Path = ".") -> list[dict[str, Any]]:
-    """Distilled sets tracked by DVC: `dvc add`-ed folders (*.dvc files) and pipeline outputs (dvc.lock)."""
+    """Distilled sets tracked by DVC under `repo_root`: `dvc add`-ed folders (*.dvc files), sorted by path, then
+    pipeline outputs (dvc.yaml stages, their md5 from dvc.lock), as DVC's own index of the repository reads
+    them (its .dvcignore honoured). Paths relative to `repo_root`; [] outside a DVC repository."""
+    from dvc.exceptions import DvcException, NotDvcRepoError
+    from dvc.repo import Repo
+
+    os.environ.setdefault("DVC_NO_ANALYTICS", "1")
     root = Path(repo_root).resolve()
-    rows: list[dict[str, Any]] = []
-
-    def row(rel: str, md5: str, how: str) -> None:
-        meta_file = root / rel / "meta.json"
-        meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
-        if not meta and not (root / rel / "images.pt").exists():
-            return  # not a distilled set (e.g. a result folder)
-        rows.append({"path": rel, "md5": md5, "how": how, **{k: meta.get(k) for k in ("method", "dataset", "ipc", "seed")}})
-
-    for dvc_file in sorted(root.rglob("*.dvc")):
-        rel_parts = dvc_file.relative_to(root).parts
-        if not dvc_file.is_file() or ".dvc" in rel_parts[:-1] or ".venv" in rel_parts:
-            continue
-        for out in (yaml.safe_load(dvc_file.read_text()) or {}).get("outs", []):
-            rel = (dvc_file.parent / out["path"]).relative_to(root).as_posix()
-            row(rel, out.get("md5", ""), "dvc add")
-    lock = root / "dvc.lock"
-    if lock.is_file():
-        for stage in (yaml.safe_load(lock.read_text()) or {}).get("stages", {}).values():
-            for out in stage.get("outs", []):
-                row(out["path"], out.get("md5", ""), "pipeline")
-    return rows
+    try:
+        repo = Repo(str(root))
+    except NotDvcRepoError:
+        return []
+    added: list[dict[str, Any]] = []
+    produced: list[dict[str, Any]] = []
+    with repo:
+        try:
+            stages = repo.index.stages
+        except DvcException as exc:  # a dvc.yaml, dvc.lock or .dvc file DVC cannot read
+            raise DDRError(f"DVC cannot read the repository at {repo.root_dir}: {exc}") from None
+        for stage in stages:
+            for out in stage.outs:
+                path = Path(out.fs_path)
+                if not path.is_relative_to(root):
+                    continue  # tracked elsewhere in the repository, outside the folder asked about
+                meta_file = path / "meta.json"
+                meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+                if not meta and not (path / "images.pt").exists():
+                    continue  # not a distilled set (e.g. a result folder)
+                row = {"path": path.relative_to(root).as_posix(), "md5": out.hash_info.value or "",
+                       "how": "dvc add" if stage.is_data_source else "pipeline",
+                       **{k: meta.get(k) for k in ("method", "dataset", "ipc", "seed")}}
+                (added if stage.is_data_source else produced).append(row)
+    return sorted(added, key=lambda r: r["path"]) + produced

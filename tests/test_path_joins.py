@@ -30,10 +30,6 @@ ALLOWED = {
         "out is the user's own --out path; s is an int from range()",
     ("pipelines/registry_view_cmd.py", "path / name"):
         "name is one of four fixed file names picked by --format",
-    ("pipelines/versioning.py", "root / rel"):
-        "`ddr data ls` reads meta.json of the folders DVC's own .dvc files and dvc.lock track; it writes nothing",
-    ("pipelines/versioning.py", 'dvc_file.parent / out["path"]'):
-        "as above: a .dvc file's own out path, only listed",
     ("ddr/grid/pipeline.py", "folder / cell_dir.relative_to(tmp)"):
         "cell_dir was made by confined; this names the same folder once the export is renamed into place",
     # The registry: versions go through registry.layout.release_path (confined) or come from release_folders,

@@ -35,7 +35,7 @@ from ddr.paths import check_cache_dir, default_cache_dir  # default_cache_dir is
 from ddr.protocols import Protocol, default_protocol, load_protocol
 from ddr.protocols.cross_arch import student_of
 from ddr.protocols.editions import edition_of
-from ddr.tracking import Tracker, check_store, resolve_tracking_uri
+from ddr.tracking import Tracker, check_store, display_uri, resolve_tracking_uri
 from ddr.train.cache import TrainingCache
 from ddr.train.engine import resolve_device, train_student
 
@@ -240,7 +240,7 @@ def run_evaluation(request: EvalRequest, *, progress: Progress | None = None, da
                     "teachers": session.sets.teacher_inputs(),
                     **({"real_checkpoint": real_ref[1]} if real_ref and kind == "lrs" else {})},
             environment=env,
-            mlflow={"tracking_uri": tracker.uri, "experiment_id": tracker.experiment_id,
+            mlflow={"tracking_uri": display_uri(tracker.uri), "experiment_id": tracker.experiment_id,
                     "run_id": tracker.parent_id} if tracker else None,
             started_at=started, finished_at=utc_now(), wall_time_s=round(time.perf_counter() - t0, 3),
             resources=training_resources(finished.trainings),

@@ -30,6 +30,7 @@ from ddr.grid.messages import Task
 from ddr.grid.grid_spec import GridSpec
 from ddr.kernel.clock import utc_now
 from ddr.locks import exclusive_lock
+from ddr.tracking import display_uri
 
 Progress = Callable[[Any], None]  # a line callable, or an object with on_event (ddr.grid.events)
 
@@ -128,8 +129,9 @@ def run_grid(spec: GridSpec, executor: Executor | None = None, *, out: str | Pat
     """Run every cell of `spec` not already finished under `out`; returns a GridReport.
 
     tracking_uri: as ddr.evaluate (default MLFLOW_TRACKING_URI, else sqlite:///./mlflow.db). With a
-    parallel executor and a sqlite store, an `mlflow server` is started over the store for the grid's
-    duration (serve=False: don't) and workers log over HTTP. Failed attempts are retried up to
+    parallel executor and a sqlite or postgresql store, an `mlflow server` is started over the store for the
+    grid's duration (serve=False: don't) and workers log over HTTP (over PostgreSQL, its artifacts go to
+    ./mlartifacts). Failed attempts are retried up to
     `max_attempts` per run of the grid; bad input (DDRError) is not retried. Raises DDRError at the end
     if a cell failed (the other cells are finished and stored). threads: torch threads per worker on CPU
     (None: torch's default)."""
@@ -187,7 +189,8 @@ def _plan(cells: list[Cell], store: CellStore, report: GridReport) -> list[Cell]
 def _write_summary(report: GridReport, uri: str | None) -> None:
     write_json_atomic(report.out / "grid.json", {
         "schema": "ddr.grid/v1", "name": report.name, "executor": report.executor, "finished_at": utc_now(),
-        "wall_time_s": report.wall_time_s, "tracking_uri": uri, "cells": [r.summary() for r in report.cells]})
+        "wall_time_s": report.wall_time_s, "tracking_uri": uri and display_uri(uri),
+        "cells": [r.summary() for r in report.cells]})
 
 
 class _Dispatch:
@@ -206,16 +209,16 @@ class _Dispatch:
     def run(self, todo: list[Cell], uri: str | None, serve: bool) -> None:
         """Until every cell of `todo` is finished or failed. `uri`: the store (None: no MLflow)."""
         from ddr.grid.server import MlflowServer
-        from ddr.tracking import sqlite_db
+        from ddr.tracking import is_postgres, sqlite_db
 
         executor, say = self.executor, self.say
         by_id = {c.id: c for c in todo}
         try:
             worker_uri = uri
-            if todo and uri and executor.parallel and serve and sqlite_db(uri):
+            if todo and uri and executor.parallel and serve and (sqlite_db(uri) or is_postgres(uri)):
                 self.server = MlflowServer(uri, log=self.store.out / "mlflow-server.log").start()
                 worker_uri = self.server.uri
-                say(Note(f"MLflow server {self.server.uri} over {uri} (workers log over HTTP)"))
+                say(Note(f"MLflow server {self.server.uri} over {display_uri(uri)} (workers log over HTTP)"))
             self.book = MlflowBook(worker_uri) if (worker_uri and todo) else None
             if self.book:
                 self.book.ensure_experiments(_experiment_names(todo), uri)
@@ -269,7 +272,7 @@ class _Dispatch:
         if o.ok:
             result = o.result
             if self.server is not None and result.get("mlflow"):
-                result["mlflow"]["tracking_uri"] = uri  # the store, not the grid's private server
+                result["mlflow"]["tracking_uri"] = display_uri(uri)  # the store, not the grid's private server
             self.store.save_result(c, result)
             self.store.log_attempt(c, {"event": "done", "attempt": result["extra"]["attempt"], "at": utc_now(),
                                        "worker": result["extra"]["worker"], "seconds": round(secs, 3)})

@@ -5,6 +5,10 @@ Workers instead log over HTTP to one `mlflow server` (one server process, bound 
 serialises the writes; artifacts go to mlartifacts/ beside the store, as with the direct sqlite path.
 It binds 127.0.0.1: one machine. A multi-machine cluster needs a tracking server its nodes can reach
 (MLFLOW_TRACKING_URI=http://host:port).
+
+A team's store is a PostgreSQL database (postgresql://...): the server is its one front door, and the
+artifacts it proxies (mlflow-artifacts:/) go to one local folder, --artifacts-destination (default
+./mlartifacts), so workers on any machine upload them over HTTP instead of into their own folders.
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from ddr.errors import DDRError
-from ddr.tracking import ARTIFACTS_DIR, artifact_root, sqlite_db
+from ddr.tracking import ARTIFACTS_DIR, artifact_root, display_uri, is_postgres, sqlite_db, with_driver
 
 
 def free_port() -> int:
@@ -68,16 +72,27 @@ def check_port(port: int) -> int:
 
 
 class MlflowServer:
-    """`mlflow server` over `store` (a sqlite:/// URI), its artifacts in mlartifacts/ beside it."""
+    """`mlflow server` over `store`: a sqlite:/// URI, its artifacts in mlartifacts/ beside it, or a
+    postgresql:// URI, its artifacts in `artifacts` (default ./mlartifacts)."""
 
-    def __init__(self, store: str, port: int | None = None, host: str = "127.0.0.1", log: Path | None = None):
+    def __init__(self, store: str, port: int | None = None, host: str = "127.0.0.1", log: Path | None = None,
+                 artifacts: str | Path | None = None):
         if port is not None:
             check_port(port)
         db = sqlite_db(store)
-        if db is None:
-            raise DDRError(f"an MLflow server is started over a sqlite:/// store, not {store}")
-        self.db = db.resolve()
-        self.store = f"sqlite:///{self.db}"
+        if db is not None:
+            if artifacts is not None:
+                raise DDRError("--artifacts-destination is for a postgresql:// store; a sqlite store keeps its "
+                               f"artifacts in {ARTIFACTS_DIR}/ beside it")
+            self.db: Path | None = db.resolve()
+            self.store = f"sqlite:///{self.db}"
+            self.artifacts = self.db.parent / ARTIFACTS_DIR
+        elif is_postgres(store):
+            self.db, self.store = None, with_driver(store)
+            self.artifacts = Path(artifacts or ARTIFACTS_DIR).resolve()
+        else:
+            raise DDRError(f"an MLflow server is started over a sqlite:/// or postgresql:// store, not "
+                           f"{display_uri(store)}")
         self.host, self.port = host, port or free_port()
         self.log = log
         self.proc: subprocess.Popen | None = None
@@ -87,20 +102,21 @@ class MlflowServer:
         return f"http://{self.host}:{self.port}"
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "mlflow", "server", "-w", "1", "--host", self.host, "--port", str(self.port),
-                "--backend-store-uri", self.store,
-                "--artifacts-destination", str(self.db.parent / ARTIFACTS_DIR),
-                # experiments it creates keep their artifacts where `ddr eval lrs` on the sqlite store puts
-                # them (file:, beside the store), so the direct and the served paths read each other's runs
-                "--default-artifact-root", artifact_root(self.store)]
+        cmd = [sys.executable, "-m", "mlflow", "server", "-w", "1", "--host", self.host, "--port", str(self.port),
+               "--backend-store-uri", self.store, "--artifacts-destination", str(self.artifacts)]
+        if self.db is not None:
+            # experiments it creates keep their artifacts where `ddr eval lrs` on the sqlite store puts
+            # them (file:, beside the store), so the direct and the served paths read each other's runs
+            cmd += ["--default-artifact-root", artifact_root(self.store)]
+        return cmd  # over PostgreSQL: MLflow's default, mlflow-artifacts:/ (uploaded through the server)
 
     def start(self, timeout: float = 90.0) -> MlflowServer:
-        from ddr.tracking import check_sqlite_file
+        from ddr.tracking import check_store
 
-        check_sqlite_file(self.db)  # a damaged store is refused here, not by a server that then exits
+        check_store(self.store)  # a damaged or silent store is refused here, not by a server that then exits
         if not port_is_free(self.host, self.port):  # else whichever server holds it would answer /health
             raise DDRError(f"port {self.port} on {self.host} is in use (another server?); pick another --port")
-        self.db.parent.mkdir(parents=True, exist_ok=True)
+        (self.db.parent if self.db is not None else self.artifacts).mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "MLFLOW_DISABLE_TELEMETRY": "true"}
         env.pop("MLFLOW_TRACKING_URI", None)
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL

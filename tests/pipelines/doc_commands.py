@@ -24,6 +24,8 @@ SKIP = {
     "ddr ray stop": "stops the Ray cluster above",
     "ddr eval grid grid.yaml --executor ray": "runs on the Ray cluster above; tests/grid/test_grid_ray.py does",
     "mlflow server --host 10.0.0.5": "the multi-machine recipe: needs the machines it names",
+    "createdb -h db.lab": "the team's tracking store: needs the team's PostgreSQL; test_postgres_store makes one",
+    "ddr server --host 10.0.0.5": "the team's tracking store: test_postgres_store serves a local PostgreSQL",
     "MLFLOW_TRACKING_URI=http://10.0.0.5:5000": "the multi-machine recipe: needs the machines it names",
     "dvc exp run --queue": "reruns every evaluation per experiment; test_run_cache_remote_* runs a queued sweep",
     "dvc exp run --run-all": "runs the queued sweep above; test_run_cache_remote_* runs one",

@@ -71,6 +71,7 @@ def make_pipeline_repo(repo: Path) -> Path:
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     dvc(repo, "init", "-q")
     shutil.copy(ROOT / ".dvc" / "config", repo / ".dvc" / "config")
+    shutil.copytree(ROOT / ".dvc" / "plots", repo / ".dvc" / "plots")  # the ranking's plot templates
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "the project")
     return repo

@@ -57,6 +57,7 @@ def test_reduced_pipeline_end_to_end_noop_and_partial_rerun(reproduced_repo, rep
 # that verify the release, and the remote the team shares.
 RUN_LEAVES = {"dvc.lock", ".dvc/config", ".gitignore", "data/real/.gitignore", "data/random/.gitignore",
               "data/distilled/.gitignore", "models/.gitignore", "ranking/.gitignore", "ranking/metrics.json",
+              "ranking/plots/scores/digits-ipc1-hard-lrs.json", "ranking/plots/rounds/digits-ipc1-hard-lrs.json",
               "releases/.gitignore", "releases/timestamp.dsse.json", "keys/keyring.json"}
 
 
@@ -136,6 +137,14 @@ def test_run_cache_remote_queued_sweep_and_metrics_diff_between_release_tags(rep
     diff = json.loads(dvc(repo, "metrics", "diff", "v0.1.0", "v0.2.0", "--all", "--json"))
     (entry,) = diff.values()
     assert any(k.startswith("digits/ipc1/hard/lrs") for k in entry), entry
+    # and plots diff draws the table of each release, as dvc.yaml's plots declare it
+    plots, _ = json.JSONDecoder().raw_decode(dvc(repo, "plots", "diff", "v0.1.0", "v0.2.0", "--json", "--split"))
+    assert not plots.get("errors"), plots["errors"]
+    for kind in ("scores", "rounds"):
+        [plot] = plots["data"][f"ranking/plots/{kind}/digits-ipc1-hard-lrs.json"]
+        rows = plot["anchor_definitions"]["<DVC_METRIC_DATA>"]
+        assert {(r["rev"], r["method"]) for r in rows} == {(v, m) for v in ("v0.1.0", "v0.2.0")
+                                                           for m in ("herding", "random")}
     proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "registry", "verify", "--releases", "releases",
                            "--keyring", "keys/keyring.json"], cwd=repo, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

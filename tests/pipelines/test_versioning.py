@@ -65,3 +65,36 @@ def test_data_add_refuses_an_invalid_set_and_writes_nothing(dvc_repo, ddr_cli, d
     code, _, err = ddr_cli("data", "add", "bad", "--method", "x", "--dataset", "digits", "--ipc", "2")
     assert code == 2 and "30 images for 10 classes is 3 per class, but ipc is 2" in err
     assert not (dvc_repo / "bad.dvc").exists() and not (folder / "meta.json").exists()
+
+
+def test_data_ls_lists_added_sets_then_pipeline_outputs_with_the_md5_dvc_records(dvc_repo, ddr_cli, digits):
+    """`dvc add`-ed sets (from their .dvc files) and a stage's output (its md5 from dvc.lock), as DVC's index
+    reads them; a folder DVC does not track, or one its .dvcignore hides, is not listed."""
+    import yaml
+    from dvc.repo import Repo
+
+    write_distilled(dvc_repo / "made" / "src", random_baseline(digits, 1, 3))  # meta: random, seed 3
+    write_distilled(dvc_repo / "sets" / "mine", random_baseline(digits, 2, 9))
+    write_distilled(dvc_repo / "untracked", random_baseline(digits, 1, 4))
+    (dvc_repo / ".dvcignore").write_text("hidden/\n")
+    write_distilled(dvc_repo / "hidden" / "set", random_baseline(digits, 1, 5))
+    (dvc_repo / "hidden" / "set.dvc").write_text("outs:\n- path: set\n  md5: 0123.dir\n")  # ignored by DVC
+    code, _, err = ddr_cli("data", "add", "sets/mine", "--method", "mine", "--dataset", "digits", "--ipc", "2")
+    assert code == 0, err
+    with Repo(str(dvc_repo)) as repo:
+        repo.stage.add(name="copy", cmd="mkdir -p data && cp -r made/src data/copied", deps=["made/src"], outs=["data/copied"])
+        repo.reproduce("copy")
+    lock = yaml.safe_load((dvc_repo / "dvc.lock").read_text())
+    code, out, err = ddr_cli("data", "ls", "--json")
+    assert code == 0, err
+    assert [(r["path"], r["how"], r["method"], r["ipc"], r["seed"], r["md5"]) for r in json.loads(out)] == [
+        ("sets/mine", "dvc add", "mine", 2, 9, dvc_md5(dvc_repo / "sets" / "mine")),
+        ("data/copied", "pipeline", "random", 1, 3, lock["stages"]["copy"]["outs"][0]["md5"])]
+    assert lock["stages"]["copy"]["outs"][0]["md5"] == dvc_md5(dvc_repo / "data" / "copied")
+    code, out, _ = ddr_cli("data", "ls", "--repo", str(dvc_repo / "sets"), "--json")  # a folder inside the repo
+    assert code == 0 and [r["path"] for r in json.loads(out)] == ["mine"]
+
+
+def test_data_ls_outside_a_dvc_repository_lists_nothing(tmp_path, ddr_cli):
+    code, out, err = ddr_cli("data", "ls", "--repo", str(tmp_path), "--json")
+    assert code == 0 and json.loads(out) == []
