@@ -47,7 +47,9 @@ def _common(fn):
                           "leaderboard-2025-02 (as the 0.1.x code behind the public leaderboard did)."),
         click.option("--engine", default="plain", show_default=True,
                      help="plain (the reference numbers), batched[+bf16][+cl][+compile] (the LR grid trained at once) or compiled (torch.compile; benchmarks/RESULTS.md)."),
-        json_option("the result (as result.json holds it)"),
+        click.option("--plan", "show_plan", is_flag=True,
+                     help="Print the trainings the evaluation needs (role, round, LR, seed, cached or not) and train nothing."),
+        json_option("the result (as result.json holds it; with --plan, the plan)"),
     ]
     for opt in reversed(options):
         fn = opt(fn)
@@ -59,10 +61,16 @@ def request_from_options(kind: str, fields: dict) -> EvalRequest:
     return EvalRequest(kind, **fields)
 
 
-def _run(kind: str, force: bool, as_json: bool, **fields) -> None:
+def _run(kind: str, force: bool, as_json: bool, show_plan: bool, **fields) -> None:
     from ddr.eval.api import run_evaluation
 
     request = request_from_options(kind, fields)
+    if show_plan:  # nothing is trained or written
+        from ddr.eval.plan_report import describe, text
+
+        doc = describe(request)
+        emit(doc, text(doc), as_json)
+        return
     out = request.out or str(_default_out(kind, request.dataset, request.ipc, request.label, request.protocol,
                                           request.method or _method_name(request.distilled), request.edition))
     if (Path(out) / "result.json").exists() and not force:

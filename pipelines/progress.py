@@ -1,19 +1,15 @@
 """Progress on stderr: a bar (done/total, rate, ETA) when stderr is a terminal, one line per event
 otherwise (logs, CI, `dvc repro` piped to a file keep the full record).
 
-The evaluation reports each finished training as "[n/total] ..." and the grid reports its cells
-("N cells, D finished before", "finished in", "failed"); the bars count those events, so the
-evaluation and grid code stay free of any terminal handling.
+The evaluation reports typed events (ddr.eval.events: a training started, finished or found in the
+cache, n of total) and the grid its cells (ddr.grid.events: started, finished, failed, adopted, and each
+cell's evaluation events); the bars count those, so the evaluation and grid code stay free of any
+terminal handling.
 """
 from __future__ import annotations
 
-import re
 import sys
-from typing import IO
-
-_TRAINING = re.compile(r"\[(\d+)/(\d+)\]")
-_GRID_START = re.compile(r": (\d+) cells, (\d+) finished before")
-_CELL_DONE = re.compile(r": (finished in|failed \(|adopted the finished)")
+from typing import IO, Any
 
 
 class _Bar:
@@ -52,36 +48,58 @@ class _Bar:
 
 
 class TrainingProgress(_Bar):
-    """`progress=` for ddr.evaluate: trainings done / total."""
+    """`progress=` for ddr.evaluate: trainings done / total, from the evaluation's events (`on_event`);
+    a plain message (a note) is a line."""
 
     def __call__(self, msg: str) -> None:
-        m = _TRAINING.search(msg) if self.tty else None
-        if m is None:
-            self.line(msg)
+        self.line(msg)
+
+    def on_event(self, event: Any) -> None:
+        """A ddr.eval.events event (imported here: the commands that draw no bar do not load them)."""
+        from ddr.eval.events import Counted, TrainingStarted
+
+        if not self.tty:
+            if event.text is not None:
+                self.line(event.text)
             return
-        bar = self._ensure(int(m.group(2)))
-        bar.set_postfix_str(msg[m.end():].strip()[:60], refresh=False)
-        bar.update(int(m.group(1)) - bar.n)
+        if isinstance(event, TrainingStarted):
+            self._ensure(event.total).set_postfix_str(
+                f"training {event.role} round {event.round} lr {event.lr:g}"[:60], refresh=True)
+        elif isinstance(event, Counted):
+            bar = self._ensure(event.total)
+            bar.set_postfix_str(event.summary.strip()[:60], refresh=False)
+            bar.update(event.n - bar.n)
+        else:
+            self.line(event.text)
 
 
 class GridProgress(_Bar):
-    """`progress=` for the grid runner: cells done / total; cell events stay as lines above the bar."""
+    """`progress=` for the grid runner: cells done / total, from the grid's events (ddr.grid.events); cell
+    events stay as lines above the bar, a cell's trainings show beside it."""
 
     unit = "cell"
 
     def __call__(self, msg: str) -> None:
+        self.line(msg)
+
+    def on_event(self, event: Any) -> None:
+        """A ddr.grid.events event, or a cell's ddr.eval.events event inside a CellEvent."""
+        from ddr.eval.events import Counted, TrainingStarted
+        from ddr.grid.events import CellEvent, GridStarted, Settled
+
         if not self.tty:
-            self.line(msg)
+            if event.text is not None:
+                self.line(event.text)
             return
-        start = _GRID_START.search(msg)
-        if start:
-            self.line(msg)
-            self._ensure(int(start.group(1))).update(int(start.group(2)))
-        elif _CELL_DONE.search(msg):
-            self.line(msg)
+        if isinstance(event, GridStarted):
+            self.line(event.text)
+            self._ensure(event.cells).update(event.before)
+        elif isinstance(event, Settled):
+            self.line(event.text)
             if self.bar is not None:
                 self.bar.update(1)
-        elif _TRAINING.search(msg) and self.bar is not None:
-            self.bar.set_postfix_str(msg[:60])
-        else:
-            self.line(msg)
+        elif isinstance(event, CellEvent) and isinstance(event.event, (TrainingStarted, Counted)):
+            if self.bar is not None and event.text is not None:
+                self.bar.set_postfix_str(event.text[:60])
+        elif event.text is not None:
+            self.line(event.text)

@@ -117,7 +117,7 @@ def load_results(inputs: list[str | Path]) -> list[Result]:
 
 
 def draw_ids(r: Result) -> list[str] | None:
-    """Each round's random draw, in round order, as evaluations record it (EvalSession.random_baseline):
+    """Each round's random draw, in round order, as evaluations record it (ddr.eval.training_sets):
     the digest of the drawn indices (and of the original files, for an image-folder data set) within the
     data set's digest. Equal lists mean two results' rounds trained on the same random subsets; None when the
     result does not record them."""

@@ -1,26 +1,21 @@
 """Plain test accuracy of the distilled set under the method's recipe (DD-Ranking's GeneralEvaluator,
-non-functional in v0.2.0: defect 6.1.7): mean and std over rounds, LR searched or the set's own lr."""
+non-functional in v0.2.0: defect 6.1.7): mean and std over rounds, LR searched or the set's own lr.
+The trainings are stated in ddr.eval.plan; this module scores what they finished."""
 from __future__ import annotations
 
 from typing import Any
 
 from ddr import metrics
-from ddr.data.distilled import DistilledSet
-from ddr.eval.lrs import lr_candidates_for
-from ddr.eval.session import EvalSession
+from ddr.eval.finished import Finished
 from ddr.protocols import Protocol
 
 
-def count_trainings(protocol: Protocol, grid_size: int, rounds: int) -> int:
-    return rounds * grid_size
+def round_scores(finished: Finished, protocol: Protocol, r: int, weight: float) -> dict[str, float]:
+    """Round r's accuracy (logged while the evaluation runs)."""
+    return {"acc": finished.acc("syn", r)}
 
 
-def run(session: EvalSession, ds: DistilledSet, rounds: int, weight: float) -> dict[str, Any]:
-    grid = lr_candidates_for(session.protocol, ds)
-    accs = []
-    for r in range(rounds):
-        accs.append(session.search_labelled(role="syn", round=r, lrs=grid, ds=ds, recipe=session.protocol.train,
-                                            is_random=False)["best_acc"])
-        if session.tracker is not None:  # the round's accuracy while the evaluation runs
-            session.tracker.log_round(r, {"acc": accs[-1]})
-    return {"metrics": {"acc": metrics.summarize(accs)}, "accuracies": {"syn": accs}, "random_inputs": []}
+def score(finished: Finished, protocol: Protocol, rounds: int, weight: float) -> dict[str, Any]:
+    """result.json's `metrics` and `accuracies`."""
+    accs = [finished.acc("syn", r) for r in range(rounds)]
+    return {"metrics": {"acc": metrics.summarize(accs)}, "accuracies": {"syn": accs}}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any, NamedTuple
@@ -20,11 +21,12 @@ from ddr.eval import acc as acc_eval
 from ddr.eval import ars as ars_eval
 from ddr.eval import lrs as lrs_eval
 from ddr.eval.environment import environment
+from ddr.eval.finished import Finished
 from ddr.eval.predictions import write_predictions
 from ddr.eval.request import EvalRequest
 from ddr.eval.result import EvalResult, training_resources
 from ddr.eval.selection import carve_validation, selection_record
-from ddr.eval.session import EvalSession, Progress, Teachers, Trainer, engine_name, parse_engine, timer
+from ddr.eval.session import EvalSession, Progress, Teachers, Trainer, engine_name, parse_engine
 from ddr.eval.zca_space import whiten
 from ddr.kernel.clock import utc_now
 from ddr.kernel.registry import Registry
@@ -37,7 +39,8 @@ from ddr.tracking import Tracker, check_store, display_uri, resolve_tracking_uri
 from ddr.train.cache import TrainingCache
 from ddr.train.engine import resolve_device, train_student
 
-# Each evaluation module has run(session, ds, rounds, weight) and count_trainings(protocol, grid, rounds).
+# Each evaluation module scores a finished plan (ddr.eval.plan): score(finished, protocol, rounds, weight)
+# and round_scores(finished, protocol, r, weight).
 EVALUATIONS: Registry[ModuleType] = Registry("evaluation")
 for _kind, _module in (("lrs", lrs_eval), ("ars", ars_eval), ("acc", acc_eval)):
     EVALUATIONS.register(_kind, _module)
@@ -133,12 +136,23 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
     return run_evaluation(request, progress=progress)
 
 
-def run_evaluation(request: EvalRequest, *, progress: Progress | None = None, data: RealData | None = None,
-                   trainer: Trainer = train_student) -> EvalResult:
-    """Run one EvalRequest (what `evaluate`, `ddr eval` and a grid cell build). `progress` receives
-    one line per step; two seams for benchmarks: `data`, the real data set already in memory (default:
-    `request.dataset` loaded by name), and `trainer`, which trains each student alone (default
-    train_student; anything with its signature, e.g. a reference loop)."""
+class Opened(NamedTuple):
+    """An evaluation checked and set up, nothing trained: its session holds the sets and walks the plan."""
+
+    protocol: Protocol
+    data: RealData  # whitened under a ZCA protocol
+    distilled: DistilledSet
+    rounds: int
+    weight: float
+    device: torch.device
+    validation: Any
+    real_checkpoint: Any
+    session: EvalSession
+
+
+def open_session(request: EvalRequest, *, progress: Progress | None = None, data: RealData | None = None,
+                 trainer: Trainer = train_student) -> Opened:
+    """Everything an evaluation checks and loads before its first training (the session has no tracker)."""
     kind, ipc = request.kind, request.ipc
     parse_engine(request.engine)  # refuse a bad engine name before anything is loaded
     proto, data, ds, n_rounds = prepare(request, data)
@@ -170,28 +184,44 @@ def run_evaluation(request: EvalRequest, *, progress: Progress | None = None, da
     w = proto.weight if request.weight is None else float(request.weight)
     if not 0.0 <= w <= 1.0:
         raise DDRError(f"weight must lie in [0, 1], got {w}")
-    method_name = request.method or ds.meta.get("method") or (ds.path.name if ds.path else "unknown")
-    digest = ds.digest()
-    cache = TrainingCache(cache_dir)
-    tracker = Tracker(request.tracking_uri) if request.track else None
-    env = environment(dev, engine_name(request.engine))
-    grid = len(lrs_eval.lr_candidates_for(proto, ds))
     raw, zca = data, None
     if proto.zca is not None:
         data, zca = whiten(data, float(proto.zca.get("eps", 0.1)))
-    session = EvalSession(protocol=proto, data=data, ipc=ipc, device=dev, cache=cache, tracker=tracker,
-                          progress=progress, total=EVALUATIONS.get(kind).count_trainings(proto, grid, n_rounds),
-                          random_sets=random_sets, zca=zca, raw_data=raw, engine=request.engine,
+    session = EvalSession(protocol=proto, data=data, ipc=ipc, device=dev, cache=TrainingCache(cache_dir), tracker=None,
+                          progress=progress, random_sets=random_sets, zca=zca, raw_data=raw, engine=request.engine,
                           real_checkpoint=real_ref if kind == "lrs" else None, teachers=preloaded,
                           trainer=trainer, validation=validation)
-    started, elapsed = utc_now(), timer()
+    return Opened(proto, data, ds, n_rounds, w, dev, validation, real_ref, session)
+
+
+def run_evaluation(request: EvalRequest, *, progress: Progress | None = None, data: RealData | None = None,
+                   trainer: Trainer = train_student) -> EvalResult:
+    """Run one EvalRequest (what `evaluate`, `ddr eval` and a grid cell build). `progress` receives
+    one line per step (or, with an `on_event` method, ddr.eval.events); two seams for benchmarks: `data`,
+    the real data set already in memory (default: `request.dataset` loaded by name), and `trainer`, which
+    trains each student alone (default train_student; anything with its signature, e.g. a reference loop)."""
+    kind, ipc = request.kind, request.ipc
+    proto, data, ds, n_rounds, w, dev, validation, real_ref, session = open_session(
+        request, progress=progress, data=data, trainer=trainer)
+    method_name = request.method or ds.meta.get("method") or (ds.path.name if ds.path else "unknown")
+    digest = ds.digest()
+    tracker = session.tracker = Tracker(request.tracking_uri) if request.track else None
+    env = environment(dev, engine_name(request.engine))
+    specs = session.plan(kind, ds, n_rounds)
+    scorer = EVALUATIONS.get(kind)
+    started, t0 = utc_now(), time.perf_counter()
     if tracker is not None:
         _start_parent(tracker, request, proto, data, ds, method_name, digest, env, n_rounds, w, dev)
     try:
-        body = EVALUATIONS.get(kind).run(session, ds, n_rounds, w)
+        def log_round(r: int, finished: Finished) -> None:  # the round's scores while the evaluation runs
+            if tracker is not None:
+                tracker.log_round(r, scorer.round_scores(finished, proto, r, w))
+
+        finished = session.run(specs, on_round=log_round)
+        body = scorer.score(finished, proto, n_rounds, w)
         out = request.out
         scratch = Path(out) if out else Path(tempfile.mkdtemp(prefix="ddr-"))
-        pred_info, per_class, pred_path = write_predictions(session, data, scratch)
+        pred_info, per_class, pred_path = write_predictions(finished.trainings, finished.predictions, data, scratch)
         result = EvalResult(
             kind=kind, label=proto.label, method=method_name, dataset=data.name, ipc=ipc, model=proto.model,
             protocol={"name": proto.name, "version": proto.version, "sha256": proto.sha256,
@@ -199,22 +229,22 @@ def run_evaluation(request: EvalRequest, *, progress: Progress | None = None, da
                       **({"edition_changes": proto.edition_changes} if proto.edition_changes else {}),
                       **({"student": student_of(proto)} if student_of(proto) else {})},
             weight=w, rounds=n_rounds, metrics=body["metrics"], accuracies=body["accuracies"],
-            trainings=session.trainings,
+            trainings=finished.trainings,
             # content_sha256: the images and labels alone (no meta.json), so two methods that select the
             # same set are seen as one by the registry
             inputs={"distilled": {"path": str(ds.path) if ds.path else None, "md5": digest, "lr": ds.lr,
                                   "content_sha256": ds.content_digest(),
                                   **({"resized": ds.meta["resized"]} if "resized" in ds.meta else {})},
-                    "random": body["random_inputs"],
+                    "random": session.sets.random_inputs(sorted({s.round for s in specs if s.data == "random"})),
                     "dataset": {"name": data.name, "sha256": data.digest, "source": data.source},
-                    "teachers": session.teacher_inputs(),
+                    "teachers": session.sets.teacher_inputs(),
                     **({"real_checkpoint": real_ref[1]} if real_ref and kind == "lrs" else {})},
             environment=env,
             mlflow={"tracking_uri": display_uri(tracker.uri), "experiment_id": tracker.experiment_id,
                     "run_id": tracker.parent_id} if tracker else None,
-            started_at=started, finished_at=utc_now(), wall_time_s=round(elapsed(), 3),
-            resources=training_resources(session.trainings),
-            selection=selection_record(proto, validation, session.selection_log),
+            started_at=started, finished_at=utc_now(), wall_time_s=round(time.perf_counter() - t0, 3),
+            resources=training_resources(finished.trainings),
+            selection=selection_record(proto, validation, finished.selection_log),
             predictions=pred_info, per_class_accuracy=per_class,
         )
         path = result.save(Path(out) / "result.json") if out else None

@@ -4,7 +4,7 @@ The random side of a round (and, for paired protocols, the synthetic side too) i
 recipe's content: two protocols with the same recipe (DSA and DM on CIFAR-10, say) train the same
 random students, share their cache entries, and their IORs differ only by the synthetic side. The
 synthetic side of an unpaired protocol keeps the protocol-named seed. The real reference is keyed on
-its own recipe already (EvalSession.real_reference).
+its own recipe already (ddr.eval.plan.real_seed).
 """
 from __future__ import annotations
 

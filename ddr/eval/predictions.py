@@ -90,17 +90,19 @@ def mcnemar(a_correct: np.ndarray, b_correct: np.ndarray) -> dict[str, Any]:
             "acc_a": round(float(a.mean()), 6), "acc_b": round(float(b.mean()), 6)}
 
 
-def write_predictions(session: Any, data: Any, folder: Path) -> tuple[dict | None, dict | None, Path | None]:
-    """Bundle the selected trainings' predictions into folder/predictions.npz (atomically). Returns
-    (result.json's `predictions`, `per_class_accuracy`, the file) or Nones when no training kept them."""
-    arrays = selected_predictions(session.trainings, session.predictions)
+def write_predictions(trainings: list[dict[str, Any]], by_key: dict[str, dict[str, str]], data: Any,
+                      folder: Path) -> tuple[dict | None, dict | None, Path | None]:
+    """Bundle the selected trainings' predictions (`by_key`: training key -> {epoch: encoded}) into
+    folder/predictions.npz (atomically). Returns (result.json's `predictions`, `per_class_accuracy`, the
+    file) or Nones when no training kept them."""
+    arrays = selected_predictions(trainings, by_key)
     if not arrays:
         return None, None, None
     y = data.y_test.cpu().numpy()
     path = folder / PREDICTIONS_FILE
     with atomic_path(path) as tmp:
         digest = write_bundle(tmp, y, arrays)
-    selected = sum(1 for t in session.trainings if t.get("selected"))
+    selected = sum(1 for t in trainings if t.get("selected"))
     info = {"file": PREDICTIONS_FILE, "sha256": digest, "arrays": sorted(arrays), "test_images": int(len(y)),
             "missing": selected - len(arrays)}
     return info, per_class_accuracy(arrays, y, data.num_classes), path

@@ -48,7 +48,7 @@ def load_reference(path: str | Path, protocol: Protocol, data: RealData) -> tupl
 
 def checkpoint_reference(net: torch.nn.Module, info: dict[str, str], x_test, y_test,
                          device: torch.device) -> dict[str, Any]:
-    """A training record (as EvalSession.train writes them) for the checkpoint's test accuracy."""
+    """A training record (as ddr.eval.executor writes them) for the checkpoint's test accuracy."""
     start = time.perf_counter()
     acc = accuracy(net.to(device), x_test, y_test)
     return {"role": "real", "round": 0, "lr": 0.0, "seed": 0, "best_acc": acc, "best_epoch": 0,

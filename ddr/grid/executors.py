@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ddr.errors import DDRError
 from ddr.grid.executor_registry import EXECUTORS
+from ddr.eval.events import Listener
+from ddr.grid.events import CellEvent, Relay
 from ddr.grid.messages import Done, ProgressLine, Ready, Task, WorkerMessage
 
-Progress = Callable[[str], None]
+Progress = Listener  # the grid's events (ddr.grid.events)
 
 
 @dataclass
@@ -72,7 +73,7 @@ class SerialExecutor:
             return []
         key, task = self.queue.pop(0)
         try:
-            return [Outcome(key, True, run_task(task, progress=lambda m: self.progress(f"{key} {m}")))]
+            return [Outcome(key, True, run_task(task, progress=Relay(lambda e: self.progress(CellEvent(key, e)))))]
         except DDRError as exc:
             return [Outcome(key, False, error=str(exc), retriable=False)]
         except Exception as exc:  # KeyboardInterrupt propagates: the runner stops the grid
@@ -202,7 +203,7 @@ class LocalExecutor:
                 self._send(i, task)
             return []
         if isinstance(msg, ProgressLine):
-            self.progress(f"{self.busy[i]} {msg.text}")
+            self.progress(CellEvent(self.busy[i], msg.event))
             return []
         key, self.busy[i] = self.busy[i], None
         if isinstance(msg, Done):

@@ -34,9 +34,9 @@ class Ready:
 
 @dataclass(frozen=True)
 class ProgressLine:
-    """A progress line of the task the worker runs."""
+    """A progress event of the task the worker runs (ddr.eval.events)."""
 
-    text: str
+    event: Any
 
 
 @dataclass(frozen=True)

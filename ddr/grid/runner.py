@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from ddr.errors import DDRError
+from ddr.eval.events import Listener, Note, listener
+from ddr.grid.events import (CellAdopted, CellDispatched, CellFailed, CellFinished, CellRetrying,
+                             GridStarted)
 from ddr.grid.cell import Cell, CellStore, write_json_atomic
 from ddr.grid.executors import Executor, Outcome, SerialExecutor
 from ddr.grid.messages import Task
@@ -29,7 +32,7 @@ from ddr.kernel.clock import utc_now
 from ddr.locks import exclusive_lock
 from ddr.tracking import display_uri
 
-Progress = Callable[[str], None]
+Progress = Callable[[Any], None]  # a line callable, or an object with on_event (ddr.grid.events)
 
 
 @dataclass
@@ -140,7 +143,7 @@ def run_grid(spec: GridSpec, executor: Executor | None = None, *, out: str | Pat
     executor = executor or SerialExecutor()
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")  # "View run at ..." on every run
-    say = progress or (lambda msg: None)
+    say = listener(progress)
     t0 = time.perf_counter()
     out = Path(out).resolve()
     cells = spec.cells()  # validates everything before anything runs or is logged
@@ -155,8 +158,7 @@ def run_grid(spec: GridSpec, executor: Executor | None = None, *, out: str | Pat
     # one driver per grid folder: a second one is refused at once, naming the first
     with exclusive_lock(out / ".lock", timeout=0, what=f"grid folder {out}"):
         todo = _plan(cells, store, report)
-        say(f"grid {spec.name}: {len(cells)} cells, {len(cells) - len(todo)} finished before, {len(todo)} to run "
-            f"({executor.name} executor)")
+        say(GridStarted(spec.name, len(cells), len(cells) - len(todo), executor.name))
         report.tracking_uri = uri
         run = _Dispatch(executor, store, report, say, max_attempts,
                         Task(cell={}, cache_dir=cache, device=device, executor=executor.name, grid=spec.name,
@@ -195,7 +197,7 @@ class _Dispatch:
     """One run of the grid's unfinished cells: dispatch each to the executor (or adopt its finished MLflow
     parent), record every attempt in the store, retry failed attempts, report every cell once."""
 
-    def __init__(self, executor: Executor, store: CellStore, report: GridReport, say: Progress, max_attempts: int,
+    def __init__(self, executor: Executor, store: CellStore, report: GridReport, say: Listener, max_attempts: int,
                  template: Task):
         self.executor, self.store, self.report = executor, store, report
         self.say, self.max_attempts, self.template = say, max_attempts, template
@@ -216,7 +218,7 @@ class _Dispatch:
             if todo and uri and executor.parallel and serve and (sqlite_db(uri) or is_postgres(uri)):
                 self.server = MlflowServer(uri, log=self.store.out / "mlflow-server.log").start()
                 worker_uri = self.server.uri
-                say(f"MLflow server {self.server.uri} over {display_uri(uri)} (workers log over HTTP)")
+                say(Note(f"MLflow server {self.server.uri} over {display_uri(uri)} (workers log over HTTP)"))
             self.book = MlflowBook(worker_uri) if (worker_uri and todo) else None
             if self.book:
                 self.book.ensure_experiments(_experiment_names(todo), uri)
@@ -236,7 +238,7 @@ class _Dispatch:
                     if self._settle(c, o, uri):
                         queue.append(c)
         except KeyboardInterrupt:
-            say("interrupted: stopping workers; finished cells are kept, run the same grid again to resume")
+            say(Note("interrupted: stopping workers; finished cells are kept, run the same grid again to resume"))
             executor.stop()
             raise
         finally:
@@ -248,7 +250,7 @@ class _Dispatch:
         """Submit the cell's next attempt; False when a finished MLflow parent was adopted instead."""
         if self.book:
             if self.book.adopt(c, self.store):
-                self.say(f"{c.id} {c.label}: adopted the finished MLflow run's result")
+                self.say(CellAdopted(c.id, c.label))
                 self.report.cells.append(CellReport(c, "adopted", self.tries.get(c.id, 0),
                                                     result=self.store.load_result(c)))
                 return False
@@ -259,7 +261,7 @@ class _Dispatch:
         self.started[c.id] = time.perf_counter()
         self.executor.submit(c.id, replace(self.template, cell=c.to_dict(), attempt=n,
                                            out=str(self.store.dir(c) / "eval")))
-        self.say(f"{c.id} {c.label}: attempt {n} dispatched")
+        self.say(CellDispatched(c.id, c.label, n))
         return True
 
     def _settle(self, c: Cell, o: Outcome, uri: str | None) -> bool:
@@ -277,16 +279,16 @@ class _Dispatch:
             res = EvalResult(**result)
             self.report.cells.append(CellReport(c, "ran", self.tries[c.id], seconds=secs, result=res))
             scores = "  ".join(f"{k.upper()} {v['mean']:.4f}" for k, v in res.metrics.items())
-            self.say(f"{c.id} {c.label}: finished in {secs:.1f}s  {scores}")
+            self.say(CellFinished(c.id, c.label, secs, scores))
             return False
         self.store.log_attempt(c, {"event": "failed", "at": utc_now(), "error": o.error[:4000]})
         if self.book:
             self.book.end_stale(c)
         first = o.error.splitlines()[0] if o.error else "failed"
         if o.retriable and self.tries[c.id] < self.max_attempts:
-            self.say(f"{c.id} {c.label}: attempt failed ({first}); retrying")
+            self.say(CellRetrying(c.id, c.label, first))
             return True
-        self.say(f"{c.id} {c.label}: failed ({first})")
+        self.say(CellFailed(c.id, c.label, first))
         self.report.cells.append(CellReport(c, "failed", self.tries[c.id], error=o.error, seconds=secs))
         return False
 

@@ -10,10 +10,10 @@ import os
 import signal
 import socket
 import traceback
-from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from ddr.grid.events import Relay
 from ddr.grid.messages import Done, Failed, ProgressLine, Ready, Task
 
 
@@ -21,7 +21,7 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def run_task(task: Task, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+def run_task(task: Task, progress: Any = None) -> dict[str, Any]:
     """Evaluate one cell attempt. Returns result.json's dict; the caller stores it."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     from ddr.data.digest import dvc_md5
@@ -99,7 +99,7 @@ def serve(conn: Connection) -> None:
         if task is None:
             return
         try:
-            result = run_task(task, progress=lambda msg: conn.send(ProgressLine(msg)))
+            result = run_task(task, progress=Relay(lambda event: conn.send(ProgressLine(event))))
             conn.send(Done(result))
         except KeyboardInterrupt:
             return

@@ -12,7 +12,7 @@ from ddr.eval.request import EvalRequest, request_fields
 from ddr.grid.cell import Cell
 from pipelines.eval_cmd import lrs_cmd, request_from_options
 
-CLI_ONLY = {"force", "as_json"}  # what the command does with the result, not what is evaluated
+CLI_ONLY = {"force", "as_json", "show_plan"}  # what the command does (with the result), not what is evaluated
 IN_MEMORY_ONLY = {"kind", "labels", "lr", "tags"}  # the subcommand names the kind; tensors and tags come from Python
 
 

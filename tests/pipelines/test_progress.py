@@ -10,6 +10,8 @@ import termios
 
 import pytest
 
+from ddr.eval.events import BatchStarted, CacheHit, TrainingFinished, TrainingStarted
+from ddr.grid.events import CellDispatched, CellEvent, CellFinished, GridStarted
 from pipelines.progress import GridProgress, TrainingProgress
 
 from tests.pipelines.conftest import FIXTURES
@@ -19,27 +21,40 @@ def test_lines_when_not_a_terminal():
     out = io.StringIO()
     with TrainingProgress(out) as p:
         for n in (1, 2, 3):
-            p(f"[{n}/3] syn          round 0 lr 0.01   acc 0.5000 (0.1s)")
-    assert out.getvalue().splitlines() == [f"[{n}/3] syn          round 0 lr 0.01   acc 0.5000 (0.1s)" for n in (1, 2, 3)]
+            p.on_event(TrainingStarted(n, 3, "syn", 0, 0.01))  # no line of its own
+            p.on_event(TrainingFinished(n, 3, "syn", 0, 0.01, 0.5, 0.1))
+        p.on_event(CacheHit(4, 4, "random", 1, 0.05, 0.25))
+    assert out.getvalue().splitlines() == [f"[{n}/3] syn          round 0 lr 0.01   acc 0.5000 (0.1s)" for n in (1, 2, 3)] \
+        + ["[4/4] random       round 1 lr 0.05   acc 0.2500 (cached)"]
 
 
 def test_bar_counts_trainings_and_cells():
     out = io.StringIO()
     with TrainingProgress(out, tty=True) as p:
         p("teachers: ConvNet-2")  # a plain message stays a line
-        p("[1/4] real round 0 lr 0.01 acc 0.9 (0.2s)")
-        p("[3/4] syn round 0 lr 0.05 acc 0.6 (0.1s)")
+        p("[2/4] a message that looks like a count")  # counts nothing: only events do
+        assert p.bar is None
+        p.on_event(TrainingStarted(1, 4, "real", 0, 0.01))
+        assert p.bar.n == 0 and p.bar.total == 4
+        p.on_event(TrainingFinished(1, 4, "real", 0, 0.01, 0.9, 0.2))
+        p.on_event(CacheHit(3, 4, "syn", 0, 0.05, 0.6))
+        p.on_event(BatchStarted(2, "batched"))  # a line above the bar
         assert p.bar.n == 3 and p.bar.total == 4
     text = out.getvalue()
     assert "teachers: ConvNet-2\n" in text and "3/4 trainings" in text and "<" in text  # elapsed<remaining
+    assert "training 2 students at once (engine batched)\n" in text
     out = io.StringIO()
     with GridProgress(out, tty=True) as g:
-        g("grid demo: 5 cells, 2 finished before, 3 to run")
-        g("abc123 lrs/r1: attempt 1 dispatched")
-        g("abc123 [4/9] syn round 1")
-        g("abc123 lrs/r1: finished in 3.0s  lrs 0.5")
+        g.on_event(GridStarted("demo", 5, 2, "serial"))
+        g.on_event(CellDispatched("abc123", "lrs/r1", 1))
+        g.on_event(CellEvent("abc123", TrainingFinished(4, 9, "syn", 1, 0.01, 0.5, 0.1)))  # beside the bar
+        g("abc123 lrs/r1: finished in 3.0s")  # a line, not a count: only events count
+        assert g.bar.n == 2
+        g.on_event(CellFinished("abc123", "lrs/r1", 3.0, "LRS 0.5000"))
         assert g.bar.n == 3 and g.bar.total == 5
-    assert "3/5 cells" in out.getvalue()
+    text = out.getvalue()
+    assert "3/5 cells" in text and "grid demo: 5 cells, 2 finished before, 3 to run (serial executor)" in text
+    assert "abc123 lrs/r1: attempt 1 dispatched\n" in text and "abc123 [4/9] syn" in text
 
 
 @pytest.mark.slow

@@ -10,7 +10,8 @@ from tests.pipelines.test_stage_deps import ROOT, closure
 
 REGISTRY = ROOT / "registry"
 # where the project trains: the engine, the distillers, evaluations and grids of them, teacher training
-TRAINING = ("ddr/train", "ddr/distill", "ddr/grid", "ddr/eval/api.py", "ddr/eval/session.py", "ddr/eval/teacher_store.py",
+TRAINING = ("ddr/train", "ddr/distill", "ddr/grid", "ddr/eval/api.py", "ddr/eval/session.py", "ddr/eval/executor.py",
+            "ddr/eval/training_sets.py", "ddr/eval/teacher_store.py",
             "ddr/teacher_nets.py")
 
 
