@@ -68,7 +68,8 @@ def per_round(result: Any, proto: Protocol) -> dict[str, list[float]]:
     acc = result.accuracies
     rounds = len(result.metrics["lrs"]["per_round"])
     random = acc.get("random_search") if proto.ior_random == "search" and "random_search" in acc else acc["random"]
-    return {"acc_syn": list(acc["syn"]), "acc_random": list(random), "acc_real": [float(acc["real"])] * rounds,
+    real = acc.get("real_per_round") or [float(acc["real"])] * rounds
+    return {"acc_syn": list(acc["syn"]), "acc_random": list(random), "acc_real": list(real),
             **{k: list(result.metrics[k]["per_round"]) for k in ("hlr", "ior", "lrs")}}
 
 

@@ -25,6 +25,11 @@ from ddr.eval.finished import Finished
 from ddr.protocols import Protocol
 
 
+def _real(finished: Finished, protocol: Protocol, r: int) -> float:
+    """Round r's Acc(real): the reference of that round where it is trained in every round, else the one."""
+    return finished.acc("real", r if protocol.real_every_round else 0)
+
+
 def _syn_hard(protocol: Protocol) -> str:
     """The role whose accuracy is Acc(syn, hard): a hard protocol's syn is, as in LabelRobustScoreHard."""
     return "syn_hard" if protocol.label == "soft" else "syn"
@@ -32,21 +37,26 @@ def _syn_hard(protocol: Protocol) -> str:
 
 def round_scores(finished: Finished, protocol: Protocol, r: int, weight: float) -> dict[str, float]:
     """Round r's HLR, IOR and LRS (logged while the evaluation runs)."""
-    h = metrics.hlr(finished.acc("real"), finished.acc(_syn_hard(protocol), r))
+    h = metrics.hlr(_real(finished, protocol, r), finished.acc(_syn_hard(protocol), r))
     i = metrics.ior(finished.acc("syn", r), finished.acc("random", r))
     return {"hlr": h, "ior": i, "lrs": metrics.lrs(h, i, weight)}
 
 
 def score(finished: Finished, protocol: Protocol, rounds: int, weight: float) -> dict[str, Any]:
     """result.json's `metrics` and `accuracies`."""
-    real = finished.acc("real")
+    real_per_round = [_real(finished, protocol, r) for r in range(rounds)]
     syn_hard = [finished.acc(_syn_hard(protocol), r) for r in range(rounds)]
     syn_any = [finished.acc("syn", r) for r in range(rounds)]
     rdm_any = [finished.acc("random", r) for r in range(rounds)]
-    hlr = [metrics.hlr(real, s) for s in syn_hard]
+    hlr = [metrics.hlr(a, s) for a, s in zip(real_per_round, syn_hard)]
     ior = [metrics.ior(s, q) for s, q in zip(syn_any, rdm_any)]
     extra_metrics: dict[str, Any] = {}
+    # Acc(real): the one reference (its mean over rounds where it is trained in every round, each round's
+    # HLR using its own, in real_per_round)
+    real = sum(real_per_round) / rounds if protocol.real_every_round else real_per_round[0]
     accuracies: dict[str, Any] = {"real": real, "syn": syn_any, "random": rdm_any}
+    if protocol.real_every_round:
+        accuracies["real_per_round"] = real_per_round
     if finished.has("random_search", 0):
         rdm_searched = [finished.acc("random_search", r) for r in range(rounds)]
         ior_search = [metrics.ior(s, q) for s, q in zip(syn_any, rdm_searched)]

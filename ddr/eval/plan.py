@@ -92,11 +92,12 @@ def training_seed(protocol: Protocol, dataset: str, ipc: int, role: str, round: 
     return derive_seed(protocol=protocol.ref, dataset=dataset, ipc=ipc, role=role, round=round, lr=lr)
 
 
-def real_seed(protocol: Protocol, dataset: str) -> int:
-    """The real reference's seed ignores ipc and protocol name on purpose, so every evaluation shares it."""
+def real_seed(protocol: Protocol, dataset: str, round: int | None = None) -> int:
+    """The real reference's seed ignores ipc and protocol name on purpose, so every evaluation shares it;
+    `round` only where the protocol trains it again in every round (the DD-Ranking editions)."""
     recipe = protocol.real
     return derive_seed(dataset=dataset, role="real", model=protocol.model, model_args=protocol.model_args,
-                       recipe=recipe.as_dict())
+                       recipe=recipe.as_dict(), **({} if round is None else {"round": round}))
 
 
 def label_treatment(protocol: Protocol, recipe: TrainRecipe) -> str:
@@ -170,9 +171,11 @@ class _Builder:
             return
         # data-parallel training measures no validation split, so 'val' selection trains the reference alone
         ddp = (i.ddp if p.ddp and recipe.augmentation is None and recipe.loss == "ce" and i.val_data is None else 0)
-        self.specs.append(complete(TrainingSpec(
-            role="real", round=0, lr=float(recipe.lr), seed=real_seed(p, i.dataset), recipe=recipe, data="real",
-            labels="hard", group="real/0", data_id="real", engine=f"ddp{ddp}" if ddp > 1 else ""), p, i))
+        for r in range(i.rounds) if p.real_every_round else (None,):
+            self.specs.append(complete(TrainingSpec(
+                role="real", round=r or 0, lr=float(recipe.lr), seed=real_seed(p, i.dataset, r), recipe=recipe,
+                data="real", labels="hard", group=f"real/{r or 0}", data_id="real",
+                engine=f"ddp{ddp}" if ddp > 1 else ""), p, i))
 
 
 def random_searched(protocol: Protocol, set_lr: float | None) -> bool:

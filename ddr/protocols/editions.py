@@ -79,11 +79,12 @@ def _real_as_evaluator(proto) -> dict[str, Any]:
     # where 0.2.0 trained one (a REAL_DATA_TRAINING_CONFIG row, no cached accuracy): the row's optimiser and
     # schedule for the evaluator's epochs, tested at its interval (the train recipe's: 20 in the soft-label
     # evaluator, b1), at real_batch_size; elsewhere it trained none and ddr's reference stands
+    # ... and trained it again in every round
     if not trained_real_reference(proto.dataset, proto.model):
         return {}
     real = dataclasses.replace(proto.real, epochs=proto.train.epochs, test_interval=proto.train.test_interval,
                                batch_size=REAL_BATCH_SIZE)
-    return {} if real == proto.real else {"real": real}
+    return {"real": real, "real_every_round": True}
 
 
 def _searched_random_side(proto) -> dict[str, Any]:
@@ -114,10 +115,10 @@ def _schedule_0_1(recipe):
 
 
 def _real_0_1(proto) -> dict[str, Any]:
-    # 0.1.x trained the reference with the evaluator's own optimiser and schedule at default_lr, real_batch_size,
-    # without augmentation, for its epochs
+    # 0.1.x trained the reference in every round with the evaluator's own optimiser and schedule at default_lr,
+    # real_batch_size, without augmentation, for its epochs
     return {"real": dataclasses.replace(proto.train, lr=DEFAULT_LR, batch_size=REAL_BATCH_SIZE, augmentation=None,
-                                        loss="ce", loss_args={})}
+                                        loss="ce", loss_args={}), "real_every_round": True}
 
 
 RULES: dict[str, Rule] = {r.name: r for r in (
@@ -170,7 +171,7 @@ def edition_changes(base, edited) -> dict[str, Any]:
 
     for f in ("train", "real"):
         diff(f, getattr(base, f).as_dict(), getattr(edited, f).as_dict())
-    for f in ("ior_random",):
+    for f in ("ior_random", "real_every_round"):
         if getattr(base, f) != getattr(edited, f):
             out[f] = [getattr(base, f), getattr(edited, f)]
     if base.label == "soft" and base.hard_recipe() != edited.hard_recipe():  # Acc(syn, hard) of soft LRS only

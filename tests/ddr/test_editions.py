@@ -50,7 +50,8 @@ def test_the_ddranking_edition_restores_what_ddranking_0_2_computed():
             ops = json.dumps(q.hard_recipe().augmentation)
             assert '"dsa"' not in ops and '"mixup"' not in ops and '"cutmix"' not in ops
         assert set(q.edition_changes) == {k for k in q.edition_changes if k.split(".")[0] in
-                                          ("train", "real", "hard", "ior_random")}
+                                          ("train", "real", "hard", "ior_random", "real_every_round")}
+        assert q.real_every_round == trained_real_reference(proto.dataset, proto.model)  # retrained per round
 
 
 def test_the_leaderboard_edition_is_the_0_1_loop():
@@ -95,6 +96,16 @@ def test_every_result_records_its_edition_in_result_json_and_mlflow(edition_resu
         assert d["protocol"]["edition"] == edition
         assert bool(d["protocol"].get("edition_changes")) == (edition != "ddr")
         assert client.get_run(res.mlflow["run_id"]).data.tags["ddr.edition"] == edition
+    # both DD-Ranking editions train the real reference again in every round, and each round's HLR uses its own
+    for edition in ("ddranking-0.2", "leaderboard-2025-02"):
+        res = out[edition]
+        reals = [t for t in res.trainings if t["role"] == "real"]
+        assert [t["round"] for t in reals] == [0, 1] and reals[0]["seed"] != reals[1]["seed"]
+        per_round = res.accuracies["real_per_round"]
+        assert per_round == [t["best_acc"] for t in reals]
+        syn = res.accuracies["syn"]
+        assert res.metrics["hlr"]["per_round"] == pytest.approx([a - s for a, s in zip(per_round, syn)])
+    assert [t["role"] for t in out["ddr"].trainings].count("real") == 1 and "real_per_round" not in out["ddr"].accuracies
     # the leaderboard edition takes no test point before 0.8 x epochs (tiny-lrs: 20 epochs, test every 5)
     lb = out["leaderboard-2025-02"]
     assert {e for t in lb.trainings for e, _ in t["history"]} <= {20}
