@@ -25,6 +25,7 @@ from ddr.eval.events import Listener, Note, listener
 from ddr.grid.events import (CellAdopted, CellDispatched, CellFailed, CellFinished, CellRetrying,
                              GridStarted)
 from ddr.grid.cell import Cell, CellStore, write_json_atomic
+from ddr.grid.cost import longest_first
 from ddr.grid.executors import Executor, Outcome, SerialExecutor
 from ddr.grid.messages import Task
 from ddr.grid.grid_spec import GridSpec
@@ -225,7 +226,7 @@ class _Dispatch:
             self.template = replace(self.template, tracking_uri=worker_uri)  # what every attempt is sent
             if todo:
                 executor.start(_worker_env(self.template), say)
-            queue = list(todo)
+            queue = longest_first(todo)  # the longest cells first: the short ones fill the end
             inflight: set[str] = set()
             while queue or inflight:
                 while queue and executor.capacity() > 0:
