@@ -35,8 +35,7 @@ COMMANDS = {
     "report": ("pipelines.appendix:report_cmd",
                "Print a short plain-text summary of a result.json or a release folder, for a paper's appendix."),
     "server": ("pipelines.grid_cmd:server_cmd",
-               "Start one MLflow tracking server on 127.0.0.1 over the project's store, for many concurrent "
-               "writers."),
+               "Start one MLflow tracking server over the project's store, for many concurrent writers."),
     "submit": ("pipelines.submit_cmd:submit_cmd",
                "Submit a distilled set: validate it, copy it to submissions/, version it with DVC and declare it "
                "in params.yaml."),
