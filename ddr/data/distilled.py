@@ -37,7 +37,8 @@ class DistilledSet:
     meta: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     indices: list[list[int]] | None = None  # random baselines: training-set indices per class
-    files: list[dict[str, Any]] | None = None  # random baselines of a folder data set: their original files
+    # the original files: of a random baseline of a folder data set, and of an image folder resized on load
+    files: list[dict[str, Any]] | None = None
 
     @property
     def label_kind(self) -> str:
@@ -81,10 +82,11 @@ def _read_image_folder(path: Path, data: RealData) -> DistilledSet:
         raise DDRError(f"{path}: {len(classes)} class folders, but {data.name} has {data.num_classes} classes")
     mode = "L" if data.channels == 1 else "RGB"
     h, w = data.im_size
-    images, labels, sizes = [], [], set()
+    images, labels, sizes, originals = [], [], set(), []
     for c, folder in enumerate(classes):
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         for f in files:
+            originals.append({"path": str(f), "label": c})
             try:
                 with Image.open(f) as im:
                     im = im.convert(mode)
@@ -100,10 +102,15 @@ def _read_image_folder(path: Path, data: RealData) -> DistilledSet:
         raise DDRError(f"{path}: no image files in its class folders")
     x = data.normalise(torch.from_numpy(np.stack(images)))
     meta: dict[str, Any] = {"format": "image-folder"}
+    kept = None
     if sizes:
         meta["resized"] = {"from": sorted([sh, sw] for sw, sh in sizes), "to": [h, w],
                            "interpolation": FOLDER_RESIZE[0]}
-    return DistilledSet(x, torch.tensor(labels), meta=meta, path=path)
+        # the files themselves, for the editions that crop them at full size as DD-Ranking did (deviation b2)
+        from ddr.kernel.digests import sha256_file
+
+        kept = [{**o, "sha256": sha256_file(Path(o["path"]))} for o in originals]
+    return DistilledSet(x, torch.tensor(labels), meta=meta, path=path, files=kept)
 
 
 def read_distilled(path: str | Path, data: RealData | None = None) -> DistilledSet:

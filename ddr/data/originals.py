@@ -147,6 +147,17 @@ def original_images(data: RealData, ds: DistilledSet, augmentation: dict[str, An
                           "L" if data.channels == 1 else "RGB", data.mean, data.std, per_image, batch_spec)
 
 
+def folder_originals(data: RealData, ds: DistilledSet, augmentation: dict[str, Any] | None) -> OriginalImages | None:
+    """An image folder resized on load (`ds.files`, ddr.data.distilled) as its original files under a recipe's
+    `augmentation`, cropped at full size as DD-Ranking's ImageFolder path did (deviation b2); None where the
+    set was not resized or the recipe crops nothing per image."""
+    per_image, batch_spec = split_per_image(augmentation)
+    if ds.files is None or ds.indices is not None or not any(s["name"] == "rrc" for s in per_image):
+        return None
+    return OriginalImages([Path(f["path"]) for f in ds.files], [f["sha256"] for f in ds.files], data.im_size,
+                          "L" if data.channels == 1 else "RGB", data.mean, data.std, per_image, batch_spec)
+
+
 def training_digest(x, y: torch.Tensor, soft_targets: torch.Tensor | None = None) -> str:
     """The identity of a training set in cache keys: its tensors, or its originals and their transforms."""
     if isinstance(x, OriginalImages):

@@ -42,6 +42,7 @@ class Case:
     variant: str = ""
     make_variant: Callable[[Protocol], Protocol] | None = None
     set_lr: float | None = None  # the set's own lr.pt, for the corrections about it
+    folder_px: int | None = None  # the set written as an image folder at this size (larger than the data set's)
 
 
 def _cosine(p: Protocol) -> Protocol:
@@ -52,6 +53,10 @@ def _method_lr(p: Protocol) -> Protocol:
     return dataclasses.replace(p, lr_policy="method")
 
 
+def _crop(p: Protocol) -> Protocol:
+    return dataclasses.replace(p, train=dataclasses.replace(p.train, augmentation={"name": "rrc", "scale": [0.5, 1.0]}))
+
+
 CASES: tuple[Case, ...] = (
     Case("real-reference-as-evaluator", "digits-lrs-hard"),
     Case("real-reference-as-evaluator", "digits-lrs-soft"),
@@ -60,7 +65,25 @@ CASES: tuple[Case, ...] = (
          _cosine),
     Case("lr-search-asymmetry", "digits-lrs-hard", "lr_policy method and the set's lr.pt 0.01 (the digits "
          "protocols search both sides)", _method_lr, set_lr=0.01),
+    Case("crop-original-files", "digits-lrs-hard", "the set as 32 px PNGs and train.augmentation RandomResizedCrop "
+         "(0.5, 1) (the digits protocols do not crop)", _crop, folder_px=32),
 )
+
+
+def write_folder(images: Any, data: Any, folder: Path, px: int) -> Path:
+    """A class-major set as an image folder of `px` x `px` PNGs (upscaled, as D4M writes CIFAR at 224 px)."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    pixels = (data.denormalise(images).clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+    per_class = len(pixels) // data.num_classes
+    for i, arr in enumerate(pixels):
+        out = folder / f"class{i // per_class:03d}"
+        out.mkdir(parents=True, exist_ok=True)
+        img = Image.fromarray(arr[0] if arr.shape[0] == 1 else np.transpose(arr, (1, 2, 0)))
+        img.resize((px, px), Image.BILINEAR).save(out / f"{i:05d}.png")
+    return folder
 
 
 def per_round(result: Any, proto: Protocol) -> dict[str, list[float]]:
@@ -170,7 +193,11 @@ def build(*, method: str, ipc: int, seed: int, cache_dir: str | None, cases: tup
                  f"epochs, ior_random {kw['protocol'].ior_random})")
         return evaluate("lrs", method=method, track=False, cache_dir=cache_dir, **kw)
 
-    rows = [measure(c, ds.images, ipc=ipc, evaluate=run, rounds=rounds) for c in cases]
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="ddr-ledger-") as tmp:
+        rows = [measure(c, write_folder(ds.images, data, Path(tmp) / f"px{c.folder_px}", c.folder_px)
+                        if c.folder_px else ds.images, ipc=ipc, evaluate=run, rounds=rounds) for c in cases]
     for name in sorted({c.protocol for c in cases}):
         proto = load_protocol(name)
         rows += analytic_rows(run(protocol=proto, distilled=ds.images, dataset="digits", ipc=ipc, rounds=rounds),

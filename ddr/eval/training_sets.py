@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from ddr.data.distilled import DistilledSet
-from ddr.data.originals import OriginalImages, original_images, training_digest
+from ddr.data.originals import OriginalImages, folder_originals, original_images, training_digest
 from ddr.data.random_baseline import random_baseline
 from ddr.data.real_data import RealData
 from ddr.errors import DDRError
@@ -132,8 +132,11 @@ class TrainingSets:
             raise DDRError("no distilled set given to train on")
         x = ds.images.to(self.device)
         y = ds.hard_labels(self.data.num_classes).to(self.device)
-        originals = (original_images(self.raw_data, ds, spec.recipe.augmentation)
-                     if is_random and self.zca is None else None)
+        originals = None
+        if is_random and self.zca is None:
+            originals = original_images(self.raw_data, ds, spec.recipe.augmentation)
+        elif not is_random and self.zca is None and self.protocol.crop_originals:
+            originals = folder_originals(self.raw_data, ds, spec.recipe.augmentation)
         train_x: Any = x if originals is None else originals
         targets = None
         if spec.labels == "soft":

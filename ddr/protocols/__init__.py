@@ -205,6 +205,9 @@ class Protocol:
     hard_dropped: SkipJsonSchema[tuple[str, ...]] = BATCH_MIXING
     # the real reference trained again in every round with the round's seed (DD-Ranking; ddr trains it once)
     real_every_round: SkipJsonSchema[bool] = False
+    # an image folder resized on load trains from its original files, cropped at full size (the DD-Ranking
+    # editions, deviation b2; ddr crops the resized images)
+    crop_originals: SkipJsonSchema[bool] = False
     edition: SkipJsonSchema[Name] = "ddr"
     edition_changes: SkipJsonSchema[dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
     raw: SkipJsonSchema[dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
@@ -257,7 +260,7 @@ def without_batch_mixing(spec: dict[str, Any] | None,
     return ops[0] if len(ops) == 1 else {**spec, "ops": ops}
 
 
-NOT_IN_FILE = ("hard_dropped", "real_every_round", "edition", "edition_changes", "raw")  # Protocol's fields a run sets
+NOT_IN_FILE = ("hard_dropped", "real_every_round", "crop_originals", "edition", "edition_changes", "raw")  # Protocol's fields a run sets
 
 
 def _field_defaults(cls: type) -> dict[str, Any]:

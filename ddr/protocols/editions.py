@@ -99,6 +99,12 @@ def _no_batch_augmentation_for_hard(proto) -> dict[str, Any]:
     return {"hard_dropped": BATCH_AUGMENTATION}
 
 
+def _crop_original_files(proto) -> dict[str, Any]:
+    # an image folder larger than the data set's images (D4M's 224 px CIFAR PNGs): DD-Ranking's RandomResizedCrop
+    # cropped the full file; ddr resizes on load and crops the resized image
+    return {} if proto.crop_originals else {"crop_originals": True}
+
+
 def _test_window(recipe):
     # 0.1.x tested only at epochs e (0-based) > 0.8 x epochs, i.e. after test_after = floor(0.8 E) + 1 (1-based;
     # at most epochs - 1: below 5 epochs 0.1.x took no test point at all, ddr tests the last epoch)
@@ -127,6 +133,8 @@ RULES: dict[str, Rule] = {r.name: r for r in (
     Rule("real-reference-as-evaluator", "6.1.8, b1", "real reference for the evaluator's epochs and test interval, "
          "at real_batch_size", _real_as_evaluator),
     Rule("quarter-cosine", "6.1.15", "'cosine' as 0.2.0's quarter period ending at 0.5x the LR", _quarter_cosine),
+    Rule("crop-original-files", "b2", "a resized image folder cropped from its full-size files",
+         _crop_original_files),
     Rule("hard-run-without-dsa", "b3", "no batch augmentation (DSA included) in the hard-label run of a soft-label "
          "protocol without use_aug_for_hard", _no_batch_augmentation_for_hard),
     Rule("real-reference-0.1", "0.1.x", "real reference with the evaluator's optimiser and schedule at default_lr "
@@ -139,9 +147,10 @@ RULES: dict[str, Rule] = {r.name: r for r in (
 # schedule and test window are applied to both)
 EDITION_RULES: dict[str, tuple[str, ...]] = {
     "ddr": (),
-    "ddranking-0.2": ("lr-search-asymmetry", "real-reference-as-evaluator", "quarter-cosine", "hard-run-without-dsa"),
-    "leaderboard-2025-02": ("lr-search-asymmetry", "hard-run-without-dsa", "real-reference-0.1", "schedule-0.1",
-                            "test-window-0.1"),
+    "ddranking-0.2": ("lr-search-asymmetry", "real-reference-as-evaluator", "quarter-cosine", "hard-run-without-dsa",
+                      "crop-original-files"),
+    "leaderboard-2025-02": ("lr-search-asymmetry", "hard-run-without-dsa", "crop-original-files", "real-reference-0.1",
+                            "schedule-0.1", "test-window-0.1"),
 }
 
 
@@ -171,7 +180,7 @@ def edition_changes(base, edited) -> dict[str, Any]:
 
     for f in ("train", "real"):
         diff(f, getattr(base, f).as_dict(), getattr(edited, f).as_dict())
-    for f in ("ior_random", "real_every_round"):
+    for f in ("ior_random", "real_every_round", "crop_originals"):
         if getattr(base, f) != getattr(edited, f):
             out[f] = [getattr(base, f), getattr(edited, f)]
     if base.label == "soft" and base.hard_recipe() != edited.hard_recipe():  # Acc(syn, hard) of soft LRS only

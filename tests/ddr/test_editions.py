@@ -50,8 +50,10 @@ def test_the_ddranking_edition_restores_what_ddranking_0_2_computed():
             ops = json.dumps(q.hard_recipe().augmentation)
             assert '"dsa"' not in ops and '"mixup"' not in ops and '"cutmix"' not in ops
         assert set(q.edition_changes) == {k for k in q.edition_changes if k.split(".")[0] in
-                                          ("train", "real", "hard", "ior_random", "real_every_round")}
+                                          ("train", "real", "hard", "ior_random", "real_every_round",
+                                           "crop_originals")}
         assert q.real_every_round == trained_real_reference(proto.dataset, proto.model)  # retrained per round
+        assert q.crop_originals  # b2: a resized image folder cropped from its full-size files
 
 
 def test_the_leaderboard_edition_is_the_0_1_loop():
@@ -155,3 +157,20 @@ def test_leaderboard_import_says_when_the_edition_differs(edition_results, tmp_p
     folders = [a for e in EDITIONS for a in ("--results", str(root / e))]
     code, stdout, stderr = ddr_cli("leaderboard", "import", str(csv), *folders, "--json")
     assert code == 0 and json.loads(stdout)["comparison"][0]["edition_matches"] and "note" not in stderr
+
+
+def test_a_resized_image_folder_trains_from_its_full_size_files_in_the_ddranking_editions(tmp_path, digits):
+    """b2: D4M writes 224 px PNGs of CIFAR; ddr resizes them on load, DD-Ranking's RandomResizedCrop cropped the
+    full file. Digits written at 24 px stand in for them."""
+    import dataclasses as dc
+
+    from ddr.eval.ledger import write_folder
+
+    folder = write_folder(random_baseline(digits, 1, 3).images, digits, tmp_path / "set", 24)
+    proto = load_protocol(TINY)
+    proto = dc.replace(proto, train=dc.replace(proto.train, augmentation={"name": "rrc", "scale": [0.5, 1.0]}))
+    runs = {e: evaluate("acc", distilled=str(folder), dataset="digits", ipc=1, protocol=proto, rounds=1, track=False,
+                        cache_dir=str(tmp_path / "cache"), edition=e) for e in ("ddr", "ddranking-0.2")}
+    assert all(not t.get("originals") for t in runs["ddr"].trainings)
+    assert all(t.get("originals") for t in runs["ddranking-0.2"].trainings)
+    assert runs["ddr"].inputs["distilled"]["resized"]["from"] == [[24, 24]]

@@ -31,7 +31,8 @@ def ledger(tmp_path_factory):
     cache = tmp_path_factory.mktemp("ledger-cache")
     cosine = dataclasses.replace(CASES[3], protocol=TINY)
     method_lr = dataclasses.replace(CASES[4], protocol=TINY)
-    cases = (Case("real-reference-as-evaluator", TINY), Case("hard-run-without-dsa", SOFT), cosine, method_lr)
+    crop = dataclasses.replace(CASES[5], protocol=TINY, folder_px=16)
+    cases = (Case("real-reference-as-evaluator", TINY), Case("hard-run-without-dsa", SOFT), cosine, method_lr, crop)
     return build(method="random", ipc=2, seed=5, cache_dir=str(cache), cases=cases, progress=lambda m: None)
 
 
@@ -48,7 +49,10 @@ def test_a_ledger_row_changes_only_what_its_correction_touches(ledger):
     assert cos["undone"]["train.scheduler"] == ["cosineannealing", "cosine"] and cos["variant"]
     lr = rows["lr-search-asymmetry", "tiny-lrs"]
     assert lr["acc_syn"]["delta"] == 0 and lr["undone"]["ior_random"] == ["method", "search"]
-    for r in (real, hard, cos, lr):
+    crop = rows["crop-original-files", "tiny-lrs"]  # only the synthetic side trains from other pixels
+    assert crop["undone"] == {"crop_originals": [False, True]} and crop["variant"]
+    assert crop["acc_random"]["delta"] == 0 == crop["acc_real"]["delta"]
+    for r in (real, hard, cos, lr, crop):
         assert {q for q in QUANTITIES if q in r} == set(QUANTITIES) and r["acc_syn"]["rounds"] == 2
 
 
