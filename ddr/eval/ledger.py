@@ -26,7 +26,7 @@ from typing import Any
 
 from ddr import metrics
 from ddr.protocols import Protocol, load_protocol
-from ddr.protocols.editions import RULES, with_rules
+from ddr.protocols.editions import RULES, edition_changes, with_rules
 from ddr.protocols.ledger import LEDGER_FILE, LEDGER_SCHEMA
 
 QUANTITIES = ("acc_syn", "acc_random", "acc_real", "hlr", "ior", "lrs")
@@ -126,13 +126,11 @@ def measure(case: Case, distilled: Any, *, dataset: str = "digits", ipc: int, ev
     rule = RULES[case.rule]
     return {"rule": rule.name, "ref": rule.ref, "title": rule.title, "protocol": base.name,
             "protocol_version": base.version, "variant": case.variant or None, "ipc": ipc,
-            "undone": {k: v for k, v in _changes(base, other).items()},
+            "undone": _changes(base, other),
             **{q: paired(pa[q], pb[q]) for q in QUANTITIES}}
 
 
 def _changes(base: Protocol, other: Protocol) -> dict[str, Any]:
-    from ddr.protocols.editions import edition_changes
-
     out = edition_changes(base, other)
     if base.hard_dropped != other.hard_dropped:
         out["hard_dropped"] = [list(base.hard_dropped), list(other.hard_dropped)]
