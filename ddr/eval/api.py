@@ -97,7 +97,7 @@ def prepare(request: EvalRequest, data: RealData | None = None) -> Prepared:
     return Prepared(proto, data, ds, n_rounds)
 
 
-def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str | None = None,
+def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str | Protocol | None = None,
              rounds: int | None = None, weight: float | None = None, root: str | None = None,
              labels: torch.Tensor | None = None, lr: float | None = None, method: str | None = None,
              device: str | None = "auto", track: bool = True, tracking_uri: str | None = None,
@@ -107,7 +107,8 @@ def evaluate(kind: str, *, distilled: Any, dataset: str, ipc: int, protocol: str
              engine: str = "plain", real_checkpoint: str | Path | None = None, edition: str = "ddr") -> EvalResult:
     """Evaluate a distilled set: `evaluate("lrs", distilled="path/", dataset="digits", ipc=10)`.
 
-    `kind` is "lrs", "ars" or "acc"; without `protocol`, the shipped `<dataset>-<kind>-<label>` is used.
+    `kind` is "lrs", "ars" or "acc"; `protocol` is a shipped name, a YAML path or a Protocol held in memory;
+    without it, the shipped `<dataset>-<kind>-<label>` is used.
     Soft-label protocols use `teachers` (one checkpoint per protocol teacher) or train their teachers
     once on the real data and cache them.
 
