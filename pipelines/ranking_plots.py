@@ -3,7 +3,8 @@ on its own and `dvc plots diff v0.1.0 v0.2.0` overlays two releases' versions of
 
 ranking/plots/scores/<table>.json: one row per method (method, mean, std, rank), drawn as bars.
 ranking/plots/rounds/<table>.json: one row per method and round (method, round, score), drawn as curves.
-<table> is <dataset>-ipc<ipc>-<label>-<score>, named through the one confining function. dvc.yaml declares
+<table> is the table's key, <dataset>-ipc<ipc>-<label>-<score>[-<selection>][-<student>][-<edition>], named
+through the one confining function. dvc.yaml declares
 both folders and how to draw them (its top-level plots; the curves' template is dvc_plots/rounds.json).
 """
 from __future__ import annotations
@@ -20,7 +21,11 @@ KINDS = ("scores", "rounds")  # the order plot_rows returns them in
 
 
 def table_name(table: dict[str, Any]) -> str:
-    return f"{table['dataset']}-ipc{table['ipc']}-{table['label']}-{table['score']}"
+    """The table's key (data set, ipc, label, score, and its selection, student or edition where it has one)
+    as a file name: tables that differ only in those never share a file."""
+    from registry.ranking import table_key
+
+    return table_key(table).replace("/", "-")
 
 
 def plot_rows(table: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -174,3 +174,14 @@ def test_a_resized_image_folder_trains_from_its_full_size_files_in_the_ddranking
     assert all(not t.get("originals") for t in runs["ddr"].trainings)
     assert all(t.get("originals") for t in runs["ddranking-0.2"].trainings)
     assert runs["ddr"].inputs["distilled"]["resized"]["from"] == [[24, 24]]
+
+
+def test_the_dvc_plots_of_two_editions_are_two_files(edition_results, tmp_path):
+    from pipelines.ranking_plots import write_plots
+
+    root, _uri, _out = edition_results
+    ranking = build_ranking(load_results([str(root / e) for e in EDITIONS]), seed=0)
+    plots = write_plots(ranking, tmp_path)
+    names = sorted(p.name for p in (plots / "scores").iterdir())
+    assert len(names) == len(ranking["tables"]) == 3
+    assert any(n.endswith("-leaderboard-2025-02.json") for n in names)
