@@ -32,7 +32,7 @@ from typing import Any
 
 from ddr.checks import number
 from ddr.errors import DDRError, unknown
-from ddr.protocols.ddranking_tables import REAL_ROWS, SGD_CONV_CIFAR, SGD_CONV_TINY, TEST_INTERVAL
+from ddr.protocols.ddranking_tables import DATASET_NAMES, REAL_ROWS, SGD_CONV_CIFAR, SGD_CONV_TINY, TEST_INTERVAL
 
 FIVE_LR_GRID = [0.001, 0.005, 0.01, 0.05, 0.1]  # DD-Ranking's LR search (reference 1.1)
 
@@ -122,10 +122,7 @@ OVERVIEW_KEYS = (
 # any of these makes a config a soft-label one (LabelRobustScoreSoft, or ARS with label_type soft)
 SOFT_DEFINING = ("soft_label_mode", "soft_label_criterion", "loss_fn_kwargs", "teacher_model_names")
 
-DATASETS = {"CIFAR10": "cifar10", "CIFAR100": "cifar100", "TinyImageNet": "tinyimagenet",
-            "ImageNet1K": "imagenet1k", "ImageNette": "imagenette", "ImageWoof": "imagewoof",
-            "ImageMeow": "imagemeow", "ImageSquawk": "imagesquawk", "ImageFruit": "imagefruit",
-            "ImageYellow": "imageyellow"}
+DATASETS = DATASET_NAMES
 IMAGENET_FAMILY = ("imagenet1k", "imagenette", "imagewoof", "imagemeow", "imagesquawk", "imagefruit",
                    "imageyellow")
 IM_SIZE = {"cifar10": 32, "cifar100": 32, "tinyimagenet": 64, "imagenet1k": 224,

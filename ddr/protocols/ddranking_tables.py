@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+# DD-Ranking's data set names -> ddr's
+DATASET_NAMES: dict[str, str] = {
+    "CIFAR10": "cifar10", "CIFAR100": "cifar100", "TinyImageNet": "tinyimagenet", "ImageNet1K": "imagenet1k",
+    "ImageNette": "imagenette", "ImageWoof": "imagewoof", "ImageMeow": "imagemeow", "ImageSquawk": "imagesquawk",
+    "ImageFruit": "imagefruit", "ImageYellow": "imageyellow",
+}
 # epochs between test passes, hard-coded per evaluator (reference 1.1, 2.6)
 TEST_INTERVAL = {"LabelRobustScoreHard": 10, "LabelRobustScoreSoft": 20, "AugmentationRobustScore": 20,
                  "GeneralEvaluator": 10}

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ddr.protocols.ddranking_tables import DATASET_NAMES
+
 
 class _Unset:
     def __repr__(self) -> str:
@@ -58,11 +60,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 EXTENSIONS: dict[str, Any] = {"edition": "ddr"}
 
 # DD-Ranking's data set names -> ddr's (digits is ddr's own small data set, for tests and CPUs)
-DATASETS: dict[str, str] = {
-    "CIFAR10": "cifar10", "CIFAR100": "cifar100", "TinyImageNet": "tinyimagenet", "ImageNet1K": "imagenet1k",
-    "ImageNette": "imagenette", "ImageWoof": "imagewoof", "ImageMeow": "imagemeow",
-    "ImageSquawk": "imagesquawk", "ImageFruit": "imagefruit", "ImageYellow": "imageyellow", "digits": "digits",
-}
+DATASETS: dict[str, str] = {**DATASET_NAMES, "digits": "digits"}
 
 # DD-Ranking's documented DSA keys (docs and demos; its DSA class never read them) -> the keys it reads
 DSA_ALIASES: dict[str, str] = {
