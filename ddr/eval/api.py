@@ -21,7 +21,9 @@ from ddr.eval import acc as acc_eval
 from ddr.eval import ars as ars_eval
 from ddr.eval import lrs as lrs_eval
 from ddr.eval.environment import environment
+from ddr.eval.executor import Executor
 from ddr.eval.finished import Finished
+from ddr.eval.plan import TrainingSpec
 from ddr.eval.predictions import write_predictions
 from ddr.eval.request import EvalRequest
 from ddr.eval.result import EvalResult, training_resources
@@ -193,6 +195,29 @@ def open_session(request: EvalRequest, *, progress: Progress | None = None, data
                           real_checkpoint=real_ref if kind == "lrs" else None, teachers=preloaded,
                           trainer=trainer, validation=validation)
     return Opened(proto, data, ds, n_rounds, w, dev, validation, real_ref, session)
+
+
+class KeyedPlan(NamedTuple):
+    """An evaluation's plan with each training's cache key, nothing trained: `keys[i]` is the key
+    `specs[i]`'s record has or will be stored under, `cached[i]` whether the cache holds it (both None where
+    the key needs teachers not trained yet; a tested checkpoint has no key and is never cached)."""
+
+    opened: Opened
+    specs: list[TrainingSpec]  # keyed where the key is known without training teachers
+    executor: Executor  # walks `specs` (its cache, no tracker)
+    keys: list[str | None]
+    cached: list[bool | None]
+
+
+def keyed_plan(request: EvalRequest) -> KeyedPlan:
+    """The request's plan with its cache keys and hits, checked and set up as the evaluation would be (its
+    inputs are refused the same way), without MLflow: what `ddr eval --plan` prints and a grid pools."""
+    opened = open_session(request.replace(track=False))
+    session = opened.session
+    specs = session.keyed(session.plan(request.kind, opened.distilled, opened.rounds))
+    executor = session.executor()
+    return KeyedPlan(opened, specs, executor, [executor.planned_key(s) for s in specs],
+                     [executor.cached(s) for s in specs])
 
 
 def run_evaluation(request: EvalRequest, *, progress: Progress | None = None, data: RealData | None = None,
