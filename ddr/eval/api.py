@@ -236,9 +236,9 @@ def run_evaluation(request: EvalRequest, *, progress: Progress | None = None, da
     specs = session.plan(kind, ds, n_rounds)
     scorer = EVALUATIONS.get(kind)
     started, t0 = utc_now(), time.perf_counter()
-    if tracker is not None:
-        _start_parent(tracker, request, proto, data, ds, method_name, digest, env, n_rounds, w, dev)
     try:
+        if tracker is not None:  # inside: a start interrupted half-way ends its run too (never left RUNNING)
+            _start_parent(tracker, request, proto, data, ds, method_name, digest, env, n_rounds, w, dev)
         def log_round(r: int, finished: Finished) -> None:  # the round's scores while the evaluation runs
             if tracker is not None:
                 tracker.log_round(r, scorer.round_scores(finished, proto, r, w))

@@ -11,6 +11,8 @@ from ddr.grid.runner import run_grid
 from ddr.grid.spec import load_grid
 from tests.grid.conftest import FIXTURES, numbers
 
+pytestmark = pytest.mark.slow  # two worker processes per grid (7-30 s, as the machine's load goes)
+
 # Two methods at one ipc: the cells share the real reference and every random-side training.
 SHARED = """\
 name: pool-grid
