@@ -79,7 +79,7 @@ class PoolPlanned(Line):
     cached: int
     unique: int
     LINE = ("pool: {cells} cells plan {trainings} trainings, {cached} cached; {unique} unique to train across the "
-            "workers, longest first (the rest in their cells)")
+            "workers (the rest in their cells)")
 
 
 @dataclass(frozen=True)

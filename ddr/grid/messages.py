@@ -7,7 +7,7 @@ a field added on one side is an attribute error on the other, not a silently mis
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Task:
     grid: str | None = None
     threads: int | None = None
     out: str | None = None
-    do: str = "cell"
+    do: Literal["cell", "plan", "train"] = "cell"
     train: tuple[int, ...] = ()
 
 
