@@ -123,7 +123,7 @@ STOPPED = {"D4M/CIFAR100/IPC10.yaml"}
 ALL_CONFIGS = sorted(str(p.relative_to(CONFIGS)) for p in CONFIGS.rglob("*.yaml"))
 INTERVAL = {"hard": 10, "soft": 20}  # the evaluators' hard-coded test intervals
 REAL_FIELDS = ("real.epochs", "real.batch_size", "real.test_interval", "real.optimizer", "real.lr", "real.scheduler",
-               "real.step_size", "real_every_round")
+               "real.step_size", "real.augmentation", "real_every_round")
 
 
 def ddranking_0_2(cfg: dict) -> dict[str, Any]:
@@ -140,7 +140,9 @@ def ddranking_0_2(cfg: dict) -> dict[str, Any]:
         out.update({"real.epochs": cfg["num_epochs"], "real.batch_size": cfg["real_batch_size"],
                     "real.test_interval": interval, "real.optimizer": row["optimizer"], "real.lr": row["lr"],
                     "real.scheduler": row["scheduler"], "real.step_size": row.get("step_size"),
-                    "real_every_round": True})
+                    "real.augmentation": cfg["data_aug_func"] and {"name": cfg["data_aug_func"],
+                                                                   "params": cfg["aug_params"]}
+                    if soft and cfg.get("use_aug_for_hard") else None, "real_every_round": True})
     else:  # read a cached accuracy, or no row (v0.2.0 stopped): no reference of its own to derive
         out["real_every_round"] = False
     return out
