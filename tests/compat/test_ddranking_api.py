@@ -245,6 +245,18 @@ def test_a_setting_ddr_cannot_honour_is_refused_by_its_key(env, change, key):
     assert not any(env["dir"].iterdir()) or sorted(p.name for p in env["dir"].iterdir()) == ["store"]
 
 
+def test_a_config_key_dd_ranking_ignored_is_accepted_with_a_note_and_refused_as_a_keyword(env, capsys):
+    """A Config holds a DD-Ranking config file's keys: one the evaluator does not read is recorded and said
+    (DD-Ranking ignored it); as a keyword argument it is refused, as Python refused it in DD-Ranking."""
+    ev = LabelRobustScoreHard(Config({**TINY_HARD, "default_lr": 0.01, "label_type": "hard"}))
+    err = capsys.readouterr().err
+    assert "note: default_lr ignored: not read by DD-Ranking 0.2.0" in err
+    assert "note: label_type ignored: only AugmentationRobustScore reads it" in err
+    assert ev.mapped.keys["default_lr"].startswith("ignored") and ev.mapped.label == "hard"
+    with pytest.raises(DDRError, match="^default_lr: not a LabelRobustScoreHard keyword"):
+        LabelRobustScoreHard(**{**TINY_HARD, "default_lr": 0.01})
+
+
 def test_refusals_of_soft_and_call_arguments(env, syn_set):
     soft = dict(dataset="digits", ipc=2, model_name="MLP", soft_label_mode="M", data_aug_func=None,
                 step_size=2, num_epochs=2, num_eval=1, device="cpu", teacher_model_names=["MLP"])

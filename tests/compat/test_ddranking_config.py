@@ -476,3 +476,16 @@ def test_the_fixtures_are_not_modified_by_an_import():
     before = copy.deepcopy(cfg)
     import_config(cfg, name="x")
     assert cfg == before
+
+
+@pytest.mark.parametrize("rel", [r for r in ALL_CONFIGS if r not in CRASHED])
+def test_an_evaluator_built_from_a_config_file_maps_it_to_the_protocol_the_import_writes(rel):
+    """One mapping: ddr.compat.ddranking's evaluator classes (their keyword defaults filling what the file lacks)
+    and `ddr protocols import` give the same protocol for a DD-Ranking config file."""
+    from ddr.compat.ddranking.protocol import build_protocol
+
+    out, cfg = imported(rel), read_config(CONFIGS / rel)
+    mapped = build_protocol(map_settings(cfg).evaluator, cfg)
+    assert {"name": "imported", "version": 1, "description": out.protocol["description"], **mapped.protocol} == \
+        out.protocol
+    assert mapped.keys == out.keys
