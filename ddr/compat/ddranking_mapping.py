@@ -307,7 +307,8 @@ class _Mapping:
             proto["soft"], teacher_names = self._soft_section()
         else:
             for key in SOFT_ONLY:
-                if key in self.given and self.given[key] not in (None, False) and not self.is_default(key):
+                if key in self.given and key not in self.keys and self.given[key] not in (None, False) \
+                        and not self.is_default(key):
                     raise DDRError(f"{key}: this evaluation trains on hard labels (cross-entropy); {key} does not "
                                    "apply (label_type 'soft' / use_soft_label true for soft labels)")
             for key in ("teacher_dir", "tea_use_torchvision", "use_aug_for_hard", "temperature", *SOFT_DEFINING):
