@@ -95,7 +95,7 @@ def _with_batch_augmentation(proto, real):
     if proto.soft is None or not proto.soft.use_aug_for_hard or proto.train.augmentation is None:
         return real
     spec = proto.train.augmentation
-    ops = spec.get("ops") or [] if spec.get("name") == "sequence" else [spec]
+    ops = (spec.get("ops") or []) if spec.get("name") == "sequence" else [spec]
     batch = [op for op in ops if op.get("name") in BATCH_AUGMENTATION]
     return dataclasses.replace(real, augmentation=batch[-1]) if batch else real
 
