@@ -11,8 +11,8 @@ Crash safety comes from three rules:
   so a rerun cell redoes only the trainings its killed attempt had not finished.
 
 With a parallel executor the unit of work is a training, not a cell: every unfinished cell is planned on
-a worker, the trainings of all of them are pooled, deduplicated by cache key and trained longest first
-across the workers (ddr.grid.pool), and each cell's evaluation runs as soon as its pooled trainings are in
+a worker, the trainings of all of them are pooled, deduplicated by cache key and trained across the
+workers, the longest cells first and each cell's longest trainings first (ddr.grid.pool), and each cell's evaluation runs as soon as its pooled trainings are in
 the cache, where it finds them. The pool writes nothing but cache entries, so the rules above still hold:
 an interrupted pooled grid resumes, its finished trainings found in the cache.
 """
@@ -263,8 +263,8 @@ class _Dispatch:
                     queue.append(c)
 
     def _pooled(self, todo: list[Cell], uri: str | None) -> None:
-        """Pool the cells' trainings (ddr.grid.pool): plan every cell, train each unique pooled training once,
-        the longest first, and dispatch a cell's evaluation as soon as none of its pooled trainings is left,
+        """Pool the cells' trainings (ddr.grid.pool): plan every cell, train each unique pooled training once
+        in the pool's order, and dispatch a cell's evaluation as soon as none of its pooled trainings is left,
         ahead of the trainings still queued. A plan or training task that fails leaves its trainings to the
         cells' own evaluations (which fail and retry as cells always have)."""
         executor, say = self.executor, self.say
