@@ -105,11 +105,12 @@ class MlflowBook:
             exps, filter_string=f"tags.`ddr.cell` = '{cell.id}' and attributes.status = '{status}'",
             order_by=["attributes.start_time ASC"])
 
-    def end_stale(self, cell: Cell) -> list[str]:
+    def end_stale(self, cell: Cell, status: str = "FAILED",
+                  why: str = "grid runner: attempt's worker is gone") -> list[str]:
         ids = []
         for run in self.parents(cell, "RUNNING"):
-            self.client.set_tag(run.info.run_id, "ddr.ended_by", "grid runner: attempt's worker is gone")
-            self.client.set_terminated(run.info.run_id, "FAILED")
+            self.client.set_tag(run.info.run_id, "ddr.ended_by", why)
+            self.client.set_terminated(run.info.run_id, status)
             ids.append(run.info.run_id)
         return ids
 
@@ -214,6 +215,7 @@ class _Dispatch:
         self.server: Any = None
         self.tries: dict[str, int] = {}
         self.started: dict[str, float] = {}
+        self.running: dict[str, Cell] = {}  # cells whose evaluation a worker holds
 
     def run(self, todo: list[Cell], uri: str | None, serve: bool) -> None:
         """Until every cell of `todo` is finished or failed. `uri`: the store (None: no MLflow)."""
@@ -240,6 +242,7 @@ class _Dispatch:
         except KeyboardInterrupt:
             say(Note("interrupted: stopping workers; finished cells are kept, run the same grid again to resume"))
             executor.stop()
+            self._end_interrupted()
             raise
         finally:
             executor.close()
@@ -319,6 +322,17 @@ class _Dispatch:
                 elif self._settle(what, o, uri):
                     ready.append(what)
 
+    def _end_interrupted(self) -> None:
+        """After Ctrl-C, once the workers are stopped: a parent run of a cell that was running and is still
+        RUNNING (its worker was stopped while it started or ended the run) ends KILLED, as the others did."""
+        if self.book is None:
+            return
+        for c in self.running.values():
+            try:
+                self.book.end_stale(c, "KILLED", "grid runner: the grid was interrupted")
+            except Exception:  # the store is unreachable: the next run of the grid ends it FAILED
+                pass
+
     def _adopt(self, c: Cell) -> bool:
         """Take a FINISHED MLflow parent's result for the cell instead of running it (True: adopted)."""
         if self.book and self.book.adopt(c, self.store):
@@ -338,6 +352,7 @@ class _Dispatch:
         self.tries[c.id] = self.tries.get(c.id, 0) + 1
         self.store.log_attempt(c, {"event": "start", "attempt": n, "at": utc_now(), "executor": self.executor.name})
         self.started[c.id] = time.perf_counter()
+        self.running[c.id] = c
         self.executor.submit(c.id, replace(self.template, cell=c.to_dict(), attempt=n,
                                            out=str(self.store.dir(c) / "eval")))
         self.say(CellDispatched(c.id, c.label, n))
@@ -348,6 +363,7 @@ class _Dispatch:
         from ddr.eval.result import EvalResult
 
         secs = time.perf_counter() - self.started[c.id]
+        self.running.pop(c.id, None)
         if o.ok:
             result = o.result
             if self.server is not None and result.get("mlflow"):
