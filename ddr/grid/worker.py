@@ -81,18 +81,20 @@ OPENED_CELLS = 4  # a worker keeps this many cells' sessions open: pooled traini
 _opened: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
 
-def _keyed_plan(task: Task) -> Any:
-    """The cell's KeyedPlan (ddr.eval.api), opened once per worker for its plan and training tasks."""
+def _keyed_plan(task: Task, fresh: bool = False) -> Any:
+    """The cell's KeyedPlan (ddr.eval.api), kept open for its training tasks; `fresh`: opened anew (a plan
+    task: its cache hits and inputs as they are now, also in a worker that served an earlier grid)."""
     from ddr.eval.api import keyed_plan
 
     memo = (task.cell["id"], task.cache_dir, task.device)
-    if memo in _opened:
+    if memo in _opened and not fresh:
         _opened.move_to_end(memo)
         return _opened[memo]
     cell, distilled = _inputs(task)
     kp = keyed_plan(cell.request(distilled, device=task.device, tracking_uri=None, cache_dir=task.cache_dir,
                                  tags={}, out=None))
     _opened[memo] = kp
+    _opened.move_to_end(memo)
     while len(_opened) > OPENED_CELLS:
         _opened.popitem(last=False)
     return kp
@@ -105,7 +107,7 @@ def plan_task(task: Task) -> dict[str, Any]:
     from ddr.errors import DDRError
     from ddr.grid.cost import training_cost
 
-    kp = _keyed_plan(task)
+    kp = _keyed_plan(task, fresh=True)
     if kp.opened.distilled.digest() != task.cell["digest"]:
         raise DDRError(f"cell {task.cell['id']}: the distilled set's digest is not the planned {task.cell['digest']}")
     data, batched = kp.opened.data, kp.executor.engine.batched
