@@ -1,6 +1,7 @@
 """A pooled grid's worker tasks, run in this process as a worker runs them: a cell's plan names the trainings
 `ddr eval --plan` keys and the cache lacks, and a training task stores exactly that training under that key."""
 import shutil
+from dataclasses import replace
 
 from ddr.eval.plan_report import describe
 from ddr.grid.cost import training_cost
@@ -24,7 +25,7 @@ def test_plan_then_train_one_training_into_the_cache(tmp_path):
     cell = _cell(tmp_path)
     cache = str(tmp_path / "cache")
     task = Task(cell=cell.to_dict(), cache_dir=cache, threads=1)
-    plan = run_task(Task(**{**task.__dict__, "do": "plan"}))
+    plan = run_task(replace(task, do="plan"))
     doc = describe(cell.request(None, device=None, tracking_uri=None, cache_dir=cache, tags={}, out=None)
                    .replace(distilled=_distilled(cell)))
     assert plan["total"] == doc["count"] == 5 and plan["cached"] == 0
@@ -33,12 +34,12 @@ def test_plan_then_train_one_training_into_the_cache(tmp_path):
     assert real["cost"] > max(t["cost"] for t in plan["pool"] if t["role"] != "real") > 0  # the real set is larger
 
     syn = next(t for t in plan["pool"] if t["role"] == "syn")
-    done = run_task(Task(**{**task.__dict__, "do": "train", "train": (syn["index"],)}))
+    done = run_task(replace(task, do="train", train=(syn["index"],)))
     assert [t["key"] for t in done["trained"]] == [syn["key"]]
     assert TrainingCache(cache).get(syn["key"])["best_acc"] == done["trained"][0]["best_acc"]
     # trained once: a second task finds it held, and the cell's plan no longer pools it
-    assert run_task(Task(**{**task.__dict__, "do": "train", "train": (syn["index"],)})) == {"trained": []}
-    again = run_task(Task(**{**task.__dict__, "do": "plan"}))
+    assert run_task(replace(task, do="train", train=(syn["index"],))) == {"trained": []}
+    again = run_task(replace(task, do="plan"))
     assert again["cached"] == 1 and syn["key"] not in {t["key"] for t in again["pool"]}
 
 
