@@ -37,9 +37,15 @@ REAL_ROWS: dict[tuple[str, str], dict[str, Any]] = {
 # training a reference
 REAL_ACC_CACHE: dict[tuple[str, str], float] = {("imagenet1k", "ResNet-18-BN"): 56.5,
                                                 ("tinyimagenet", "ResNet-18-BN"): 46.4}
+REAL_ACC_CACHE_SOURCE = ("DD-Ranking 0.2.0, ddranking/utils/train_and_eval.py REAL_DATA_ACC_CACHE (percent; read "
+                         "where a config set eval_full_data false; its recipe, seed and resolution undocumented)")
 
 
 DATASETS = ("cifar10", "cifar100", "tinyimagenet", "imagenet1k")  # the data sets its tables cover
+
+
+def _key(dataset: str, model: str) -> tuple[str, str]:
+    return dataset, model.removesuffix("-tv")  # DD-Ranking's key names the model, torchvision's or its own
 
 
 def trained_real_reference(dataset: str, model: str) -> bool:
@@ -48,5 +54,21 @@ def trained_real_reference(dataset: str, model: str) -> bool:
     data set DD-Ranking never had (digits), the protocol's real recipe stands in for the row."""
     if dataset not in DATASETS:
         return True
-    key = (dataset, model.removesuffix("-tv"))
+    key = _key(dataset, model)
     return key in REAL_ROWS and key not in REAL_ACC_CACHE
+
+
+def cached_real_accuracy(dataset: str, model: str) -> float | None:
+    """Acc(real) as a fraction where DD-Ranking 0.2.0 read it from REAL_ACC_CACHE instead of training, else None.
+    The tables alone decide, as for trained_real_reference: every config whose (data set, model) is cached
+    (D4M, SRe2L and DWA on ImageNet-1K and TinyImageNet, RDED on ImageNet-1K) set eval_full_data false,
+    and elsewhere eval_full_data false stopped v0.2.0 ("not found in cache"), so ddr's reference stands."""
+    percent = REAL_ACC_CACHE.get(_key(dataset, model))
+    return None if percent is None else round(percent / 100.0, 6)
+
+
+def cache_key(dataset: str, model: str) -> str:
+    """DD-Ranking's "{dataset}-{model}" key of its tables (ImageNet1K-ResNet-18-BN)."""
+    names = {ddr: theirs for theirs, ddr in DATASET_NAMES.items()}
+    ds, m = _key(dataset, model)
+    return f"{names.get(ds, ds)}-{m}"
