@@ -32,7 +32,8 @@ from typing import Any
 
 from ddr.checks import number
 from ddr.errors import DDRError, unknown
-from ddr.protocols.ddranking_tables import DATASET_NAMES, REAL_ROWS, SGD_CONV_CIFAR, SGD_CONV_TINY, TEST_INTERVAL
+from ddr.protocols.ddranking_tables import (DATASET_NAMES, REAL_ROWS, SGD_CONV_CIFAR, SGD_CONV_TINY, TEST_INTERVAL,
+                                            cached_real_accuracy, trained_real_reference)
 
 FIVE_LR_GRID = [0.001, 0.005, 0.01, 0.05, 0.1]  # DD-Ranking's LR search (reference 1.1)
 
@@ -88,9 +89,10 @@ KEYS: dict[str, Key] = {
                               "is not read there: betas (0.9, 0.999))"),
     "step_size": Key("mapped", "train.step_size (required by step)"),
     "num_eval": Key("mapped", "rounds"),
-    "eval_full_data": Key("mapped", "real: true -> the REAL_DATA_TRAINING_CONFIG row at num_epochs, "
-                                    "real_batch_size (v0.2.0); false -> the row's own recipe (v0.2.0 read a "
-                                    "cached accuracy or stopped)"),
+    "eval_full_data": Key("mapped", "real: true -> the REAL_DATA_TRAINING_CONFIG row at num_epochs (a cosine "
+                                    "over the row's epochs), real_batch_size (v0.2.0); false -> the row's own "
+                                    "recipe (v0.2.0 read a cached accuracy or stopped); eval_full_data where "
+                                    "DD-Ranking's tables would not tell the DD-Ranking editions which"),
     "num_epochs": Key("mapped", "train.epochs (and real.epochs under eval_full_data)"),
     "num_workers": Key("run", "loader workers: DDR_DATA_WORKERS"),
     "device": Key("run", "the machine's device (cuda or cpu); ddr picks it per run"),
@@ -266,6 +268,8 @@ class _Importer:
             "train": train, "real": self._real(train), "lr_grid": list(FIVE_LR_GRID), "lr_policy": "search",
             "rounds": self._rounds(), "seed_base": 0, "weight": 0.5,
         }
+        if not self.ars and self._states_eval_full_data():
+            proto["eval_full_data"] = self.flag("eval_full_data")
         if self.flag("use_zca"):
             proto["zca"] = {"eps": 0.1}
         self.record("use_zca", "zca: {eps: 0.1}" if self.flag("use_zca") else "no zca")
@@ -664,8 +668,11 @@ class _Importer:
         elif not self.flag("eval_full_data"):
             self.notes.append(f"real: eval_full_data false made v0.2.0 read a cached accuracy or stop; ddr "
                               f"trains the {dd_key} row with its own epochs (I7).")
-        else:  # what v0.2.0 ran: the row's optimiser and schedule for num_epochs at real_batch_size (2.6)
+        else:  # what v0.2.0 ran: the row's optimiser and schedule for num_epochs at real_batch_size (2.6), the
+            # schedule built with the row's own epochs (a cosine's horizon)
             self.need("real_batch_size")
+            if real["scheduler"] in ("cosine", "cosineannealing") and real["epochs"] != train["epochs"]:
+                real["schedule_epochs"] = real["epochs"]
             real.update(epochs=train["epochs"], test_interval=TEST_INTERVAL[self.evaluator],
                         batch_size=self.num("real_batch_size", low=1, integer=True))
             if self.soft and self.flag("use_aug_for_hard") and self.batch_aug is not None:
@@ -677,6 +684,13 @@ class _Importer:
             self.record("real_batch_size", f"real.batch_size: {real['batch_size']}" if self.flag("eval_full_data")
                         else "ignored: no real-data training under eval_full_data false")
         return real
+
+    def _states_eval_full_data(self) -> bool:
+        """Whether the protocol must state eval_full_data: where DD-Ranking's tables alone would tell the
+        DD-Ranking editions otherwise (ddr.protocols.ddranking_tables)."""
+        full, ds, model = self.flag("eval_full_data"), self.dataset, self.model
+        return (trained_real_reference(ds, model, full) != trained_real_reference(ds, model)
+                or cached_real_accuracy(ds, model, full) != cached_real_accuracy(ds, model))
 
     def _rounds(self) -> int:
         self.need("num_eval")

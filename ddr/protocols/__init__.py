@@ -203,6 +203,10 @@ class Protocol:
     paired: Flag = False  # syn and random students of a round share initialisation and batch order
     ior_random: IorRandom = "method"  # lr_policy method: the random side the score's IOR uses (both are recorded)
     ddp: Flag = False  # the real-data reference trains data-parallel over several GPUs when present (ddr.train.ddp)
+    # DD-Ranking's eval_full_data, read by its editions only; stated where DD-Ranking's tables would not tell it
+    # (ddr.protocols.ddranking_tables): an imported config that trained a (data set, model) whose accuracy
+    # DD-Ranking 0.2.0 also cached. Unset: the tables decide
+    eval_full_data: Flag | None = None
     description: Text = ""
     notes: Text = ""
     # which checkpoint and LR are reported (ddr.eval.selection)

@@ -48,22 +48,26 @@ def _key(dataset: str, model: str) -> tuple[str, str]:
     return dataset, model.removesuffix("-tv")  # DD-Ranking's key names the model, torchvision's or its own
 
 
-def trained_real_reference(dataset: str, model: str) -> bool:
+def trained_real_reference(dataset: str, model: str, eval_full_data: bool | None = None) -> bool:
     """Whether DD-Ranking 0.2.0 trained a real-data reference for (data set, model): its table has a row and
-    the configs did not read a cached accuracy instead (elsewhere it stopped, or read REAL_ACC_CACHE). On a
-    data set DD-Ranking never had (digits), the protocol's real recipe stands in for the row."""
+    the config did not read a cached accuracy instead (elsewhere it stopped, or read REAL_ACC_CACHE). On a
+    data set DD-Ranking never had (digits), the protocol's real recipe stands in for the row.
+    `eval_full_data`: the config's, where the protocol states it; unset, the tables decide (see
+    cached_real_accuracy)."""
     if dataset not in DATASETS:
         return True
     key = _key(dataset, model)
+    if eval_full_data is not None:
+        return eval_full_data and key in REAL_ROWS
     return key in REAL_ROWS and key not in REAL_ACC_CACHE
 
 
-def cached_real_accuracy(dataset: str, model: str) -> float | None:
+def cached_real_accuracy(dataset: str, model: str, eval_full_data: bool | None = None) -> float | None:
     """Acc(real) as a fraction where DD-Ranking 0.2.0 read it from REAL_ACC_CACHE instead of training, else None.
-    The tables alone decide, as for trained_real_reference: every config whose (data set, model) is cached
-    (D4M, SRe2L and DWA on ImageNet-1K and TinyImageNet, RDED on ImageNet-1K) set eval_full_data false,
-    and elsewhere eval_full_data false stopped v0.2.0 ("not found in cache"), so ddr's reference stands."""
-    percent = REAL_ACC_CACHE.get(_key(dataset, model))
+    Unless the protocol states eval_full_data, the tables decide: every config of a cached (data set, model)
+    (D4M, SRe2L and DWA on ImageNet-1K and TinyImageNet, RDED on ImageNet-1K; reference 2.13) set it false,
+    and elsewhere false stopped v0.2.0 ("not found in cache"), so ddr's reference stands there."""
+    percent = None if eval_full_data else REAL_ACC_CACHE.get(_key(dataset, model))
     return None if percent is None else round(percent / 100.0, 6)
 
 

@@ -72,7 +72,7 @@ def _quarter_cosine(proto) -> dict[str, Any]:
     # full cosine ('cosineannealing'). A real reference 0.2.0 never trained keeps ddr's recipe
     changes = _recipes(proto, lambda r: dataclasses.replace(r, scheduler="cosine") if r.scheduler == "cosineannealing"
                        else r)
-    if not trained_real_reference(proto.dataset, proto.model):
+    if not trained_real_reference(proto.dataset, proto.model, proto.eval_full_data):
         changes.pop("real", None)
     return changes
 
@@ -83,7 +83,7 @@ def _real_as_evaluator(proto) -> dict[str, Any]:
     # evaluator, b1), at real_batch_size; elsewhere it trained none and ddr's reference stands
     # ... and trained it again in every round. The row's scheduler was built with the table's num_epochs (a
     # ddr real recipe keeps the row's epochs): a cosine's horizon stays there, past it 'cosine' is 0 (2.6)
-    if not trained_real_reference(proto.dataset, proto.model):
+    if not trained_real_reference(proto.dataset, proto.model, proto.eval_full_data):
         return {}
     real, epochs = proto.real, proto.train.epochs
     horizon = real.schedule_epochs or real.epochs
@@ -96,7 +96,7 @@ def _real_as_evaluator(proto) -> dict[str, Any]:
 def _cached_real_accuracy(proto) -> dict[str, Any]:
     # where the configs set eval_full_data false and REAL_DATA_ACC_CACHE held the key, 0.2.0 trained no reference
     # and read Acc(real) from the cache (percent; a fraction here, ddr's units); elsewhere false crashed
-    acc = cached_real_accuracy(proto.dataset, proto.model)
+    acc = cached_real_accuracy(proto.dataset, proto.model, proto.eval_full_data)
     return {} if acc is None or proto.real_acc_cached == acc else {"real_acc_cached": acc}
 
 

@@ -57,8 +57,10 @@ SHIPPED = {  # shipped protocol -> (its DD-Ranking config, {field: the correctio
     "d4m-cifar100-ipc1": ("D4M/CIFAR100/IPC1.yaml", {**REAL_6_1_8, "real.test_interval": B1,
                                                      "train.scheduler": COSINE}),
     # IPC10 lacked eval_full_data: v0.2.0 read a cache with no CIFAR100-ConvNet-3 entry and stopped; the
-    # importer trains the row with its own recipe, as the shipped protocol
-    "d4m-cifar100": ("D4M/CIFAR100/IPC10.yaml", {"train.scheduler": COSINE}),
+    # importer trains the row with its own recipe, as the shipped protocol, and states eval_full_data false (the
+    # tables alone would have the DD-Ranking editions train the row, as for IPC50, which the shipped file serves)
+    "d4m-cifar100": ("D4M/CIFAR100/IPC10.yaml", {"train.scheduler": COSINE,
+                                                 "eval_full_data": "IPC10 lacked `eval_full_data`"}),
     "d4m-tinyimagenet": ("D4M/TinyImageNet/IPC10.yaml", {"train.scheduler": COSINE}),
     "d4m-imagenet1k": ("D4M/ImageNet1K/IPC10.yaml", {"train.scheduler": COSINE, "ddp": IMAGENET_DDP}),
     "sre2l-cifar10": ("SRe2L/CIFAR10/IPC10.yaml", {"train.scheduler": COSINE}),
@@ -117,7 +119,8 @@ def test_a_shipped_protocol_is_its_imported_config_apart_from_the_listed_correct
 # what the ddranking-0.2 edition restores from a shipped protocol (ddr.protocols.editions), which the import of
 # its config must agree with: two derivations of DD-Ranking 0.2.0's recipe, one from ddr's file, one from theirs
 EDITION_FIELDS = ("real.epochs", "real.test_interval", "real.batch_size", "real.optimizer", "real.lr",
-                  "real.scheduler", "real.step_size", "train.scheduler", "train.epochs", "train.test_interval")
+                  "real.scheduler", "real.step_size", "real.schedule_epochs", "train.scheduler", "train.epochs",
+                  "train.test_interval")
 
 
 @pytest.mark.parametrize("shipped", sorted(SHIPPED))
@@ -134,6 +137,29 @@ def test_the_ddranking_edition_of_a_shipped_protocol_is_what_its_config_imports_
 # d4m-cifar100 serves IPC 10 and 50: the IPC 10 config lacked eval_full_data (DD-Ranking aborted; the import takes
 # ddr's reference), the IPC 50 one trained the reference, which the edition reproduces
 EDITION_EXCEPTIONS = {"d4m-cifar100": {"real.epochs", "real.test_interval", "real.batch_size"}}
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_eval_full_data_on_a_cached_data_set_and_model_is_what_the_ddranking_edition_computes(full):
+    """TinyImageNet-ResNet-18-BN has a REAL_DATA_TRAINING_CONFIG row (AdamW, cosine, 100 epochs) and a cached
+    46.4 %: true trained the row for num_epochs with its scheduler built over the row's 100 epochs; false read the
+    cache. The shipped configs all set false (the tables tell it); true is stated in the protocol."""
+    from ddr.protocols.editions import edition_of
+
+    rel = "SRe2L/TinyImageNet/IPC1.yaml"
+    out = imported(rel, eval_full_data=full)
+    proto = parse_protocol(out.protocol, rel)
+    q = edition_of(proto, "ddranking-0.2")
+    if full:
+        assert out.protocol["eval_full_data"] is True
+        assert (proto.real.scheduler, proto.real.epochs, proto.real.schedule_epochs) == ("cosine", 400, 100)
+        # the edition's real_batch_size is the constructor's 256 (every shipped config that trained one), this one's 1024
+        assert q.real_acc_cached is None and q.real_every_round and q.real.batch_size == 256
+        assert dataclasses.replace(q.real, batch_size=proto.real.batch_size) == proto.real
+    else:
+        assert "eval_full_data" not in out.protocol  # the tables tell it
+        assert q.real_acc_cached == 0.464 and q.real == proto.real and not q.real_every_round
+        assert proto.real.schedule_epochs is None and proto.real.epochs == 100  # ddr's: the row's own recipe
 
 
 def test_the_comparison_sees_a_difference_it_was_not_told_of():
