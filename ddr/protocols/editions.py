@@ -34,13 +34,15 @@ EDITIONS: dict[str, Edition] = {e.name: e for e in (
     Edition("ddr", "ddr's corrected recipe (the default): the protocol as its file states it"),
     Edition("ddranking-0.2", "what DD-Ranking 0.2.0 computes from the same config: the random side LR-searched "
             "where the synthetic side used its own lr, the real reference trained again every round for the "
-            "evaluator's epochs and tested at its interval, 'cosine' as its quarter-period schedule, no batch "
-            "augmentation in the hard-label run of a soft-label protocol, a resized image folder cropped from its "
-            "full files; its crashes and its percent-into-exp units bug stay fixed"),
+            "evaluator's epochs (a cosine row over the table's epochs) and tested at its interval, or read from "
+            "its cache where it did (ImageNet-1K and TinyImageNet ResNet-18-BN), 'cosine' as its quarter-period "
+            "schedule, no batch augmentation in the hard-label run of a soft-label protocol, a resized image "
+            "folder cropped from its full files; its crashes and its percent-into-exp units bug stay fixed"),
     Edition("leaderboard-2025-02", "the DD-Ranking 0.1.x recipe that produced the public leaderboard (rows dated "
             "2025-02-08): test points only after 0.8 x epochs, 'step' = StepLR(epochs // 2 + 1, 0.1), 'cosine' = a "
-            "true cosine, the real reference trained again every round at default_lr, the random side LR-searched "
-            "and the hard-label run and image folders as in 0.2.0"),
+            "true cosine, the scheduler stepped after every batch (an epoch's first batch at the previous "
+            "epoch's LR), the real reference trained again every round at default_lr, the random side "
+            "LR-searched and the hard-label run and image folders as in 0.2.0"),
 )}
 
 
