@@ -49,8 +49,8 @@ class TrainingSpec:
     """One training. `group`: the LR search it is part of (role/round): the executor reports the group's
     best under the protocol's selection. `batchable`: the batched engine may train it ahead with the rest
     of its `batch_group`. `engine`: '' (the evaluation's engine), 'ddp<n>', 'checkpoint' (a given
-    network tested, not trained) or 'constant' (DD-Ranking's cached Acc(real), nothing run). `key_inputs`: what its cache key hashes, engine aside; None until its
-    training set's digest is known."""
+    network tested, not trained) or 'constant' (DD-Ranking's cached Acc(real), nothing run). `key_inputs`:
+    what its cache key hashes, engine aside; None until its training set's digest is known."""
 
     role: str
     round: int
