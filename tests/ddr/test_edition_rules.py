@@ -8,11 +8,12 @@ import json
 import math
 import warnings
 
+import mlflow
 import numpy as np
 import pytest
 import torch
-from torch.optim.optimizer import register_optimizer_step_pre_hook
 from PIL import Image
+from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 import ddr
 from ddr.data import load_dataset, random_baseline
@@ -230,11 +231,22 @@ def test_an_evaluation_under_the_ddranking_edition_scores_hlr_with_the_cached_ac
     data = load_dataset("tinyimagenet", str(tiny_tinyimagenet))
     images = torch.cat([data.x_train[data.y_train == c][:1] for c in range(3)])
 
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+
     def run(edition):
         return ddr.evaluate("lrs", distilled=images, dataset="tinyimagenet", ipc=1, root=str(tiny_tinyimagenet),
-                            protocol=str(tmp_path / "tiny.yaml"), track=False, cache_dir=str(tmp_path / "cache"),
-                            out=str(tmp_path / edition), edition=edition)
+                            protocol=str(tmp_path / "tiny.yaml"), track=edition != "ddr", tracking_uri=uri,
+                            cache_dir=str(tmp_path / "cache"), out=str(tmp_path / edition), edition=edition)
 
+    from ddr.eval.plan_report import describe, text
+    from ddr.eval.request import EvalRequest
+
+    request = EvalRequest("lrs", distilled=images, dataset="tinyimagenet", ipc=1, root=str(tiny_tinyimagenet),
+                          protocol=str(tmp_path / "tiny.yaml"), cache_dir=str(tmp_path / "cache"),
+                          edition="ddranking-0.2")
+    shown = describe(request)  # --plan: the real reference is read, not trained
+    assert shown["trainings"][0]["engine"] == "constant" and shown["trainings"][0]["key"] is None
+    assert "real          round 0 lr 0      seed 0          DD-Ranking's cached accuracy" in text(shown)
     ours, theirs = run("ddr"), run("ddranking-0.2")
     doc = json.loads((tmp_path / "ddranking-0.2" / "result.json").read_text())
     assert doc["protocol"]["edition_changes"]["real_acc_cached"] == [None, 0.464]
@@ -244,6 +256,9 @@ def test_an_evaluation_under_the_ddranking_edition_scores_hlr_with_the_cached_ac
     (real,) = [t for t in doc["trainings"] if t["role"] == "real"]
     assert real["best_acc"] == 0.464 and real["history"] == [] and real["constant"]["key"] == real["key"][9:]
     assert doc["accuracies"]["real"] == 0.464 and "real_per_round" not in doc["accuracies"]
+    child = mlflow.MlflowClient(uri).get_run(real["mlflow_run_id"]).data  # its MLflow run: the constant, no epochs
+    assert child.metrics["best_acc"] == 0.464 and child.params["key"] == "constant:TinyImageNet-ResNet-18-BN"
+    assert mlflow.MlflowClient(uri).get_run(theirs.mlflow["run_id"]).data.metrics["real_acc"] == 0.464
     assert doc["metrics"]["hlr"]["per_round"] == pytest.approx([0.464 - s for s in doc["accuracies"]["syn"]])
     # ddr's edition trains its reference (and the rest of the evaluation is the same trainings)
     (trained,) = [t for t in ours.trainings if t["role"] == "real"]
