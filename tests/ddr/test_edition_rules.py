@@ -171,6 +171,23 @@ def test_the_batched_engine_honours_the_per_batch_step(digits):
     assert [r.history for r in per_batch] != [r.history for r in per_epoch]  # the option reaches its loop
 
 
+@pytest.mark.slow
+def test_the_data_parallel_engine_honours_the_per_batch_step(digits):
+    from ddr.train.ddp import run_ddp
+
+    ds = random_baseline(digits, 10, 4)  # 100 images at batch 64: 2 batches per epoch, a decay every epoch
+    recipe = TrainRecipe(epochs=6, batch_size=64, scheduler="step", step_size=1, gamma=0.1, test_interval=1,
+                         scheduler_per_batch=True)
+    spec = dict(model="ConvNet-2", model_args={"width": 16}, x=ds.images, y=ds.labels, x_test=digits.x_test,
+                y_test=digits.y_test, num_classes=10, recipe=recipe, lr=0.05, seed=1)
+    per_batch = train_student(**spec, device="cpu").history
+    per_epoch = train_student(**{**spec, "recipe": dataclasses.replace(recipe, scheduler_per_batch=False)},
+                              device="cpu").history
+    ddp = [tuple(h) for h in run_ddp(spec, nproc=2, env={"OMP_NUM_THREADS": "1"}, timeout=300)["history"]]
+    assert [a for _, a in ddp] == pytest.approx([a for _, a in per_batch], abs=0.02)  # its stated tolerance
+    assert max(abs(a - b) for (_, a), (_, b) in zip(per_batch, per_epoch)) > 0.05  # the option matters here
+
+
 # -- 1: the cached real accuracies of DD-Ranking 0.2.0 ---------------------------------------------------------
 def test_the_cached_accuracy_replaces_the_real_training_in_the_plan():
     inputs = PlanInputs(dataset="tinyimagenet", ipc=10, rounds=2, data="d")
