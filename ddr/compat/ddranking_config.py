@@ -33,7 +33,7 @@ from typing import Any
 from ddr.checks import number
 from ddr.errors import DDRError, unknown
 from ddr.protocols.ddranking_tables import (DATASET_NAMES, REAL_ROWS, SGD_CONV_CIFAR, SGD_CONV_TINY, TEST_INTERVAL,
-                                            cached_real_accuracy, trained_real_reference)
+                                            eval_full_data_needed)
 
 FIVE_LR_GRID = [0.001, 0.005, 0.01, 0.05, 0.1]  # DD-Ranking's LR search (reference 1.1)
 
@@ -268,7 +268,7 @@ class _Importer:
             "train": train, "real": self._real(train), "lr_grid": list(FIVE_LR_GRID), "lr_policy": "search",
             "rounds": self._rounds(), "seed_base": 0, "weight": 0.5,
         }
-        if not self.ars and self._states_eval_full_data():
+        if not self.ars and eval_full_data_needed(self.dataset, self.model, self.flag("eval_full_data")):
             proto["eval_full_data"] = self.flag("eval_full_data")
         if self.flag("use_zca"):
             proto["zca"] = {"eps": 0.1}
@@ -684,13 +684,6 @@ class _Importer:
             self.record("real_batch_size", f"real.batch_size: {real['batch_size']}" if self.flag("eval_full_data")
                         else "ignored: no real-data training under eval_full_data false")
         return real
-
-    def _states_eval_full_data(self) -> bool:
-        """Whether the protocol must state eval_full_data: where DD-Ranking's tables alone would tell the
-        DD-Ranking editions otherwise (ddr.protocols.ddranking_tables)."""
-        full, ds, model = self.flag("eval_full_data"), self.dataset, self.model
-        return (trained_real_reference(ds, model, full) != trained_real_reference(ds, model)
-                or cached_real_accuracy(ds, model, full) != cached_real_accuracy(ds, model))
 
     def _rounds(self) -> int:
         self.need("num_eval")

@@ -71,6 +71,14 @@ def cached_real_accuracy(dataset: str, model: str, eval_full_data: bool | None =
     return None if percent is None else round(percent / 100.0, 6)
 
 
+def eval_full_data_needed(dataset: str, model: str, eval_full_data: bool) -> bool:
+    """Whether a protocol translated from a DD-Ranking config must state its eval_full_data: where the tables
+    alone would tell the DD-Ranking editions otherwise (train a reference it read from the cache, or the
+    reverse)."""
+    return (trained_real_reference(dataset, model, eval_full_data) != trained_real_reference(dataset, model)
+            or cached_real_accuracy(dataset, model, eval_full_data) != cached_real_accuracy(dataset, model))
+
+
 def cache_key(dataset: str, model: str) -> str:
     """DD-Ranking's "{dataset}-{model}" key of its tables (ImageNet1K-ResNet-18-BN)."""
     names = {ddr: theirs for theirs, ddr in DATASET_NAMES.items()}
