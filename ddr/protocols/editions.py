@@ -92,7 +92,18 @@ def _real_as_evaluator(proto) -> dict[str, Any]:
     cosine = real.scheduler in ("cosine", "cosineannealing")
     real = dataclasses.replace(real, epochs=epochs, test_interval=proto.train.test_interval, batch_size=REAL_BATCH_SIZE,
                                schedule_epochs=horizon if cosine and horizon != epochs else None)
-    return {"real": real, "real_every_round": True}
+    return {"real": _with_batch_augmentation(proto, real), "real_every_round": True}
+
+
+def _with_batch_augmentation(proto, real):
+    # under use_aug_for_hard the soft-label evaluator trained the real reference with the method's batch
+    # augmentation too (DSA, Mixup or CutMix; not the per-image transforms; reference 2.6)
+    if proto.soft is None or not proto.soft.use_aug_for_hard or proto.train.augmentation is None:
+        return real
+    spec = proto.train.augmentation
+    ops = (spec.get("ops") or []) if spec.get("name") == "sequence" else [spec]
+    batch = [op for op in ops if op.get("name") in BATCH_AUGMENTATION]
+    return dataclasses.replace(real, augmentation=batch[-1]) if batch else real
 
 
 def _cached_real_accuracy(proto) -> dict[str, Any]:

@@ -291,6 +291,17 @@ def test_each_new_behaviour_is_a_named_rule_with_its_reference():
     assert "scheduler-per-batch-0.1" not in EDITION_RULES["ddranking-0.2"]  # 0.2.0 steps after the epoch
 
 
+def test_where_a_protocol_must_state_eval_full_data():
+    from ddr.protocols.ddranking_tables import eval_full_data_needed
+
+    assert not eval_full_data_needed("tinyimagenet", "ResNet-18-BN-tv", False)  # as DD-Ranking's own configs
+    assert eval_full_data_needed("tinyimagenet", "ResNet-18-BN-tv", True)  # trained a cached pair
+    assert eval_full_data_needed("cifar100", "ConvNet-3", False)  # nothing cached: DD-Ranking stopped
+    assert not eval_full_data_needed("cifar100", "ConvNet-3", True)
+    assert not eval_full_data_needed("cifar10", "ResNet-18-BN", False)  # no row: no reference either way
+    assert not eval_full_data_needed("digits", "ConvNet-2", False)  # DD-Ranking never had digits
+
+
 def test_eval_full_data_in_a_protocol_file_overrides_the_tables(tmp_path):
     raw = {**json.loads(json.dumps(load_protocol("sre2l-tinyimagenet").raw)), "eval_full_data": True}
     proto = parse_protocol(raw, "x")
