@@ -203,9 +203,9 @@ class Protocol:
     paired: Flag = False  # syn and random students of a round share initialisation and batch order
     ior_random: IorRandom = "method"  # lr_policy method: the random side the score's IOR uses (both are recorded)
     ddp: Flag = False  # the real-data reference trains data-parallel over several GPUs when present (ddr.train.ddp)
-    # DD-Ranking's eval_full_data, read by its editions only; stated where DD-Ranking's tables would not tell it
-    # (ddr.protocols.ddranking_tables): an imported config that trained a (data set, model) whose accuracy
-    # DD-Ranking 0.2.0 also cached. Unset: the tables decide
+    # DD-Ranking's eval_full_data, read by its editions only: where a config set it otherwise than DD-Ranking's
+    # own configs of that (data set, model) did (ddr.protocols.ddranking_tables.eval_full_data_needed), e.g.
+    # true for a pair whose accuracy 0.2.0 also cached. Unset: DD-Ranking's tables decide
     eval_full_data: Flag | None = None
     description: Text = ""
     notes: Text = ""
