@@ -123,7 +123,9 @@ STOPPED = {"D4M/CIFAR100/IPC10.yaml"}
 ALL_CONFIGS = sorted(str(p.relative_to(CONFIGS)) for p in CONFIGS.rglob("*.yaml"))
 INTERVAL = {"hard": 10, "soft": 20}  # the evaluators' hard-coded test intervals
 REAL_FIELDS = ("real.epochs", "real.batch_size", "real.test_interval", "real.optimizer", "real.lr", "real.scheduler",
-               "real.step_size", "real.augmentation", "real_every_round")
+               "real.step_size", "real.schedule_epochs", "real.augmentation", "real_every_round")
+# REAL_DATA_ACC_CACHE as the reference prints it (percent), in ddr's units
+CACHED = {("ImageNet1K", "ResNet-18-BN"): 0.565, ("TinyImageNet", "ResNet-18-BN"): 0.464}
 
 
 def ddranking_0_2(cfg: dict) -> dict[str, Any]:
@@ -140,11 +142,16 @@ def ddranking_0_2(cfg: dict) -> dict[str, Any]:
         out.update({"real.epochs": cfg["num_epochs"], "real.batch_size": cfg["real_batch_size"],
                     "real.test_interval": interval, "real.optimizer": row["optimizer"], "real.lr": row["lr"],
                     "real.scheduler": row["scheduler"], "real.step_size": row.get("step_size"),
+                    # get_lr_scheduler(..., row num_epochs): a cosine's horizon is the table's epochs
+                    "real.schedule_epochs": row["epochs"] if row["scheduler"] == "cosine"
+                    and row["epochs"] != cfg["num_epochs"] else None,
                     "real.augmentation": cfg["data_aug_func"] and {"name": cfg["data_aug_func"],
                                                                    "params": cfg["aug_params"]}
                     if soft and cfg.get("use_aug_for_hard") else None, "real_every_round": True})
     else:  # read a cached accuracy, or no row (v0.2.0 stopped): no reference of its own to derive
         out["real_every_round"] = False
+    # eval_full_data false (the constructor's default): Acc(real) read from the cache where it has the pair
+    out["real_acc_cached"] = None if cfg.get("eval_full_data") else CACHED.get((cfg["dataset"], cfg["model_name"]))
     return out
 
 
