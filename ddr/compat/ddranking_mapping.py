@@ -661,6 +661,10 @@ class _Mapping:
             raise DDRError(f"lr_scheduler: {sched!r} has no ddr equivalent ({', '.join(SCHEDULERS)}; "
                            "lambda_step no longer exists in DD-Ranking 0.2.0)")
         train["scheduler"] = sched
+        if sched == "cosineannealing":  # the edition's rule reads it as the shipped protocols' corrected 'cosine'
+            self.notes.append("lr_scheduler: the ddranking-0.2 edition reads cosineannealing as the quarter-period "
+                              "'cosine' the shipped protocols corrected (6.1.15), which this config did not ask "
+                              "for; its ddr edition trains v0.2.0's cosineannealing.")
         if sched == "step":
             self.need("step_size", "lr_scheduler step needs it; DD-Ranking asserted when creating it")
             train["step_size"] = self.num("step_size", low=1, integer=True)

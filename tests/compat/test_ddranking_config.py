@@ -189,6 +189,8 @@ def test_the_notes_say_where_the_ddranking_edition_cannot_follow_the_config():
     stopped = imported("D4M/CIFAR100/IPC10.yaml").protocol["notes"]
     assert "eval_full_data false" in stopped and "stop" in stopped
     assert "notes" not in imported(HARD).protocol  # DD-Ranking's own config: nothing the editions miss
+    assert "reads cosineannealing as the quarter-period" in imported(HARD, lr_scheduler="cosineannealing",
+                                                                     step_size=DROP).protocol["notes"]
 
 
 def test_a_config_that_trained_what_the_tables_read_from_the_cache_states_eval_full_data():
