@@ -48,6 +48,7 @@ class Case:
     set_lr: float | None = None  # the set's own lr.pt, for the corrections about it
     folder_px: int | None = None  # the set written as an image folder at this size (larger than the data set's)
     cifar: bool = False  # on the digits written as a CIFAR-10 folder (ddr.data.digits_cifar), set distilled there
+    rounds: int | None = None  # rounds of this case's evaluations (None: as the build, else the protocol's)
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ CASES: tuple[Case, ...] = (
     Case("teachers-not-frozen", "digits-lrs-soft", "train.loss sce, T 1 (under the protocol's KL, DD-Ranking "
          "detached the target too)", _sce),
     Case("random-jpeg", "digits-lrs-hard", "the digits as a CIFAR-10 folder (32 px RGB, ddr.data.digits_cifar), "
-         "the set distilled there; ConvNet-3 width 16, 50 epochs (step 25)", _cifar, cifar=True),
+         "the set distilled there; ConvNet-3 width 16, 50 epochs (step 25); 10 rounds", _cifar, cifar=True,
+         rounds=10),
 )
 
 
@@ -276,11 +278,12 @@ def build(*, method: str, ipc: int, seed: int, cache_dir: str | None, cases: tup
             if c.cifar:
                 root = str(write_digits_cifar(Path(tmp) / "digits-cifar")[0].parent)
                 cifar_set = distill(method, load_dataset("cifar10", root), ipc, seed=seed).images
-                rows.append(measure(c, cifar_set, dataset="cifar10", root=root, ipc=ipc, evaluate=run, rounds=rounds))
+                rows.append(measure(c, cifar_set, dataset="cifar10", root=root, ipc=ipc, evaluate=run,
+                                    rounds=c.rounds or rounds))
                 continue
             distilled = write_folder(ds.images, data, Path(tmp) / f"px{c.folder_px}", c.folder_px) \
                 if c.folder_px else ds.images
-            rows.append(measure(c, distilled, ipc=ipc, evaluate=run, rounds=rounds))
+            rows.append(measure(c, distilled, ipc=ipc, evaluate=run, rounds=c.rounds or rounds))
     for name in sorted({c.protocol for c in cases}) if analytic else ():
         proto = load_protocol(name)
         rows += analytic_rows(run(protocol=proto, distilled=ds.images, dataset="digits", ipc=ipc, rounds=rounds),
