@@ -2,7 +2,8 @@
 # The main job's time from a clean checkout with the venv in place, before and after, in one run: for each
 # revision, clone this repository into a scratch folder, link the existing .venv, run tools/main.sh's steps
 # (without its setup step) under /usr/bin/time, and print wall and CPU time (user + sys, the fairer figure on a
-# shared machine) with the load average at start and end; then the ratio after / before.
+# shared machine) with the load average at start and end, and where the evaluate stage's time went
+# (benchmarks/main_job_breakdown.py); then the ratio after / before.
 #   benchmarks/bench_main_job.sh [AFTER] [BEFORE]   (default: HEAD alone; VENV=... to use another checkout's
 #                                                   .venv, SCRATCH=... for the clones, default /tmp/ddr-main-job)
 set -euo pipefail
@@ -31,6 +32,9 @@ run() {  # run REV LABEL -> prints "LABEL wall_s"
     echo "$label: end $(date -u +%T); load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
     /usr/bin/time -o second.time -f "$label second run: %e s wall" dvc repro >/dev/null 2>&1
     cat second.time >&2
+    # where the evaluate stage's time went, from what the run recorded (main_job_breakdown.py of this checkout)
+    PYTHONPATH="$here" "${VENV:-$here/.venv}/bin/python" "$here/benchmarks/main_job_breakdown.py" . \
+      | sed "s/^/$label: /" >&2
     echo "$label $(echo "$end - $start" | bc)"
   )
 }

@@ -22,12 +22,13 @@ from pipelines.json_output import emit, json_option
 def protocols_import(config_file: str, name: str, version: int, out_dir: str, force: bool, as_json: bool) -> None:
     """Translate a DD-Ranking config (its eval-branch `<Method>/<Dataset>/IPC<k>.yaml` format) into a ddr
     protocol and write it to OUT/NAME.yaml. Every key is mapped, recorded (run inputs, keys DD-Ranking
-    ignores) or refused by name; nothing is written unless the whole protocol loads.
+    ignores) or refused by name; nothing is written unless the whole protocol loads. The file states ddr's
+    corrected recipe (the `ddr` edition); `--edition ddranking-0.2` evaluates what DD-Ranking 0.2.0 computed.
 
     \b
     Example:
       ddr protocols import DSA/CIFAR10/IPC10.yaml --name my-dsa-cifar10 --out protocols/
-      ddr eval lrs --protocol protocols/my-dsa-cifar10.yaml ...
+      ddr eval lrs --protocol protocols/my-dsa-cifar10.yaml --edition ddranking-0.2 ...
     """
     import yaml
 

@@ -86,7 +86,18 @@ def _real_as_evaluator(proto) -> dict[str, Any]:
         return {}
     real = dataclasses.replace(proto.real, epochs=proto.train.epochs, test_interval=proto.train.test_interval,
                                batch_size=REAL_BATCH_SIZE)
-    return {"real": real, "real_every_round": True}
+    return {"real": _with_batch_augmentation(proto, real), "real_every_round": True}
+
+
+def _with_batch_augmentation(proto, real):
+    # under use_aug_for_hard the soft-label evaluator trained the real reference with the method's batch
+    # augmentation too (DSA, Mixup or CutMix; not the per-image transforms; reference 2.6)
+    if proto.soft is None or not proto.soft.use_aug_for_hard or proto.train.augmentation is None:
+        return real
+    spec = proto.train.augmentation
+    ops = (spec.get("ops") or []) if spec.get("name") == "sequence" else [spec]
+    batch = [op for op in ops if op.get("name") in BATCH_AUGMENTATION]
+    return dataclasses.replace(real, augmentation=batch[-1]) if batch else real
 
 
 def _searched_random_side(proto) -> dict[str, Any]:

@@ -216,7 +216,8 @@ REFUSED = [
     ({"model_name": "VGG-11", "use_torchvision": True}, "model_name"),
     ({"device": "tpu"}, "device"),
     ({"dataset": "MNIST"}, "dataset"),
-    ({"dataset": "CIFAR10", "real_data_path": "./no-such-folder"}, "real_data_path"),
+    ({"dataset": "CIFAR10", "model_name": "ConvNet-3", "real_data_path": "./no-such-folder"}, "real_data_path"),
+    ({"dataset": "CIFAR10", "real_data_path": "./no-such-folder"}, "model_name"),  # MLP: no CIFAR-10 reference recipe
     ({"im_size": (32, 32)}, "im_size"),
     ({"data_aug_func": "mixup", "aug_params": {"mixup_p": 0.8}}, "aug_params"),
     ({"data_aug_func": "cutmix", "aug_params": {"cutmix_p": 0.5}}, "aug_params"),
@@ -225,7 +226,7 @@ REFUSED = [
     ({"lr_scheduler": "lambda_step"}, "lr_scheduler"),
     ({"step_size": None}, "step_size"),
     ({"num_epochs": 0}, "num_epochs"),
-    ({"default_lr": 0.01}, "default_lr"),
+    ({"learning_rate": 0.01}, "learning_rate"),  # not a DD-Ranking key (default_lr is one it ignored: recorded)
     ({"use_aug_for_hard": True}, "use_aug_for_hard"),
 ]
 
@@ -240,8 +241,20 @@ def test_a_setting_ddr_cannot_honour_is_refused_by_its_key(env, change, key):
     with pytest.raises(DDRError) as exc:
         LabelRobustScoreHard(config=Config(settings))
     message = str(exc.value)
-    assert message.startswith(key) and "\n" not in message
+    assert (message.startswith(f"{key}:") or f"key '{key}'" in message) and "\n" not in message
     assert not any(env["dir"].iterdir()) or sorted(p.name for p in env["dir"].iterdir()) == ["store"]
+
+
+def test_a_config_key_dd_ranking_ignored_is_accepted_with_a_note_and_refused_as_a_keyword(env, capsys):
+    """A Config holds a DD-Ranking config file's keys: one the evaluator does not read is recorded and said
+    (DD-Ranking ignored it); as a keyword argument it is refused, as Python refused it in DD-Ranking."""
+    ev = LabelRobustScoreHard(Config({**TINY_HARD, "default_lr": 0.01, "label_type": "hard"}))
+    err = capsys.readouterr().err
+    assert "note: default_lr ignored: not read by DD-Ranking 0.2.0" in err
+    assert "note: label_type ignored: only AugmentationRobustScore reads it" in err
+    assert ev.mapped.keys["default_lr"].startswith("ignored") and ev.mapped.label == "hard"
+    with pytest.raises(DDRError, match="^default_lr: not a LabelRobustScoreHard keyword"):
+        LabelRobustScoreHard(**{**TINY_HARD, "default_lr": 0.01})
 
 
 def test_refusals_of_soft_and_call_arguments(env, syn_set):
@@ -309,13 +322,10 @@ def test_cifar10_spelling_teacher_layout_and_a_d4m_config_map_to_the_shipped_pro
     ev = LabelRobustScoreSoft(Config(d4m))
     assert "note: dist changes no number in ddr" in capsys.readouterr().err  # accepted, and said so
     assert ev.teachers == [str(Path("teacher_models/CIFAR10/ConvNet-3/ckpt_best.pt"))]
-    mapped, shipped = ev.mapped.raw, raw_protocol("d4m-cifar10")
+    mapped, shipped = ev.mapped.protocol, raw_protocol("d4m-cifar10")
     assert shipped["train"].pop("scheduler") == "cosineannealing" and mapped["train"].pop("scheduler") == "cosine"
-    for key in ("dataset", "model", "label", "lr_grid", "rounds", "real"):
-        assert mapped[key] == shipped[key], key
-    assert mapped["train"] == \
-        {k: v for k, v in shipped["train"].items() if k != "betas"}  # betas: AdamW's default, stated there
-    assert mapped["soft"] == shipped["soft"]  # mode M, the ConvNet-3 teacher and its recipe
+    for key in ("dataset", "model", "label", "lr_grid", "rounds", "real", "train", "soft"):
+        assert mapped[key] == shipped[key], key  # soft: mode M, the ConvNet-3 teacher and its recipe
 
 
 def test_image_folder_input(env, syn_set):

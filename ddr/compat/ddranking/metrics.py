@@ -21,8 +21,9 @@ import yaml
 
 from ddr.checks import confined
 from ddr.compat.ddranking.config import Config
-from ddr.compat.ddranking.keys import DATASETS, DEFAULTS, EXTENSIONS, NO_EFFECT, UNSET
-from ddr.compat.ddranking.protocol import Mapped, build_protocol, named
+from ddr.compat.ddranking.keys import DEFAULTS, EXTENSIONS, UNSET
+from ddr.compat.ddranking.protocol import build_protocol, named
+from ddr.compat.ddranking_mapping import NO_EFFECT, Mapped
 from ddr.compat.ddranking.report import CSV_NAMES, ddranking_dict, summary, write_csv
 from ddr.data.real import load_dataset
 from ddr.data.real_data import RealData
@@ -31,8 +32,6 @@ from ddr.eval.result import EvalResult
 from ddr.kernel.atomic import write_text_atomic
 
 COMPAT_TAG = "ddranking-0.2.0"
-SOFT_ONLY = ("soft_label_mode", "soft_label_criterion", "loss_fn_kwargs", "teacher_model_names", "temperature",
-             "use_aug_for_hard", "tea_use_torchvision")
 
 
 class _Evaluator:
@@ -45,41 +44,31 @@ class _Evaluator:
         from ddr.protocols.editions import check_edition
         from ddr.train.engine import resolve_device
 
-        dataset_key = settings["dataset"]
-        if not isinstance(dataset_key, str) or dataset_key not in DATASETS:
-            raise DDRError(f"dataset: unknown data set {dataset_key!r} (DD-Ranking's names: {', '.join(DATASETS)})")
-        self.dataset = DATASETS[dataset_key]
+        try:
+            self.edition = check_edition(settings["edition"])
+        except DDRError as exc:
+            raise DDRError(f"edition: {exc}") from None
+        self.mapped: Mapped = build_protocol(name, {k: v for k, v in given.items() if k not in EXTENSIONS})
+        self.dataset = self.mapped.protocol["dataset"]
         self.root = None if self.dataset == "digits" else settings["real_data_path"]
         try:
             self.data: RealData = load_dataset(self.dataset, self.root)
         except DDRError as exc:
             raise DDRError(f"real_data_path: {exc}") from None
-        _check_im_size(settings["im_size"], self.data, dataset_key)
         self.device = "auto" if settings["device"] is UNSET else settings["device"]
         try:
             resolve_device(self.device)
         except DDRError as exc:
             raise DDRError(f"device: {exc}") from None
-        ipc = settings["ipc"]
-        if isinstance(ipc, bool) or not isinstance(ipc, int) or ipc < 1:
-            raise DDRError(f"ipc: expected a whole number >= 1, got {ipc!r}")
-        try:
-            self.edition = check_edition(settings["edition"])
-        except DDRError as exc:
-            raise DDRError(f"edition: {exc}") from None
-        self.ipc, self.settings = ipc, settings
-        self.mapped: Mapped = build_protocol(name, settings, self.data, self.dataset)
-        if self.mapped.label == "hard":  # soft-label settings a hard-label run would silently drop
-            for key in SOFT_ONLY:
-                if key in given and given[key] != DEFAULTS[name].get(key):
-                    raise DDRError(f"{key}: this evaluation trains on hard labels (cross-entropy); {key} does not "
-                                   "apply (label_type 'soft' / use_soft_label true for soft labels)")
+        self.ipc, self.settings = settings["ipc"], settings
         self.teachers = self._teacher_paths()
         self.result: EvalResult | None = None
         self.result_path: Path | None = None
         for key in given:  # accepted, and said so
-            if key in NO_EFFECT and given[key] != DEFAULTS[name][key]:
-                print(f"note: {key} changes no number in ddr: {NO_EFFECT[key]}", file=sys.stderr)
+            if key in NO_EFFECT and given[key] != DEFAULTS[name].get(key):
+                print(f"note: {key} changes no number in ddr: {self.mapped.keys[key]}", file=sys.stderr)
+            elif self.mapped.keys.get(key, "").startswith("ignored"):
+                print(f"note: {key} {self.mapped.keys[key]}", file=sys.stderr)
 
     # -- inputs ---------------------------------------------------------------------------------------
 
@@ -232,27 +221,10 @@ def _collect(name: str, config: Config | dict | None, kwargs: dict[str, Any]) ->
     if config is not None and not isinstance(config, Config):
         raise DDRError(f"{name}: config must be a Config, got {type(config).__name__}")
     given = {k: config.get(k) for k in config.keys()} if config is not None else dict(kwargs)
-    unknown = [k for k in given if k not in defaults]
+    unknown = [k for k in kwargs if k not in defaults]  # a Config's keys are the mapping's to judge
     if unknown:
-        raise DDRError(f"{unknown[0]}: not a {name} setting in DD-Ranking 0.2.0 (valid: {', '.join(defaults)})")
-    settings = {**defaults, **given}
-    if name == "GeneralEvaluator" and "syn_batch_size" in given:
-        settings["batch_size"] = given["syn_batch_size"]
-    if settings.get("random_data_format", "tensor") not in ("tensor", "tensors", "image"):  # v0.2.0 said 'tensors'
-        raise DDRError(f"random_data_format: expected 'tensor' or 'image', got {settings['random_data_format']!r}")
-    return given, settings
-
-
-def _check_im_size(im_size: Any, data: RealData, dataset_key: str) -> None:
-    """A given image size must be the data set's (ddr decodes each data set at one size); unset is the data set's."""
-    if im_size is UNSET:
-        return
-    try:
-        size = tuple(int(v) for v in im_size)
-    except (TypeError, ValueError):
-        raise DDRError(f"im_size: expected (H, W), got {im_size!r}") from None
-    if size != tuple(data.im_size):
-        raise DDRError(f"im_size: {size} differs from {dataset_key}'s image size {tuple(data.im_size)} in ddr")
+        raise DDRError(f"{unknown[0]}: not a {name} keyword in DD-Ranking 0.2.0 (valid: {', '.join(defaults)})")
+    return given, {**defaults, **given}
 
 
 def _soft(ev: _Evaluator, labels: Any, key: str = "soft_labels") -> Any:
@@ -261,7 +233,7 @@ def _soft(ev: _Evaluator, labels: Any, key: str = "soft_labels") -> Any:
         if labels is not None:
             raise DDRError(f"{key}: label_type 'hard' trains on the class-major hard labels; soft labels unused")
         return None
-    if ev.mapped.raw["soft"]["mode"] == "M":
+    if ev.mapped.protocol["soft"]["mode"] == "M":
         raise DDRError(f"{key}: soft_label_mode 'M' relabels every batch with the teachers; pass soft labels "
                        "only in mode 'S'")
     return labels
