@@ -43,6 +43,7 @@ from ddr.protocols.ddranking_tables import (
     SGD_CONV_CIFAR,
     SGD_CONV_TINY,
     TEST_INTERVAL,
+    eval_full_data_needed,
     trained_real_reference,
 )
 
@@ -101,9 +102,10 @@ KEYS: dict[str, Key] = {
                               "is not read there: betas (0.9, 0.999))"),
     "step_size": Key("mapped", "train.step_size (required by step)"),
     "num_eval": Key("mapped", "rounds"),
-    "eval_full_data": Key("edition", "no field: the ddr edition trains the real reference with its own recipe "
-                                     "(6.1.8); the ddranking-0.2 edition trains it as v0.2.0 did where DD-Ranking's "
-                                     "configs trained one (a note where this value says otherwise)"),
+    "eval_full_data": Key("edition", "the ddr edition trains the real reference with its own recipe (6.1.8); "
+                                     "the ddranking-0.2 edition trains it as v0.2.0 did where DD-Ranking's configs "
+                                     "trained one; eval_full_data: true stated where the tables would read the "
+                                     "cache, a note where this value asked for what v0.2.0 could not do"),
     "num_epochs": Key("mapped", "train.epochs (and real.epochs in the ddranking-0.2 edition)"),
     "num_workers": Key("run", "loader workers: DDR_DATA_WORKERS"),
     "device": Key("run", "the machine's device (cuda or cpu); ddr picks it per run"),
@@ -242,6 +244,7 @@ class _Mapping:
         self.given, self.defaults, self.evaluator = given, defaults, evaluator
         self.keys: dict[str, str] = {}
         self.notes: list[str] = []
+        self.states_eval_full_data = False  # the protocol states eval_full_data: true (see _real)
 
     # -- reading a key ------------------------------------------------------------------------------------
     def get(self, key: str) -> Any:
@@ -299,6 +302,8 @@ class _Mapping:
             "real": self._real(train), "lr_grid": list(FIVE_LR_GRID), "lr_policy": "method",
             "rounds": self._rounds(), "seed_base": 0,
         }
+        if self.states_eval_full_data:
+            proto["eval_full_data"] = True
         if self.flag("use_zca"):
             proto["zca"] = {"eps": 0.1}
         self.record("use_zca", "zca: {eps: 0.1}" if self.flag("use_zca") else "no zca")
@@ -656,6 +661,10 @@ class _Mapping:
             raise DDRError(f"lr_scheduler: {sched!r} has no ddr equivalent ({', '.join(SCHEDULERS)}; "
                            "lambda_step no longer exists in DD-Ranking 0.2.0)")
         train["scheduler"] = sched
+        if sched == "cosineannealing":  # the edition's rule reads it as the shipped protocols' corrected 'cosine'
+            self.notes.append("lr_scheduler: the ddranking-0.2 edition reads cosineannealing as the quarter-period "
+                              "'cosine' the shipped protocols corrected (6.1.15), which this config did not ask "
+                              "for; its ddr edition trains v0.2.0's cosineannealing.")
         if sched == "step":
             self.need("step_size", "lr_scheduler step needs it; DD-Ranking asserted when creating it")
             train["step_size"] = self.num("step_size", low=1, integer=True)
@@ -779,15 +788,17 @@ class _Mapping:
             self.notes.append(f"real: eval_full_data false made v0.2.0 read its cached {dd_key} accuracy "
                               f"({REAL_ACC_CACHE[pair]} %) instead of training a reference (I7).")
         elif not trained and full and pair in REAL_ACC_CACHE:
-            self.notes.append(f"real: eval_full_data true made v0.2.0 train the {dd_key} row for num_epochs; the "
-                              "ddranking-0.2 edition follows DD-Ranking's own configs for this pair, which read "
-                              "its cached accuracy.")
+            # the tables alone would read the cached accuracy here: the protocol states the config's flag
+            self.states_eval_full_data = trained = eval_full_data_needed(self.dataset, self.model, True)
         size = self.get("real_batch_size")
         if trained and why is None and size is not None and size != REAL_BATCH_SIZE:
             self.notes.append(f"real: real_batch_size {size} is not reproduced: the ddranking-0.2 edition trains "
                               f"the reference at {REAL_BATCH_SIZE}, as every DD-Ranking config that trained one.")
-        self.record("eval_full_data", f"no field ({str(full).lower()}; the ddr edition trains the row's own recipe "
-                                      "once, the ddranking-0.2 edition as DD-Ranking's configs did)")
+        self.record("eval_full_data", "eval_full_data: true (the ddranking-0.2 edition trains the row for "
+                    "num_epochs where DD-Ranking's own configs of this pair read the cache)"
+                    if self.states_eval_full_data else
+                    f"no field ({str(full).lower()}; the ddr edition trains the row's own recipe once, the "
+                    "ddranking-0.2 edition as DD-Ranking's configs did)")
         self.record("real_batch_size", "no field (the ddranking-0.2 edition trains the reference at "
                                        f"{REAL_BATCH_SIZE})")
         return real

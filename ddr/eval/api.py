@@ -25,6 +25,7 @@ from ddr.eval.executor import Executor
 from ddr.eval.finished import Finished
 from ddr.eval.plan import TrainingSpec
 from ddr.eval.predictions import write_predictions
+from ddr.eval.reference import constant_info
 from ddr.eval.request import EvalRequest
 from ddr.eval.result import EvalResult, training_resources
 from ddr.eval.selection import carve_validation, selection_record
@@ -264,7 +265,9 @@ def run_evaluation(request: EvalRequest, *, progress: Progress | None = None, da
                     "random": session.sets.random_inputs(sorted({s.round for s in specs if s.data == "random"})),
                     "dataset": {"name": data.name, "sha256": data.digest, "source": data.source},
                     "teachers": session.sets.teacher_inputs(),
-                    **({"real_checkpoint": real_ref[1]} if real_ref and kind == "lrs" else {})},
+                    **({"real_checkpoint": real_ref[1]} if real_ref and kind == "lrs" else {}),
+                    **({"real_constant": constant_info(proto)} if kind == "lrs" and proto.real_acc_cached is not None
+                       else {})},
             environment=env,
             mlflow={"tracking_uri": display_uri(tracker.uri), "experiment_id": tracker.experiment_id,
                     "run_id": tracker.parent_id} if tracker else None,

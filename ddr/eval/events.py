@@ -81,6 +81,17 @@ class CheckpointTested(Counted):
 
 
 @dataclass(frozen=True)
+class CachedReference(Counted):
+    """Acc(real) read from DD-Ranking 0.2.0's cache (the ddranking-0.2 edition; counts as training n of total)."""
+
+    n: int
+    total: int
+    acc: float
+    key: str
+    SUMMARY = "real         DD-Ranking's cached acc {acc:.4f} ({key})"
+
+
+@dataclass(frozen=True)
 class BatchStarted(Line):
     """The batched engine trains `count` students at once."""
 
@@ -97,7 +108,7 @@ class Note(Line):
     LINE = "{line}"
 
 
-Event = Union[TrainingStarted, TrainingFinished, CacheHit, CheckpointTested, BatchStarted, Note]
+Event = Union[TrainingStarted, TrainingFinished, CacheHit, CheckpointTested, CachedReference, BatchStarted, Note]
 Listener = Callable[[Any], None]
 
 
@@ -117,5 +128,5 @@ def listener(progress: Any) -> Listener:
     return lines
 
 
-__all__ = ["BatchStarted", "CacheHit", "CheckpointTested", "Counted", "Event", "Line", "Listener", "Note",
+__all__ = ["BatchStarted", "CacheHit", "CachedReference", "CheckpointTested", "Counted", "Event", "Line", "Listener", "Note",
            "TrainingFinished", "TrainingStarted", "listener"]

@@ -14,10 +14,10 @@ import torch
 
 from ddr.augment import build_augmentation
 from ddr.eval.engines import EngineChoice
-from ddr.eval.events import (BatchStarted, CacheHit, CheckpointTested, Listener, TrainingFinished, TrainingStarted,
-                             listener)
+from ddr.eval.events import (BatchStarted, CachedReference, CacheHit, CheckpointTested, Listener, TrainingFinished,
+                             TrainingStarted, listener)
 from ddr.eval.finished import Finished
-from ddr.eval.plan import PlanInputs, TrainingSpec, cache_inputs
+from ddr.eval.plan import UNTRAINED, PlanInputs, TrainingSpec, cache_inputs
 from ddr.eval.predictions import encode as encode_predictions
 from ddr.eval.selection import choose_lr
 from ddr.eval.training_sets import TrainingSet, TrainingSets
@@ -85,8 +85,8 @@ class Executor:
 
     def cached(self, spec: TrainingSpec) -> bool | None:
         """Whether the cache holds a keyed spec's training; None while its key is not known."""
-        if spec.engine == "checkpoint":
-            return False  # a given network is tested each time, not cached
+        if spec.engine in UNTRAINED:
+            return False  # a given network is tested each time, a constant read: nothing is cached
         if spec.key_inputs is None:
             return None
         return any(self.cache.get(k) is not None for k in self.lookup_keys(spec))
@@ -94,7 +94,7 @@ class Executor:
     def planned_key(self, spec: TrainingSpec) -> str | None:
         """The key a keyed spec's record has: the cache entry that holds it, else the one it will be stored
         under (the batched engine's for a batchable training under it); None while its key is not known."""
-        if spec.key_inputs is None or spec.engine == "checkpoint":
+        if spec.key_inputs is None or spec.engine in UNTRAINED:
             return None
         keys = self.lookup_keys(spec)
         held = [k for k in keys if self.cache.get(k) is not None]
@@ -135,7 +135,7 @@ class Executor:
     def _select(self, spec: TrainingSpec, records: list[dict[str, Any]]) -> None:
         """The group's best under the protocol's selection (strictly greater wins: ties keep the smaller
         LR). Under 'val'/'last' the reported copy's best_acc is the test accuracy at the selected point."""
-        if spec.engine == "checkpoint":  # a given network's test accuracy: nothing to select
+        if spec.engine in UNTRAINED:  # a given network's test accuracy or a constant: nothing to select
             self.finished.reported[spec.group] = records[0]
             return
         best, point = choose_lr(records, self.protocol.selection)
@@ -184,6 +184,8 @@ class Executor:
         """Train (or fetch from the cache, or from prefetch) one student and record it."""
         if spec.engine == "checkpoint":
             return self._checkpoint()
+        if spec.engine == "constant":
+            return self._constant()
         ts = self.sets.get(spec)
         spec = self.keyed(spec, ts)
         key, record, cached = self._lookup(spec)
@@ -253,12 +255,25 @@ class Executor:
         assert self.real_checkpoint is not None
         rec = {**checkpoint_reference(*self.real_checkpoint, self.sets.x_test, self.sets.y_test, self.sets.device),
                "selected": True}
+        self._record_real(rec)
+        self.emit(CheckpointTested(len(self.finished.trainings), self.total, rec["best_acc"]))
+        return rec
+
+    def _constant(self) -> dict[str, Any]:
+        """Acc(real) as DD-Ranking 0.2.0's cached constant (the ddranking-0.2 edition; nothing is run)."""
+        from ddr.eval.reference import constant_reference
+
+        rec = {**constant_reference(self.protocol), "selected": True}
+        self._record_real(rec)
+        self.emit(CachedReference(len(self.finished.trainings), self.total, rec["best_acc"],
+                                  rec["constant"]["key"]))
+        return rec
+
+    def _record_real(self, rec: dict[str, Any]) -> None:
         if self.tracker is not None:
             rec["mlflow_run_id"] = self.tracker.log_training(rec, {"ddr.role": "real", "ddr.round": 0,
                                                                    "ddr.cached": False})
         self.finished.trainings.append(rec)
-        self.emit(CheckpointTested(len(self.finished.trainings), self.total, rec["best_acc"]))
-        return rec
 
 
 __all__ = ["Executor", "Finished", "Trainer", "training_record"]

@@ -6,9 +6,12 @@ their seeds (the seeds do not depend on the recipe's fields a rule changes, exce
 which follow the recipe), so the per-round differences are paired; the ledger gives their mean and
 standard error for Acc(syn), Acc(random), Acc(real), HLR, IOR and LRS. Two corrections need no training and
 are computed from the ddr result itself: LRS from percentage points (reference 1.5, defect 6.1.1) and each
-round's LRS appended twice (6.1.2).
+round's LRS appended twice (6.1.2). Two DD-Ranking behaviours are no recipe field (BEHAVIOURS): teachers
+not frozen (6.1.17) and CIFAR random baselines re-encoded as JPEG (2.5, 6.2); their undone side is the same
+protocol trained through a trainer of ddr.eval.ddranking_trainers, without the training cache.
 
     python -m ddr.eval.ledger --out ddr/protocols/ledger.json --markdown docs/correction-ledger.md
+    python -m ddr.eval.ledger --only random-jpeg   # measure some cases again, merged into --out
 
 A release lists the rows of the protocols it ranks in its signed provenance (registry.release).
 """
@@ -30,6 +33,7 @@ from ddr.protocols.editions import RULES, edition_changes, with_rules
 from ddr.protocols.ledger import LEDGER_FILE, LEDGER_SCHEMA
 
 QUANTITIES = ("acc_syn", "acc_random", "acc_real", "hlr", "ior", "lrs")
+ANALYTIC_RULES = ("lrs-from-percent", "lrs-appended-twice")  # analytic_rows' rules
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,45 @@ class Case:
     make_variant: Callable[[Protocol], Protocol] | None = None
     set_lr: float | None = None  # the set's own lr.pt, for the corrections about it
     folder_px: int | None = None  # the set written as an image folder at this size (larger than the data set's)
+    cifar: bool = False  # on the digits written as a CIFAR-10 folder (ddr.data.digits_cifar), set distilled there
+    rounds: int | None = None  # rounds of this case's evaluations (None: as the build, else the protocol's)
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """A DD-Ranking behaviour that no recipe field (and so no edition rule) states: its undone side is the
+    same protocol trained through a trainer of ddr.eval.ddranking_trainers, without the training cache."""
+
+    name: str
+    ref: str
+    title: str
+    undone: dict[str, list[str]]  # what changes, [ddr, DD-Ranking], as the edition rows' `undone`
+    trainer: Callable[[Any, Protocol, int, int], Callable[..., Any]]  # (data, protocol, ipc, rounds) -> trainer
+
+
+def _teachers_trainer(data: Any, proto: Protocol, ipc: int, rounds: int) -> Callable[..., Any]:
+    from ddr.eval.ddranking_trainers import teachers_not_frozen
+
+    return teachers_not_frozen
+
+
+def _jpeg_trainer(data: Any, proto: Protocol, ipc: int, rounds: int) -> Callable[..., Any]:
+    from ddr.eval.ddranking_trainers import jpeg_random
+
+    return jpeg_random(data, ipc, [proto.seed_base + r for r in range(rounds)])
+
+
+BEHAVIOURS: dict[str, Behaviour] = {b.name: b for b in (
+    Behaviour("teachers-not-frozen", "6.1.17", "teachers not frozen: requires_grad, no no_grad, SCE/MSE-GT "
+              "not detached (eval mode kept, as DD-Ranking's loop set it)",
+              {"teachers": ["frozen, under no_grad, targets detached",
+                            "requires_grad, with gradient, SCE/MSE-GT targets not detached, eval mode"]},
+              _teachers_trainer),
+    Behaviour("random-jpeg", "2.5, 6.2", "random baselines of a CIFAR data set re-encoded as JPEG",
+              {"random_images": ["drawn by index from the data set's tensors",
+                                 "written as JPEG (PIL defaults, quality 75) and decoded"]},
+              _jpeg_trainer),
+)}
 
 
 def _cosine(p: Protocol) -> Protocol:
@@ -57,6 +100,16 @@ def _crop(p: Protocol) -> Protocol:
     return dataclasses.replace(p, train=dataclasses.replace(p.train, augmentation={"name": "rrc", "scale": [0.5, 1.0]}))
 
 
+def _sce(p: Protocol) -> Protocol:
+    return dataclasses.replace(p, train=dataclasses.replace(p.train, loss="sce"))
+
+
+def _cifar(p: Protocol) -> Protocol:
+    # a CPU-sized CIFAR recipe: the CIFAR protocols' ConvNet-3, narrow, 50 epochs
+    return dataclasses.replace(p, dataset="cifar10", model="ConvNet-3", model_args={"width": 16},
+                               train=dataclasses.replace(p.train, epochs=50, step_size=25))
+
+
 CASES: tuple[Case, ...] = (
     Case("real-reference-as-evaluator", "digits-lrs-hard"),
     Case("real-reference-as-evaluator", "digits-lrs-soft"),
@@ -67,6 +120,11 @@ CASES: tuple[Case, ...] = (
          "protocols search both sides)", _method_lr, set_lr=0.01),
     Case("crop-original-files", "digits-lrs-hard", "the set as 32 px PNGs and train.augmentation RandomResizedCrop "
          "(0.5, 1) (the digits protocols do not crop)", _crop, folder_px=32),
+    Case("teachers-not-frozen", "digits-lrs-soft", "train.loss sce, T 1 (under the protocol's KL, DD-Ranking "
+         "detached the target too)", _sce),
+    Case("random-jpeg", "digits-lrs-hard", "the digits as a CIFAR-10 folder (32 px RGB, ddr.data.digits_cifar), "
+         "the set distilled there; ConvNet-3 width 16, 50 epochs (step 25); 10 rounds", _cifar, cifar=True,
+         rounds=10),
 )
 
 
@@ -111,22 +169,34 @@ def undone(proto: Protocol, rule: str) -> Protocol:
     return other
 
 
-def measure(case: Case, distilled: Any, *, dataset: str = "digits", ipc: int, evaluate: Callable[..., Any],
-            rounds: int | None = None) -> dict[str, Any]:
-    """One row: `evaluate(protocol=...)` (ddr.evaluate with the set and run options bound) under the case's
-    protocol and with its correction undone."""
+def measure(case: Case, distilled: Any, *, dataset: str = "digits", root: str | None = None, ipc: int,
+            evaluate: Callable[..., Any], rounds: int | None = None) -> dict[str, Any]:
+    """One row: `evaluate(protocol=...)` (an evaluation with the set and run options bound) under the case's
+    protocol and with its correction undone: an edition rule's recipe, or a behaviour's `trainer=`."""
     base = load_protocol(case.protocol)
     if case.make_variant is not None:
         base = case.make_variant(base)
-    other = undone(base, case.rule)
-    kw = {"lr": case.set_lr} if case.set_lr is not None else {}
-    a = evaluate(protocol=base, distilled=distilled, dataset=dataset, ipc=ipc, rounds=rounds, **kw)
-    b = evaluate(protocol=other, distilled=distilled, dataset=dataset, ipc=ipc, rounds=rounds, **kw)
+    kw: dict[str, Any] = {"distilled": distilled, "dataset": dataset, "root": root, "ipc": ipc, "rounds": rounds}
+    if case.set_lr is not None:
+        kw["lr"] = case.set_lr
+    a = evaluate(protocol=base, **kw)
+    behaviour = BEHAVIOURS.get(case.rule)
+    if behaviour is None:
+        other = undone(base, case.rule)
+        rule = RULES[case.rule]
+        name, ref, title, changes = rule.name, rule.ref, rule.title, _changes(base, other)
+        b = evaluate(protocol=other, **kw)
+    else:
+        from ddr.data.real import load_dataset
+
+        other = base
+        name, ref, title, changes = behaviour.name, behaviour.ref, behaviour.title, behaviour.undone
+        trainer = behaviour.trainer(load_dataset(dataset, root), base, ipc, rounds or base.rounds)
+        b = evaluate(protocol=other, trainer=trainer, **kw)
     pa, pb = per_round(a, base), per_round(b, other)
-    rule = RULES[case.rule]
-    return {"rule": rule.name, "ref": rule.ref, "title": rule.title, "protocol": base.name,
+    return {"rule": name, "ref": ref, "title": title, "protocol": base.name,
             "protocol_version": base.version, "variant": case.variant or None, "ipc": ipc,
-            "undone": _changes(base, other),
+            "undone": changes,
             **{q: paired(pa[q], pb[q]) for q in QUANTITIES}}
 
 
@@ -177,30 +247,58 @@ def to_markdown(ledger: dict[str, Any]) -> str:
 
 
 def build(*, method: str, ipc: int, seed: int, cache_dir: str | None, cases: tuple[Case, ...] = CASES,
-          rounds: int | None = None, progress: Callable[[str], None] = print) -> dict[str, Any]:
-    """Measure every case on one digits set (`method` distilled at `ipc` with `seed`) and the analytic rows."""
+          rounds: int | None = None, analytic: bool = True,
+          progress: Callable[[str], None] = print) -> dict[str, Any]:
+    """Measure every case on one digits set (`method` distilled at `ipc` with `seed`; a `cifar` case on the
+    same method's set distilled from the digits written as a CIFAR-10 folder) and, with `analytic`, the
+    analytic rows. A behaviour's undone side runs without the training cache."""
+    import tempfile
+
+    from ddr.data.digits_cifar import write_digits_cifar
     from ddr.data.real import load_dataset
     from ddr.distill import distill
-    from ddr.eval.api import evaluate
+    from ddr.eval.api import run_evaluation
+    from ddr.eval.request import EvalRequest
+    from ddr.train.engine import train_student
 
     data = load_dataset("digits")
     ds = distill(method, data, ipc, seed=seed)
 
-    def run(**kw: Any) -> Any:
-        progress(f"evaluating {kw['protocol'].name} ({kw['protocol'].train.scheduler}, real {kw['protocol'].real.epochs} "
-                 f"epochs, ior_random {kw['protocol'].ior_random})")
-        return evaluate("lrs", method=method, track=False, cache_dir=cache_dir, **kw)
-
-    import tempfile
+    def run(*, trainer: Callable[..., Any] | None = None, **kw: Any) -> Any:
+        p = kw["protocol"]
+        progress(f"evaluating {p.name} on {kw['dataset']} ({p.train.scheduler}, real {p.real.epochs} epochs, "
+                 f"ior_random {p.ior_random}{', as DD-Ranking trained, uncached' if trainer else ''})")
+        request = EvalRequest("lrs", method=method, track=False, cache_dir=cache_dir, use_cache=trainer is None,
+                              **kw)
+        return run_evaluation(request, trainer=trainer or train_student)
 
     with tempfile.TemporaryDirectory(prefix="ddr-ledger-") as tmp:
-        rows = [measure(c, write_folder(ds.images, data, Path(tmp) / f"px{c.folder_px}", c.folder_px)
-                        if c.folder_px else ds.images, ipc=ipc, evaluate=run, rounds=rounds) for c in cases]
-    for name in sorted({c.protocol for c in cases}):
+        rows = []
+        for c in cases:
+            if c.cifar:
+                root = str(write_digits_cifar(Path(tmp) / "digits-cifar")[0].parent)
+                cifar_set = distill(method, load_dataset("cifar10", root), ipc, seed=seed).images
+                rows.append(measure(c, cifar_set, dataset="cifar10", root=root, ipc=ipc, evaluate=run,
+                                    rounds=c.rounds or rounds))
+                continue
+            distilled = write_folder(ds.images, data, Path(tmp) / f"px{c.folder_px}", c.folder_px) \
+                if c.folder_px else ds.images
+            rows.append(measure(c, distilled, ipc=ipc, evaluate=run, rounds=c.rounds or rounds))
+    for name in sorted({c.protocol for c in cases}) if analytic else ():
         proto = load_protocol(name)
         rows += analytic_rows(run(protocol=proto, distilled=ds.images, dataset="digits", ipc=ipc, rounds=rounds),
                               proto)
     return {"schema": LEDGER_SCHEMA, "set": f"digits {method} IPC {ipc} (distillation seed {seed})", "rows": rows}
+
+
+def merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """`old` with the rows `new` measured again (same rule and protocol) replaced, and new ones added after
+    the last row of a case (before the analytic rows)."""
+    fresh = {(r["rule"], r["protocol"]): r for r in new["rows"]}
+    rows = [fresh.pop((r["rule"], r["protocol"]), r) for r in old["rows"]]
+    analytic = next((i for i, r in enumerate(rows) if r["rule"] in ANALYTIC_RULES), len(rows))
+    rows[analytic:analytic] = list(fresh.values())
+    return {**old, "rows": rows}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -211,8 +309,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--ipc", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--cache-dir", default=None)
+    ap.add_argument("--only", nargs="+", metavar="RULE", choices=sorted({c.rule for c in CASES}),
+                    help="measure only these cases and merge their rows into the ledger at --out")
     args = ap.parse_args(argv)
-    ledger = build(method=args.method, ipc=args.ipc, seed=args.seed, cache_dir=args.cache_dir)
+    if args.only:
+        cases = tuple(c for c in CASES if c.rule in args.only)
+        ledger = merged(json.loads(Path(args.out).read_text()),
+                        build(method=args.method, ipc=args.ipc, seed=args.seed, cache_dir=args.cache_dir,
+                              cases=cases, analytic=False))
+    else:
+        ledger = build(method=args.method, ipc=args.ipc, seed=args.seed, cache_dir=args.cache_dir)
     Path(args.out).write_text(json.dumps(ledger, indent=2) + "\n")
     md = Path(args.markdown)
     head = md.read_text().split("<!-- ledger -->")[0] if md.is_file() else "# Correction ledger\n\n"

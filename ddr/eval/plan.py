@@ -41,13 +41,16 @@ class PlanInputs:
     real_checkpoint: bool = False  # Acc(real) is a given checkpoint's test accuracy: nothing is trained
 
 
+UNTRAINED = ("checkpoint", "constant")  # the engines of a real reference that is not trained (no cache key)
+
+
 @dataclass(frozen=True)
 class TrainingSpec:
     """One training. `group`: the LR search it is part of (role/round): the executor reports the group's
     best under the protocol's selection. `batchable`: the batched engine may train it ahead with the rest
-    of its `batch_group`. `engine`: '' (the evaluation's engine), 'ddp<n>', or 'checkpoint' (a given
-    network tested, not trained). `key_inputs`: what its cache key hashes, engine aside; None until its
-    training set's digest is known."""
+    of its `batch_group`. `engine`: '' (the evaluation's engine), 'ddp<n>', 'checkpoint' (a given
+    network tested, not trained) or 'constant' (DD-Ranking's cached Acc(real), nothing run). `key_inputs`:
+    what its cache key hashes, engine aside; None until its training set's digest is known."""
 
     role: str
     round: int
@@ -135,7 +138,7 @@ def cache_inputs(protocol: Protocol, inputs: PlanInputs, *, recipe: TrainRecipe,
 
 def complete(spec: TrainingSpec, protocol: Protocol, inputs: PlanInputs) -> TrainingSpec:
     """`spec` with its cache-key inputs, where `inputs` knows its training set (and teachers)."""
-    if spec.engine == "checkpoint":
+    if spec.engine in UNTRAINED:
         return spec
     digest = inputs.data if spec.data == "real" else inputs.digests.get(spec.data_id)
     if digest is None:
@@ -165,9 +168,14 @@ class _Builder:
     def real(self) -> None:
         p, i = self.protocol, self.inputs
         recipe = p.real
-        if i.real_checkpoint:
+        if i.real_checkpoint and p.real_acc_cached is not None:
+            raise DDRError(f"--real-checkpoint: the {p.edition} edition of {p.name} reads Acc(real) from "
+                           f"DD-Ranking's cache ({100 * p.real_acc_cached:g} %), as DD-Ranking 0.2.0 did; give "
+                           "the checkpoint to another edition")
+        if i.real_checkpoint or p.real_acc_cached is not None:
             self.specs.append(TrainingSpec(role="real", round=0, lr=0.0, seed=0, recipe=recipe, data="real",
-                                           labels="hard", group="real/0", data_id="real", engine="checkpoint"))
+                                           labels="hard", group="real/0", data_id="real",
+                                           engine="checkpoint" if i.real_checkpoint else "constant"))
             return
         # data-parallel training measures no validation split, so 'val' selection trains the reference alone
         ddp = (i.ddp if p.ddp and recipe.augmentation is None and recipe.loss == "ce" and i.val_data is None else 0)
@@ -227,5 +235,5 @@ def plan(kind: str, protocol: Protocol, inputs: PlanInputs) -> list[TrainingSpec
     return b.specs
 
 
-__all__ = ["PlanInputs", "TrainingSpec", "cache_inputs", "complete", "data_id",
+__all__ = ["UNTRAINED", "PlanInputs", "TrainingSpec", "cache_inputs", "complete", "data_id",
            "label_treatment", "lr_candidates", "plan", "random_searched", "real_seed", "training_seed"]

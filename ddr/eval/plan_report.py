@@ -34,6 +34,8 @@ def text(doc: dict[str, Any]) -> str:
         state = {True: "cached", False: "to train", None: "to train (key known once the teachers are)"}[t["cached"]]
         if t.get("engine") == "checkpoint":
             state = "checkpoint tested"
+        elif t.get("engine") == "constant":
+            state = "DD-Ranking's cached accuracy, nothing trained"
         lines.append(f"  [{t['n']}/{doc['count']}] {t['role']:<13} round {t['round']} lr {t['lr']:<6g} "
                      f"seed {t['seed']:<10d} {state}")
     return "\n".join(lines)

@@ -1,9 +1,11 @@
-"""The real-data reference from a given checkpoint: Acc(real) as the checkpoint's test accuracy.
+"""The real-data reference when none is trained: a given checkpoint's test accuracy, or DD-Ranking's constant.
 
 Training ResNet-18 on all of ImageNet-1K once per evaluation is not sensible (DD-Ranking used fixed
 numbers there). A user passes the trained network instead (`--real-checkpoint`, a plain state dict of the
 protocol's model, e.g. torchvision's ResNet-18 weights file for `ResNet-18-BN-tv` on ImageNet-1K); it is
 loaded strictly, tested once on the protocol's test split, and recorded by the sha256 of its file.
+The ddranking-0.2 edition reads those fixed numbers (REAL_DATA_ACC_CACHE) where DD-Ranking 0.2.0 did
+(`constant_reference`), recorded with their source.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from ddr.data.real_data import RealData
 from ddr.errors import DDRError
 from ddr.kernel.digests import sha256_file
 from ddr.protocols import Protocol
+from ddr.protocols.ddranking_tables import REAL_ACC_CACHE_SOURCE, cache_key
 from ddr.teacher_nets import load_teacher
 from ddr.train.engine import accuracy
 
@@ -54,3 +57,20 @@ def checkpoint_reference(net: torch.nn.Module, info: dict[str, str], x_test, y_t
     return {"role": "real", "round": 0, "lr": 0.0, "seed": 0, "best_acc": acc, "best_epoch": 0,
             "history": [[0, acc]], "seconds": time.perf_counter() - start, "key": f"checkpoint:{info['sha256']}",
             "cached": False, "checkpoint": info}
+
+
+def constant_info(protocol: Protocol) -> dict[str, Any] | None:
+    """Where a protocol's Acc(real) constant comes from (result.json's inputs.real_constant); None when its
+    reference is trained or tested."""
+    if protocol.real_acc_cached is None:
+        return None
+    return {"acc": protocol.real_acc_cached, "percent": round(100 * protocol.real_acc_cached, 6),
+            "key": cache_key(protocol.dataset, protocol.model), "source": REAL_ACC_CACHE_SOURCE}
+
+
+def constant_reference(protocol: Protocol) -> dict[str, Any]:
+    """A training record (as ddr.eval.executor writes them) for a cached Acc(real): nothing trained or tested."""
+    info = constant_info(protocol)
+    assert info is not None
+    return {"role": "real", "round": 0, "lr": 0.0, "seed": 0, "best_acc": info["acc"], "best_epoch": 0,
+            "history": [], "seconds": 0.0, "key": f"constant:{info['key']}", "cached": False, "constant": info}

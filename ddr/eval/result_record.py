@@ -70,6 +70,8 @@ class Inputs(Record):
     dataset: DatasetRef
     teachers: list[dict[str, Any]] | None
     real_checkpoint: dict[str, Any] = None  # type: ignore[assignment]
+    # Acc(real) read from DD-Ranking 0.2.0's cache (the ddranking-0.2 edition): acc, percent, key, source
+    real_constant: dict[str, Any] = None  # type: ignore[assignment]
 
 
 # EvalResult's fields whose record is typed here rather than by EvalResult's own annotation

@@ -93,6 +93,12 @@ class TrainRecipe:
     # no test point at epochs <= test_after (1-based): DD-Ranking 0.1.x tested only after 0.8 x epochs
     # (the leaderboard edition); 0 = from the first interval on
     test_after: Number(low=0, integer=True) = 0
+    # the horizon of a cosine schedule when it differs from the epochs trained (DD-Ranking 0.2.0 built a real
+    # row's scheduler with the table's epochs and trained the evaluator's); unset: the epochs trained
+    schedule_epochs: Number(low=1, integer=True) | None = None
+    # DD-Ranking 0.1.x called scheduler.step(epoch) after every batch: an epoch's LR was set after its first
+    # batch, which still ran at the previous epoch's LR (the leaderboard edition); false: set before the epoch
+    scheduler_per_batch: Flag = False
     augmentation: Mapping | None = None  # checked by ddr.augment.build_augmentation
     loss: Name = "ce"
     loss_args: LossArgs = field(default_factory=dict)
@@ -103,6 +109,9 @@ class TrainRecipe:
             raise RecordError("scheduler 'step' needs step_size")  # DD-Ranking asserted deep inside training
         if not self.test_after < self.epochs:
             raise RecordError(f"test_after must lie in [0, epochs), got {self.test_after}")
+        if self.schedule_epochs is not None and self.scheduler not in ("cosine", "cosineannealing"):
+            raise RecordError(f"schedule_epochs sets a cosine schedule's horizon; scheduler {self.scheduler!r} "
+                              "has none")
         from ddr.augment import build_augmentation
         from ddr.losses import build_loss
 
@@ -117,8 +126,10 @@ class TrainRecipe:
     def as_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["betas"] = list(self.betas)
-        if not self.test_after:  # absent unless set, so the recipes (and cache keys) from before it stay as they were
-            del d["test_after"]
+        # absent unless set, so the recipes (and cache keys) from before these options stay as they were
+        for key, unset in (("test_after", 0), ("schedule_epochs", None), ("scheduler_per_batch", False)):
+            if d[key] == unset:
+                del d[key]
         return d
 
     def tests_at(self, done: int) -> bool:
@@ -192,6 +203,10 @@ class Protocol:
     paired: Flag = False  # syn and random students of a round share initialisation and batch order
     ior_random: IorRandom = "method"  # lr_policy method: the random side the score's IOR uses (both are recorded)
     ddp: Flag = False  # the real-data reference trains data-parallel over several GPUs when present (ddr.train.ddp)
+    # DD-Ranking's eval_full_data, read by its editions only: where a config set it otherwise than DD-Ranking's
+    # own configs of that (data set, model) did (ddr.protocols.ddranking_tables.eval_full_data_needed), e.g.
+    # true for a pair whose accuracy 0.2.0 also cached. Unset: DD-Ranking's tables decide
+    eval_full_data: Flag | None = None
     description: Text = ""
     notes: Text = ""
     # which checkpoint and LR are reported (ddr.eval.selection)
@@ -208,6 +223,9 @@ class Protocol:
     # an image folder resized on load trains from its original files, cropped at full size (the DD-Ranking
     # editions, deviation b2; ddr crops the resized images)
     crop_originals: SkipJsonSchema[bool] = False
+    # Acc(real) as a fraction read from DD-Ranking 0.2.0's REAL_DATA_ACC_CACHE instead of a trained reference
+    # (the ddranking-0.2 edition, where its configs set eval_full_data false); None: a reference is trained
+    real_acc_cached: SkipJsonSchema[float | None] = None
     edition: SkipJsonSchema[Name] = "ddr"
     edition_changes: SkipJsonSchema[dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
     raw: SkipJsonSchema[dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
@@ -260,7 +278,8 @@ def without_batch_mixing(spec: dict[str, Any] | None,
     return ops[0] if len(ops) == 1 else {**spec, "ops": ops}
 
 
-NOT_IN_FILE = ("hard_dropped", "real_every_round", "crop_originals", "edition", "edition_changes", "raw")  # Protocol's fields a run sets
+NOT_IN_FILE = ("hard_dropped", "real_every_round", "crop_originals", "real_acc_cached", "edition", "edition_changes",
+               "raw")  # Protocol's fields a run sets
 
 
 def _field_defaults(cls: type) -> dict[str, Any]:

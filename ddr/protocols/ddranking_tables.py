@@ -37,16 +37,50 @@ REAL_ROWS: dict[tuple[str, str], dict[str, Any]] = {
 # training a reference
 REAL_ACC_CACHE: dict[tuple[str, str], float] = {("imagenet1k", "ResNet-18-BN"): 56.5,
                                                 ("tinyimagenet", "ResNet-18-BN"): 46.4}
+REAL_ACC_CACHE_SOURCE = ("DD-Ranking 0.2.0, ddranking/utils/train_and_eval.py REAL_DATA_ACC_CACHE (percent; read "
+                         "where a config set eval_full_data false; its recipe, seed and resolution undocumented)")
 
 
 DATASETS = ("cifar10", "cifar100", "tinyimagenet", "imagenet1k")  # the data sets its tables cover
 
 
-def trained_real_reference(dataset: str, model: str) -> bool:
+def _key(dataset: str, model: str) -> tuple[str, str]:
+    return dataset, model.removesuffix("-tv")  # DD-Ranking's key names the model, torchvision's or its own
+
+
+def trained_real_reference(dataset: str, model: str, eval_full_data: bool | None = None) -> bool:
     """Whether DD-Ranking 0.2.0 trained a real-data reference for (data set, model): its table has a row and
-    the configs did not read a cached accuracy instead (elsewhere it stopped, or read REAL_ACC_CACHE). On a
-    data set DD-Ranking never had (digits), the protocol's real recipe stands in for the row."""
+    the config did not read a cached accuracy instead (elsewhere it stopped, or read REAL_ACC_CACHE). On a
+    data set DD-Ranking never had (digits), the protocol's real recipe stands in for the row.
+    `eval_full_data`: the config's, where the protocol states it; unset, the tables decide (see
+    cached_real_accuracy)."""
     if dataset not in DATASETS:
         return True
-    key = (dataset, model.removesuffix("-tv"))
+    key = _key(dataset, model)
+    if eval_full_data is not None:
+        return eval_full_data and key in REAL_ROWS
     return key in REAL_ROWS and key not in REAL_ACC_CACHE
+
+
+def cached_real_accuracy(dataset: str, model: str, eval_full_data: bool | None = None) -> float | None:
+    """Acc(real) as a fraction where DD-Ranking 0.2.0 read it from REAL_ACC_CACHE instead of training, else None.
+    Unless the protocol states eval_full_data, the tables decide: every config of a cached (data set, model)
+    (D4M, SRe2L and DWA on ImageNet-1K and TinyImageNet, RDED on ImageNet-1K; reference 2.13) set it false,
+    and elsewhere false stopped v0.2.0 ("not found in cache"), so ddr's reference stands there."""
+    percent = None if eval_full_data else REAL_ACC_CACHE.get(_key(dataset, model))
+    return None if percent is None else round(percent / 100.0, 6)
+
+
+def eval_full_data_needed(dataset: str, model: str, eval_full_data: bool) -> bool:
+    """Whether a protocol translated from a DD-Ranking config must state its eval_full_data: where the tables
+    alone would tell the DD-Ranking editions otherwise (train a reference it read from the cache, or the
+    reverse)."""
+    return (trained_real_reference(dataset, model, eval_full_data) != trained_real_reference(dataset, model)
+            or cached_real_accuracy(dataset, model, eval_full_data) != cached_real_accuracy(dataset, model))
+
+
+def cache_key(dataset: str, model: str) -> str:
+    """DD-Ranking's "{dataset}-{model}" key of its tables (ImageNet1K-ResNet-18-BN)."""
+    names = {ddr: theirs for theirs, ddr in DATASET_NAMES.items()}
+    ds, m = _key(dataset, model)
+    return f"{names.get(ds, ds)}-{m}"

@@ -19,7 +19,7 @@ from typing import Any
 
 from ddr.errors import unknown
 from ddr.protocols import BATCH_AUGMENTATION
-from ddr.protocols.ddranking_tables import DEFAULT_LR, REAL_BATCH_SIZE, trained_real_reference
+from ddr.protocols.ddranking_tables import DEFAULT_LR, REAL_BATCH_SIZE, cached_real_accuracy, trained_real_reference
 
 DEFAULT_EDITION = "ddr"
 
@@ -34,13 +34,15 @@ EDITIONS: dict[str, Edition] = {e.name: e for e in (
     Edition("ddr", "ddr's corrected recipe (the default): the protocol as its file states it"),
     Edition("ddranking-0.2", "what DD-Ranking 0.2.0 computes from the same config: the random side LR-searched "
             "where the synthetic side used its own lr, the real reference trained again every round for the "
-            "evaluator's epochs and tested at its interval, 'cosine' as its quarter-period schedule, no batch "
-            "augmentation in the hard-label run of a soft-label protocol, a resized image folder cropped from its "
-            "full files; its crashes and its percent-into-exp units bug stay fixed"),
+            "evaluator's epochs (a cosine row over the table's epochs) and tested at its interval, or read from "
+            "its cache where it did (ImageNet-1K and TinyImageNet ResNet-18-BN), 'cosine' as its quarter-period "
+            "schedule, no batch augmentation in the hard-label run of a soft-label protocol, a resized image "
+            "folder cropped from its full files; its crashes and its percent-into-exp units bug stay fixed"),
     Edition("leaderboard-2025-02", "the DD-Ranking 0.1.x recipe that produced the public leaderboard (rows dated "
             "2025-02-08): test points only after 0.8 x epochs, 'step' = StepLR(epochs // 2 + 1, 0.1), 'cosine' = a "
-            "true cosine, the real reference trained again every round at default_lr, the random side LR-searched "
-            "and the hard-label run and image folders as in 0.2.0"),
+            "true cosine, the scheduler stepped after every batch (an epoch's first batch at the previous "
+            "epoch's LR), the real reference trained again every round at default_lr, the random side "
+            "LR-searched and the hard-label run and image folders as in 0.2.0"),
 )}
 
 
@@ -72,7 +74,7 @@ def _quarter_cosine(proto) -> dict[str, Any]:
     # full cosine ('cosineannealing'). A real reference 0.2.0 never trained keeps ddr's recipe
     changes = _recipes(proto, lambda r: dataclasses.replace(r, scheduler="cosine") if r.scheduler == "cosineannealing"
                        else r)
-    if not trained_real_reference(proto.dataset, proto.model):
+    if not trained_real_reference(proto.dataset, proto.model, proto.eval_full_data):
         changes.pop("real", None)
     return changes
 
@@ -81,11 +83,15 @@ def _real_as_evaluator(proto) -> dict[str, Any]:
     # where 0.2.0 trained one (a REAL_DATA_TRAINING_CONFIG row, no cached accuracy): the row's optimiser and
     # schedule for the evaluator's epochs, tested at its interval (the train recipe's: 20 in the soft-label
     # evaluator, b1), at real_batch_size; elsewhere it trained none and ddr's reference stands
-    # ... and trained it again in every round
-    if not trained_real_reference(proto.dataset, proto.model):
+    # ... and trained it again in every round. The row's scheduler was built with the table's num_epochs (a
+    # ddr real recipe keeps the row's epochs): a cosine's horizon stays there, past it 'cosine' is 0 (2.6)
+    if not trained_real_reference(proto.dataset, proto.model, proto.eval_full_data):
         return {}
-    real = dataclasses.replace(proto.real, epochs=proto.train.epochs, test_interval=proto.train.test_interval,
-                               batch_size=REAL_BATCH_SIZE)
+    real, epochs = proto.real, proto.train.epochs
+    horizon = real.schedule_epochs or real.epochs
+    cosine = real.scheduler in ("cosine", "cosineannealing")
+    real = dataclasses.replace(real, epochs=epochs, test_interval=proto.train.test_interval, batch_size=REAL_BATCH_SIZE,
+                               schedule_epochs=horizon if cosine and horizon != epochs else None)
     return {"real": _with_batch_augmentation(proto, real), "real_every_round": True}
 
 
@@ -98,6 +104,13 @@ def _with_batch_augmentation(proto, real):
     ops = (spec.get("ops") or []) if spec.get("name") == "sequence" else [spec]
     batch = [op for op in ops if op.get("name") in BATCH_AUGMENTATION]
     return dataclasses.replace(real, augmentation=batch[-1]) if batch else real
+
+
+def _cached_real_accuracy(proto) -> dict[str, Any]:
+    # where the configs set eval_full_data false and REAL_DATA_ACC_CACHE held the key, 0.2.0 trained no reference
+    # and read Acc(real) from the cache (percent; a fraction here, ddr's units); elsewhere false crashed
+    acc = cached_real_accuracy(proto.dataset, proto.model, proto.eval_full_data)
+    return {} if acc is None or proto.real_acc_cached == acc else {"real_acc_cached": acc}
 
 
 def _searched_random_side(proto) -> dict[str, Any]:
@@ -125,12 +138,19 @@ def _test_window(recipe):
 
 
 def _schedule_0_1(recipe):
-    # 0.1.x: 'step' decayed once, half-way; 'cosine' was a true cosine to 0
+    # 0.1.x: 'step' decayed once, half-way; 'cosine' was a true cosine to 0 over the epochs trained
     if recipe.scheduler == "step":
         return dataclasses.replace(recipe, step_size=recipe.epochs // 2 + 1, gamma=0.1)
-    if recipe.scheduler == "cosine":
-        return dataclasses.replace(recipe, scheduler="cosineannealing")
+    if recipe.scheduler in ("cosine", "cosineannealing"):
+        return dataclasses.replace(recipe, scheduler="cosineannealing", schedule_epochs=None)
     return recipe
+
+
+def _scheduler_per_batch(recipe):
+    # 0.1.x's train_one_epoch called lr_scheduler.step(epoch) after every batch (ddranking/utils/train_and_eval.py
+    # up to 0.1.x, "Fix a deprecation" moved it after the epoch): the epoch's closed-form LR took effect after its
+    # first batch, so that batch ran at the previous epoch's LR
+    return dataclasses.replace(recipe, scheduler_per_batch=True)
 
 
 def _real_0_1(proto) -> dict[str, Any]:
@@ -145,6 +165,8 @@ RULES: dict[str, Rule] = {r.name: r for r in (
          _searched_random_side),
     Rule("real-reference-as-evaluator", "6.1.8, b1", "real reference for the evaluator's epochs and test interval, "
          "at real_batch_size", _real_as_evaluator),
+    Rule("cached-real-accuracy", "2.6, I7", "Acc(real) read from REAL_DATA_ACC_CACHE (eval_full_data false) "
+         "instead of a trained reference", _cached_real_accuracy),
     Rule("quarter-cosine", "6.1.15", "'cosine' as 0.2.0's quarter period ending at 0.5x the LR", _quarter_cosine),
     Rule("crop-original-files", "b2", "a resized image folder cropped from its full-size files",
          _crop_original_files),
@@ -155,15 +177,17 @@ RULES: dict[str, Rule] = {r.name: r for r in (
     Rule("schedule-0.1", "0.1.x", "'step' = StepLR(epochs // 2 + 1, 0.1), 'cosine' a true cosine",
          lambda p: _recipes(p, _schedule_0_1)),
     Rule("test-window-0.1", "0.1.x", "test points only after 0.8 x epochs", lambda p: _recipes(p, _test_window)),
+    Rule("scheduler-per-batch-0.1", "0.1.x", "scheduler stepped after every batch: each epoch's first batch at the "
+         "previous epoch's LR", lambda p: _recipes(p, _scheduler_per_batch)),
 )}
 # an edition applies its rules in this order (the 0.1.x real reference takes the train recipe before its
 # schedule and test window are applied to both)
 EDITION_RULES: dict[str, tuple[str, ...]] = {
     "ddr": (),
-    "ddranking-0.2": ("lr-search-asymmetry", "real-reference-as-evaluator", "quarter-cosine", "hard-run-without-dsa",
-                      "crop-original-files"),
+    "ddranking-0.2": ("lr-search-asymmetry", "real-reference-as-evaluator", "cached-real-accuracy", "quarter-cosine",
+                      "hard-run-without-dsa", "crop-original-files"),
     "leaderboard-2025-02": ("lr-search-asymmetry", "hard-run-without-dsa", "crop-original-files", "real-reference-0.1",
-                            "schedule-0.1", "test-window-0.1"),
+                            "schedule-0.1", "test-window-0.1", "scheduler-per-batch-0.1"),
 }
 
 
@@ -193,7 +217,7 @@ def edition_changes(base, edited) -> dict[str, Any]:
 
     for f in ("train", "real"):
         diff(f, getattr(base, f).as_dict(), getattr(edited, f).as_dict())
-    for f in ("ior_random", "real_every_round", "crop_originals"):
+    for f in ("ior_random", "real_every_round", "crop_originals", "real_acc_cached"):
         if getattr(base, f) != getattr(edited, f):
             out[f] = [getattr(base, f), getattr(edited, f)]
     if base.label == "soft" and base.hard_recipe() != edited.hard_recipe():  # Acc(syn, hard) of soft LRS only

@@ -46,7 +46,7 @@ from ddr.protocols import TrainRecipe
 from ddr.train.compiled import configure_inductor
 from ddr.train.engine import resolve_device, train_student
 from ddr.train.epochs import TrainingResult, accuracy_history
-from ddr.train.optim import lr_factor
+from ddr.train.optim import batch_lr_factor, lr_factor
 
 TEST_IMAGES_PER_PASS = 8192  # test images x students per inference batch (bounds activation memory: ~4 GiB fp32 for ConvNet-3 w128 on 32x32)
 
@@ -264,6 +264,9 @@ def _train_group(*, model: str, model_args: dict, xs: list[torch.Tensor], ys: li
     # every epoch's per-student LR, computed once (one host-to-device copy)
     lr_table = torch.tensor([[lr * lr_factor(recipe, e) for lr in lrs] for e in range(recipe.epochs)],
                             dtype=torch.float32, device=dev)
+    # scheduler_per_batch: each epoch's first batch at the previous epoch's LR (optim.batch_lr_factor)
+    first_table = torch.tensor([[lr * batch_lr_factor(recipe, e, 0) for lr in lrs] for e in range(recipe.epochs)],
+                               dtype=torch.float32, device=dev) if recipe.scheduler_per_batch else lr_table
     points, counts = [], []
     net.train()
     for epoch in range(recipe.epochs):
@@ -271,7 +274,7 @@ def _train_group(*, model: str, model_args: dict, xs: list[torch.Tensor], ys: li
         if dev.type == "cuda":  # pinned: the copy does not wait for the GPU
             perm = perm.pin_memory()
         perm = perm.to(dev, non_blocking=True)
-        lr = lr_table[epoch]
+        lr, first_lr = lr_table[epoch], first_table[epoch]
         for i in range(0, n, bs):
             idx = perm[:, i:i + bs]  # (M, b)
             b = idx.shape[1]
@@ -286,7 +289,7 @@ def _train_group(*, model: str, model_args: dict, xs: list[torch.Tensor], ys: li
                 loss = loss.view(m, b).mean(1).sum()
             opt.zero_grad()
             loss.backward()
-            opt.step(lr)
+            opt.step(first_lr if i == 0 else lr)
         done = epoch + 1
         if recipe.tests_at(done):
             points.append(done)

@@ -42,7 +42,7 @@ from ddr.models import build_model
 from ddr.protocols import TrainRecipe
 from ddr.train.engine import accuracy
 from ddr.train.epochs import TrainingResult
-from ddr.train.optim import build_optimizer, lr_factor, set_lr
+from ddr.train.optim import batch_lr_factor, build_optimizer, lr_factor, set_lr
 
 
 def train_student_ddp(*, model: str, model_args: dict, x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor,
@@ -73,7 +73,8 @@ def train_student_ddp(*, model: str, model_args: dict, x: torch.Tensor, y: torch
     history: list[tuple[int, float]] = []  # rank 0's test points
     net.train()
     for epoch in range(recipe.epochs):
-        set_lr(opt, lr * lr_factor(recipe, epoch))
+        first_lr, epoch_lr = lr * batch_lr_factor(recipe, epoch, 0), lr * lr_factor(recipe, epoch)
+        set_lr(opt, first_lr)  # scheduler_per_batch: the first batch at the previous epoch's LR
         perm = torch.randperm(n, generator=gen)
         shards = [perm[i:i + bs].tensor_split(world)[rank] for i in range(0, n, bs)]
         feed = x.stream([s.tolist() if len(s) else perm[i:i + 1].tolist() for s, i in zip(shards, range(0, n, bs))],
@@ -90,6 +91,8 @@ def train_student_ddp(*, model: str, model_args: dict, x: torch.Tensor, y: torch
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if i == 0 and first_lr != epoch_lr:
+                set_lr(opt, epoch_lr)
         done = epoch + 1
         if recipe.tests_at(done) and rank == 0:
             history.append((done, accuracy(net, x_test.to(dev), y_test.to(dev))))

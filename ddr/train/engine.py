@@ -24,7 +24,7 @@ from ddr.models import build_model
 from ddr.protocols import TrainRecipe
 from ddr.train.compiled import compiled_student, detached_copy, student_key
 from ddr.train.epochs import TrainingResult, accuracy_history, best_point
-from ddr.train.optim import build_optimizer, lr_factor, set_lr
+from ddr.train.optim import batch_lr_factor, build_optimizer, lr_factor, set_lr
 
 TEST_BATCH = 4096
 _CE = build_loss("ce")  # hard labels, or soft CE against mixed/soft probability vectors
@@ -168,7 +168,9 @@ def train_student(
         if channels_last:
             x_val = x_val.contiguous(memory_format=torch.channels_last)
     for epoch in range(recipe.epochs):
-        set_lr(opt, lr * lr_factor(recipe, epoch))
+        # the epoch's LR; under scheduler_per_batch its first batch runs at the previous one's (optim.batch_lr_factor)
+        first_lr, epoch_lr = lr * batch_lr_factor(recipe, epoch, 0), lr * lr_factor(recipe, epoch)
+        set_lr(opt, first_lr)
         perm = torch.randperm(n, generator=gen)
         feed = x.batches(perm, bs, pin_memory=dev.type == "cuda", gen=aug_gen) if streamed else None
         if dev.type == "cuda":  # a pinned source makes the copy truly asynchronous (no wait for the GPU)
@@ -188,6 +190,8 @@ def train_student(
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if i == 0 and first_lr != epoch_lr:
+                set_lr(opt, epoch_lr)
         done = epoch + 1
         if recipe.tests_at(done):
             preds = predict(fwd, x_test, amp)

@@ -1,20 +1,21 @@
 """Shared by tests/compat and benchmarks/bench_ddranking_conformance.py: the digits data set written as a
-CIFAR-10 python-pickle folder, the same trainings run through DD-Ranking 0.2.0 (a subprocess in its own
-environment, ddranking_side.py) and through ddr's eager engine (ddr.train.engine.train_student), and the
-comparison statistics."""
+CIFAR-10 python-pickle folder (ddr.data.digits_cifar), the same trainings run through DD-Ranking 0.2.0 (a
+subprocess in its own environment, ddranking_side.py) and through ddr's eager engine
+(ddr.train.engine.train_student), and the comparison statistics."""
 from __future__ import annotations
 
 import hashlib
 import json
 import math
 import os
-import pickle
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from ddr.data.digits_cifar import write_digits_cifar
 
 ROOT = Path(__file__).resolve().parents[2]
 DDRANKING_PYTHON = ROOT / ".ddranking-venv" / "bin" / "python"
@@ -29,33 +30,6 @@ def ddranking_available() -> str | None:
     if not DDRANKING_PYTHON.exists():
         return f"{DDRANKING_PYTHON.parent.parent} missing: run tools/ddranking-env.sh (needs PyPI)"
     return None
-
-
-def write_digits_cifar(root: Path) -> tuple[Path, np.ndarray, np.ndarray]:
-    """scikit-learn's digits, upsampled 8x8 -> 32x32 (nearest), grey -> RGB, pixels 0..16 -> 0..255, in
-    the CIFAR-10 python-pickle layout (data_batch_1..5, test_batch, batches.meta). Every fifth image is a
-    test image. Returns the folder and the train/test labels."""
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    px = np.rint(digits.images * (255.0 / 16.0)).astype(np.uint8)  # N x 8 x 8
-    px = np.kron(px, np.ones((1, 4, 4), dtype=np.uint8))  # N x 32 x 32
-    rows = np.repeat(px[:, None], 3, axis=1).reshape(len(px), 3072)  # channel-major, as CIFAR stores it
-    labels = digits.target.astype(np.int64)
-    test = np.arange(len(px)) % 5 == 0
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True, exist_ok=True)
-    train_rows, train_labels = rows[~test], labels[~test]
-    for k, part in enumerate(np.array_split(np.arange(len(train_rows)), 5), start=1):
-        _dump(folder / f"data_batch_{k}", {"data": train_rows[part], "labels": train_labels[part].tolist()})
-    _dump(folder / "test_batch", {"data": rows[test], "labels": labels[test].tolist()})
-    _dump(folder / "batches.meta", {"label_names": [str(c) for c in range(10)], "num_cases_per_batch": 0})
-    return folder, train_labels, labels[test]
-
-
-def _dump(path: Path, obj: dict) -> None:
-    with open(path, "wb") as f:
-        pickle.dump(obj, f)
 
 
 def subset_indices(train_labels: np.ndarray, ipc: int, seed: int) -> list[int]:

@@ -123,11 +123,13 @@ STOPPED = {"D4M/CIFAR100/IPC10.yaml"}
 ALL_CONFIGS = sorted(str(p.relative_to(CONFIGS)) for p in CONFIGS.rglob("*.yaml"))
 INTERVAL = {"hard": 10, "soft": 20}  # the evaluators' hard-coded test intervals
 REAL_FIELDS = ("real.epochs", "real.batch_size", "real.test_interval", "real.optimizer", "real.lr", "real.scheduler",
-               "real.step_size", "real.augmentation", "real_every_round")
+               "real.step_size", "real.schedule_epochs", "real.augmentation", "real_every_round")
+# REAL_DATA_ACC_CACHE as the reference prints it (percent), in ddr's units
+CACHED = {("ImageNet1K", "ResNet-18-BN"): 0.565, ("TinyImageNet", "ResNet-18-BN"): 0.464}
 
 
 def ddranking_0_2(cfg: dict) -> dict[str, Any]:
-    from ddr.protocols.ddranking_tables import DATASET_NAMES, REAL_ACC_CACHE, REAL_ROWS
+    from ddr.protocols.ddranking_tables import DATASET_NAMES, REAL_ROWS
 
     soft = any(cfg.get(k) is not None for k in ("soft_label_mode", "soft_label_criterion", "loss_fn_kwargs",
                                                  "teacher_model_names"))
@@ -135,16 +137,21 @@ def ddranking_0_2(cfg: dict) -> dict[str, Any]:
     out = {"train.scheduler": cfg["lr_scheduler"], "train.epochs": cfg["num_epochs"],
            "train.test_interval": interval, "ior_random": "search"}  # syn_lr given: the random side searched
     pair = (DATASET_NAMES[cfg["dataset"]], cfg["model_name"])
-    if cfg.get("eval_full_data") and pair in REAL_ROWS and pair not in REAL_ACC_CACHE:
+    if cfg.get("eval_full_data") and pair in REAL_ROWS:  # trained, cached accuracy or not
         row = REAL_ROWS[pair]
         out.update({"real.epochs": cfg["num_epochs"], "real.batch_size": cfg["real_batch_size"],
                     "real.test_interval": interval, "real.optimizer": row["optimizer"], "real.lr": row["lr"],
                     "real.scheduler": row["scheduler"], "real.step_size": row.get("step_size"),
+                    # get_lr_scheduler(..., row num_epochs): a cosine's horizon is the table's epochs
+                    "real.schedule_epochs": row["epochs"] if row["scheduler"] == "cosine"
+                    and row["epochs"] != cfg["num_epochs"] else None,
                     "real.augmentation": cfg["data_aug_func"] and {"name": cfg["data_aug_func"],
                                                                    "params": cfg["aug_params"]}
                     if soft and cfg.get("use_aug_for_hard") else None, "real_every_round": True})
     else:  # read a cached accuracy, or no row (v0.2.0 stopped): no reference of its own to derive
         out["real_every_round"] = False
+    # eval_full_data false (the constructor's default): Acc(real) read from the cache where it has the pair
+    out["real_acc_cached"] = None if cfg.get("eval_full_data") else CACHED.get((cfg["dataset"], cfg["model_name"]))
     return out
 
 
@@ -182,6 +189,23 @@ def test_the_notes_say_where_the_ddranking_edition_cannot_follow_the_config():
     stopped = imported("D4M/CIFAR100/IPC10.yaml").protocol["notes"]
     assert "eval_full_data false" in stopped and "stop" in stopped
     assert "notes" not in imported(HARD).protocol  # DD-Ranking's own config: nothing the editions miss
+    assert "reads cosineannealing as the quarter-period" in imported(HARD, lr_scheduler="cosineannealing",
+                                                                     step_size=DROP).protocol["notes"]
+
+
+def test_a_config_that_trained_what_the_tables_read_from_the_cache_states_eval_full_data():
+    # DD-Ranking's own D4M TinyImageNet configs read the cached 46.4 %; one that set eval_full_data true
+    # trained the row, and only a stated flag tells the edition so
+    rel = "D4M/TinyImageNet/IPC10.yaml"
+    cfg = {**read_config(CONFIGS / rel), "eval_full_data": True}
+    mapped = import_config(cfg, name="x")
+    assert mapped.protocol["eval_full_data"] is True
+    assert mapped.keys["eval_full_data"].startswith("eval_full_data: true")
+    want = ddranking_0_2(cfg)
+    assert want["real_acc_cached"] is None and want["real_every_round"] is True
+    assert "real_batch_size 1024 is not reproduced" in mapped.protocol["notes"]  # the edition trains at 256
+    assert _edition_fields(parse_protocol(mapped.protocol, rel), want) == {**want, "real.batch_size": 256}
+    assert "eval_full_data" not in imported(rel).protocol  # the tables tell the config's own flag
 
 
 def test_the_comparison_sees_a_difference_it_was_not_told_of():

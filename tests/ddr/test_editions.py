@@ -51,7 +51,12 @@ def test_the_ddranking_edition_restores_what_ddranking_0_2_computed():
             assert '"dsa"' not in ops and '"mixup"' not in ops and '"cutmix"' not in ops
         assert set(q.edition_changes) == {k for k in q.edition_changes if k.split(".")[0] in
                                           ("train", "real", "hard", "ior_random", "real_every_round",
-                                           "crop_originals")}
+                                           "crop_originals", "real_acc_cached")}
+        # Acc(real) read from REAL_DATA_ACC_CACHE (percent there, a fraction here) exactly where 0.2.0 read it
+        cached = {("imagenet1k", "ResNet-18-BN-tv"): 0.565, ("tinyimagenet", "ResNet-18-BN-tv"): 0.464}
+        assert q.real_acc_cached == cached.get((proto.dataset, proto.model))
+        if q.real_acc_cached is not None:
+            assert q.edition_changes["real_acc_cached"] == [None, q.real_acc_cached] and q.real == proto.real
         assert q.real_every_round == trained_real_reference(proto.dataset, proto.model)  # retrained per round
         assert q.crop_originals  # b2: a resized image folder cropped from its full-size files
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ddr import metrics
-from ddr.eval.ledger import CASES, QUANTITIES, Case, build, paired, to_markdown, undone
+from ddr.eval.ledger import BEHAVIOURS, CASES, QUANTITIES, Case, build, merged, paired, to_markdown, undone
 from ddr.protocols import load_protocol
 from ddr.protocols.editions import EDITION_RULES, RULES
 from ddr.protocols.ledger import LEDGER_FILE, rows_for
@@ -15,10 +15,18 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TINY, SOFT = str(FIXTURES / "tiny-lrs.yaml"), str(FIXTURES / "tiny-soft.yaml")
 
 
+# DD-Ranking cached Acc(real) for ImageNet-1K and TinyImageNet ResNet-18-BN only: nothing to undo on digits
+NOT_ON_DIGITS = {"cached-real-accuracy"}
+LEADERBOARD_ONLY = {"real-reference-0.1", "schedule-0.1", "test-window-0.1", "scheduler-per-batch-0.1"}
+
+
 def test_every_rule_that_undoes_a_correction_has_a_ledger_case_that_it_changes():
-    ddr_corrections = set(EDITION_RULES["ddranking-0.2"])  # the leaderboard's extra rules are 0.1.x behaviours
-    assert {c.rule for c in CASES} == ddr_corrections
+    # the leaderboard's extra rules are 0.1.x behaviours; the behaviours no rule states have cases too
+    ddr_corrections = set(EDITION_RULES["ddranking-0.2"]) - NOT_ON_DIGITS
+    assert {c.rule for c in CASES} == ddr_corrections | set(BEHAVIOURS)
     for case in CASES:
+        if case.rule in BEHAVIOURS:
+            continue
         proto = load_protocol(case.protocol)
         proto = case.make_variant(proto) if case.make_variant else proto
         assert undone(proto, case.rule) != proto  # the case measures something
@@ -32,7 +40,11 @@ def ledger(tmp_path_factory):
     cosine = dataclasses.replace(CASES[3], protocol=TINY)
     method_lr = dataclasses.replace(CASES[4], protocol=TINY)
     crop = dataclasses.replace(CASES[5], protocol=TINY, folder_px=16)
-    cases = (Case("real-reference-as-evaluator", TINY), Case("hard-run-without-dsa", SOFT), cosine, method_lr, crop)
+    teachers = dataclasses.replace(next(c for c in CASES if c.rule == "teachers-not-frozen"), protocol=SOFT)
+    jpeg = Case("random-jpeg", TINY, "digits as a CIFAR-10 folder", lambda p: dataclasses.replace(p, dataset="cifar10"),
+                cifar=True)
+    cases = (Case("real-reference-as-evaluator", TINY), Case("hard-run-without-dsa", SOFT), cosine, method_lr, crop,
+             teachers, jpeg)
     return build(method="random", ipc=2, seed=5, cache_dir=str(cache), cases=cases, progress=lambda m: None)
 
 
@@ -52,7 +64,13 @@ def test_a_ledger_row_changes_only_what_its_correction_touches(ledger):
     crop = rows["crop-original-files", "tiny-lrs"]  # only the synthetic side trains from other pixels
     assert crop["undone"] == {"crop_originals": [False, True]} and crop["variant"]
     assert crop["acc_random"]["delta"] == 0 == crop["acc_real"]["delta"]
-    for r in (real, hard, cos, lr, crop):
+    frozen = rows["teachers-not-frozen", "tiny-soft"]  # SCE's gradient into the teachers moves no student
+    assert frozen["undone"] == BEHAVIOURS["teachers-not-frozen"].undone and frozen["variant"]
+    assert all(frozen[q] == {"delta": 0, "se": 0, "rounds": 2} for q in QUANTITIES)
+    jpeg = rows["random-jpeg", "tiny-lrs"]  # only the random side trains on other pixels
+    assert jpeg["undone"] == BEHAVIOURS["random-jpeg"].undone
+    assert jpeg["acc_syn"]["delta"] == 0 == jpeg["acc_real"]["delta"] and jpeg["acc_random"]["delta"] != 0
+    for r in (real, hard, cos, lr, crop, frozen, jpeg):
         assert {q for q in QUANTITIES if q in r} == set(QUANTITIES) and r["acc_syn"]["rounds"] == 2
 
 
@@ -74,11 +92,23 @@ def test_the_ledger_renders_and_a_release_finds_its_protocols_rows(ledger, tmp_p
     assert got and all(r["protocol"] == "tiny-lrs" for r in got) and rows_for([("digits-lrs-hard", 99)], path) == []
 
 
+def test_measuring_some_cases_again_keeps_the_other_rows(ledger):
+    again = {"rows": [{**r, "lrs": {"delta": 1.0, "se": 0.0, "rounds": 2}} for r in ledger["rows"]
+                      if r["rule"] == "random-jpeg"] + [{"rule": "new-one", "protocol": "tiny-lrs"}]}
+    out = merged(ledger, again)
+    assert [r["rule"] for r in out["rows"]] == [r["rule"] for r in ledger["rows"] if r["rule"] not in
+                                                ("lrs-from-percent", "lrs-appended-twice")] + ["new-one"] + \
+        [r["rule"] for r in ledger["rows"] if r["rule"] in ("lrs-from-percent", "lrs-appended-twice")]
+    assert next(r for r in out["rows"] if r["rule"] == "random-jpeg")["lrs"]["delta"] == 1.0
+    assert [r for r in out["rows"] if r["rule"] not in ("random-jpeg", "new-one")] == \
+        [r for r in ledger["rows"] if r["rule"] != "random-jpeg"]
+
+
 def test_the_committed_ledger_covers_every_case_and_analytic_correction():
     ledger = json.loads(LEDGER_FILE.read_text())
     have = {(r["rule"], r["protocol"]) for r in ledger["rows"]}
     assert {(c.rule, c.protocol) for c in CASES} <= have
-    assert {r for r, _ in have} >= set(RULES) - {"real-reference-0.1", "schedule-0.1", "test-window-0.1"}
+    assert {r for r, _ in have} >= set(RULES) - LEADERBOARD_ONLY - NOT_ON_DIGITS
     for r in ledger["rows"]:
         assert r["protocol_version"] == load_protocol(r["protocol"]).version  # made with today's protocols
     hard = load_protocol("digits-lrs-hard")
