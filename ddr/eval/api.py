@@ -201,7 +201,8 @@ def open_session(request: EvalRequest, *, progress: Progress | None = None, data
 class KeyedPlan(NamedTuple):
     """An evaluation's plan with each training's cache key, nothing trained: `keys[i]` is the key
     `specs[i]`'s record has or will be stored under, `cached[i]` whether the cache holds it (both None where
-    the key needs teachers not trained yet; a tested checkpoint has no key and is never cached)."""
+    the key needs teachers not trained yet; a real reference that is not trained, a given checkpoint or a
+    constant, has no key and is never cached)."""
 
     opened: Opened
     specs: list[TrainingSpec]  # keyed where the key is known without training teachers

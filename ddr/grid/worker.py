@@ -102,8 +102,9 @@ def _keyed_plan(task: Task, fresh: bool = False) -> Any:
 
 def plan_task(task: Task) -> dict[str, Any]:
     """A cell's trainings for the grid's pool: each one whose key is known, not cached, and trained alone
-    (a batched engine's batchable trainings train together in the cell, as tested checkpoints and
-    trainings whose teachers are not trained yet do), with its key and expected cost (ddr.grid.cost)."""
+    (a batched engine's batchable trainings train together in the cell; a real reference that is not
+    trained and the trainings whose teachers are not trained yet stay there too), with its key and expected
+    cost (ddr.grid.cost)."""
     from ddr.errors import DDRError
     from ddr.grid.cost import training_cost
 
