@@ -2,8 +2,8 @@
 otherwise (logs, CI, `dvc repro` piped to a file keep the full record).
 
 The evaluation reports typed events (ddr.eval.events: a training started, finished or found in the
-cache, n of total) and the grid its cells (ddr.grid.events: started, finished, failed, adopted, and each
-cell's evaluation events); the bars count those, so the evaluation and grid code stay free of any
+cache, n of total) and the grid its cells (ddr.grid.events: started, finished, failed, adopted, the pool
+of trainings and each pooled training in, and each cell's evaluation events); the bars count those, so the evaluation and grid code stay free of any
 terminal handling.
 """
 from __future__ import annotations
@@ -75,7 +75,8 @@ class TrainingProgress(_Bar):
 
 class GridProgress(_Bar):
     """`progress=` for the grid runner: cells done / total, from the grid's events (ddr.grid.events); cell
-    events stay as lines above the bar, a cell's trainings show beside it."""
+    events and the pool's size stay as lines above the bar, a cell's trainings and the pooled trainings
+    show beside it."""
 
     unit = "cell"
 
@@ -85,7 +86,7 @@ class GridProgress(_Bar):
     def on_event(self, event: Any) -> None:
         """A ddr.grid.events event, or a cell's ddr.eval.events event inside a CellEvent."""
         from ddr.eval.events import Counted, TrainingStarted
-        from ddr.grid.events import CellEvent, GridStarted, Settled
+        from ddr.grid.events import CellEvent, GridStarted, PoolTrained, Settled
 
         if not self.tty:
             if event.text is not None:
@@ -98,7 +99,8 @@ class GridProgress(_Bar):
             self.line(event.text)
             if self.bar is not None:
                 self.bar.update(1)
-        elif isinstance(event, CellEvent) and isinstance(event.event, (TrainingStarted, Counted)):
+        elif isinstance(event, PoolTrained) or (isinstance(event, CellEvent)
+                                                and isinstance(event.event, (TrainingStarted, Counted))):
             if self.bar is not None and event.text is not None:
                 self.bar.set_postfix_str(event.text[:60])
         elif event.text is not None:

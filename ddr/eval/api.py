@@ -21,7 +21,9 @@ from ddr.eval import acc as acc_eval
 from ddr.eval import ars as ars_eval
 from ddr.eval import lrs as lrs_eval
 from ddr.eval.environment import environment
+from ddr.eval.executor import Executor
 from ddr.eval.finished import Finished
+from ddr.eval.plan import TrainingSpec
 from ddr.eval.predictions import write_predictions
 from ddr.eval.reference import constant_info
 from ddr.eval.request import EvalRequest
@@ -196,6 +198,30 @@ def open_session(request: EvalRequest, *, progress: Progress | None = None, data
     return Opened(proto, data, ds, n_rounds, w, dev, validation, real_ref, session)
 
 
+class KeyedPlan(NamedTuple):
+    """An evaluation's plan with each training's cache key, nothing trained: `keys[i]` is the key
+    `specs[i]`'s record has or will be stored under, `cached[i]` whether the cache holds it (both None where
+    the key needs teachers not trained yet; a real reference that is not trained, a given checkpoint or a
+    constant, has no key and is never cached)."""
+
+    opened: Opened
+    specs: list[TrainingSpec]  # keyed where the key is known without training teachers
+    executor: Executor  # walks `specs` (its cache, no tracker)
+    keys: list[str | None]
+    cached: list[bool | None]
+
+
+def keyed_plan(request: EvalRequest) -> KeyedPlan:
+    """The request's plan with its cache keys and hits, checked and set up as the evaluation would be (its
+    inputs are refused the same way), without MLflow: what `ddr eval --plan` prints and a grid pools."""
+    opened = open_session(request.replace(track=False))
+    session = opened.session
+    specs = session.keyed(session.plan(request.kind, opened.distilled, opened.rounds))
+    executor = session.executor()
+    return KeyedPlan(opened, specs, executor, [executor.planned_key(s) for s in specs],
+                     [executor.cached(s) for s in specs])
+
+
 def run_evaluation(request: EvalRequest, *, progress: Progress | None = None, data: RealData | None = None,
                    trainer: Trainer = train_student) -> EvalResult:
     """Run one EvalRequest (what `evaluate`, `ddr eval` and a grid cell build). `progress` receives
@@ -212,9 +238,9 @@ def run_evaluation(request: EvalRequest, *, progress: Progress | None = None, da
     specs = session.plan(kind, ds, n_rounds)
     scorer = EVALUATIONS.get(kind)
     started, t0 = utc_now(), time.perf_counter()
-    if tracker is not None:
-        _start_parent(tracker, request, proto, data, ds, method_name, digest, env, n_rounds, w, dev)
     try:
+        if tracker is not None:  # inside: a start interrupted half-way ends its run too (never left RUNNING)
+            _start_parent(tracker, request, proto, data, ds, method_name, digest, env, n_rounds, w, dev)
         def log_round(r: int, finished: Finished) -> None:  # the round's scores while the evaluation runs
             if tracker is not None:
                 tracker.log_round(r, scorer.round_scores(finished, proto, r, w))

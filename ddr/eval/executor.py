@@ -210,6 +210,17 @@ class Executor:
                                        record["seconds"]))
         return record
 
+    def fill(self, spec: TrainingSpec) -> tuple[str, dict[str, Any]] | None:
+        """Train one keyed spec into the cache unless the cache holds it (a grid's pooled training: the
+        cell's evaluation then finds it); nothing is recorded or logged. Returns (the key it was stored
+        under, its record), None when it was held. `train`'s own code, so the numbers are the same."""
+        ts = self.sets.get(spec)
+        spec = self.keyed(spec, ts)
+        key, record, _ = self._lookup(spec)
+        if record is not None:
+            return None
+        return key, self._run(spec, key, ts)
+
     def _run(self, spec: TrainingSpec, key: str, ts: TrainingSet) -> dict[str, Any]:
         data, p = self.sets.data, self.protocol
         if spec.engine.startswith("ddp"):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ddr.eval.api import open_session
+from ddr.eval.api import keyed_plan
 from ddr.eval.request import EvalRequest
 
 
@@ -11,13 +11,11 @@ def describe(request: EvalRequest) -> dict[str, Any]:
     """The plan as one JSON-ready document: checked and set up as the evaluation would be (its inputs are
     refused the same way), then each training with its role, round, LR, seed and whether the cache holds
     it (null where its key needs teachers not trained yet)."""
-    opened = open_session(request.replace(track=False))
-    session, rounds = opened.session, opened.rounds
-    specs = session.keyed(session.plan(request.kind, opened.distilled, rounds))
-    executor = session.executor()
-    hits = [executor.cached(s) for s in specs]
-    trainings = [{"n": n, **spec.as_dict(), "key": executor.planned_key(spec), "cached": hit}
-                 for n, (spec, hit) in enumerate(zip(specs, hits), 1)]
+    kp = keyed_plan(request)
+    opened, specs, hits = kp.opened, kp.specs, kp.cached
+    rounds = opened.rounds
+    trainings = [{"n": n, **spec.as_dict(), "key": key, "cached": hit}
+                 for n, (spec, key, hit) in enumerate(zip(specs, kp.keys, hits), 1)]
     proto = opened.protocol
     return {"kind": request.kind, "protocol": proto.ref, "edition": proto.edition, "dataset": opened.data.name,
             "ipc": request.ipc, "rounds": rounds, "engine": request.engine, "count": len(specs),

@@ -5,14 +5,20 @@ hard-label LRS cell) ran while the other workers idled. Dispatching the most exp
 longest-processing-time rule) leaves the short cells to fill the end. The estimate counts images through
 the network from the cell's plan (ddr.eval.plan): per training, the synthetic-size set every epoch (doubled
 where the batch is augmented or relabelled by teachers), a fixed overhead per optimiser step, and a test pass
-every test interval. The real reference is left out: one training every cell shares through the cache. The order never moves a number (each cell is a pure function of its
-inputs); it only changes when each finishes.
+every test interval. The real reference is left out of a cell's cost: one training every cell shares
+through the cache. A parallel grid pools the trainings themselves (ddr.grid.pool) and orders them by the
+same rule, `training_cost`, the real reference counted on the real training set. The order never moves a
+number (each cell is a pure function of its inputs); it only changes when each finishes.
 """
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from ddr.grid.cell import Cell
+
+if TYPE_CHECKING:
+    from ddr.eval.plan import TrainingSpec
 
 CLASSES = 10  # the estimate's set size per ipc: the order within one data set is what matters
 STEP_OVERHEAD = 32  # images' worth of work per optimiser step (launch, optimiser update)
@@ -32,15 +38,15 @@ def expected_cost(cell: Cell) -> float:
     except (DDRError, ValueError, OSError):
         return 0.0
     n = cell.ipc * CLASSES
-    cost = 0.0
-    for s in specs:
-        if s.data == "real":
-            continue
-        r = s.recipe
-        heavy = 2.0 if (r.augmentation or s.labels == "teacher") else 1.0
-        cost += r.epochs * (n * heavy + STEP_OVERHEAD * math.ceil(n / r.batch_size)) \
-            + r.epochs / r.test_interval * TEST_IMAGES
-    return cost
+    return sum(training_cost(s, n) for s in specs if s.data != "real")
+
+
+def training_cost(spec: TrainingSpec, images: int) -> float:
+    """Relative work of one training on a set of `images` images, in images through the network."""
+    r = spec.recipe
+    heavy = 2.0 if (r.augmentation or spec.labels == "teacher") else 1.0
+    return r.epochs * (images * heavy + STEP_OVERHEAD * math.ceil(images / r.batch_size)) \
+        + r.epochs / r.test_interval * TEST_IMAGES
 
 
 def longest_first(cells: list[Cell]) -> list[Cell]:
@@ -48,4 +54,4 @@ def longest_first(cells: list[Cell]) -> list[Cell]:
     return sorted(cells, key=expected_cost, reverse=True)
 
 
-__all__ = ["expected_cost", "longest_first"]
+__all__ = ["expected_cost", "longest_first", "training_cost"]

@@ -1,5 +1,6 @@
-"""What a grid reports while it runs, as typed events: its start, each cell's dispatch and outcome, and
-the evaluation events of the cell a worker runs (CellEvent). The lines `ddr eval grid` prints are their
+"""What a grid reports while it runs, as typed events: its start, each cell's dispatch and outcome, the
+pool of trainings of a parallel grid (its size, each pooled training in) and the evaluation events of the
+cell a worker runs (CellEvent). The lines `ddr eval grid` prints are their
 `text`; a plain `progress=` callable receives those lines (ddr.eval.events.listener)."""
 from __future__ import annotations
 
@@ -70,6 +71,43 @@ class CellRetrying(Line):
 
 
 @dataclass(frozen=True)
+class PoolPlanned(Line):
+    """Every cell is planned: the pooled trainings (ddr.grid.pool) against all the cells' trainings."""
+
+    cells: int
+    trainings: int
+    cached: int
+    unique: int
+    LINE = ("pool: {cells} cells plan {trainings} trainings, {cached} cached; {unique} unique to train across the "
+            "workers (the rest in their cells)")
+
+
+@dataclass(frozen=True)
+class PoolTrained(Line):
+    """A pooled training is in the cache (n of the `total` pooled so far)."""
+
+    n: int
+    total: int
+    cell: str
+    role: str
+    round: int
+    lr: float
+    acc: float
+    seconds: float
+    LINE = "pool [{n}/{total}] {cell} {role} round {round} lr {lr:g}: acc {acc:.4f} in {seconds:.1f}s"
+
+
+@dataclass(frozen=True)
+class PoolTrainingFailed(Line):
+    cell: str
+    role: str
+    round: int
+    lr: float
+    error: str
+    LINE = "pool: {cell} {role} round {round} lr {lr:g} failed ({error}); its cells train it themselves"
+
+
+@dataclass(frozen=True)
 class CellEvent:
     """An event of the evaluation that cell `cell` runs (a training finished, a note, ...)."""
 
@@ -96,4 +134,4 @@ class Relay:
 
 
 __all__ = ["CellAdopted", "CellDispatched", "CellEvent", "CellFailed", "CellFinished", "CellRetrying", "GridStarted",
-           "Relay", "Settled"]
+           "PoolPlanned", "PoolTrained", "PoolTrainingFailed", "Relay", "Settled"]

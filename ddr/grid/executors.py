@@ -1,13 +1,14 @@
-"""Executors: where cells run. One small interface, three engines.
+"""Executors: where a grid's tasks run (cell attempts; for a parallel grid also each cell's plan and its
+pooled trainings, ddr.grid.pool). One small interface, three engines.
 
 - SerialExecutor: in this process, one cell at a time (the default; tests and the embedded default).
 - LocalExecutor: long-lived worker processes on this machine, one per GPU (pinned with
-  CUDA_VISIBLE_DEVICES) or N CPU workers; a worker that dies fails only its own cell and is replaced.
-- RayExecutor: one Ray task per cell (num_gpus per cell, fractional for small cells), on a local Ray or
+  CUDA_VISIBLE_DEVICES) or N CPU workers; a worker that dies fails only its own task and is replaced.
+- RayExecutor: one Ray task per grid task (num_gpus per task, fractional for small cells), on a local Ray or
   an existing cluster (`address`). Ray is an optional extra: pip install .[ray].
 
-The runner owns attempts, retries, MLflow bookkeeping and the cell store; an executor only runs
-`ddr.grid.worker.run_task(task)` somewhere and reports each outcome.
+The runner owns attempts, retries, the pool, MLflow bookkeeping and the cell store; an executor only runs
+`ddr.grid.worker.run_task(task)` somewhere and reports each outcome, by the key it was submitted under.
 """
 from __future__ import annotations
 

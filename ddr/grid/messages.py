@@ -1,4 +1,5 @@
-"""What the grid driver and its workers send each other: one Task per cell attempt, and the worker's replies.
+"""What the grid driver and its workers send each other: Tasks (a cell attempt, a cell's keyed plan, or some
+of a cell's trainings) and the worker's replies.
 
 Plain frozen records, pickled as they are (over a local worker's socket, or as a Ray task's argument), so
 a field added on one side is an attribute error on the other, not a silently missing tuple slot.
@@ -6,13 +7,15 @@ a field added on one side is an attribute error on the other, not a silently mis
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
 class Task:
     """One attempt at one cell. `cell`: Cell.to_dict(); `tracking_uri` None: no MLflow; `threads`: torch
-    threads on CPU (None: torch's default); `out`: a folder for the files beside the result."""
+    threads on CPU (None: torch's default); `out`: a folder for the files beside the result. `do`: 'cell'
+    (the evaluation: result.json's dict back), 'plan' (its pooled trainings back, ddr.grid.pool) or 'train'
+    (train the plan's trainings `train`, by index, into the cache)."""
 
     cell: dict[str, Any]
     attempt: int = 1
@@ -23,6 +26,8 @@ class Task:
     grid: str | None = None
     threads: int | None = None
     out: str | None = None
+    do: Literal["cell", "plan", "train"] = "cell"
+    train: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,14 @@ Crash safety comes from three rules:
   artifact is downloaded) instead of recomputed, and any parent still RUNNING for it is stale (one driver
   per grid folder, one attempt per cell at a time) and is ended FAILED: a killed worker's run ends FAILED
   and each cell gets exactly one FINISHED parent;
-- the trainings inside a cell are cached by content key in a shared cache, so a rerun cell redoes only the
-  trainings its killed attempt had not finished.
+- the trainings inside a cell are cached by content key in a shared cache (each entry written atomically),
+  so a rerun cell redoes only the trainings its killed attempt had not finished.
+
+With a parallel executor the unit of work is a training, not a cell: every unfinished cell is planned on
+a worker, the trainings of all of them are pooled, deduplicated by cache key and trained across the
+workers, the longest cells first and each cell's longest trainings first (ddr.grid.pool), and each cell's evaluation runs as soon as its pooled trainings are in
+the cache, where it finds them. The pool writes nothing but cache entries, so the rules above still hold:
+an interrupted pooled grid resumes, its finished trainings found in the cache.
 """
 from __future__ import annotations
 
@@ -23,11 +29,12 @@ from typing import Any
 from ddr.errors import DDRError
 from ddr.eval.events import Listener, Note, listener
 from ddr.grid.events import (CellAdopted, CellDispatched, CellFailed, CellFinished, CellRetrying,
-                             GridStarted)
+                             GridStarted, PoolPlanned, PoolTrained, PoolTrainingFailed)
 from ddr.grid.cell import Cell, CellStore, write_json_atomic
 from ddr.grid.cost import longest_first
 from ddr.grid.executors import Executor, Outcome, SerialExecutor
 from ddr.grid.messages import Task
+from ddr.grid.pool import Pooled, TrainingPool
 from ddr.grid.grid_spec import GridSpec
 from ddr.kernel.clock import utc_now
 from ddr.locks import exclusive_lock
@@ -98,11 +105,12 @@ class MlflowBook:
             exps, filter_string=f"tags.`ddr.cell` = '{cell.id}' and attributes.status = '{status}'",
             order_by=["attributes.start_time ASC"])
 
-    def end_stale(self, cell: Cell) -> list[str]:
+    def end_stale(self, cell: Cell, status: str = "FAILED",
+                  why: str = "grid runner: attempt's worker is gone") -> list[str]:
         ids = []
         for run in self.parents(cell, "RUNNING"):
-            self.client.set_tag(run.info.run_id, "ddr.ended_by", "grid runner: attempt's worker is gone")
-            self.client.set_terminated(run.info.run_id, "FAILED")
+            self.client.set_tag(run.info.run_id, "ddr.ended_by", why)
+            self.client.set_terminated(run.info.run_id, status)
             ids.append(run.info.run_id)
         return ids
 
@@ -196,7 +204,8 @@ def _write_summary(report: GridReport, uri: str | None) -> None:
 
 class _Dispatch:
     """One run of the grid's unfinished cells: dispatch each to the executor (or adopt its finished MLflow
-    parent), record every attempt in the store, retry failed attempts, report every cell once."""
+    parent), record every attempt in the store, retry failed attempts, report every cell once. A parallel
+    executor first trains the cells' pooled trainings (ddr.grid.pool), then runs each cell's evaluation."""
 
     def __init__(self, executor: Executor, store: CellStore, report: GridReport, say: Listener, max_attempts: int,
                  template: Task):
@@ -206,6 +215,7 @@ class _Dispatch:
         self.server: Any = None
         self.tries: dict[str, int] = {}
         self.started: dict[str, float] = {}
+        self.running: dict[str, Cell] = {}  # cells whose evaluation a worker holds
 
     def run(self, todo: list[Cell], uri: str | None, serve: bool) -> None:
         """Until every cell of `todo` is finished or failed. `uri`: the store (None: no MLflow)."""
@@ -213,7 +223,6 @@ class _Dispatch:
         from ddr.tracking import is_postgres, sqlite_db
 
         executor, say = self.executor, self.say
-        by_id = {c.id: c for c in todo}
         try:
             worker_uri = uri
             if todo and uri and executor.parallel and serve and (sqlite_db(uri) or is_postgres(uri)):
@@ -226,40 +235,124 @@ class _Dispatch:
             self.template = replace(self.template, tracking_uri=worker_uri)  # what every attempt is sent
             if todo:
                 executor.start(_worker_env(self.template), say)
-            queue = longest_first(todo)  # the longest cells first: the short ones fill the end
-            inflight: set[str] = set()
-            while queue or inflight:
-                while queue and executor.capacity() > 0:
-                    c = queue.pop(0)
-                    if self._dispatch(c):
-                        inflight.add(c.id)
-                for o in executor.poll(timeout=0.5):
-                    c = by_id[o.key]
-                    inflight.discard(c.id)
-                    if self._settle(c, o, uri):
-                        queue.append(c)
+            if executor.parallel:
+                self._pooled(todo, uri)
+            else:  # one cell at a time: its trainings run in order anyway, nothing to pool
+                self._cells(todo, uri)
         except KeyboardInterrupt:
             say(Note("interrupted: stopping workers; finished cells are kept, run the same grid again to resume"))
             executor.stop()
+            self._end_interrupted()
             raise
         finally:
             executor.close()
             if self.server is not None:
                 self.server.stop()
 
+    def _cells(self, todo: list[Cell], uri: str | None) -> None:
+        """Dispatch whole cells, the longest first (the short ones fill the end)."""
+        by_id = {c.id: c for c in todo}
+        queue = longest_first(todo)
+        inflight: set[str] = set()
+        while queue or inflight:
+            while queue and self.executor.capacity() > 0:
+                c = queue.pop(0)
+                if self._dispatch(c):
+                    inflight.add(c.id)
+            for o in self.executor.poll(timeout=0.5):
+                c = by_id[o.key]
+                inflight.discard(c.id)
+                if self._settle(c, o, uri):
+                    queue.append(c)
+
+    def _pooled(self, todo: list[Cell], uri: str | None) -> None:
+        """Pool the cells' trainings (ddr.grid.pool): plan every cell, train each unique pooled training once
+        in the pool's order, and dispatch a cell's evaluation as soon as none of its pooled trainings is left,
+        ahead of the trainings still queued. A plan or training task that fails leaves its trainings to the
+        cells' own evaluations (which fail and retry as cells always have)."""
+        executor, say = self.executor, self.say
+        order = longest_first(todo)
+        rank = {c.id: i for i, c in enumerate(order)}
+        by_id = {c.id: c for c in todo}
+        pool = TrainingPool()
+        plans, ready = list(order), []  # cells to plan; cells whose evaluation is next (retries too)
+        inflight: dict[str, Cell | Pooled] = {}  # executor key -> the cell (evaluation, plan) or training
+        unplanned, trained = len(plans), 0
+
+        def submit(key: str, what: Cell | Pooled, task: Task) -> None:
+            executor.submit(key, task)
+            inflight[key] = what
+
+        while plans or ready or inflight or pool.queued:
+            while executor.capacity() > 0:
+                if ready:
+                    c = ready.pop(0)
+                    if self._dispatch(c):
+                        inflight[c.id] = c
+                elif plans:
+                    c = plans.pop(0)
+                    if self._adopt(c):
+                        unplanned -= 1
+                        continue
+                    submit(f"{c.id}/plan", c, replace(self.template, cell=c.to_dict(), do="plan", tracking_uri=None))
+                elif pool.queued:
+                    t = pool.next()
+                    submit(f"train/{t.key}", t, replace(self.template, cell=by_id[t.cell].to_dict(), do="train",
+                                                        train=(t.index,), tracking_uri=None))
+                else:
+                    break
+            for o in executor.poll(timeout=0.5):
+                what = inflight.pop(o.key)
+                if isinstance(what, Pooled):
+                    label = by_id[what.cell].label
+                    if o.ok:
+                        trained += 1
+                        for rec in o.result["trained"]:
+                            say(PoolTrained(trained, pool.unique, label, what.role, what.round, what.lr,
+                                            rec["best_acc"], rec["seconds"]))
+                    else:
+                        say(PoolTrainingFailed(label, what.role, what.round, what.lr, _first_line(o.error)))
+                    ready += [by_id[cid] for cid in pool.settle(what.key)]
+                elif o.key.endswith("/plan"):
+                    unplanned -= 1
+                    if not o.ok or pool.add(what.id, rank[what.id], o.result):
+                        ready.append(what)  # a failed plan: the cell's evaluation fails (or trains) as ever
+                    if unplanned == 0:
+                        say(PoolPlanned(len(todo), pool.planned, pool.cached, pool.unique))
+                elif self._settle(what, o, uri):
+                    ready.append(what)
+
+    def _end_interrupted(self) -> None:
+        """After Ctrl-C, once the workers are stopped: a parent run of a cell that was running and is still
+        RUNNING (its worker was stopped while it started or ended the run) ends KILLED, as the others did."""
+        if self.book is None:
+            return
+        for c in self.running.values():
+            try:
+                self.book.end_stale(c, "KILLED", "grid runner: the grid was interrupted")
+            except Exception:  # the store is unreachable: the next run of the grid ends it FAILED
+                pass
+
+    def _adopt(self, c: Cell) -> bool:
+        """Take a FINISHED MLflow parent's result for the cell instead of running it (True: adopted)."""
+        if self.book and self.book.adopt(c, self.store):
+            self.say(CellAdopted(c.id, c.label))
+            self.report.cells.append(CellReport(c, "adopted", self.tries.get(c.id, 0),
+                                                result=self.store.load_result(c)))
+            return True
+        return False
+
     def _dispatch(self, c: Cell) -> bool:
         """Submit the cell's next attempt; False when a finished MLflow parent was adopted instead."""
+        if self._adopt(c):
+            return False
         if self.book:
-            if self.book.adopt(c, self.store):
-                self.say(CellAdopted(c.id, c.label))
-                self.report.cells.append(CellReport(c, "adopted", self.tries.get(c.id, 0),
-                                                    result=self.store.load_result(c)))
-                return False
             self.book.end_stale(c)
         n = self.store.next_attempt(c)
         self.tries[c.id] = self.tries.get(c.id, 0) + 1
         self.store.log_attempt(c, {"event": "start", "attempt": n, "at": utc_now(), "executor": self.executor.name})
         self.started[c.id] = time.perf_counter()
+        self.running[c.id] = c
         self.executor.submit(c.id, replace(self.template, cell=c.to_dict(), attempt=n,
                                            out=str(self.store.dir(c) / "eval")))
         self.say(CellDispatched(c.id, c.label, n))
@@ -270,6 +363,7 @@ class _Dispatch:
         from ddr.eval.result import EvalResult
 
         secs = time.perf_counter() - self.started[c.id]
+        self.running.pop(c.id, None)
         if o.ok:
             result = o.result
             if self.server is not None and result.get("mlflow"):
@@ -285,13 +379,17 @@ class _Dispatch:
         self.store.log_attempt(c, {"event": "failed", "at": utc_now(), "error": o.error[:4000]})
         if self.book:
             self.book.end_stale(c)
-        first = o.error.splitlines()[0] if o.error else "failed"
+        first = _first_line(o.error)
         if o.retriable and self.tries[c.id] < self.max_attempts:
             self.say(CellRetrying(c.id, c.label, first))
             return True
         self.say(CellFailed(c.id, c.label, first))
         self.report.cells.append(CellReport(c, "failed", self.tries[c.id], error=o.error, seconds=secs))
         return False
+
+
+def _first_line(error: str) -> str:
+    return error.splitlines()[0] if error else "failed"
 
 
 def _worker_env(template: Task) -> dict[str, str]:

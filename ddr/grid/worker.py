@@ -1,4 +1,5 @@
-"""What a worker does with one cell: run ddr.evaluate with the cell's inputs and return the result.
+"""What a worker does with a task: run ddr.evaluate with a cell's inputs and return the result; for a pooled
+grid (ddr.grid.pool), also a cell's keyed plan and the training of some of its trainings into the cache.
 
 `run_task` is the same function for every executor (called in-process, in a local worker process, or as
 a Ray task), so the executors cannot change a number. `serve` is a local worker's main loop
@@ -10,6 +11,7 @@ import os
 import signal
 import socket
 import traceback
+from collections import OrderedDict
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -22,11 +24,36 @@ def worker_id() -> str:
 
 
 def run_task(task: Task, progress: Any = None) -> dict[str, Any]:
-    """Evaluate one cell attempt. Returns result.json's dict; the caller stores it."""
+    """Run one task: a cell attempt (result.json's dict back; the caller stores it), or for a pooled grid
+    a cell's keyed plan or some of its trainings (ddr.grid.pool)."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    from ddr.data.digest import dvc_md5
+    if task.do == "plan":
+        return plan_task(task)
+    if task.do == "train":
+        return train_task(task)
     from ddr.errors import DDRError
     from ddr.eval.api import run_evaluation
+
+    cell, distilled = _inputs(task)
+    tags = {"ddr.cell": cell.id, "ddr.attempt": task.attempt, "ddr.worker": worker_id(), "ddr.executor": task.executor}
+    if task.grid:
+        tags["ddr.grid"] = task.grid
+    request = cell.request(distilled, device=task.device, tracking_uri=task.tracking_uri, cache_dir=task.cache_dir,
+                           tags=tags, out=task.out)  # out: files beside the result; the runner stores result.json
+    result = run_evaluation(request, progress=progress)
+    if result.inputs["distilled"]["md5"] != cell.digest:  # a generated set that does not regenerate the same
+        raise DDRError(f"cell {cell.id}: the distilled set's digest {result.inputs['distilled']['md5']} is not "
+                       f"the planned {cell.digest}")
+    d = result.to_dict()
+    d["extra"] = {**d.get("extra", {}), "cell": cell.id, "attempt": task.attempt, "worker": worker_id()}
+    return d
+
+
+def _inputs(task: Task) -> tuple[Any, Any]:
+    """(the task's Cell, its distilled set: the folder, or the random baseline regenerated), its versioned
+    inputs checked against the digests the grid was planned with; sets the worker's threads."""
+    from ddr.data.digest import dvc_md5
+    from ddr.errors import DDRError
     from ddr.grid.cell import Cell
 
     cell = Cell.from_dict(task.cell)
@@ -47,18 +74,65 @@ def run_task(task: Task, progress: Any = None) -> dict[str, Any]:
             raise DDRError(f"cell {cell.id}: {item['path']} is missing or changed since the grid was planned "
                            f"(md5 is not {item['md5']}); run the grid again to plan it anew")
     set_threads(task.threads, task.device)
-    tags = {"ddr.cell": cell.id, "ddr.attempt": task.attempt, "ddr.worker": worker_id(), "ddr.executor": task.executor}
-    if task.grid:
-        tags["ddr.grid"] = task.grid
-    request = cell.request(distilled, device=task.device, tracking_uri=task.tracking_uri, cache_dir=task.cache_dir,
-                           tags=tags, out=task.out)  # out: files beside the result; the runner stores result.json
-    result = run_evaluation(request, progress=progress)
-    if result.inputs["distilled"]["md5"] != cell.digest:  # a generated set that does not regenerate the same
-        raise DDRError(f"cell {cell.id}: the distilled set's digest {result.inputs['distilled']['md5']} is not "
-                       f"the planned {cell.digest}")
-    d = result.to_dict()
-    d["extra"] = {**d.get("extra", {}), "cell": cell.id, "attempt": task.attempt, "worker": worker_id()}
-    return d
+    return cell, distilled
+
+
+OPENED_CELLS = 4  # a worker keeps this many cells' sessions open: pooled trainings come cell by cell
+_opened: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+
+def _keyed_plan(task: Task, fresh: bool = False) -> Any:
+    """The cell's KeyedPlan (ddr.eval.api), kept open for its training tasks; `fresh`: opened anew (a plan
+    task: its cache hits and inputs as they are now, also in a worker that served an earlier grid)."""
+    from ddr.eval.api import keyed_plan
+
+    memo = (task.cell["id"], task.cache_dir, task.device)
+    if memo in _opened and not fresh:
+        _opened.move_to_end(memo)
+        return _opened[memo]
+    cell, distilled = _inputs(task)
+    kp = keyed_plan(cell.request(distilled, device=task.device, tracking_uri=None, cache_dir=task.cache_dir,
+                                 tags={}, out=None))
+    _opened[memo] = kp
+    _opened.move_to_end(memo)
+    while len(_opened) > OPENED_CELLS:
+        _opened.popitem(last=False)
+    return kp
+
+
+def plan_task(task: Task) -> dict[str, Any]:
+    """A cell's trainings for the grid's pool: each one whose key is known, not cached, and trained alone
+    (a batched engine's batchable trainings train together in the cell; a real reference that is not
+    trained and the trainings whose teachers are not trained yet stay there too), with its key and expected
+    cost (ddr.grid.cost)."""
+    from ddr.errors import DDRError
+    from ddr.grid.cost import training_cost
+
+    kp = _keyed_plan(task, fresh=True)
+    if kp.opened.distilled.digest() != task.cell["digest"]:
+        raise DDRError(f"cell {task.cell['id']}: the distilled set's digest is not the planned {task.cell['digest']}")
+    data, batched = kp.opened.data, kp.executor.engine.batched
+    pool = []
+    for i, (spec, key, hit) in enumerate(zip(kp.specs, kp.keys, kp.cached)):
+        if key is None or hit or (batched and spec.batchable):
+            continue
+        images = int(data.x_train.shape[0]) if spec.data == "real" else task.cell["ipc"] * data.num_classes
+        pool.append({"index": i, "key": key, "cost": training_cost(spec, images), "role": spec.role,
+                     "round": spec.round, "lr": spec.lr})
+    return {"total": len(kp.specs), "cached": sum(1 for h in kp.cached if h), "pool": pool}
+
+
+def train_task(task: Task) -> dict[str, Any]:
+    """Train the cell's plan trainings `task.train` into the shared cache (no MLflow: the cell's evaluation
+    logs them when it finds them there)."""
+    kp = _keyed_plan(task)
+    trained = []
+    for i in task.train:
+        done = kp.executor.fill(kp.specs[i])
+        if done is not None:
+            key, record = done
+            trained.append({"index": i, "key": key, "best_acc": record["best_acc"], "seconds": record["seconds"]})
+    return {"trained": trained}
 
 
 def set_threads(threads: int | None, device: str | None) -> None:

@@ -140,7 +140,10 @@ def test_ctrl_c_stops_local_workers_cleanly_and_the_grid_resumes(gridproj, new_s
     for d in unfinished:
         runs = client.search_runs([e.experiment_id for e in client.search_experiments()],
                                   filter_string=f"tags.`ddr.cell` = '{d.name}'")
-        assert [r.info.status for r in runs] == ["KILLED"]
+        statuses = [r.info.status for r in runs]
+        # a cell whose pooled trainings were still running had not started its evaluation: no parent
+        assert statuses in ((["KILLED"],) if d.name == victim.data.tags["ddr.cell"] else ([], ["KILLED"])), \
+            (d.name, statuses, rest_err)
 
     report = run_grid(load_grid(gridproj / "grid.yaml"), out=gridproj / "out",
                       tracking_uri=f"sqlite:///{gridproj / 'mlflow.db'}")

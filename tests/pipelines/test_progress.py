@@ -11,7 +11,7 @@ import termios
 import pytest
 
 from ddr.eval.events import BatchStarted, CacheHit, TrainingFinished, TrainingStarted
-from ddr.grid.events import CellDispatched, CellEvent, CellFinished, GridStarted
+from ddr.grid.events import CellDispatched, CellEvent, CellFinished, GridStarted, PoolPlanned, PoolTrained
 from pipelines.progress import GridProgress, TrainingProgress
 
 from tests.pipelines.conftest import FIXTURES
@@ -46,6 +46,8 @@ def test_bar_counts_trainings_and_cells():
     out = io.StringIO()
     with GridProgress(out, tty=True) as g:
         g.on_event(GridStarted("demo", 5, 2, "serial"))
+        g.on_event(PoolPlanned(3, 27, 9, 12))  # a line
+        g.on_event(PoolTrained(1, 12, "m/digits/ipc1/lrs-hard", "real", 0, 0.01, 0.9, 1.5))  # beside the bar
         g.on_event(CellDispatched("abc123", "lrs/r1", 1))
         g.on_event(CellEvent("abc123", TrainingFinished(4, 9, "syn", 1, 0.01, 0.5, 0.1)))  # beside the bar
         g("abc123 lrs/r1: finished in 3.0s")  # a line, not a count: only events count
@@ -55,6 +57,9 @@ def test_bar_counts_trainings_and_cells():
     text = out.getvalue()
     assert "3/5 cells" in text and "grid demo: 5 cells, 2 finished before, 3 to run (serial executor)" in text
     assert "abc123 lrs/r1: attempt 1 dispatched\n" in text and "abc123 [4/9] syn" in text
+    assert "pool: 3 cells plan 27 trainings, 9 cached; 12 unique to train" in text
+    assert "pool [1/12] m/digits/ipc1/lrs-hard real" in text  # in the bar's postfix, not a line of its own
+    assert not any(line.startswith("pool [") for line in text.splitlines())
 
 
 @pytest.mark.slow
