@@ -14,8 +14,10 @@ Every key is in KEYS, as one of five kinds, or the settings are refused naming i
 - `checked`: it must agree with what ddr holds (the image size, the test transform); no field of its own;
 - `run`: an input of a run or of the machine, not of the recipe (the IPC, paths, device, workers); checked and
   recorded, never part of the protocol;
-- `edition`: read by DD-Ranking 0.2.0's real-data reference only, which the `ddranking-0.2` edition derives
-  (eval_full_data, real_batch_size); checked and recorded, a note where the edition differs;
+- `edition`: what only the `ddranking-0.2` edition reads: DD-Ranking 0.2.0's real-data reference
+  (eval_full_data, real_batch_size) and its JPEG random baselines (random_data_format); checked and recorded,
+  stated in the protocol where DD-Ranking's own configs would tell the edition otherwise, a note where the
+  edition differs;
 - `ignored`: DD-Ranking 0.2.0 itself never reads it (default_lr, syn_lr, nclass); recorded with the reason.
 A key the settings' evaluator does not read is recorded as ignored; a value ddr cannot honour (a transform
 class it has no op for, an unknown model, a scheduler it lacks) is one DDRError line starting with the key.
@@ -44,6 +46,8 @@ from ddr.protocols.ddranking_tables import (
     SGD_CONV_TINY,
     TEST_INTERVAL,
     eval_full_data_needed,
+    jpeg_random_images,
+    random_data_format_needed,
     trained_real_reference,
 )
 
@@ -117,8 +121,11 @@ KEYS: dict[str, Key] = {
                                       "(a note where this value differs)"),
     "batch_size": Key("mapped", "train.batch_size (AugmentationRobustScore's and GeneralEvaluator's one batch size)"),
     "save_path": Key("run", "where the scores go: ddr writes result.json into its own results folder"),
-    "random_data_format": Key("run", "ddr draws the random subsets itself per round (tensor or image only chose "
-                                     "DD-Ranking's cache format)"),
+    "random_data_format": Key("edition", "the ddr edition draws each round's random subset from the data set's "
+                                         "tensors; the ddranking-0.2 edition trains a CIFAR one as the JPEG round "
+                                         "trip image wrote (elsewhere image copied the original files, which ddr "
+                                         "trains from too); random_data_format stated where DD-Ranking's own "
+                                         "configs of that label and ZCA chose otherwise"),
     "random_data_path": Key("run", "ddr's random subsets are cached by recipe (`--random` passes folders)"),
     "label_type": Key("mapped", "label (AugmentationRobustScore): soft or hard"),
     "use_soft_label": Key("mapped", "label (GeneralEvaluator): soft or hard"),
@@ -306,6 +313,7 @@ class _Mapping:
             proto["eval_full_data"] = True
         if self.flag("use_zca"):
             proto["zca"] = {"eps": 0.1}
+        self._random_data_format(proto)
         self.record("use_zca", "zca: {eps: 0.1}" if self.flag("use_zca") else "no zca")
         teacher_names: tuple[str, ...] = ()
         if self.soft:
@@ -432,8 +440,8 @@ class _Mapping:
         if self.has("random_data_format") and self.get("random_data_format") not in ("tensor", "tensors", "image"):
             raise DDRError(f"random_data_format: must be tensor or image, got {self.get('random_data_format')!r}")
         self.record("ipc", f"run argument --ipc {self.get('ipc')} (checked against the set)")
-        for key in ("real_data_path", "num_workers", "device", "dist", "save_path", "random_data_format",
-                    "random_data_path", *(("teacher_dir",) if self.soft else ())):
+        for key in ("real_data_path", "num_workers", "device", "dist", "save_path", "random_data_path",
+                    *(("teacher_dir",) if self.soft else ())):
             self.record(key, f"run input, not part of the protocol: {KEYS[key].target}")
 
     # -- transforms ---------------------------------------------------------------------------------------
@@ -802,6 +810,27 @@ class _Mapping:
         self.record("real_batch_size", "no field (the ddranking-0.2 edition trains the reference at "
                                        f"{REAL_BATCH_SIZE})")
         return real
+
+    def _random_data_format(self, proto: dict[str, Any]) -> None:
+        """The config's random_data_format, stated where DD-Ranking's own configs of this label and whitening
+        chose otherwise (image on CIFAR: the ddranking-0.2 edition trains the random side on JPEG round trips).
+        Not given (v0.2.0 then stopped on its default 'tensors'): DD-Ranking's configs decide; 'tensors' given
+        reads as 'tensor'."""
+        if "random_data_format" not in self.given or not self.has("random_data_format"):
+            self.record("random_data_format", "no field (DD-Ranking's configs of this label decide)")
+            return
+        fmt = "image" if self.get("random_data_format") == "image" else "tensor"
+        zca = "zca" in proto
+        if random_data_format_needed(self.dataset, self.label, zca, fmt):
+            proto["random_data_format"] = fmt
+        jpeg = jpeg_random_images(self.dataset, self.label, zca, fmt)
+        if jpeg and zca:
+            self.notes.append("random_data_format image with use_zca wrote the whitened tensors as JPEG; the "
+                              "ddranking-0.2 edition refuses it (reference 2.5).")
+        self.record("random_data_format", (f"random_data_format: {fmt}" if "random_data_format" in proto else
+                                           "no field (DD-Ranking's configs of this label chose the same)")
+                    + ("; the ddranking-0.2 edition trains the random side on JPEG round trips" if jpeg else
+                       "; no effect on this data set" if fmt == "image" else ""))
 
     def _rounds(self) -> int:
         self.need("num_eval")

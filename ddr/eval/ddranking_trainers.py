@@ -1,10 +1,10 @@
-"""Two DD-Ranking behaviours that are no recipe field, as trainers the correction ledger passes to an evaluation.
+"""A DD-Ranking behaviour that is no recipe field, as a trainer the correction ledger passes to an evaluation.
 
 `ddr.eval.api.run_evaluation(request, trainer=...)` trains every student through a trainer with
-`train_student`'s keywords. The ledger's "undone" side of these two corrections wraps `train_student` so that
-it trains as DD-Ranking 0.2.0 did; nothing here is a protocol field or an edition rule, and the ledger runs
-such an evaluation without the training cache (its cache keys are ddr's: a result of these trainers must
-never be stored under them).
+`train_student`'s keywords. The ledger's "undone" side of this correction wraps `train_student` so that it
+trains as DD-Ranking 0.2.0 did; it is no protocol field or edition rule, and the ledger runs such an
+evaluation without the training cache (its cache keys are ddr's: a result of this trainer must never be
+stored under them).
 
 - `teachers_not_frozen` (defect 6.1.17, reference 2.1-2.3): the teachers relabel each batch with
   requires_grad on, outside no_grad, and SCE / MSE-GT do not detach the teacher's logits, so every student
@@ -12,25 +12,18 @@ never be stored under them).
   DD-Ranking's `train_one_epoch`, the teachers stay in eval mode: BatchNorm teachers keep their running
   statistics. KL computed its target without gradient in DD-Ranking too (reference 2.2), so under KL only
   the teachers' graph is built.
-- `jpeg_random` (reference 2.5, 6.2): with `random_data_format: image`, DD-Ranking wrote a CIFAR random
-  baseline as JPEG files (de-normalised, clamped to [0, 1]) and trained on the decoded files; here each
-  round's random baseline, recognised by its content, is replaced by that lossy round trip.
+
+(JPEG-re-encoded CIFAR random baselines, reference 2.5, are an edition rule: jpeg-random-baselines.)
 """
 from __future__ import annotations
 
 import copy
-import hashlib
-import io
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ddr.data.random_baseline import random_baseline
-from ddr.data.real_data import RealData
 from ddr.losses import LossFn, build_loss
 from ddr.train.engine import train_student
 from ddr.train.epochs import TrainingResult
@@ -91,46 +84,4 @@ def teachers_not_frozen(**kw: Any) -> TrainingResult:
     return train_student(**kw)
 
 
-def jpeg_reencode(images: Tensor, data: RealData) -> Tensor:
-    """Normalised images as DD-Ranking's image-format random baseline saw them: de-normalised, clamped to
-    [0, 1], to uint8 (x 255 + 0.5, torchvision's save_image rounding), saved as JPEG with PIL's defaults
-    (quality 75, 4:2:0 chroma subsampling), decoded as ImageFolder does (RGB), / 255 and normalised."""
-    from PIL import Image
-
-    pixels = (data.denormalise(images.detach().cpu().float()).clamp(0, 1) * 255 + 0.5).clamp(0, 255).to(torch.uint8)
-    out = []
-    for arr in pixels.numpy():
-        buf = io.BytesIO()
-        img = Image.fromarray(arr[0]) if arr.shape[0] == 1 else Image.fromarray(np.transpose(arr, (1, 2, 0)))
-        img.save(buf, format="JPEG")
-        buf.seek(0)
-        decoded = Image.open(buf).convert("RGB" if arr.shape[0] == 3 else "L")
-        back = np.asarray(decoded, dtype=np.float32) / 255.0
-        out.append(back[None] if back.ndim == 2 else np.transpose(back, (2, 0, 1)))
-    return data.normalise(torch.from_numpy(np.stack(out)))
-
-
-def _content(x: Tensor) -> str:
-    return hashlib.sha256(x.detach().cpu().contiguous().numpy().tobytes()).hexdigest()
-
-
-def jpeg_random(data: RealData, ipc: int, seeds: Sequence[int]) -> Trainer:
-    """A trainer that trains the random baselines of `seeds` (seed_base + round) on their JPEG round trips
-    and every other set (the distilled set, the real data) as given."""
-    swap = {}
-    for seed in seeds:
-        ds = random_baseline(data, ipc, seed)
-        swap[_content(ds.images)] = jpeg_reencode(ds.images, data)
-    size = ipc * data.num_classes
-
-    def trainer(**kw: Any) -> TrainingResult:
-        x = kw["x"]
-        if isinstance(x, Tensor) and len(x) == size:
-            new = swap.get(_content(x))
-            if new is not None:
-                kw = {**kw, "x": new.to(x.device)}
-        return train_student(**kw)
-    return trainer
-
-
-__all__ = ["UnfrozenEnsemble", "jpeg_random", "jpeg_reencode", "teachers_not_frozen", "undetached_loss"]
+__all__ = ["UnfrozenEnsemble", "teachers_not_frozen", "undetached_loss"]

@@ -6,12 +6,12 @@ their seeds (the seeds do not depend on the recipe's fields a rule changes, exce
 which follow the recipe), so the per-round differences are paired; the ledger gives their mean and
 standard error for Acc(syn), Acc(random), Acc(real), HLR, IOR and LRS. Two corrections need no training and
 are computed from the ddr result itself: LRS from percentage points (reference 1.5, defect 6.1.1) and each
-round's LRS appended twice (6.1.2). Two DD-Ranking behaviours are no recipe field (BEHAVIOURS): teachers
-not frozen (6.1.17) and CIFAR random baselines re-encoded as JPEG (2.5, 6.2); their undone side is the same
-protocol trained through a trainer of ddr.eval.ddranking_trainers, without the training cache.
+round's LRS appended twice (6.1.2). One DD-Ranking behaviour is no recipe field (BEHAVIOURS): teachers not
+frozen (6.1.17); its undone side is the same protocol trained through a trainer of ddr.eval.ddranking_trainers,
+without the training cache.
 
     python -m ddr.eval.ledger --out ddr/protocols/ledger.json --markdown docs/correction-ledger.md
-    python -m ddr.eval.ledger --only random-jpeg   # measure some cases again, merged into --out
+    python -m ddr.eval.ledger --only jpeg-random-baselines   # measure some cases again, merged into --out
 
 A release lists the rows of the protocols it ranks in its signed provenance (registry.release).
 """
@@ -69,22 +69,12 @@ def _teachers_trainer(data: Any, proto: Protocol, ipc: int, rounds: int) -> Call
     return teachers_not_frozen
 
 
-def _jpeg_trainer(data: Any, proto: Protocol, ipc: int, rounds: int) -> Callable[..., Any]:
-    from ddr.eval.ddranking_trainers import jpeg_random
-
-    return jpeg_random(data, ipc, [proto.seed_base + r for r in range(rounds)])
-
-
 BEHAVIOURS: dict[str, Behaviour] = {b.name: b for b in (
     Behaviour("teachers-not-frozen", "6.1.17", "teachers not frozen: requires_grad, no no_grad, SCE/MSE-GT "
               "not detached (eval mode kept, as DD-Ranking's loop set it)",
               {"teachers": ["frozen, under no_grad, targets detached",
                             "requires_grad, with gradient, SCE/MSE-GT targets not detached, eval mode"]},
               _teachers_trainer),
-    Behaviour("random-jpeg", "2.5, 6.2", "random baselines of a CIFAR data set re-encoded as JPEG",
-              {"random_images": ["drawn by index from the data set's tensors",
-                                 "written as JPEG (PIL defaults, quality 75) and decoded"]},
-              _jpeg_trainer),
 )}
 
 
@@ -104,10 +94,11 @@ def _sce(p: Protocol) -> Protocol:
     return dataclasses.replace(p, train=dataclasses.replace(p.train, loss="sce"))
 
 
-def _cifar(p: Protocol) -> Protocol:
-    # a CPU-sized CIFAR recipe: the CIFAR protocols' ConvNet-3, narrow, 50 epochs
+def _cifar_image(p: Protocol) -> Protocol:
+    # a CPU-sized CIFAR recipe (the CIFAR protocols' ConvNet-3, narrow, 50 epochs) whose DD-Ranking config set
+    # random_data_format image (as D4M's, SRe2L's and RDED's CIFAR configs did)
     return dataclasses.replace(p, dataset="cifar10", model="ConvNet-3", model_args={"width": 16},
-                               train=dataclasses.replace(p.train, epochs=50, step_size=25))
+                               train=dataclasses.replace(p.train, epochs=50, step_size=25), random_data_format="image")
 
 
 CASES: tuple[Case, ...] = (
@@ -122,9 +113,9 @@ CASES: tuple[Case, ...] = (
          "(0.5, 1) (the digits protocols do not crop)", _crop, folder_px=32),
     Case("teachers-not-frozen", "digits-lrs-soft", "train.loss sce, T 1 (under the protocol's KL, DD-Ranking "
          "detached the target too)", _sce),
-    Case("random-jpeg", "digits-lrs-hard", "the digits as a CIFAR-10 folder (32 px RGB, ddr.data.digits_cifar), "
-         "the set distilled there; ConvNet-3 width 16, 50 epochs (step 25); 10 rounds", _cifar, cifar=True,
-         rounds=10),
+    Case("jpeg-random-baselines", "digits-lrs-hard", "the digits as a CIFAR-10 folder (32 px RGB, "
+         "ddr.data.digits_cifar), the set distilled there; ConvNet-3 width 16, 50 epochs (step 25); 10 rounds; "
+         "random_data_format image", _cifar_image, cifar=True, rounds=10),
 )
 
 

@@ -62,6 +62,7 @@ class RandomDraw(Record):
     path: str = None  # type: ignore[assignment]
     md5: str = None  # type: ignore[assignment]
     files_sha256: str = None  # type: ignore[assignment]
+    jpeg: bool = None  # type: ignore[assignment]  # trained as its JPEG round trip (the ddranking-0.2 edition)
 
 
 class Inputs(Record):

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from ddr.data.distilled import DistilledSet
+from ddr.data.jpeg_round_trip import jpeg_round_trip
 from ddr.data.originals import OriginalImages, folder_originals, original_images, training_digest
 from ddr.data.random_baseline import random_baseline
 from ddr.data.real_data import RealData
@@ -83,7 +84,9 @@ class TrainingSets:
 
     # --- random baselines -------------------------------------------------------------------------
     def random_baseline(self, round: int) -> tuple[DistilledSet, dict[str, Any]]:
-        """Round r's random subset: seed seed_base + r, from a versioned folder when one was given."""
+        """Round r's random subset: seed seed_base + r, from a versioned folder when one was given; under
+        the protocol's random_jpeg (the ddranking-0.2 edition of a CIFAR image-format config) its JPEG round
+        trip, as DD-Ranking trained it (its tensors, and so the training's digest and cache key, change)."""
         if round in self._random:
             return self._random[round]
         seed = self.protocol.seed_base + round
@@ -96,6 +99,11 @@ class TrainingSets:
         info["indices_sha256"] = json_sha256(ds.indices)
         if ds.files is not None:  # an image-folder data set: the original files (path, sha256, label)
             info["files_sha256"] = json_sha256(ds.files)
+        if self.protocol.random_jpeg:
+            if self.zca is not None:  # the edition refuses it (ddr.protocols.editions): a guard
+                raise DDRError("random_jpeg with zca: DD-Ranking wrote no image of a whitened set")
+            ds = dataclasses.replace(ds, images=jpeg_round_trip(ds.images, self.raw_data))
+            info["jpeg"] = True
         if self.zca is not None:  # the same images, in the protocol's whitened space
             ds = dataclasses.replace(ds, images=self.zca.transform(self.raw_data.denormalise(ds.images)))
         self._random[round] = (ds, info)

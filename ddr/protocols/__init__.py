@@ -207,6 +207,11 @@ class Protocol:
     # own configs of that (data set, model) did (ddr.protocols.ddranking_tables.eval_full_data_needed), e.g.
     # true for a pair whose accuracy 0.2.0 also cached. Unset: DD-Ranking's tables decide
     eval_full_data: Flag | None = None
+    # DD-Ranking's random_data_format, read by its editions only, stated where a config set it otherwise than
+    # DD-Ranking's own configs of that label and whitening did (ddr.protocols.ddranking_tables
+    # .random_data_format_needed): 'image' on CIFAR trained the random side on JPEG round trips. Unset: the
+    # configs decide. The ddr edition draws the random side from the data set's tensors either way
+    random_data_format: Literal["tensor", "image"] | None = None
     description: Text = ""
     notes: Text = ""
     # which checkpoint and LR are reported (ddr.eval.selection)
@@ -226,6 +231,9 @@ class Protocol:
     # Acc(real) as a fraction read from DD-Ranking 0.2.0's REAL_DATA_ACC_CACHE instead of a trained reference
     # (the ddranking-0.2 edition, where its configs set eval_full_data false); None: a reference is trained
     real_acc_cached: SkipJsonSchema[float | None] = None
+    # each round's random images trained as their JPEG round trip (ddr.data.jpeg_round_trip), as DD-Ranking 0.2.0's
+    # image-format random data on CIFAR (the ddranking-0.2 edition); ddr trains the data set's tensors
+    random_jpeg: SkipJsonSchema[bool] = False
     edition: SkipJsonSchema[Name] = "ddr"
     edition_changes: SkipJsonSchema[dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
     raw: SkipJsonSchema[dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
@@ -278,8 +286,8 @@ def without_batch_mixing(spec: dict[str, Any] | None,
     return ops[0] if len(ops) == 1 else {**spec, "ops": ops}
 
 
-NOT_IN_FILE = ("hard_dropped", "real_every_round", "crop_originals", "real_acc_cached", "edition", "edition_changes",
-               "raw")  # Protocol's fields a run sets
+NOT_IN_FILE = ("hard_dropped", "real_every_round", "crop_originals", "real_acc_cached", "random_jpeg", "edition",
+               "edition_changes", "raw")  # Protocol's fields a run sets
 
 
 def _field_defaults(cls: type) -> dict[str, Any]:

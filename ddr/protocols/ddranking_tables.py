@@ -79,6 +79,32 @@ def eval_full_data_needed(dataset: str, model: str, eval_full_data: bool) -> boo
             or cached_real_accuracy(dataset, model, eval_full_data) != cached_real_accuracy(dataset, model))
 
 
+# random_data_format of DD-Ranking's eval configs (reference 2.13): 'tensor' in the hard-label ones (DC, DSA, DM,
+# MTT) and DATM's (the soft-label method with ZCA), 'image' in every other soft-label one (D4M, SRe2L, RDED, DWA,
+# G-VBSM, EDC). 'image' wrote a CIFAR random baseline as JPEG files and trained on their decodings (reference 2.5);
+# of any other data set it copied the original files, which ddr trains from too (ddr.data.originals)
+JPEG_DATASETS = ("cifar10", "cifar100")
+
+
+def config_random_data_format(label: str, zca: bool) -> str:
+    """The random_data_format DD-Ranking's own configs set for a protocol of this label and whitening."""
+    return "image" if label == "soft" and not zca else "tensor"
+
+
+def jpeg_random_images(dataset: str, label: str, zca: bool, random_data_format: str | None = None) -> bool:
+    """Whether DD-Ranking 0.2.0 trained the random side on JPEG round trips: image format on CIFAR.
+    `random_data_format`: the config's, where the protocol states it; unset, DD-Ranking's configs decide."""
+    fmt = random_data_format or config_random_data_format(label, zca)
+    return fmt == "image" and dataset in JPEG_DATASETS
+
+
+def random_data_format_needed(dataset: str, label: str, zca: bool, random_data_format: str) -> bool:
+    """Whether a protocol translated from a DD-Ranking config must state its random_data_format: where the
+    configs' own choice would tell the ddranking-0.2 edition otherwise."""
+    return (jpeg_random_images(dataset, label, zca, random_data_format)
+            != jpeg_random_images(dataset, label, zca))
+
+
 def cache_key(dataset: str, model: str) -> str:
     """DD-Ranking's "{dataset}-{model}" key of its tables (ImageNet1K-ResNet-18-BN)."""
     names = {ddr: theirs for theirs, ddr in DATASET_NAMES.items()}

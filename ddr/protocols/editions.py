@@ -17,9 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ddr.errors import unknown
+from ddr.errors import DDRError, unknown
 from ddr.protocols import BATCH_AUGMENTATION
-from ddr.protocols.ddranking_tables import DEFAULT_LR, REAL_BATCH_SIZE, cached_real_accuracy, trained_real_reference
+from ddr.protocols.ddranking_tables import (
+    DEFAULT_LR,
+    REAL_BATCH_SIZE,
+    cached_real_accuracy,
+    jpeg_random_images,
+    trained_real_reference,
+)
 
 DEFAULT_EDITION = "ddr"
 
@@ -37,7 +43,8 @@ EDITIONS: dict[str, Edition] = {e.name: e for e in (
             "evaluator's epochs (a cosine row over the table's epochs) and tested at its interval, or read from "
             "its cache where it did (ImageNet-1K and TinyImageNet ResNet-18-BN), 'cosine' as its quarter-period "
             "schedule, no batch augmentation in the hard-label run of a soft-label protocol, a resized image "
-            "folder cropped from its full files; its crashes and its percent-into-exp units bug stay fixed"),
+            "folder cropped from its full files, a CIFAR random side trained on JPEG round trips where its "
+            "random_data_format was image; its crashes and its percent-into-exp units bug stay fixed"),
     Edition("leaderboard-2025-02", "the DD-Ranking 0.1.x recipe that produced the public leaderboard (rows dated "
             "2025-02-08): test points only after 0.8 x epochs, 'step' = StepLR(epochs // 2 + 1, 0.1), 'cosine' = a "
             "true cosine, the scheduler stepped after every batch (an epoch's first batch at the previous "
@@ -131,6 +138,19 @@ def _crop_original_files(proto) -> dict[str, Any]:
     return {} if proto.crop_originals else {"crop_originals": True}
 
 
+def _jpeg_random_baselines(proto) -> dict[str, Any]:
+    # random_data_format image on CIFAR: each round's random images were written as JPEG and trained as decoded
+    # (reference 2.5); ddr draws them by index from the data set's tensors
+    if proto.random_jpeg or not jpeg_random_images(proto.dataset, proto.label, proto.zca is not None,
+                                                   proto.random_data_format):
+        return {}
+    if proto.zca is not None:  # no DD-Ranking config combined them; what it wrote there was not an image
+        raise DDRError(f"protocol {proto.name}: the ddranking-0.2 edition cannot reproduce random_data_format "
+                       "image with zca (DD-Ranking de-normalised the whitened tensors with the CIFAR mean/std and "
+                       "wrote those as JPEG, reference 2.5); evaluate it under the ddr edition")
+    return {"random_jpeg": True}
+
+
 def _test_window(recipe):
     # 0.1.x tested only at epochs e (0-based) > 0.8 x epochs, i.e. after test_after = floor(0.8 E) + 1 (1-based;
     # at most epochs - 1: below 5 epochs 0.1.x took no test point at all, ddr tests the last epoch)
@@ -170,6 +190,8 @@ RULES: dict[str, Rule] = {r.name: r for r in (
     Rule("quarter-cosine", "6.1.15", "'cosine' as 0.2.0's quarter period ending at 0.5x the LR", _quarter_cosine),
     Rule("crop-original-files", "b2", "a resized image folder cropped from its full-size files",
          _crop_original_files),
+    Rule("jpeg-random-baselines", "2.5, 6.2", "random baselines of a CIFAR data set re-encoded as JPEG "
+         "(random_data_format image)", _jpeg_random_baselines),
     Rule("hard-run-without-dsa", "b3", "no batch augmentation (DSA included) in the hard-label run of a soft-label "
          "protocol without use_aug_for_hard", _no_batch_augmentation_for_hard),
     Rule("real-reference-0.1", "0.1.x", "real reference with the evaluator's optimiser and schedule at default_lr "
@@ -185,7 +207,7 @@ RULES: dict[str, Rule] = {r.name: r for r in (
 EDITION_RULES: dict[str, tuple[str, ...]] = {
     "ddr": (),
     "ddranking-0.2": ("lr-search-asymmetry", "real-reference-as-evaluator", "cached-real-accuracy", "quarter-cosine",
-                      "hard-run-without-dsa", "crop-original-files"),
+                      "hard-run-without-dsa", "crop-original-files", "jpeg-random-baselines"),
     "leaderboard-2025-02": ("lr-search-asymmetry", "hard-run-without-dsa", "crop-original-files", "real-reference-0.1",
                             "schedule-0.1", "test-window-0.1", "scheduler-per-batch-0.1"),
 }
@@ -217,7 +239,7 @@ def edition_changes(base, edited) -> dict[str, Any]:
 
     for f in ("train", "real"):
         diff(f, getattr(base, f).as_dict(), getattr(edited, f).as_dict())
-    for f in ("ior_random", "real_every_round", "crop_originals", "real_acc_cached"):
+    for f in ("ior_random", "real_every_round", "crop_originals", "real_acc_cached", "random_jpeg"):
         if getattr(base, f) != getattr(edited, f):
             out[f] = [getattr(base, f), getattr(edited, f)]
     if base.label == "soft" and base.hard_recipe() != edited.hard_recipe():  # Acc(syn, hard) of soft LRS only

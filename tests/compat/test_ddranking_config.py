@@ -286,7 +286,8 @@ PROBES: dict[str, tuple[str, dict, tuple[str, Any] | None, dict]] = {
                                                                  "loss_fn_kwargs", "teacher_model_names"), DROP)},
                    ("label", "hard"), {"label_type": "both"}),
     "save_path": (HARD, {"save_path": "./x.csv"}, None, {"save_path": [1]}),
-    "random_data_format": (HARD, {"random_data_format": "image"}, None, {"random_data_format": "jpeg"}),
+    "random_data_format": (HARD, {"random_data_format": "image"}, ("random_data_format", "image"),
+                           {"random_data_format": "jpeg"}),
     "random_data_path": (HARD, {"random_data_path": "./r"}, None, {"random_data_path": 1}),
 }
 
@@ -336,8 +337,8 @@ def test_a_key_is_mapped_or_recorded_and_a_value_ddr_cannot_honour_is_refused_by
         assert {k: v for k, v in out.protocol.items() if k != "notes"} == \
             {k: v for k, v in base.protocol.items() if k != "notes"}
         assert out.keys[key].startswith(("run ", "checked", "no field"))
-    else:
-        assert KEYS[key].kind == "mapped"
+    else:  # an edition key states its field where DD-Ranking's own configs would tell the edition otherwise
+        assert KEYS[key].kind == "mapped" or (KEYS[key].kind == "edition" and key in out.protocol)
         path, value = expect
         assert _at(out.protocol, path) == value != _at_or_none(base.protocol, path)
     with pytest.raises(DDRError) as err:
@@ -513,3 +514,24 @@ def test_an_evaluator_built_from_a_config_file_maps_it_to_the_protocol_the_impor
     assert {"name": "imported", "version": 1, "description": out.protocol["description"], **mapped.protocol} == \
         out.protocol
     assert mapped.keys == out.keys
+
+
+def test_random_data_format_is_stated_where_ddrankings_own_configs_chose_otherwise():
+    from ddr.protocols.ddranking_tables import jpeg_random_images
+
+    d4m = imported(SOFT)  # D4M CIFAR-10: image, as every soft-label config without ZCA
+    assert "random_data_format" not in d4m.protocol and "JPEG" in d4m.keys["random_data_format"]
+    assert jpeg_random_images("cifar10", "soft", False)  # so the tables tell the edition: JPEG round trips
+    tensor = imported(SOFT, random_data_format="tensor")
+    assert tensor.protocol["random_data_format"] == "tensor"
+    assert imported(HARD, random_data_format="tensors").protocol == imported(HARD).protocol  # DSA: tensor
+    tiny = imported("SRe2L/TinyImageNet/IPC1.yaml", random_data_format="tensor")  # image copied the originals
+    assert "random_data_format" not in tiny.protocol and not jpeg_random_images("tinyimagenet", "soft", False, "image")
+    zca = imported("DATM/CIFAR10/IPC10.yaml", random_data_format="image")  # DATM: tensor, with ZCA
+    assert zca.protocol["random_data_format"] == "image" and "refuses" in zca.protocol["notes"]
+    from ddr.protocols.editions import edition_of
+
+    with pytest.raises(DDRError, match="cannot reproduce random_data_format image with zca"):
+        edition_of(parse_protocol(zca.protocol, "datm"), "ddranking-0.2")  # refused, not computed wrongly
+    assert edition_of(parse_protocol(tensor.protocol, "d4m"), "ddranking-0.2").random_jpeg is False
+    assert edition_of(parse_protocol(d4m.protocol, "d4m"), "ddranking-0.2").random_jpeg is True

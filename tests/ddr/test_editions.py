@@ -51,7 +51,7 @@ def test_the_ddranking_edition_restores_what_ddranking_0_2_computed():
             assert '"dsa"' not in ops and '"mixup"' not in ops and '"cutmix"' not in ops
         assert set(q.edition_changes) == {k for k in q.edition_changes if k.split(".")[0] in
                                           ("train", "real", "hard", "ior_random", "real_every_round",
-                                           "crop_originals", "real_acc_cached")}
+                                           "crop_originals", "real_acc_cached", "random_jpeg")}
         # Acc(real) read from REAL_DATA_ACC_CACHE (percent there, a fraction here) exactly where 0.2.0 read it
         cached = {("imagenet1k", "ResNet-18-BN-tv"): 0.565, ("tinyimagenet", "ResNet-18-BN-tv"): 0.464}
         assert q.real_acc_cached == cached.get((proto.dataset, proto.model))
@@ -59,6 +59,9 @@ def test_the_ddranking_edition_restores_what_ddranking_0_2_computed():
             assert q.edition_changes["real_acc_cached"] == [None, q.real_acc_cached] and q.real == proto.real
         assert q.real_every_round == trained_real_reference(proto.dataset, proto.model)  # retrained per round
         assert q.crop_originals  # b2: a resized image folder cropped from its full-size files
+        # random_data_format image on CIFAR (the D4M, SRe2L and RDED configs, reference 2.13): JPEG round trips
+        image_cifar = proto.name.split("-")[0] in ("d4m", "sre2l", "rded") and proto.dataset.startswith("cifar")
+        assert q.random_jpeg == image_cifar == ("random_jpeg" in q.edition_changes)
 
 
 def test_the_leaderboard_edition_is_the_0_1_loop():
@@ -71,6 +74,7 @@ def test_the_leaderboard_edition_is_the_0_1_loop():
                 assert (recipe.step_size, recipe.gamma) == (recipe.epochs // 2 + 1, 0.1)
         assert q.real.lr == 0.01 and q.real.augmentation is None and q.real.optimizer == proto.train.optimizer
         assert q.real.epochs == proto.train.epochs
+        assert not q.random_jpeg  # whether 0.1.x re-encoded CIFAR random baselines is not documented
 
 
 def test_an_unknown_edition_is_one_line_naming_the_valid_ones():

@@ -41,8 +41,8 @@ def ledger(tmp_path_factory):
     method_lr = dataclasses.replace(CASES[4], protocol=TINY)
     crop = dataclasses.replace(CASES[5], protocol=TINY, folder_px=16)
     teachers = dataclasses.replace(next(c for c in CASES if c.rule == "teachers-not-frozen"), protocol=SOFT)
-    jpeg = Case("random-jpeg", TINY, "digits as a CIFAR-10 folder", lambda p: dataclasses.replace(p, dataset="cifar10"),
-                cifar=True)
+    jpeg = Case("jpeg-random-baselines", TINY, "digits as a CIFAR-10 folder, random_data_format image",
+                lambda p: dataclasses.replace(p, dataset="cifar10", random_data_format="image"), cifar=True)
     cases = (Case("real-reference-as-evaluator", TINY), Case("hard-run-without-dsa", SOFT), cosine, method_lr, crop,
              teachers, jpeg)
     return build(method="random", ipc=2, seed=5, cache_dir=str(cache), cases=cases, progress=lambda m: None)
@@ -67,8 +67,8 @@ def test_a_ledger_row_changes_only_what_its_correction_touches(ledger):
     frozen = rows["teachers-not-frozen", "tiny-soft"]  # SCE's gradient into the teachers moves no student
     assert frozen["undone"] == BEHAVIOURS["teachers-not-frozen"].undone and frozen["variant"]
     assert all(frozen[q] == {"delta": 0, "se": 0, "rounds": 2} for q in QUANTITIES)
-    jpeg = rows["random-jpeg", "tiny-lrs"]  # only the random side trains on other pixels
-    assert jpeg["undone"] == BEHAVIOURS["random-jpeg"].undone
+    jpeg = rows["jpeg-random-baselines", "tiny-lrs"]  # only the random side trains on other pixels
+    assert jpeg["undone"] == {"random_jpeg": [False, True]}
     assert jpeg["acc_syn"]["delta"] == 0 == jpeg["acc_real"]["delta"] and jpeg["acc_random"]["delta"] != 0
     for r in (real, hard, cos, lr, crop, frozen, jpeg):
         assert {q for q in QUANTITIES if q in r} == set(QUANTITIES) and r["acc_syn"]["rounds"] == 2
@@ -94,14 +94,14 @@ def test_the_ledger_renders_and_a_release_finds_its_protocols_rows(ledger, tmp_p
 
 def test_measuring_some_cases_again_keeps_the_other_rows(ledger):
     again = {"rows": [{**r, "lrs": {"delta": 1.0, "se": 0.0, "rounds": 2}} for r in ledger["rows"]
-                      if r["rule"] == "random-jpeg"] + [{"rule": "new-one", "protocol": "tiny-lrs"}]}
+                      if r["rule"] == "jpeg-random-baselines"] + [{"rule": "new-one", "protocol": "tiny-lrs"}]}
     out = merged(ledger, again)
     assert [r["rule"] for r in out["rows"]] == [r["rule"] for r in ledger["rows"] if r["rule"] not in
                                                 ("lrs-from-percent", "lrs-appended-twice")] + ["new-one"] + \
         [r["rule"] for r in ledger["rows"] if r["rule"] in ("lrs-from-percent", "lrs-appended-twice")]
-    assert next(r for r in out["rows"] if r["rule"] == "random-jpeg")["lrs"]["delta"] == 1.0
-    assert [r for r in out["rows"] if r["rule"] not in ("random-jpeg", "new-one")] == \
-        [r for r in ledger["rows"] if r["rule"] != "random-jpeg"]
+    assert next(r for r in out["rows"] if r["rule"] == "jpeg-random-baselines")["lrs"]["delta"] == 1.0
+    assert [r for r in out["rows"] if r["rule"] not in ("jpeg-random-baselines", "new-one")] == \
+        [r for r in ledger["rows"] if r["rule"] != "jpeg-random-baselines"]
 
 
 def test_the_committed_ledger_covers_every_case_and_analytic_correction():
