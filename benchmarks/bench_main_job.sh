@@ -21,6 +21,10 @@ run() {  # run REV LABEL -> prints "LABEL wall_s"
     cd "$dest"
     export PATH="$PWD/.venv/bin:$PATH" MLFLOW_DISABLE_TELEMETRY=true DVC_NO_ANALYTICS=1 PYTHONPATH="$PWD"
     unset DDR_CACHE_DIR MLFLOW_TRACKING_URI
+    # a fresh machine's verifier state: one kept in ~/.local/state pins the keyring an earlier clone at this
+    # path generated, and this clone's new pipeline key would fail its verification
+    export DDR_STATE="$scratch/$label-verifier-state.json"
+    rm -f "$DDR_STATE"
     export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}  # as tools/main.sh
     echo "$label: rev $(git rev-parse --short HEAD); start $(date -u +%T); load $(cut -d' ' -f1-3 /proc/loadavg); $(nproc --all) cores" >&2
     start=$(date +%s.%N)
