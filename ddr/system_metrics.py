@@ -41,7 +41,11 @@ def _tracking_uri(uri: str) -> Iterator[None]:
     import mlflow
 
     env = os.environ.get("MLFLOW_TRACKING_URI")
+    # only a URI the caller set in-process is put back as one: a URI read from the environment, made the
+    # process-wide setting here, would outlive the caller's environment (and win over its later changes)
     before = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
+    if before == env:
+        before = None
     mlflow.set_tracking_uri(uri)
     try:
         yield

@@ -34,6 +34,17 @@ def test_a_short_run_gets_its_system_metrics_and_ends_with_its_status(client_run
     assert mlflow.get_tracking_uri() == "sqlite:////nonexistent/elsewhere.db"
 
 
+def test_a_uri_from_the_environment_is_not_left_set_in_process(client_run, monkeypatch, tmp_path):
+    # the monitor must not turn the caller's MLFLOW_TRACKING_URI into a process-wide setting that outlives it
+    uri, client, exp = client_run
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////nonexistent/first.db")
+    monitor = RunMonitor(client, uri, client.create_run(exp).info.run_id).start()
+    monitor.wait_for_first_point()
+    monitor.end("FINISHED")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////nonexistent/later.db")
+    assert mlflow.get_tracking_uri() == "sqlite:////nonexistent/later.db"
+
+
 def test_the_callers_own_active_run_is_left_as_it_was(client_run, tmp_path, new_store, monkeypatch):
     uri, client, exp = client_run
     monkeypatch.setenv("MLFLOW_TRACKING_URI", new_store(tmp_path / "callers"))  # not the tracker's store

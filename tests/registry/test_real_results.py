@@ -37,7 +37,7 @@ def test_real_records_have_the_schema_evaluations_write(real_results):
     with pytest.raises(ResultSchemaError, match=r"inputs.random\[0\]: missing required field 'indices_sha256'"):
         check_record(d)
     d["inputs"]["random"] = [{"round": 0, "seed": 0, "indices_sha256": "0" * 64, "sha256": "0" * 64}]
-    with pytest.raises(ResultSchemaError, match=r"inputs.random\[0\]: unknown field 'sha256'; valid: files_sha256, indices_sha256, md5, path, round, seed"):
+    with pytest.raises(ResultSchemaError, match=r"inputs.random\[0\]: unknown field 'sha256'; valid: files_sha256, indices_sha256, jpeg, md5, path, round, seed"):
         check_record(d)
 
 
