@@ -1,8 +1,6 @@
 """`ddr protocols import FILE.yaml --name NAME`: a DD-Ranking config as a named, versioned ddr protocol."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -35,6 +33,7 @@ def protocols_import(config_file: str, name: str, version: int, out_dir: str, fo
     from ddr.checks import check_name, confined
     from ddr.compat.ddranking_config import import_config
     from ddr.errors import DDRError
+    from ddr.kernel.atomic import write_text_atomic
     from ddr.protocols import list_protocols, load_protocol, parse_protocol
 
     check_name(name, "protocol name", taken=list_protocols())  # a shipped name would share its seeds and caches
@@ -49,15 +48,7 @@ def protocols_import(config_file: str, name: str, version: int, out_dir: str, fo
     text = _render(imported, config_file)
     if yaml.safe_load(text) != imported.protocol:  # the file must say exactly what was checked
         raise DDRError("internal: the protocol does not survive YAML; nothing written")
-    out.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(target, text)
     proto = load_protocol(str(target))
     lines = [f"wrote {target} ({proto.ref}, {proto.dataset}, {proto.model}, {proto.label} labels)"]
     lines += [f"  {k}: {v}" for k, v in imported.keys.items()]
